@@ -1,0 +1,778 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libfutures - a fixed pool of POSIX worker threads that runs tasks into
+ * futures, and the ways to wait for them.
+ *
+ * A task is a function that returns 0 and stores a result, or returns a
+ * positive error code (the C form of a rejected promise). futures_submit()
+ * hands it to a pool and gives back a future_t. The caller then either waits
+ * for futures one after another with future_get() (JavaScript's
+ * `await a; await b;`), or for many at once with futures_join_all()
+ * (`await Promise.all([a, b])`). The other Promise combinators, deadlines,
+ * continuations and cancellation are below.
+ *
+ * Global rules
+ *
+ *   Errors.  Every function that can fail returns an int: 0 on success or a
+ *            positive <errno.h> value, the way pthreads does. errno is never
+ *            set. The library's own codes each keep one meaning:
+ *              EINVAL     an argument is unusable (NULL, zero count, bad
+ *                         option); nothing was done.
+ *              ENOMEM     memory could not be allocated; nothing was done.
+ *              EAGAIN     a worker thread could not be started (pool
+ *                         creation), or a bounded queue is full (submit
+ *                         with FUTURES_OVERFLOW_FAIL).
+ *              ESHUTDOWN  the pool is being destroyed; the task was not
+ *                         accepted and will not run.
+ *              ETIMEDOUT  a deadline passed; the futures are untouched.
+ *              ECANCELED  the library cancelled the task before it started.
+ *              ECHILD     the pool or future belongs to the parent process
+ *                         of a fork() (see "fork" below).
+ *            Functions that report a task's outcome (future_get(), the join
+ *            family) return the task's own code, which may be any positive
+ *            value, including the ones above: the library reports EINVAL
+ *            only when an argument itself is unusable, and ECANCELED only
+ *            for a task it cancelled. A task should return codes from
+ *            <errno.h> so that strerror() describes them.
+ *
+ *   Threads. Every function is safe to call from any thread at the same
+ *            time as any other, on the same or different objects, except
+ *            where its "Threads:" line says otherwise. Destroying a pool or
+ *            releasing a future is the end of the caller's use of it: no
+ *            other call on the same handle may run concurrently with, or
+ *            after, that call (as with free()).
+ *
+ *   Tasks.   A task may call every function in this header, including the
+ *            blocking ones: a task that waits on a future that has not
+ *            started runs it itself, and a worker that waits for a task
+ *            running elsewhere runs its own pending sub-tasks meanwhile, so
+ *            nested fork-join never deadlocks, even on a 1-thread pool. The
+ *            two exceptions are futures_pool_destroy() of the task's own
+ *            pool (EDEADLK) and FUTURES_OVERFLOW_BLOCK, which runs the task
+ *            in the caller when called from one of the pool's own tasks.
+ *
+ *   Memory.  Futures and pools are opaque and owned by the library. A future
+ *            handle stays valid until future_release(), even after its pool
+ *            has been destroyed; results are opaque pointers that the
+ *            library never dereferences or frees.
+ *
+ *   fork.    In a child process created by fork() while a pool exists, that
+ *            pool has no worker threads. Calls on it return ECHILD
+ *            (futures_pool_destroy() releases nothing and returns ECHILD),
+ *            waits on its unfinished futures return ECHILD, finished futures
+ *            still report their outcome, and new pools work normally.
+ *
+ * Linking: cc app.c $(pkg-config --cflags --libs futures)
+ */
+#ifndef FUTURES_H
+#define FUTURES_H
+
+#include <stddef.h>
+#include <time.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__) && __GNUC__ >= 4
+#define FUTURES_API __attribute__((visibility("default")))
+#define FUTURES_WARN_UNUSED __attribute__((warn_unused_result))
+#else
+#define FUTURES_API
+#define FUTURES_WARN_UNUSED
+#endif
+
+/* ------------------------------------------------------------ version */
+
+#define FUTURES_VERSION_MAJOR 0
+#define FUTURES_VERSION_MINOR 1
+#define FUTURES_VERSION_PATCH 0
+#define FUTURES_VERSION_STRING "0.1.0"
+/** 0xMMmmpp: one byte each for major, minor and patch, as libuv does. */
+#define FUTURES_VERSION_HEX                                                    \
+  ((FUTURES_VERSION_MAJOR << 16) | (FUTURES_VERSION_MINOR << 8) |             \
+   FUTURES_VERSION_PATCH)
+
+/* ------------------------------------------------------------ types */
+
+/** A fixed set of worker threads. Opaque. */
+typedef struct futures_pool futures_pool_t;
+
+/** The outcome of one task, now or later. Opaque. */
+typedef struct future future_t;
+
+/**
+ * futures_task_fn - A task body.
+ *
+ * Runs once, on a worker thread or in a thread that waits for it. Return 0
+ * and store a result in *result (it starts as NULL), or return a positive
+ * error code: that code is what waiters receive. The library never
+ * dereferences @arg or the result.
+ */
+typedef int (*futures_task_fn)(void *arg, void **result);
+
+/**
+ * futures_drop_fn - Cleanup for the argument of a task that never ran.
+ *
+ * Called exactly once, with the task's @arg, when a task that carries one is
+ * cancelled before it started (future_cancel(), FUTURES_DESTROY_CANCEL). It
+ * runs in the thread that cancelled the task, with no library lock held. It
+ * is not called for tasks that ran: a task owns its argument once it starts.
+ */
+typedef void (*futures_drop_fn)(void *arg);
+
+/**
+ * futures_then_fn - A continuation body (see futures_then()).
+ *
+ * Receives the antecedent's code and result (@value is NULL when @code is
+ * not 0) and produces the continuation's own outcome like a task does.
+ */
+typedef int (*futures_then_fn)(void *arg, int code, void *value,
+                               void **result);
+
+/**
+ * futures_range_fn - One chunk of futures_parallel_for(): handles the
+ * indices [@begin, @end). Returns 0 or a positive error code.
+ */
+typedef int (*futures_range_fn)(void *arg, size_t begin, size_t end);
+
+/** A task for futures_submit_ex() and futures_submit_all(). */
+typedef struct futures_task {
+  futures_task_fn fn;   /* required */
+  void *arg;            /* passed to fn */
+  futures_drop_fn drop; /* optional: cleanup of arg if the task never runs */
+} futures_task_t;
+
+/** One future's final state, for futures_join_all_settled(). */
+typedef struct futures_outcome {
+  int code;     /* 0, the task's error code, or ECANCELED */
+  void *result; /* the task's result; NULL unless code == 0 */
+} futures_outcome_t;
+
+/** What a submit does when a bounded pool's queue is full. Never renumbered. */
+enum futures_overflow {
+  FUTURES_OVERFLOW_FAIL = 0,       /* return EAGAIN at once */
+  FUTURES_OVERFLOW_BLOCK = 1,      /* wait for room, until a deadline */
+  FUTURES_OVERFLOW_CALLER_RUNS = 2 /* run the task in the submitting thread */
+};
+
+/** How futures_pool_destroy_ex() treats tasks that have not started. */
+enum futures_destroy_mode {
+  FUTURES_DESTROY_DRAIN = 0, /* run every accepted task, then stop */
+  FUTURES_DESTROY_CANCEL = 1 /* cancel what has not started (ECANCELED) */
+};
+
+/** Pool flags (futures_pool_opts_t.flags). */
+#define FUTURES_POOL_TIMING 0x1u /* record per-future times (future_times) */
+
+/**
+ * Options for futures_pool_create_ex(). Initialise with
+ * FUTURES_POOL_OPTS_INIT, then set the fields you need: the first field
+ * carries the struct's size, so later versions can append fields without
+ * breaking programs built against this one.
+ */
+typedef struct futures_pool_opts {
+  size_t size;        /* sizeof(futures_pool_opts_t); set by the initialiser */
+  size_t nthreads;    /* workers; 0 = one per CPU this process may run on */
+  size_t max_queued;  /* bound on tasks not yet started; 0 = unbounded */
+  int overflow;       /* enum futures_overflow, used when max_queued != 0 */
+  unsigned flags;     /* FUTURES_POOL_* */
+  size_t stack_size;  /* worker stack bytes; 0 = the system default */
+  const char *name;   /* worker thread name prefix (copied); NULL = "futures" */
+} futures_pool_opts_t;
+
+#define FUTURES_POOL_OPTS_INIT                                                 \
+  {                                                                            \
+    sizeof(futures_pool_opts_t), 0, 0, FUTURES_OVERFLOW_FAIL, 0, 0, NULL       \
+  }
+
+/**
+ * Pool counters, for futures_pool_stats(). Initialise with
+ * FUTURES_STATS_INIT (the first field is the struct's size). Each counter is
+ * read without stopping the pool, so a snapshot taken while tasks run is
+ * approximate; when the pool is quiet it is exact.
+ */
+typedef struct futures_stats {
+  size_t size;                   /* sizeof(futures_stats_t) */
+  size_t workers;                /* worker threads */
+  size_t queued;                 /* accepted, not started, not cancelled */
+  size_t running;                /* started, not finished */
+  unsigned long long submitted;  /* tasks accepted since creation */
+  unsigned long long completed;  /* tasks that ran to the end */
+  unsigned long long cancelled;  /* tasks finished with ECANCELED unrun */
+  unsigned long long stolen;     /* tasks a worker took from another's queue */
+  unsigned long long helped;     /* tasks run by a thread waiting for them */
+  int shutting_down;             /* destroy has begun */
+} futures_stats_t;
+
+#define FUTURES_STATS_INIT                                                     \
+  {                                                                            \
+    sizeof(futures_stats_t), 0, 0, 0, 0, 0, 0, 0, 0, 0                        \
+  }
+
+/* ------------------------------------------------------------ pool */
+
+/**
+ * futures_pool_create() - Start a pool of worker threads.
+ *
+ * Equivalent to futures_pool_create_ex() with default options and
+ * @nthreads workers.
+ *
+ * @pool:     (out) Receives the new pool; set to NULL on failure.
+ * @nthreads: Number of workers; 0 means one per CPU the process may run on
+ *            (sched_getaffinity(), else the online CPU count).
+ *
+ * Return:    0; EINVAL if @pool is NULL or @nthreads exceeds 4096; ENOMEM;
+ *            EAGAIN if a thread could not be started (every thread already
+ *            started has then been stopped and joined, nothing is leaked).
+ * Ownership: the caller owns the pool and ends it with
+ *            futures_pool_destroy().
+ * Threads:   safe.
+ * In a task: allowed.
+ * Since:     0.1
+ */
+FUTURES_API int futures_pool_create(futures_pool_t **pool, size_t nthreads);
+
+/**
+ * futures_pool_create_ex() - Start a pool with options.
+ *
+ * @pool: (out) Receives the new pool; set to NULL on failure.
+ * @opts: (borrowed, optional) Options; NULL means FUTURES_POOL_OPTS_INIT.
+ *        opts->size smaller than the first version's struct -> EINVAL;
+ *        fields beyond opts->size take their defaults.
+ *
+ * Return:    as futures_pool_create(), plus EINVAL for an unknown overflow
+ *            policy or flag.
+ * Ownership: @opts and opts->name are copied; the caller keeps them.
+ * Threads:   safe.
+ * In a task: allowed.
+ * Since:     0.1
+ */
+FUTURES_API int futures_pool_create_ex(futures_pool_t **pool,
+                                       const futures_pool_opts_t *opts);
+
+/**
+ * futures_pool_destroy() - Finish every accepted task, then stop the pool.
+ *
+ * The same as futures_pool_destroy_ex(@pool, FUTURES_DESTROY_DRAIN): from
+ * the moment it is called, submits from outside the pool's tasks return
+ * ESHUTDOWN; every task accepted before runs to completion (tasks that it
+ * runs may still submit sub-tasks, which run too); then the workers are
+ * joined and the pool's memory is freed. Futures obtained earlier stay
+ * valid until released.
+ *
+ * @pool: (consumed) The pool. NULL -> EINVAL.
+ *
+ * Return:    0; EINVAL if @pool is NULL or was already destroyed (detected
+ *            while the registry of live pools still knows it: it does not
+ *            free or touch the memory again); EDEADLK when called from one
+ *            of @pool's own tasks (nothing is done); ECHILD in a forked
+ *            child (the pool is left alone).
+ * Ownership: consumes @pool.
+ * Threads:   one call per pool; other threads may still wait on futures.
+ * In a task: not for the task's own pool (EDEADLK); another pool is fine.
+ * Since:     0.1
+ */
+FUTURES_API int futures_pool_destroy(futures_pool_t *pool);
+
+/**
+ * futures_pool_destroy_ex() - Stop a pool, draining or cancelling.
+ *
+ * FUTURES_DESTROY_DRAIN behaves as futures_pool_destroy().
+ * FUTURES_DESTROY_CANCEL refuses every new submit (ESHUTDOWN, even from
+ * tasks), finishes every task that has not started with ECANCELED (calling
+ * its drop function), lets running tasks finish (futures_cancelled() returns
+ * 1 in them), then joins the workers. Either way every accepted task ends
+ * in exactly one of two ways: it ran, or its future says ECANCELED; every
+ * waiter wakes.
+ *
+ * @pool: (consumed) The pool. NULL -> EINVAL.
+ * @mode: enum futures_destroy_mode; anything else -> EINVAL (nothing done).
+ *
+ * Return:    as futures_pool_destroy().
+ * Ownership: consumes @pool.
+ * Threads:   as futures_pool_destroy().
+ * In a task: as futures_pool_destroy().
+ * Since:     0.1
+ */
+FUTURES_API int futures_pool_destroy_ex(futures_pool_t *pool, int mode);
+
+/**
+ * futures_pool_stats() - Read a pool's counters.
+ *
+ * Sums per-worker counters without taking a lock: cheap enough to call
+ * often (its cost grows with the number of workers, not of tasks).
+ *
+ * @pool:  (borrowed) The pool. NULL -> EINVAL.
+ * @stats: (out) Counters; stats->size must be set (FUTURES_STATS_INIT);
+ *         NULL or a size smaller than the first version's -> EINVAL.
+ *
+ * Return:    0; EINVAL.
+ * Ownership: none taken.
+ * Threads:   safe, also while the pool is being destroyed (until destroy
+ *            returns).
+ * In a task: allowed.
+ * Since:     0.1
+ */
+FUTURES_API int futures_pool_stats(futures_pool_t *pool,
+                                   futures_stats_t *stats);
+
+/* ------------------------------------------------------------ submit */
+
+/**
+ * futures_submit() - Queue a task and get its future.
+ *
+ * Never waits for the task to run. A task submitted from one of the pool's
+ * own tasks goes to that worker's own queue (last in, first out, where idle
+ * workers steal it); other submits go to the pool's shared queue (first in,
+ * first out). On a bounded pool the overflow policy applies, with no
+ * deadline for FUTURES_OVERFLOW_BLOCK.
+ *
+ * @pool:   (borrowed) The pool. NULL -> EINVAL.
+ * @fn:     The task. NULL -> EINVAL.
+ * @arg:    Passed to @fn; owned by the task once it starts.
+ * @future: (out) Receives the future; set to NULL on failure.
+ *
+ * Return:    0; EINVAL; ENOMEM; ESHUTDOWN once destroy has begun (from a
+ *            thread that is not running one of the pool's tasks, or in
+ *            cancel mode from anywhere); EAGAIN when a bounded queue is full
+ *            under FUTURES_OVERFLOW_FAIL; ECHILD in a forked child. On any
+ *            error the task does not run.
+ * Ownership: the caller owns *@future and must future_release() it.
+ * Threads:   safe; must not race with the end of futures_pool_destroy().
+ * In a task: allowed; this is how fork-join is written.
+ * Since:     0.1
+ */
+FUTURES_API int futures_submit(futures_pool_t *pool, futures_task_fn fn,
+                               void *arg, future_t **future);
+
+/**
+ * futures_submit_ex() - Queue a task with a drop function and a deadline.
+ *
+ * As futures_submit(), with @task->drop called on @task->arg if the task is
+ * cancelled before it starts, and @abstime bounding the wait for room under
+ * FUTURES_OVERFLOW_BLOCK.
+ *
+ * @pool:    (borrowed) The pool. NULL -> EINVAL.
+ * @task:    (borrowed) The task; NULL or task->fn NULL -> EINVAL.
+ * @abstime: (optional) CLOCK_MONOTONIC deadline for a blocked submit; NULL
+ *           waits as long as needed. Ignored unless the pool blocks.
+ * @future:  (out) Receives the future; set to NULL on failure.
+ *
+ * Return:    as futures_submit(), plus ETIMEDOUT when the deadline passed
+ *            with the queue still full. On any error the task does not run
+ *            and its drop function is not called (the caller still owns
+ *            the argument).
+ * Ownership: as futures_submit().
+ * Threads:   as futures_submit().
+ * In a task: allowed; FUTURES_OVERFLOW_BLOCK runs the task in the caller
+ *            instead of waiting, since waiting could deadlock the pool.
+ * Since:     0.1
+ */
+FUTURES_API int futures_submit_ex(futures_pool_t *pool,
+                                  const futures_task_t *task,
+                                  const struct timespec *abstime,
+                                  future_t **future);
+
+/**
+ * futures_submit_all() - Queue @n tasks at once, with one wake-up.
+ *
+ * All or nothing: either every task is accepted and futures[i] is task i's
+ * future, or none is and every futures[i] is NULL. The tasks are queued in
+ * order with a single publication and the pool wakes at most as many idle
+ * workers as there are tasks. On a bounded pool all @n must fit.
+ *
+ * @pool:    (borrowed) The pool. NULL -> EINVAL.
+ * @tasks:   (borrowed) @n tasks; NULL (with @n > 0) or any fn NULL -> EINVAL.
+ * @n:       Number of tasks; 0 returns 0 and does nothing.
+ * @futures: (out) Array of @n slots; NULL (with @n > 0) -> EINVAL.
+ *
+ * Return:    as futures_submit(); EAGAIN when a bounded queue has no room
+ *            for all @n (FUTURES_OVERFLOW_FAIL and FUTURES_OVERFLOW_BLOCK:
+ *            the batch does not block); with FUTURES_OVERFLOW_CALLER_RUNS
+ *            the tasks that do not fit run in the caller.
+ * Ownership: the caller owns every future returned.
+ * Threads:   as futures_submit().
+ * In a task: allowed.
+ * Since:     0.1
+ */
+FUTURES_API int futures_submit_all(futures_pool_t *pool,
+                                   const futures_task_t tasks[], size_t n,
+                                   future_t *futures[]);
+
+/**
+ * futures_parallel_for() - Run @fn over [@begin, @end) in chunks.
+ *
+ * Splits the range into chunks of @grain indices and runs them on the
+ * pool's workers (and in any thread that waits for the returned future,
+ * which takes part in the work). The future completes when every chunk has
+ * finished; its code is that of the lowest-index chunk that failed, or 0.
+ * Once a chunk fails, or the future is cancelled, chunks that have not
+ * started are skipped.
+ *
+ * @pool:   (borrowed) The pool. NULL -> EINVAL.
+ * @begin:  First index.
+ * @end:    One past the last index; @end < @begin -> EINVAL; @end == @begin
+ *          gives a future that completes with 0 without calling @fn.
+ * @grain:  Indices per chunk; 0 picks about 8 chunks per worker.
+ * @fn:     Chunk body. NULL -> EINVAL.
+ * @arg:    Passed to every chunk.
+ * @future: (out) One future for the whole range; its result is NULL.
+ *
+ * Return:    as futures_submit().
+ * Ownership: the caller owns *@future.
+ * Threads:   as futures_submit(); @fn runs concurrently with itself.
+ * In a task: allowed (nests like any fork-join).
+ * Since:     0.1
+ */
+FUTURES_API int futures_parallel_for(futures_pool_t *pool, size_t begin,
+                                     size_t end, size_t grain,
+                                     futures_range_fn fn, void *arg,
+                                     future_t **future);
+
+/**
+ * futures_then() - Attach a continuation to a future.
+ *
+ * When @antecedent finishes (in any way, cancellation included), @fn runs on
+ * @pool with the antecedent's code and result, and its outcome becomes that
+ * of the new future. A continuation attached to a future that has already
+ * finished is queued at once. Each continuation runs exactly once, as a task
+ * of its own: chains of any length use no recursion and no stack growth.
+ *
+ * @pool:       (borrowed) The antecedent's pool; a different pool -> EINVAL.
+ * @antecedent: (borrowed) The future to follow. NULL -> EINVAL.
+ * @fn:         The continuation. NULL -> EINVAL.
+ * @arg:        Passed to @fn.
+ * @future:     (out) The continuation's future.
+ *
+ * Return:    0; EINVAL; ENOMEM; ESHUTDOWN as futures_submit(); ECHILD.
+ * Ownership: does not consume @antecedent (it may be released at once: the
+ *            continuation still runs); the caller owns *@future.
+ * Threads:   safe; many threads may attach to one future at once.
+ * In a task: allowed.
+ * Since:     0.1
+ */
+FUTURES_API int futures_then(futures_pool_t *pool, future_t *antecedent,
+                             futures_then_fn fn, void *arg,
+                             future_t **future);
+
+/* ------------------------------------------------------------ future */
+
+/**
+ * future_get() - Wait for a future and fetch its outcome.
+ *
+ * Blocks until the task has finished and returns its code. If the task has
+ * not started, the calling thread claims it and runs it itself; if it runs
+ * elsewhere, the caller spins briefly, then sleeps on a condition variable
+ * (a worker runs its own pending sub-tasks first). Calling it again, from
+ * any thread, returns the same outcome.
+ *
+ * @future: (borrowed) Future to wait on. NULL -> EINVAL.
+ * @result: (out, optional) Receives the task's result (NULL when the code is
+ *          not 0); may be NULL.
+ *
+ * Return:    the task's code (0 on success); ECANCELED if the library
+ *            cancelled it; EINVAL if @future is NULL; ECHILD for a future
+ *            left unfinished by a fork().
+ * Ownership: does not consume @future; call future_release() later.
+ * Threads:   safe from any number of threads on the same future.
+ * In a task: allowed, also on a 1-thread pool (see "Tasks" above).
+ * Since:     0.1
+ */
+FUTURES_API int future_get(future_t *future, void **result);
+
+/**
+ * future_wait_until() - Wait for a future until a deadline.
+ *
+ * Like future_get() without fetching the outcome: returns 0 once the future
+ * has finished, or ETIMEDOUT once @abstime (CLOCK_MONOTONIC, the clock of
+ * pthread_cond_clockwait()) has passed. A timed wait does not run the task
+ * in the caller, since that could overrun the deadline without bound; a
+ * worker still runs its own pending sub-tasks while it waits.
+ *
+ * @future:  (borrowed) NULL -> EINVAL.
+ * @abstime: (borrowed) Deadline; NULL -> EINVAL; tv_nsec outside
+ *           [0, 1e9) -> EINVAL; a past deadline polls.
+ *
+ * Return:    0 when finished (read the outcome with future_get(), which then
+ *            does not block); ETIMEDOUT, leaving the future intact; EINVAL;
+ *            ECHILD.
+ * Ownership: borrows @future.
+ * Threads:   safe.
+ * In a task: allowed.
+ * Since:     0.1
+ */
+FUTURES_API int future_wait_until(future_t *future,
+                                  const struct timespec *abstime);
+
+/**
+ * future_wait_for() - Wait for a future for at most @timeout_ns.
+ *
+ * future_wait_until() with a deadline of now + @timeout_ns on
+ * CLOCK_MONOTONIC. @timeout_ns == 0 polls; a negative value -> EINVAL.
+ *
+ * Return:    as future_wait_until().
+ * Ownership: borrows @future.
+ * Threads:   safe.
+ * In a task: allowed.
+ * Since:     0.1
+ */
+FUTURES_API int future_wait_for(future_t *future, long long timeout_ns);
+
+/**
+ * future_is_ready() - Has the future finished? Never blocks.
+ *
+ * Return:    1 if finished (success, failure or cancellation), 0 if not or
+ *            if @future is NULL.
+ * Ownership: borrows @future.
+ * Threads:   safe; the answer may be stale the moment it returns 0.
+ * In a task: allowed.
+ * Since:     0.1
+ */
+FUTURES_API int future_is_ready(const future_t *future);
+
+/**
+ * future_cancel() - Cancel a task, or ask a running one to stop.
+ *
+ * A task that has not started never will: its future finishes with
+ * ECANCELED, its waiters wake, its drop function (if any) runs in the
+ * calling thread, and its continuations run with ECANCELED. A running task
+ * is only asked: futures_cancelled() returns 1 inside it from now on, and
+ * it finishes however it chooses. A finished future is left as it is.
+ *
+ * @future: (borrowed) NULL -> EINVAL.
+ *
+ * Return:    0 if the task was cancelled before it started; EINPROGRESS if
+ *            it is running (cancellation requested); EALREADY if it had
+ *            already finished; EINVAL.
+ * Ownership: does not consume @future.
+ * Threads:   safe, also racing with the task starting: exactly one of "it
+ *            ran" and "ECANCELED" happens.
+ * In a task: allowed.
+ * Since:     0.1
+ */
+FUTURES_API int future_cancel(future_t *future);
+
+/**
+ * futures_cancelled() - Has the running task been asked to stop?
+ *
+ * Return:    1 if the calling thread is running a task whose future was
+ *            cancelled with future_cancel(), or whose pool is being
+ *            destroyed with FUTURES_DESTROY_CANCEL; 0 otherwise (also
+ *            outside any task).
+ * Ownership: none.
+ * Threads:   safe; cheap (a thread-local read and one atomic load).
+ * In a task: this is what it is for.
+ * Since:     0.1
+ */
+FUTURES_API int futures_cancelled(void);
+
+/**
+ * future_times() - Where did a finished task's time go?
+ *
+ * @future:     (borrowed) A finished future of a pool created with
+ *              FUTURES_POOL_TIMING.
+ * @queued_ns:  (out, optional) Nanoseconds from submit to start (to
+ *              cancellation for a cancelled task).
+ * @running_ns: (out, optional) Nanoseconds from start to finish; 0 for a
+ *              cancelled task.
+ *
+ * Return:    0; EINVAL if @future is NULL; EBUSY if it has not finished;
+ *            ENOTSUP if its pool does not record times.
+ * Ownership: borrows @future.
+ * Threads:   safe.
+ * In a task: allowed.
+ * Since:     0.1
+ */
+FUTURES_API int future_times(const future_t *future, long long *queued_ns,
+                             long long *running_ns);
+
+/**
+ * future_release() - Drop the caller's handle.
+ *
+ * The memory goes once the task has also finished with it; releasing a
+ * future whose task has not started, or is running, is legal and leaks
+ * nothing (the task still runs; cancel it first to stop it).
+ *
+ * @future: (consumed) The handle; NULL does nothing.
+ *
+ * Ownership: consumes @future; no call may use it afterwards.
+ * Threads:   once per handle, not concurrently with other calls on it.
+ * In a task: allowed.
+ * Since:     0.1
+ */
+FUTURES_API void future_release(future_t *future);
+
+/* ------------------------------------------------------------ join */
+
+/**
+ * futures_join_all() - Wait for every future (Promise.all).
+ *
+ * Returns only when all @n futures have finished, so a task may safely use
+ * the caller's stack. While waiting, the caller runs futures that have not
+ * started yet. Fills results[i] with each result (NULL for a failed one).
+ *
+ * @futures: (borrowed) @n futures; NULL (with @n > 0) or a NULL entry ->
+ *           EINVAL before anything is waited for. The same future may
+ *           appear more than once.
+ * @n:       Count; 0 returns 0 at once.
+ * @results: (out, optional) @n slots, or NULL.
+ *
+ * Return:    0 if every task succeeded; else the code of the lowest-index
+ *            future that failed (ECANCELED for a cancelled one); EINVAL;
+ *            ECHILD.
+ * Ownership: borrows every future; the caller still releases them.
+ * Threads:   safe; any number of joins may share futures.
+ * In a task: allowed.
+ * Since:     0.1
+ */
+FUTURES_API int futures_join_all(future_t *const futures[], size_t n,
+                                 void *results[]);
+
+/**
+ * futures_join_all_until() - futures_join_all() with a deadline.
+ *
+ * Waits (without running tasks in the caller, as future_wait_until()) until
+ * every future has finished or @abstime (CLOCK_MONOTONIC) has passed.
+ *
+ * Return:    as futures_join_all(); ETIMEDOUT if a future was still
+ *            unfinished at the deadline (then @results is untouched and
+ *            every future is intact); EINVAL also for a NULL or malformed
+ *            @abstime.
+ * Ownership: as futures_join_all().
+ * Threads:   safe.
+ * In a task: allowed.
+ * Since:     0.1
+ */
+FUTURES_API int futures_join_all_until(future_t *const futures[], size_t n,
+                                       void *results[],
+                                       const struct timespec *abstime);
+
+/**
+ * futures_join_all_settled() - Wait for all, report each (allSettled).
+ *
+ * @futures:  (borrowed) As futures_join_all().
+ * @n:        Count; 0 returns 0 at once.
+ * @outcomes: (out) @n slots, each set to its future's code and result.
+ *            NULL (with @n > 0) -> EINVAL.
+ *
+ * Return:    0 once all have finished, whatever their outcomes; EINVAL;
+ *            ECHILD.
+ * Ownership: as futures_join_all().
+ * Threads:   safe.
+ * In a task: allowed.
+ * Since:     0.1
+ */
+FUTURES_API int futures_join_all_settled(future_t *const futures[], size_t n,
+                                         futures_outcome_t outcomes[]);
+
+/**
+ * futures_join_all_failfast() - Wait for all, or for the first failure.
+ *
+ * Returns 0 when every future succeeded (filling @results as
+ * futures_join_all() does), or as soon as any future fails, with that
+ * future's code and its index in *@failed. The futures that had not
+ * finished then keep running: the caller still owns every handle and can
+ * wait for the rest (futures_join_all_settled()), cancel them
+ * (future_cancel()) or just release them. The caller runs unstarted tasks
+ * while it waits.
+ *
+ * @futures: (borrowed) As futures_join_all().
+ * @n:       Count; 0 returns 0 at once.
+ * @results: (out, optional) Filled only when the return is 0.
+ * @failed:  (out, optional) Index of the failure; (size_t)-1 when 0 is
+ *           returned.
+ *
+ * Return:    0; the failing future's code; EINVAL; ECHILD.
+ * Ownership: as futures_join_all().
+ * Threads:   safe.
+ * In a task: allowed.
+ * Since:     0.1
+ */
+FUTURES_API int futures_join_all_failfast(future_t *const futures[],
+                                          size_t n, void *results[],
+                                          size_t *failed);
+
+/**
+ * futures_join_any() - Wait for the first future to finish (Promise.race).
+ *
+ * Sleeps on one condition variable that every one of the futures signals,
+ * rather than polling them in turn. If none has finished, the caller runs
+ * one that has not started; the winner is still whichever finished first.
+ *
+ * @futures: (borrowed) @n futures; NULL or a NULL entry -> EINVAL.
+ * @n:       Count; 0 -> EINVAL (a race with no runners never ends).
+ * @index:   (out) Index of the winner; NULL -> EINVAL.
+ * @result:  (out, optional) The winner's result.
+ *
+ * Return:    the winner's code (0 or its error); EINVAL (then *@index is
+ *            (size_t)-1 when @index is not NULL); ENOMEM if the wait
+ *            records for a large @n (over 64) could not be allocated;
+ *            ECHILD.
+ * Ownership: borrows every future; the others keep running.
+ * Threads:   safe.
+ * In a task: allowed.
+ * Since:     0.1
+ */
+FUTURES_API int futures_join_any(future_t *const futures[], size_t n,
+                                 size_t *index, void **result);
+
+/**
+ * futures_join_any_until() - futures_join_any() with a deadline.
+ *
+ * Return:    as futures_join_any(); ETIMEDOUT (and *@index (size_t)-1) if
+ *            none finished by @abstime (CLOCK_MONOTONIC). Does not run
+ *            tasks in the caller.
+ * Since:     0.1
+ */
+FUTURES_API int futures_join_any_until(future_t *const futures[], size_t n,
+                                       size_t *index, void **result,
+                                       const struct timespec *abstime);
+
+/**
+ * futures_join_any_ok() - Wait for the first success (Promise.any).
+ *
+ * Returns as soon as one future succeeds. If every one fails, returns
+ * ENOENT (the aggregate failure) and, when @codes is given, each future's
+ * own code in codes[i].
+ *
+ * @futures: (borrowed) As futures_join_any(); @n == 0 returns ENOENT.
+ * @index:   (out, optional) Index of the first success; (size_t)-1 if none.
+ * @result:  (out, optional) Its result.
+ * @codes:   (out, optional) @n slots; filled only when ENOENT is returned.
+ *
+ * Return:    0; ENOENT when no future succeeded; EINVAL; ENOMEM as
+ *            futures_join_any(); ECHILD.
+ * Ownership: borrows every future.
+ * Threads:   safe.
+ * In a task: allowed.
+ * Since:     0.1
+ */
+FUTURES_API int futures_join_any_ok(future_t *const futures[], size_t n,
+                                    size_t *index, void **result,
+                                    int codes[]);
+
+/* ------------------------------------------------------------ version */
+
+/**
+ * futures_version() - The library's version as FUTURES_VERSION_HEX.
+ *
+ * Compare with the macro to detect a header/library mismatch.
+ * Return: the version of the library actually linked. Threads: safe.
+ * In a task: allowed. Since: 0.1
+ */
+FUTURES_API unsigned futures_version(void);
+
+/**
+ * futures_version_string() - The version as "MAJOR.MINOR.PATCH".
+ *
+ * Return: a static string; never NULL. Threads: safe. In a task: allowed.
+ * Since: 0.1
+ */
+FUTURES_API const char *futures_version_string(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* FUTURES_H */

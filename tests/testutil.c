@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: MIT */
+#include "testutil.h"
+
+#include <stdlib.h>
+
+void
+tu_latch_init(struct tu_latch *l)
+{
+  pthread_mutex_init(&l->lock, NULL);
+  pthread_cond_init(&l->cond, NULL);
+  l->open = 0;
+}
+
+void
+tu_latch_open(struct tu_latch *l)
+{
+  pthread_mutex_lock(&l->lock);
+  l->open = 1;
+  /* Wakes every tu_latch_wait() caller. */
+  pthread_cond_broadcast(&l->cond);
+  pthread_mutex_unlock(&l->lock);
+}
+
+void
+tu_latch_wait(struct tu_latch *l)
+{
+  pthread_mutex_lock(&l->lock);
+  while (!l->open) /* predicate: the latch was opened */
+    pthread_cond_wait(&l->cond, &l->lock);
+  pthread_mutex_unlock(&l->lock);
+}
+
+int
+tu_latch_is_open(struct tu_latch *l)
+{
+  int open;
+
+  pthread_mutex_lock(&l->lock);
+  open = l->open;
+  pthread_mutex_unlock(&l->lock);
+  return open;
+}
+
+void
+tu_latch_destroy(struct tu_latch *l)
+{
+  pthread_cond_destroy(&l->cond);
+  pthread_mutex_destroy(&l->lock);
+}
+
+void
+tu_count_init(struct tu_count *c, long n)
+{
+  pthread_mutex_init(&c->lock, NULL);
+  pthread_cond_init(&c->cond, NULL);
+  c->left = n;
+}
+
+void
+tu_count_down(struct tu_count *c)
+{
+  pthread_mutex_lock(&c->lock);
+  if (c->left > 0 && --c->left == 0)
+    pthread_cond_broadcast(&c->cond); /* wakes tu_count_wait() */
+  pthread_mutex_unlock(&c->lock);
+}
+
+void
+tu_count_wait(struct tu_count *c)
+{
+  pthread_mutex_lock(&c->lock);
+  while (c->left > 0) /* predicate: every count_down happened */
+    pthread_cond_wait(&c->cond, &c->lock);
+  pthread_mutex_unlock(&c->lock);
+}
+
+void
+tu_count_destroy(struct tu_count *c)
+{
+  pthread_cond_destroy(&c->cond);
+  pthread_mutex_destroy(&c->lock);
+}
+
+long long
+tu_now_ns(void)
+{
+  struct timespec ts;
+
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+struct timespec
+tu_deadline_in(long long ns)
+{
+  long long t = tu_now_ns() + ns;
+  struct timespec ts;
+
+  ts.tv_sec = (time_t)(t / 1000000000LL);
+  ts.tv_nsec = (long)(t % 1000000000LL);
+  return ts;
+}
+
+struct tu_thread_arg {
+  void (*fn)(void *arg, int i);
+  void *arg;
+  int i;
+};
+
+static void *
+thread_main(void *p)
+{
+  struct tu_thread_arg *a = p;
+
+  a->fn(a->arg, a->i);
+  return NULL;
+}
+
+int
+tu_run_threads(int n, void (*fn)(void *arg, int i), void *arg)
+{
+  pthread_t *t = calloc((size_t)n, sizeof(*t));
+  struct tu_thread_arg *a = calloc((size_t)n, sizeof(*a));
+  int i, started = 0, rc = 0;
+
+  if (t == NULL || a == NULL) {
+    rc = 12; /* ENOMEM */
+    goto out;
+  }
+  for (i = 0; i < n; i++) {
+    a[i].fn = fn;
+    a[i].arg = arg;
+    a[i].i = i;
+    rc = pthread_create(&t[i], NULL, thread_main, &a[i]);
+    if (rc != 0)
+      break;
+    started++;
+  }
+  for (i = 0; i < started; i++)
+    pthread_join(t[i], NULL);
+out:
+  free(a);
+  free(t);
+  return rc;
+}
+
+int
+tu_run_suite(Suite *s)
+{
+  SRunner *sr = srunner_create(s);
+  int failed;
+
+  srunner_run_all(sr, CK_ENV);
+  failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed == 0 ? 0 : 1;
+}
