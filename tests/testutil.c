@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "testutil.h"
 
+#include <sched.h>
 #include <stdlib.h>
 
 void
@@ -154,4 +155,53 @@ tu_run_suite(Suite *s)
   failed = srunner_ntests_failed(sr);
   srunner_free(sr);
   return failed == 0 ? 0 : 1;
+}
+
+void
+tu_hold_init(struct tu_hold *h, void *value)
+{
+  tu_latch_init(&h->started);
+  tu_latch_init(&h->release);
+  h->value = value;
+}
+
+int
+tu_hold_task(void *arg, void **result)
+{
+  struct tu_hold *h = arg;
+
+  tu_latch_open(&h->started);
+  tu_latch_wait(&h->release);
+  *result = h->value;
+  return 0;
+}
+
+void
+tu_hold_destroy(struct tu_hold *h)
+{
+  tu_latch_destroy(&h->release);
+  tu_latch_destroy(&h->started);
+}
+
+int
+tu_spin_until(int (*pred)(void *arg), void *arg, long long timeout_ns)
+{
+  long long end = tu_now_ns() + timeout_ns;
+
+  for (;;) {
+    if (pred(arg))
+      return 1;
+    if (tu_now_ns() >= end)
+      return 0;
+    sched_yield();
+  }
+}
+
+void
+tu_spin_for(long long ns)
+{
+  long long end = tu_now_ns() + ns;
+
+  while (tu_now_ns() < end)
+    ;
 }

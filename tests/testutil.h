@@ -47,6 +47,31 @@ struct timespec tu_deadline_in(long long ns);
 int tu_run_threads(int n, void (*fn)(void *arg, int i), void *arg);
 
 /*
+ * A held task, for the saturate-then-release technique: tu_hold_task() opens
+ * h->started when it begins, then blocks until h->release is opened, and
+ * returns 0 with h->value as its result. Its signature is futures_task_fn's.
+ */
+struct tu_hold {
+  struct tu_latch started; /* opened by the task once it runs */
+  struct tu_latch release; /* opened by the test to let the task return */
+  void *value;             /* the task's result */
+};
+
+void tu_hold_init(struct tu_hold *h, void *value);
+int tu_hold_task(void *arg, void **result); /* arg: struct tu_hold * */
+void tu_hold_destroy(struct tu_hold *h);
+
+/*
+ * Polls pred(arg) with sched_yield() until it returns non-zero (returns 1) or
+ * @timeout_ns has passed on CLOCK_MONOTONIC (returns 0), so that a wait for
+ * a state the library should reach fails instead of hanging.
+ */
+int tu_spin_until(int (*pred)(void *arg), void *arg, long long timeout_ns);
+
+/* Busy-waits until @ns have passed on CLOCK_MONOTONIC (for timing bounds). */
+void tu_spin_for(long long ns);
+
+/*
  * Runs the suite with CK_ENV output and returns the exit status for main():
  * 0 if every test passed, 1 otherwise.
  */
