@@ -1,0 +1,746 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * check_cancel: future_cancel(), futures_cancelled(), drop functions and
+ * futures_pool_destroy_ex(FUTURES_DESTROY_CANCEL). Every task records
+ * whether it ran and what futures_cancelled() said; drop functions record
+ * their calls; the test thread checks that each task ended in exactly one
+ * of "it ran" and "ECANCELED".
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <check.h>
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "futures.h"
+#include "testutil.h"
+
+Suite *cancel_suite(void);
+
+#define MS 1000000LL /* nanoseconds per millisecond */
+
+/* One task's record: did it run, was its argument dropped, and by whom. */
+struct rec {
+  atomic_int ran;     /* times the task body ran */
+  atomic_int dropped; /* times the drop function ran */
+  void *drop_arg;     /* the argument the drop function received */
+  pthread_t drop_thread;
+  int cancelled_seen; /* futures_cancelled() inside the task */
+};
+
+static void
+rec_init(struct rec *r)
+{
+  atomic_init(&r->ran, 0);
+  atomic_init(&r->dropped, 0);
+  r->drop_arg = NULL;
+  r->cancelled_seen = -1;
+}
+
+/* A task that marks its struct rec as run and returns it as the result. */
+static int
+task_mark(void *arg, void **result)
+{
+  struct rec *r = arg;
+
+  r->cancelled_seen = futures_cancelled();
+  atomic_fetch_add(&r->ran, 1);
+  *result = r;
+  return 0;
+}
+
+/* A drop function that records its call in the struct rec @arg. */
+static void
+drop_mark(void *arg)
+{
+  struct rec *r = arg;
+
+  r->drop_arg = arg;
+  r->drop_thread = pthread_self();
+  atomic_fetch_add(&r->dropped, 1);
+}
+
+static int
+submit_marked(futures_pool_t *pool, struct rec *r, future_t **f)
+{
+  futures_task_t t = {task_mark, r, drop_mark};
+
+  return futures_submit_ex(pool, &t, NULL, f);
+}
+
+/* A task that fails with EDOM. */
+static int
+task_fail_edom(void *arg, void **result)
+{
+  (void)arg;
+  (void)result;
+  return EDOM;
+}
+
+/*
+ * Checks that one task ended in exactly one way, given what future_cancel()
+ * and future_get() returned; returns NULL or a description of the fault.
+ */
+static const char *
+one_outcome(struct rec *r, int cancel_rc, int get_rc, void *res)
+{
+  int ran = atomic_load(&r->ran), dropped = atomic_load(&r->dropped);
+
+  if (cancel_rc == 0) {
+    if (ran != 0)
+      return "cancel returned 0 but the task ran";
+    if (get_rc != ECANCELED)
+      return "cancel returned 0 but get did not return ECANCELED";
+    if (res != NULL)
+      return "cancelled future has a result";
+    if (dropped != 1 || r->drop_arg != r)
+      return "cancelled task's argument not dropped exactly once";
+    return NULL;
+  }
+  if (cancel_rc != EINPROGRESS && cancel_rc != EALREADY)
+    return "cancel returned an unexpected code";
+  if (ran != 1)
+    return "cancel said running/finished but the task did not run once";
+  if (get_rc != 0 || res != r)
+    return "task ran but get did not return its outcome";
+  if (dropped != 0)
+    return "a task that ran had its argument dropped";
+  return NULL;
+}
+
+/* ------------------------------------------------------------ race */
+
+/*
+ * future_cancel() racing the task starting on an idle worker, 2000 times:
+ * each task either ran (flag set, get returns its outcome, no drop) or was
+ * cancelled (cancel returned 0, ECANCELED, dropped once), never both or
+ * neither; rechecked after the pool drains, so no cancelled task runs late.
+ */
+START_TEST(test_cancel_racing_task_start_is_ran_or_cancelled)
+{
+  enum { ROUNDS = 2000 };
+  futures_pool_t *pool;
+  struct rec *r = calloc(ROUNDS, sizeof(*r));
+  int *crc = calloc(ROUNDS, sizeof(*crc));
+  int *grc = calloc(ROUNDS, sizeof(*grc));
+  void **res = calloc(ROUNDS, sizeof(*res));
+  int cancelled = 0;
+
+  ck_assert(r != NULL && crc != NULL && grc != NULL && res != NULL);
+  ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
+  for (int i = 0; i < ROUNDS; i++) {
+    future_t *f;
+    const char *why;
+
+    rec_init(&r[i]);
+    ck_assert_int_eq(submit_marked(pool, &r[i], &f), 0);
+    crc[i] = future_cancel(f);
+    grc[i] = future_get(f, &res[i]);
+    why = one_outcome(&r[i], crc[i], grc[i], res[i]);
+    ck_assert_msg(why == NULL, "round %d (cancel %d, get %d): %s", i, crc[i],
+                  grc[i], why);
+    cancelled += crc[i] == 0;
+    future_release(f);
+  }
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+  for (int i = 0; i < ROUNDS; i++) {
+    const char *why = one_outcome(&r[i], crc[i], grc[i], res[i]);
+
+    ck_assert_msg(why == NULL, "after drain, round %d: %s", i, why);
+  }
+  free(res);
+  free(grc);
+  free(crc);
+  free(r);
+}
+END_TEST
+
+struct duel {
+  future_t *f;
+  atomic_int arrived; /* both threads spin here so they start together */
+  int cancel_rc;
+  int get_rc;
+  void *res;
+};
+
+static void
+duel_thread(void *arg, int i)
+{
+  struct duel *d = arg;
+
+  atomic_fetch_add(&d->arrived, 1);
+  while (atomic_load(&d->arrived) < 2)
+    ;
+  if (i == 0)
+    d->cancel_rc = future_cancel(d->f);
+  else
+    d->get_rc = future_get(d->f, &d->res);
+}
+
+/*
+ * future_cancel() racing a future_get() that claims the queued task to run
+ * it inline (the only worker is held, so only the getter can run it), 1000
+ * times: exactly one of "ran" and "ECANCELED" each round.
+ */
+START_TEST(test_cancel_racing_inline_get_is_ran_or_cancelled)
+{
+  enum { ROUNDS = 1000 };
+  futures_pool_t *pool;
+  future_t *held;
+  struct tu_hold h;
+
+  tu_hold_init(&h, NULL);
+  ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
+  ck_assert_int_eq(futures_submit(pool, tu_hold_task, &h, &held), 0);
+  tu_latch_wait(&h.started);
+  for (int i = 0; i < ROUNDS; i++) {
+    struct rec r;
+    struct duel d;
+    const char *why;
+
+    rec_init(&r);
+    ck_assert_int_eq(submit_marked(pool, &r, &d.f), 0);
+    atomic_init(&d.arrived, 0);
+    d.cancel_rc = d.get_rc = -1;
+    d.res = NULL;
+    ck_assert_int_eq(tu_run_threads(2, duel_thread, &d), 0);
+    why = one_outcome(&r, d.cancel_rc, d.get_rc, d.res);
+    ck_assert_msg(why == NULL, "round %d (cancel %d, get %d): %s", i,
+                  d.cancel_rc, d.get_rc, why);
+    future_release(d.f);
+  }
+  tu_latch_open(&h.release);
+  ck_assert_int_eq(future_get(held, NULL), 0);
+  future_release(held);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+  tu_hold_destroy(&h);
+}
+END_TEST
+
+/* ------------------------------------------------------------ queued */
+
+struct waiter {
+  future_t *f;
+  int wait_rc[3];
+  int get_rc[3];
+};
+
+static void
+waiter_thread(void *arg, int i)
+{
+  struct waiter *w = arg;
+  struct timespec dl = tu_deadline_in(60000 * MS);
+
+  /* A timed wait, so the waiter cannot claim and run the task itself. */
+  w->wait_rc[i] = future_wait_until(w->f, &dl);
+  w->get_rc[i] = future_get(w->f, NULL);
+}
+
+struct waiters_call {
+  struct waiter *w;
+  int rc;
+};
+
+static void *
+waiters_main(void *arg)
+{
+  struct waiters_call *c = arg;
+
+  c->rc = tu_run_threads(3, waiter_thread, c->w);
+  return NULL;
+}
+
+/*
+ * Cancelling a queued task returns 0; the task never runs; its waiters
+ * (three threads) wake and see ECANCELED; its drop function runs exactly
+ * once, with the task's argument, in the cancelling thread; a second cancel
+ * says EALREADY and changes nothing.
+ */
+START_TEST(test_cancel_queued_task_wakes_waiters_and_drops_arg_once)
+{
+  futures_pool_t *pool;
+  future_t *held;
+  struct tu_hold h;
+  struct rec r;
+  struct waiter w;
+  struct waiters_call c = {&w, -1};
+  pthread_t t;
+  void *res = &res;
+
+  tu_hold_init(&h, NULL);
+  rec_init(&r);
+  ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
+  ck_assert_int_eq(futures_submit(pool, tu_hold_task, &h, &held), 0);
+  tu_latch_wait(&h.started);
+  ck_assert_int_eq(submit_marked(pool, &r, &w.f), 0);
+  ck_assert_int_eq(pthread_create(&t, NULL, waiters_main, &c), 0);
+
+  ck_assert_int_eq(future_cancel(w.f), 0);
+  ck_assert_int_eq(atomic_load(&r.dropped), 1);
+  ck_assert_ptr_eq(r.drop_arg, &r);
+  ck_assert(pthread_equal(r.drop_thread, pthread_self()));
+  pthread_join(t, NULL);
+  ck_assert_int_eq(c.rc, 0);
+  for (int i = 0; i < 3; i++) {
+    ck_assert_int_eq(w.wait_rc[i], 0);
+    ck_assert_int_eq(w.get_rc[i], ECANCELED);
+  }
+  ck_assert_int_eq(future_is_ready(w.f), 1);
+  ck_assert_int_eq(future_get(w.f, &res), ECANCELED);
+  ck_assert_ptr_null(res);
+  ck_assert_int_eq(future_cancel(w.f), EALREADY);
+  ck_assert_int_eq(future_get(w.f, NULL), ECANCELED);
+
+  tu_latch_open(&h.release);
+  ck_assert_int_eq(future_get(held, NULL), 0);
+  future_release(held);
+  future_release(w.f);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+  ck_assert_int_eq(atomic_load(&r.ran), 0);
+  ck_assert_int_eq(atomic_load(&r.dropped), 1);
+  tu_hold_destroy(&h);
+}
+END_TEST
+
+/* A task without a drop function can be cancelled too (nothing to call). */
+START_TEST(test_cancel_queued_task_without_drop_function)
+{
+  futures_pool_t *pool;
+  future_t *held, *f;
+  struct tu_hold h;
+  struct rec r;
+
+  tu_hold_init(&h, NULL);
+  rec_init(&r);
+  ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
+  ck_assert_int_eq(futures_submit(pool, tu_hold_task, &h, &held), 0);
+  tu_latch_wait(&h.started);
+  ck_assert_int_eq(futures_submit(pool, task_mark, &r, &f), 0);
+  ck_assert_int_eq(future_cancel(f), 0);
+  ck_assert_int_eq(future_get(f, NULL), ECANCELED);
+  tu_latch_open(&h.release);
+  future_release(held);
+  future_release(f);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+  ck_assert_int_eq(atomic_load(&r.ran), 0);
+  ck_assert_int_eq(atomic_load(&r.dropped), 0);
+  tu_hold_destroy(&h);
+}
+END_TEST
+
+/* ------------------------------------------------------------ running */
+
+/* A task that watches futures_cancelled() before and after a cancel. */
+struct watcher {
+  struct tu_latch started;     /* opened by the task once it runs */
+  struct tu_latch cancel_done; /* opened by the test after cancelling */
+  int seen_before;             /* futures_cancelled() before the cancel */
+  int seen_after;              /* ... after it, within a bounded poll */
+  long long timeout_ns;        /* how long the task polls at most */
+  atomic_int dropped;          /* times drop_watcher() ran */
+};
+
+static int
+task_watch(void *arg, void **result)
+{
+  struct watcher *w = arg;
+  long long end;
+
+  w->seen_before = futures_cancelled();
+  tu_latch_open(&w->started);
+  tu_latch_wait(&w->cancel_done);
+  end = tu_now_ns() + w->timeout_ns;
+  /* Bounded, so a library that never sets the flag fails, not hangs. */
+  while (!(w->seen_after = futures_cancelled()) && tu_now_ns() < end)
+    sched_yield();
+  *result = w;
+  return w->seen_after ? EINTR : 0;
+}
+
+static void
+drop_watcher(void *arg)
+{
+  atomic_fetch_add(&((struct watcher *)arg)->dropped, 1);
+}
+
+/*
+ * Cancelling a running task returns EINPROGRESS (twice), and from then on
+ * futures_cancelled() is 1 inside it (it was 0 before); the task finishes
+ * as it chooses (its own EINTR, not ECANCELED) and its argument is not
+ * dropped. The flag does not leak into the next task on the same worker.
+ * The task polls for at most 5 s so a missing flag fails instead of hangs.
+ */
+START_TEST(test_cancel_running_task_sets_flag_and_returns_einprogress)
+{
+  futures_pool_t *pool;
+  future_t *f, *next;
+  struct watcher w;
+  struct rec r;
+  futures_task_t t = {task_watch, &w, drop_watcher};
+  void *res = NULL;
+
+  tu_latch_init(&w.started);
+  tu_latch_init(&w.cancel_done);
+  w.seen_before = w.seen_after = -1;
+  w.timeout_ns = 5000 * MS;
+  atomic_init(&w.dropped, 0);
+  rec_init(&r);
+  ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
+  ck_assert_int_eq(futures_submit_ex(pool, &t, NULL, &f), 0);
+  tu_latch_wait(&w.started);
+
+  ck_assert_int_eq(future_cancel(f), EINPROGRESS);
+  ck_assert_int_eq(future_cancel(f), EINPROGRESS);
+  tu_latch_open(&w.cancel_done);
+  ck_assert_int_eq(future_get(f, &res), EINTR);
+  ck_assert_int_eq(w.seen_before, 0);
+  ck_assert_int_eq(w.seen_after, 1);
+  ck_assert_int_eq(future_cancel(f), EALREADY);
+  ck_assert_int_eq(future_get(f, NULL), EINTR);
+
+  /* The next task on the only worker is not cancelled. */
+  ck_assert_int_eq(futures_submit(pool, task_mark, &r, &next), 0);
+  ck_assert_int_eq(future_get(next, NULL), 0);
+  ck_assert_int_eq(r.cancelled_seen, 0);
+
+  future_release(f);
+  future_release(next);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+  ck_assert_int_eq(atomic_load(&w.dropped), 0);
+  tu_latch_destroy(&w.started);
+  tu_latch_destroy(&w.cancel_done);
+}
+END_TEST
+
+/* ------------------------------------------------------------ finished */
+
+/*
+ * Cancelling a finished future returns EALREADY and leaves its outcome as
+ * it was, for a success (value kept) and a failure (code kept); no drop.
+ */
+START_TEST(test_cancel_finished_future_returns_ealready_and_keeps_outcome)
+{
+  futures_pool_t *pool;
+  future_t *ok, *bad;
+  struct rec r;
+  void *res = NULL;
+
+  rec_init(&r);
+  ck_assert_int_eq(futures_pool_create(&pool, 2), 0);
+  ck_assert_int_eq(submit_marked(pool, &r, &ok), 0);
+  ck_assert_int_eq(futures_submit(pool, task_fail_edom, NULL, &bad), 0);
+  ck_assert_int_eq(future_get(ok, NULL), 0);
+  ck_assert_int_eq(future_get(bad, NULL), EDOM);
+
+  ck_assert_int_eq(future_cancel(ok), EALREADY);
+  ck_assert_int_eq(future_cancel(bad), EALREADY);
+  ck_assert_int_eq(future_get(ok, &res), 0);
+  ck_assert_ptr_eq(res, &r);
+  ck_assert_int_eq(future_get(bad, &res), EDOM);
+  ck_assert_int_eq(future_is_ready(ok), 1);
+
+  future_release(ok);
+  future_release(bad);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+  ck_assert_int_eq(atomic_load(&r.ran), 1);
+  ck_assert_int_eq(atomic_load(&r.dropped), 0);
+}
+END_TEST
+
+/* ------------------------------------------------------------ flag */
+
+/*
+ * futures_cancelled() is 0 outside any task, inside an uncancelled task on
+ * a worker, and inside an uncancelled task that the test thread runs
+ * itself (future_get on a queued task while the only worker is held).
+ */
+START_TEST(test_cancelled_is_zero_outside_tasks_and_in_uncancelled_task)
+{
+  futures_pool_t *pool;
+  future_t *f, *held, *inl;
+  struct tu_hold h;
+  struct rec r1, r2;
+
+  rec_init(&r1);
+  rec_init(&r2);
+  tu_hold_init(&h, NULL);
+  ck_assert_int_eq(futures_cancelled(), 0);
+  ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
+  ck_assert_int_eq(futures_submit(pool, task_mark, &r1, &f), 0);
+  ck_assert_int_eq(future_get(f, NULL), 0);
+  ck_assert_int_eq(r1.cancelled_seen, 0);
+
+  ck_assert_int_eq(futures_submit(pool, tu_hold_task, &h, &held), 0);
+  tu_latch_wait(&h.started);
+  ck_assert_int_eq(futures_submit(pool, task_mark, &r2, &inl), 0);
+  ck_assert_int_eq(future_get(inl, NULL), 0);
+  ck_assert_int_eq(r2.cancelled_seen, 0);
+  ck_assert_int_eq(futures_cancelled(), 0);
+
+  tu_latch_open(&h.release);
+  future_release(f);
+  future_release(held);
+  future_release(inl);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+  ck_assert_int_eq(futures_cancelled(), 0);
+  tu_hold_destroy(&h);
+}
+END_TEST
+
+struct self_cancel {
+  future_t *self; /* set before the task can start */
+  int cancel_rc;
+  int seen_before;
+  int seen_after;
+};
+
+static int
+task_cancel_self(void *arg, void **result)
+{
+  struct self_cancel *s = arg;
+
+  s->seen_before = futures_cancelled();
+  s->cancel_rc = future_cancel(s->self);
+  s->seen_after = futures_cancelled();
+  *result = NULL;
+  return 0;
+}
+
+/*
+ * The flag belongs to the task, not the thread: a task that the test
+ * thread runs inline cancels its own future (EINPROGRESS) and then sees 1,
+ * but once it returns the test thread sees 0 again.
+ */
+START_TEST(test_cancelled_flag_is_scoped_to_the_cancelled_task)
+{
+  futures_pool_t *pool;
+  future_t *held;
+  struct tu_hold h;
+  struct self_cancel s = {NULL, -1, -1, -1};
+
+  tu_hold_init(&h, NULL);
+  ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
+  ck_assert_int_eq(futures_submit(pool, tu_hold_task, &h, &held), 0);
+  tu_latch_wait(&h.started);
+  /* The worker is held, so the task cannot start before s.self is set. */
+  ck_assert_int_eq(futures_submit(pool, task_cancel_self, &s, &s.self), 0);
+  ck_assert_int_eq(future_get(s.self, NULL), 0);
+  ck_assert_int_eq(s.seen_before, 0);
+  ck_assert_int_eq(s.cancel_rc, EINPROGRESS);
+  ck_assert_int_eq(s.seen_after, 1);
+  ck_assert_int_eq(futures_cancelled(), 0);
+
+  tu_latch_open(&h.release);
+  future_release(held);
+  future_release(s.self);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+  tu_hold_destroy(&h);
+}
+END_TEST
+
+/* ------------------------------------------------------------ destroy */
+
+/* A task that polls futures_cancelled() until it is 1 or 10 s passed. */
+struct poller {
+  struct tu_count *started;
+  int seen_before;
+  int seen_after;
+};
+
+static int
+task_poll(void *arg, void **result)
+{
+  struct poller *p = arg;
+  long long end = tu_now_ns() + 10000 * MS;
+
+  p->seen_before = futures_cancelled();
+  tu_count_down(p->started);
+  while (!(p->seen_after = futures_cancelled()) && tu_now_ns() < end)
+    sched_yield();
+  *result = p;
+  return 0;
+}
+
+struct wait_one {
+  future_t *f;
+  int wait_rc;
+};
+
+static void *
+wait_one_main(void *arg)
+{
+  struct wait_one *w = arg;
+  struct timespec dl = tu_deadline_in(60000 * MS);
+
+  w->wait_rc = future_wait_until(w->f, &dl);
+  return NULL;
+}
+
+/*
+ * futures_pool_destroy_ex(FUTURES_DESTROY_CANCEL) makes futures_cancelled()
+ * 1 in the two running tasks (they poll for at most 10 s, so a missing
+ * flag fails rather than hangs) and lets them finish; the three queued
+ * tasks end with ECANCELED, unrun, each argument dropped once; a thread
+ * waiting on a queued task wakes.
+ */
+START_TEST(test_destroy_cancel_flags_running_and_cancels_queued)
+{
+  enum { RUNNING = 2, QUEUED = 3 };
+  futures_pool_t *pool;
+  future_t *run_f[RUNNING], *q_f[QUEUED];
+  struct poller p[RUNNING];
+  struct rec r[QUEUED];
+  struct tu_count started;
+  struct wait_one w;
+  pthread_t t;
+  void *res;
+
+  tu_count_init(&started, RUNNING);
+  ck_assert_int_eq(futures_pool_create(&pool, RUNNING), 0);
+  for (int i = 0; i < RUNNING; i++) {
+    p[i].started = &started;
+    p[i].seen_before = p[i].seen_after = -1;
+    ck_assert_int_eq(futures_submit(pool, task_poll, &p[i], &run_f[i]), 0);
+  }
+  tu_count_wait(&started);
+  for (int i = 0; i < QUEUED; i++) {
+    rec_init(&r[i]);
+    ck_assert_int_eq(submit_marked(pool, &r[i], &q_f[i]), 0);
+  }
+  w.f = q_f[0];
+  w.wait_rc = -1;
+  ck_assert_int_eq(pthread_create(&t, NULL, wait_one_main, &w), 0);
+
+  ck_assert_int_eq(futures_pool_destroy_ex(pool, FUTURES_DESTROY_CANCEL), 0);
+  pthread_join(t, NULL);
+  ck_assert_int_eq(w.wait_rc, 0);
+  for (int i = 0; i < RUNNING; i++) {
+    ck_assert_int_eq(p[i].seen_before, 0);
+    ck_assert_int_eq(p[i].seen_after, 1);
+    res = NULL;
+    ck_assert_int_eq(future_get(run_f[i], &res), 0);
+    ck_assert_ptr_eq(res, &p[i]);
+    future_release(run_f[i]);
+  }
+  for (int i = 0; i < QUEUED; i++) {
+    ck_assert_int_eq(future_get(q_f[i], NULL), ECANCELED);
+    ck_assert_int_eq(atomic_load(&r[i].ran), 0);
+    ck_assert_int_eq(atomic_load(&r[i].dropped), 1);
+    ck_assert_ptr_eq(r[i].drop_arg, &r[i]);
+    future_release(q_f[i]);
+  }
+  tu_count_destroy(&started);
+}
+END_TEST
+
+/*
+ * Cancel-mode destroy with 2000 tasks in flight on 2 workers: every task
+ * is accounted for, either it ran once (get returns its outcome, no drop)
+ * or its future says ECANCELED (never ran, dropped once).
+ */
+START_TEST(test_destroy_cancel_accounts_for_every_task)
+{
+  enum { N = 2000 };
+  futures_pool_t *pool;
+  future_t **fs = calloc(N, sizeof(*fs));
+  struct rec *r = calloc(N, sizeof(*r));
+
+  ck_assert(fs != NULL && r != NULL);
+  ck_assert_int_eq(futures_pool_create(&pool, 2), 0);
+  for (int i = 0; i < N; i++) {
+    rec_init(&r[i]);
+    ck_assert_int_eq(submit_marked(pool, &r[i], &fs[i]), 0);
+  }
+  ck_assert_int_eq(futures_pool_destroy_ex(pool, FUTURES_DESTROY_CANCEL), 0);
+  for (int i = 0; i < N; i++) {
+    void *res = NULL;
+    int rc = future_get(fs[i], &res);
+    const char *why =
+        one_outcome(&r[i], rc == ECANCELED ? 0 : EALREADY, rc, res);
+
+    ck_assert_msg(why == NULL, "task %d (get %d): %s", i, rc, why);
+    future_release(fs[i]);
+  }
+  free(r);
+  free(fs);
+}
+END_TEST
+
+/* ------------------------------------------------------------ errors */
+
+/*
+ * future_cancel(NULL) is EINVAL; futures_pool_destroy_ex() with an unknown
+ * mode is EINVAL and does nothing (the pool still runs tasks and can then
+ * be destroyed).
+ */
+START_TEST(test_cancel_rejects_bad_arguments)
+{
+  futures_pool_t *pool;
+  future_t *f;
+  struct rec r;
+
+  rec_init(&r);
+  ck_assert_int_eq(future_cancel(NULL), EINVAL);
+  ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
+  ck_assert_int_eq(futures_pool_destroy_ex(pool, 2), EINVAL);
+  ck_assert_int_eq(futures_pool_destroy_ex(pool, -1), EINVAL);
+  ck_assert_int_eq(submit_marked(pool, &r, &f), 0);
+  ck_assert_int_eq(future_get(f, NULL), 0);
+  future_release(f);
+  ck_assert_int_eq(futures_pool_destroy_ex(pool, FUTURES_DESTROY_DRAIN), 0);
+  ck_assert_int_eq(atomic_load(&r.ran), 1);
+}
+END_TEST
+
+Suite *
+cancel_suite(void)
+{
+  Suite *s = suite_create("cancel");
+  TCase *tc;
+
+  tc = tcase_create("race");
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc, test_cancel_racing_task_start_is_ran_or_cancelled);
+  tcase_add_test(tc, test_cancel_racing_inline_get_is_ran_or_cancelled);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("queued");
+  tcase_set_timeout(tc, 30);
+  tcase_add_test(tc, test_cancel_queued_task_wakes_waiters_and_drops_arg_once);
+  tcase_add_test(tc, test_cancel_queued_task_without_drop_function);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("running");
+  tcase_set_timeout(tc, 30);
+  tcase_add_test(tc,
+                 test_cancel_running_task_sets_flag_and_returns_einprogress);
+  tcase_add_test(
+      tc, test_cancel_finished_future_returns_ealready_and_keeps_outcome);
+  tcase_add_test(tc,
+                 test_cancelled_is_zero_outside_tasks_and_in_uncancelled_task);
+  tcase_add_test(tc, test_cancelled_flag_is_scoped_to_the_cancelled_task);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("shutdown");
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc, test_destroy_cancel_flags_running_and_cancels_queued);
+  tcase_add_test(tc, test_destroy_cancel_accounts_for_every_task);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("errors");
+  tcase_add_test(tc, test_cancel_rejects_bad_arguments);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int
+main(void)
+{
+  return tu_run_suite(cancel_suite());
+}
