@@ -1,0 +1,347 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * check_release: future_release() drops the caller's handle at any point
+ * of the task's life (queued, running, finished) without stopping the task
+ * and without leaking. Leaks and double frees are caught by running this
+ * binary under valgrind and ASan (CI does both), so every test frees what
+ * it allocates: whatever is left over is the library's.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <check.h>
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "futures.h"
+#include "testutil.h"
+
+Suite *release_suite(void);
+
+/* ------------------------------------------------------------ helpers */
+
+/*
+ * The task of most tests: counts its runs and writes a value into the
+ * caller's memory, so the test can see it ran without its future.
+ */
+struct counted {
+  atomic_int runs;
+  atomic_long value;
+};
+
+static int
+counted_task(void *arg, void **result)
+{
+  struct counted *c = arg;
+
+  atomic_fetch_add(&c->runs, 1);
+  atomic_store(&c->value, 42);
+  *result = c;
+  return 0;
+}
+
+/* Held tasks: each counts down @started, then blocks on @gate. */
+struct hold {
+  struct tu_count started;
+  struct tu_latch gate;
+};
+
+static int
+hold_task(void *arg, void **result)
+{
+  struct hold *h = arg;
+
+  tu_count_down(&h->started);
+  tu_latch_wait(&h->gate);
+  *result = h;
+  return 0;
+}
+
+/*
+ * Submits one hold task and waits on the countdown (not on the future, so
+ * the test thread cannot run it) until the pool's only worker is held.
+ */
+static future_t *
+hold_worker(futures_pool_t *pool, struct hold *h)
+{
+  future_t *f = NULL;
+
+  tu_count_init(&h->started, 1);
+  tu_latch_init(&h->gate);
+  ck_assert_int_eq(futures_submit(pool, hold_task, h, &f), 0);
+  tu_count_wait(&h->started);
+  return f;
+}
+
+static void
+hold_destroy(struct hold *h)
+{
+  tu_count_destroy(&h->started);
+  tu_latch_destroy(&h->gate);
+}
+
+/* ------------------------------------------------------------ basic */
+
+/*
+ * Release before the task runs: the only worker is held, the task waits in
+ * the queue, its handle is released; once the worker is free the task
+ * still runs, exactly once (a draining destroy runs every accepted task,
+ * so the count is final when it returns).
+ */
+START_TEST(test_release_before_the_task_runs_still_runs_it_once)
+{
+  futures_pool_t *pool = NULL;
+  struct counted c;
+  struct hold h;
+  future_t *held, *f = NULL;
+
+  atomic_init(&c.runs, 0);
+  atomic_init(&c.value, 0);
+  ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
+  held = hold_worker(pool, &h);
+  ck_assert_int_eq(futures_submit(pool, counted_task, &c, &f), 0);
+  future_release(f);
+  ck_assert_int_eq(atomic_load(&c.runs), 0);
+  tu_latch_open(&h.gate);
+  ck_assert_int_eq(future_get(held, NULL), 0);
+  future_release(held);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+  ck_assert_int_eq(atomic_load(&c.runs), 1);
+  ck_assert_int_eq(atomic_load(&c.value), 42);
+  hold_destroy(&h);
+}
+END_TEST
+
+/* A task that reports when it started and waits before it counts. */
+struct during {
+  struct tu_count started;
+  struct tu_latch gate;
+  struct counted c;
+};
+
+static int
+during_task(void *arg, void **result)
+{
+  struct during *d = arg;
+
+  tu_count_down(&d->started);
+  tu_latch_wait(&d->gate);
+  return counted_task(&d->c, result);
+}
+
+/*
+ * Release while the task runs: the handle is dropped while the task is
+ * blocked on a latch on a worker; the task then finishes (runs == 1) and
+ * the future's memory goes when the worker is done with it.
+ */
+START_TEST(test_release_while_the_task_runs_lets_it_finish)
+{
+  futures_pool_t *pool = NULL;
+  struct during d;
+  future_t *f = NULL;
+
+  tu_count_init(&d.started, 1);
+  tu_latch_init(&d.gate);
+  atomic_init(&d.c.runs, 0);
+  atomic_init(&d.c.value, 0);
+  ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
+  ck_assert_int_eq(futures_submit(pool, during_task, &d, &f), 0);
+  tu_count_wait(&d.started); /* it runs on the worker now */
+  future_release(f);
+  tu_latch_open(&d.gate);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+  ck_assert_int_eq(atomic_load(&d.c.runs), 1);
+  ck_assert_int_eq(atomic_load(&d.c.value), 42);
+  tu_count_destroy(&d.started);
+  tu_latch_destroy(&d.gate);
+}
+END_TEST
+
+/* Release after completion: get the outcome, then release; nothing left. */
+START_TEST(test_release_after_completion_frees_the_future)
+{
+  futures_pool_t *pool = NULL;
+  struct counted c;
+  future_t *f = NULL;
+  void *r = NULL;
+
+  atomic_init(&c.runs, 0);
+  atomic_init(&c.value, 0);
+  ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
+  ck_assert_int_eq(futures_submit(pool, counted_task, &c, &f), 0);
+  ck_assert_int_eq(future_get(f, &r), 0);
+  ck_assert_ptr_eq(r, &c);
+  future_release(f);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+  ck_assert_int_eq(atomic_load(&c.runs), 1);
+}
+END_TEST
+
+/* A failed task's future is released the same way (no leak either). */
+static int
+fail_task(void *arg, void **result)
+{
+  (void)arg;
+  (void)result;
+  return EIO;
+}
+
+START_TEST(test_release_of_a_failed_future_frees_it)
+{
+  futures_pool_t *pool = NULL;
+  future_t *f = NULL;
+
+  ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
+  ck_assert_int_eq(futures_submit(pool, fail_task, NULL, &f), 0);
+  ck_assert_int_eq(future_get(f, NULL), EIO);
+  future_release(f);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+}
+END_TEST
+
+/*
+ * A handle outlives its pool: release after destroy, without ever calling
+ * future_get(), frees the future (the task ran during the drain).
+ */
+START_TEST(test_release_after_pool_destroy_frees_the_future)
+{
+  futures_pool_t *pool = NULL;
+  struct counted c;
+  future_t *f = NULL;
+
+  atomic_init(&c.runs, 0);
+  atomic_init(&c.value, 0);
+  ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
+  ck_assert_int_eq(futures_submit(pool, counted_task, &c, &f), 0);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+  ck_assert_int_eq(atomic_load(&c.runs), 1);
+  ck_assert_int_eq(future_is_ready(f), 1);
+  future_release(f);
+}
+END_TEST
+
+/* ------------------------------------------------------------ errors */
+
+/*
+ * future_release(NULL) does nothing: it neither crashes nor disturbs the
+ * pool, which still runs a task afterwards.
+ */
+START_TEST(test_release_null_is_a_no_op)
+{
+  futures_pool_t *pool = NULL;
+  struct counted c;
+  future_t *f = NULL;
+
+  atomic_init(&c.runs, 0);
+  atomic_init(&c.value, 0);
+  future_release(NULL);
+  ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
+  future_release(NULL);
+  ck_assert_int_eq(futures_submit(pool, counted_task, &c, &f), 0);
+  future_release(NULL);
+  ck_assert_int_eq(future_get(f, NULL), 0);
+  future_release(f);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+  ck_assert_int_eq(atomic_load(&c.runs), 1);
+}
+END_TEST
+
+/* ------------------------------------------------------------ concurrency */
+
+/*
+ * Release racing with completion: 10,000 tasks on 2 workers, each handle
+ * released right after submit, so releases meet queued, running and
+ * finished tasks. Every task runs once and (under ASan/valgrind) each
+ * future is freed exactly once.
+ */
+START_TEST(test_release_racing_with_completion_runs_every_task_once)
+{
+  enum { N = 10000 };
+  futures_pool_t *pool = NULL;
+  struct counted c;
+  int i;
+
+  atomic_init(&c.runs, 0);
+  atomic_init(&c.value, 0);
+  ck_assert_int_eq(futures_pool_create(&pool, 2), 0);
+  for (i = 0; i < N; i++) {
+    future_t *f = NULL;
+
+    ck_assert_int_eq(futures_submit(pool, counted_task, &c, &f), 0);
+    future_release(f);
+  }
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+  ck_assert_int_eq(atomic_load(&c.runs), N);
+}
+END_TEST
+
+/*
+ * Some handles released while queued, others after a get, from a pool
+ * whose only worker is held: all 1000 tasks still run once (the released
+ * ones during destroy's drain).
+ */
+START_TEST(test_release_mixing_queued_and_finished_futures)
+{
+  enum { N = 1000 };
+  futures_pool_t *pool = NULL;
+  future_t *f[N], *held;
+  struct counted c;
+  struct hold h;
+  int i;
+
+  atomic_init(&c.runs, 0);
+  atomic_init(&c.value, 0);
+  ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
+  held = hold_worker(pool, &h);
+  for (i = 0; i < N; i++)
+    ck_assert_int_eq(futures_submit(pool, counted_task, &c, &f[i]), 0);
+  for (i = 0; i < N; i += 2)
+    future_release(f[i]); /* queued: the worker is held */
+  for (i = 1; i < N; i += 4)
+    ck_assert_int_eq(future_get(f[i], NULL), 0); /* runs in this thread */
+  tu_latch_open(&h.gate);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+  ck_assert_int_eq(atomic_load(&c.runs), N);
+  for (i = 1; i < N; i += 2)
+    future_release(f[i]);
+  ck_assert_int_eq(future_get(held, NULL), 0);
+  future_release(held);
+  hold_destroy(&h);
+}
+END_TEST
+
+Suite *
+release_suite(void)
+{
+  Suite *s = suite_create("release");
+  TCase *tc;
+
+  tc = tcase_create("basic");
+  tcase_set_timeout(tc, 30);
+  tcase_add_test(tc, test_release_before_the_task_runs_still_runs_it_once);
+  tcase_add_test(tc, test_release_while_the_task_runs_lets_it_finish);
+  tcase_add_test(tc, test_release_after_completion_frees_the_future);
+  tcase_add_test(tc, test_release_of_a_failed_future_frees_it);
+  tcase_add_test(tc, test_release_after_pool_destroy_frees_the_future);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("errors");
+  tcase_add_test(tc, test_release_null_is_a_no_op);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("concurrency");
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc, test_release_racing_with_completion_runs_every_task_once);
+  tcase_add_test(tc, test_release_mixing_queued_and_finished_futures);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int
+main(void)
+{
+  return tu_run_suite(release_suite());
+}

@@ -1,0 +1,814 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * check_shutdown: futures_pool_destroy() and futures_pool_destroy_ex().
+ * A draining destroy runs every accepted task (and the sub-tasks they
+ * submit), refuses submits from outside once it has begun, and leaves
+ * earlier futures valid; a cancelling destroy ends every task that has not
+ * started with ECANCELED and calls its drop function exactly once.
+ *
+ * "Destroy has begun" is observed, not guessed: the pool's only worker is
+ * held on a latch, destroy starts in another thread, and the test thread
+ * polls futures_pool_stats().shutting_down (with sched_yield(), never a
+ * sleep) until it reads 1. Destroy cannot return while the worker is held,
+ * so the pool is still there to be polled.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <check.h>
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "futures.h"
+#include "testutil.h"
+
+Suite *shutdown_suite(void);
+
+/* ------------------------------------------------------------ helpers */
+
+static int
+plus_one_task(void *arg, void **result)
+{
+  *result = (void *)((uintptr_t)arg + 1);
+  return 0;
+}
+
+/*
+ * Per-task bookkeeping: which tasks ran and which were dropped, each slot
+ * counted so that "exactly once" can be checked, plus totals.
+ */
+struct tally;
+
+struct item {
+  struct tally *t;
+  size_t i;
+};
+
+struct tally {
+  size_t n;
+  struct item *items;
+  atomic_int *ran;
+  atomic_int *dropped;
+  atomic_long nran;
+  atomic_long ndropped;
+};
+
+static void
+tally_init(struct tally *t, size_t n)
+{
+  size_t i;
+
+  t->n = n;
+  t->items = calloc(n, sizeof(*t->items));
+  t->ran = calloc(n, sizeof(*t->ran));
+  t->dropped = calloc(n, sizeof(*t->dropped));
+  ck_assert_ptr_nonnull(t->items);
+  ck_assert_ptr_nonnull(t->ran);
+  ck_assert_ptr_nonnull(t->dropped);
+  for (i = 0; i < n; i++) {
+    t->items[i].t = t;
+    t->items[i].i = i;
+    atomic_init(&t->ran[i], 0);
+    atomic_init(&t->dropped[i], 0);
+  }
+  atomic_init(&t->nran, 0);
+  atomic_init(&t->ndropped, 0);
+}
+
+static void
+tally_free(struct tally *t)
+{
+  free(t->dropped);
+  free(t->ran);
+  free(t->items);
+}
+
+static int
+tally_task(void *arg, void **result)
+{
+  struct item *it = arg;
+
+  atomic_fetch_add(&it->t->ran[it->i], 1);
+  atomic_fetch_add(&it->t->nran, 1);
+  *result = it;
+  return 0;
+}
+
+static void
+tally_drop(void *arg)
+{
+  struct item *it = arg;
+
+  atomic_fetch_add(&it->t->dropped[it->i], 1);
+  atomic_fetch_add(&it->t->ndropped, 1);
+}
+
+static futures_task_t
+tally_task_of(struct tally *t, size_t i)
+{
+  futures_task_t task = {tally_task, &t->items[i], tally_drop};
+
+  return task;
+}
+
+/*
+ * The held task: counts down @started, blocks on @gate, then records what
+ * it sees once released: futures_cancelled(), and, when @pool is set, the
+ * code of a submit made from inside the task.
+ */
+struct hold {
+  struct tu_count started;
+  struct tu_latch gate;
+  futures_pool_t *pool; /* submit from the task after the gate, or NULL */
+  int cancelled_seen;   /* futures_cancelled() after the gate */
+  int submit_rc;        /* that submit's code */
+  struct tally inner;   /* the task it tried to submit */
+};
+
+static int
+hold_task(void *arg, void **result)
+{
+  struct hold *h = arg;
+  future_t *f = NULL;
+
+  tu_count_down(&h->started);
+  tu_latch_wait(&h->gate);
+  h->cancelled_seen = futures_cancelled();
+  if (h->pool != NULL) {
+    futures_task_t task = tally_task_of(&h->inner, 0);
+
+    h->submit_rc = futures_submit_ex(h->pool, &task, NULL, &f);
+    future_release(f);
+  }
+  *result = h;
+  return 0;
+}
+
+/*
+ * Holds @pool's only worker: submits the held task and waits on the
+ * countdown (not on the future, so the test thread cannot run it).
+ */
+static future_t *
+hold_worker(futures_pool_t *pool, struct hold *h, futures_pool_t *submit_to)
+{
+  future_t *f = NULL;
+
+  tu_count_init(&h->started, 1);
+  tu_latch_init(&h->gate);
+  h->pool = submit_to;
+  h->cancelled_seen = -1;
+  h->submit_rc = -1;
+  tally_init(&h->inner, 1);
+  ck_assert_int_eq(futures_submit(pool, hold_task, h, &f), 0);
+  tu_count_wait(&h->started);
+  return f;
+}
+
+static void
+hold_destroy(struct hold *h)
+{
+  tally_free(&h->inner);
+  tu_count_destroy(&h->started);
+  tu_latch_destroy(&h->gate);
+}
+
+/* A thread that destroys a pool, so the test thread can act meanwhile. */
+struct destroyer {
+  futures_pool_t *pool;
+  int mode;
+  int rc;
+  pthread_t thread;
+};
+
+static void *
+destroyer_main(void *p)
+{
+  struct destroyer *d = p;
+
+  d->rc = futures_pool_destroy_ex(d->pool, d->mode);
+  return NULL;
+}
+
+/*
+ * Starts destroying @pool in another thread and returns once the pool
+ * reports that destroy has begun (polling, see the file comment).
+ */
+static void
+start_destroy(struct destroyer *d, futures_pool_t *pool, int mode)
+{
+  futures_stats_t st = FUTURES_STATS_INIT;
+
+  d->pool = pool;
+  d->mode = mode;
+  d->rc = -1;
+  ck_assert_int_eq(pthread_create(&d->thread, NULL, destroyer_main, d), 0);
+  for (;;) {
+    ck_assert_int_eq(futures_pool_stats(pool, &st), 0);
+    if (st.shutting_down)
+      break;
+    sched_yield();
+  }
+}
+
+static int
+finish_destroy(struct destroyer *d)
+{
+  pthread_join(d->thread, NULL);
+  return d->rc;
+}
+
+/* ------------------------------------------------------------ shutdown */
+
+/*
+ * destroy with a long queue runs every pending task: 10,000 tasks queue
+ * behind the held worker, destroy begins, the latch opens; when destroy
+ * returns, each ran exactly once and each future says 0.
+ */
+START_TEST(test_shutdown_destroy_runs_every_queued_task)
+{
+  enum { N = 10000 };
+  futures_pool_t *pool = NULL;
+  future_t **f = calloc(N, sizeof(*f));
+  future_t *held;
+  struct destroyer d;
+  struct tally t;
+  struct hold h;
+  size_t i;
+
+  ck_assert_ptr_nonnull(f);
+  tally_init(&t, N);
+  ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
+  held = hold_worker(pool, &h, NULL);
+  for (i = 0; i < N; i++)
+    ck_assert_int_eq(futures_submit(pool, tally_task, &t.items[i], &f[i]), 0);
+  start_destroy(&d, pool, FUTURES_DESTROY_DRAIN);
+  tu_latch_open(&h.gate);
+  ck_assert_int_eq(finish_destroy(&d), 0);
+
+  ck_assert_int_eq(atomic_load(&t.nran), N);
+  for (i = 0; i < N; i++) {
+    void *r = NULL;
+
+    ck_assert_int_eq(atomic_load(&t.ran[i]), 1);
+    ck_assert_int_eq(future_get(f[i], &r), 0);
+    ck_assert_ptr_eq(r, &t.items[i]);
+    future_release(f[i]);
+  }
+  ck_assert_int_eq(future_get(held, NULL), 0);
+  ck_assert_int_eq(h.cancelled_seen, 0); /* draining cancels nothing */
+  future_release(held);
+  hold_destroy(&h);
+  tally_free(&t);
+  free(f);
+}
+END_TEST
+
+/*
+ * Once destroy has begun, a submit from outside the pool's tasks returns
+ * ESHUTDOWN, sets *future to NULL, and the task never runs (not even in
+ * the drain: the count is still 0 after destroy returns).
+ */
+START_TEST(test_shutdown_submit_after_destroy_began_returns_eshutdown)
+{
+  futures_pool_t *pool = NULL;
+  struct destroyer d;
+  struct tally t;
+  struct hold h;
+  future_t *held, *f;
+
+  tally_init(&t, 1);
+  ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
+  held = hold_worker(pool, &h, NULL);
+  start_destroy(&d, pool, FUTURES_DESTROY_DRAIN);
+  f = (future_t *)&f; /* sentinel: must become NULL */
+  ck_assert_int_eq(futures_submit(pool, tally_task, &t.items[0], &f),
+                   ESHUTDOWN);
+  ck_assert_ptr_null(f);
+  tu_latch_open(&h.gate);
+  ck_assert_int_eq(finish_destroy(&d), 0);
+  ck_assert_int_eq(atomic_load(&t.nran), 0);
+  ck_assert_int_eq(future_get(held, NULL), 0);
+  future_release(held);
+  hold_destroy(&h);
+  tally_free(&t);
+}
+END_TEST
+
+static int
+noop_then(void *arg, int code, void *value, void **result)
+{
+  (void)arg;
+  (void)code;
+  (void)value;
+  (void)result;
+  return 0;
+}
+
+static int
+noop_range(void *arg, size_t begin, size_t end)
+{
+  (void)begin;
+  (void)end;
+  atomic_fetch_add((atomic_long *)arg, 1);
+  return 0;
+}
+
+/*
+ * Every way of submitting is refused once destroy has begun: submit_ex
+ * (and its drop function is not called: the caller keeps the argument),
+ * submit_all (all-or-nothing: every slot NULL), then and parallel_for.
+ */
+START_TEST(test_shutdown_every_submit_form_is_refused_after_destroy_began)
+{
+  futures_pool_t *pool = NULL;
+  futures_task_t tasks[3];
+  future_t *fs[3], *held, *f;
+  atomic_long chunks;
+  struct destroyer d;
+  struct tally t;
+  struct hold h;
+  size_t i;
+
+  atomic_init(&chunks, 0);
+  tally_init(&t, 4);
+  ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
+  held = hold_worker(pool, &h, NULL);
+  start_destroy(&d, pool, FUTURES_DESTROY_DRAIN);
+
+  tasks[0] = tally_task_of(&t, 0);
+  f = (future_t *)&f;
+  ck_assert_int_eq(futures_submit_ex(pool, &tasks[0], NULL, &f), ESHUTDOWN);
+  ck_assert_ptr_null(f);
+
+  for (i = 0; i < 3; i++) {
+    tasks[i] = tally_task_of(&t, i + 1);
+    fs[i] = (future_t *)&f;
+  }
+  ck_assert_int_eq(futures_submit_all(pool, tasks, 3, fs), ESHUTDOWN);
+  for (i = 0; i < 3; i++)
+    ck_assert_ptr_null(fs[i]);
+
+  f = NULL;
+  ck_assert_int_eq(futures_then(pool, held, noop_then, NULL, &f), ESHUTDOWN);
+  f = NULL;
+  ck_assert_int_eq(
+      futures_parallel_for(pool, 0, 100, 10, noop_range, &chunks, &f),
+      ESHUTDOWN);
+
+  tu_latch_open(&h.gate);
+  ck_assert_int_eq(finish_destroy(&d), 0);
+  ck_assert_int_eq(atomic_load(&t.nran), 0);
+  ck_assert_int_eq(atomic_load(&t.ndropped), 0);
+  ck_assert_int_eq(atomic_load(&chunks), 0);
+  ck_assert_int_eq(future_get(held, NULL), 0);
+  future_release(held);
+  hold_destroy(&h);
+  tally_free(&t);
+}
+END_TEST
+
+/* A task that fails, to check that failures survive destroy too. */
+static int
+fail_task(void *arg, void **result)
+{
+  (void)arg;
+  (void)result;
+  return EIO;
+}
+
+/*
+ * Futures obtained before destroy stay valid after it: get returns each
+ * outcome (values and an error code), is_ready says 1, then release.
+ */
+START_TEST(test_shutdown_futures_stay_valid_after_destroy)
+{
+  enum { N = 100 };
+  futures_pool_t *pool = NULL;
+  future_t *f[N], *bad = NULL;
+  uintptr_t i;
+  int sentinel;
+
+  ck_assert_int_eq(futures_pool_create(&pool, 2), 0);
+  for (i = 0; i < N; i++)
+    ck_assert_int_eq(futures_submit(pool, plus_one_task, (void *)i, &f[i]), 0);
+  ck_assert_int_eq(futures_submit(pool, fail_task, NULL, &bad), 0);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+
+  for (i = 0; i < N; i++) {
+    void *r = NULL;
+
+    ck_assert_int_eq(future_is_ready(f[i]), 1);
+    ck_assert_int_eq(future_get(f[i], &r), 0);
+    ck_assert_ptr_eq(r, (void *)(i + 1));
+    future_release(f[i]);
+  }
+  {
+    void *r = &sentinel;
+
+    ck_assert_int_eq(future_is_ready(bad), 1);
+    ck_assert_int_eq(future_get(bad, &r), EIO);
+    ck_assert_ptr_null(r);
+    future_release(bad);
+  }
+}
+END_TEST
+
+/*
+ * Tasks may submit sub-tasks during a graceful drain, and those run too:
+ * a spawner queued behind the held worker starts only after destroy has
+ * begun; it submits 100 children, each of which submits a grandchild.
+ */
+#define CHILDREN 100
+
+struct spawn {
+  futures_pool_t *pool;
+  atomic_long children;
+  atomic_long grandchildren;
+  atomic_int submit_errors;
+};
+
+static int
+grandchild_task(void *arg, void **result)
+{
+  struct spawn *s = arg;
+
+  (void)result;
+  atomic_fetch_add(&s->grandchildren, 1);
+  return 0;
+}
+
+static int
+child_task(void *arg, void **result)
+{
+  struct spawn *s = arg;
+  future_t *f = NULL;
+
+  (void)result;
+  atomic_fetch_add(&s->children, 1);
+  if (futures_submit(s->pool, grandchild_task, s, &f) != 0)
+    atomic_fetch_add(&s->submit_errors, 1);
+  future_release(f);
+  return 0;
+}
+
+static int
+spawner_task(void *arg, void **result)
+{
+  struct spawn *s = arg;
+  int i;
+
+  (void)result;
+  for (i = 0; i < CHILDREN; i++) {
+    future_t *f = NULL;
+
+    if (futures_submit(s->pool, child_task, s, &f) != 0)
+      atomic_fetch_add(&s->submit_errors, 1);
+    future_release(f);
+  }
+  return 0;
+}
+
+START_TEST(test_shutdown_drain_runs_subtasks_submitted_during_it)
+{
+  futures_pool_t *pool = NULL;
+  future_t *held, *spawner = NULL;
+  struct destroyer d;
+  struct spawn s;
+  struct hold h;
+
+  atomic_init(&s.children, 0);
+  atomic_init(&s.grandchildren, 0);
+  atomic_init(&s.submit_errors, 0);
+  ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
+  s.pool = pool;
+  held = hold_worker(pool, &h, NULL);
+  ck_assert_int_eq(futures_submit(pool, spawner_task, &s, &spawner), 0);
+  start_destroy(&d, pool, FUTURES_DESTROY_DRAIN);
+  tu_latch_open(&h.gate);
+  ck_assert_int_eq(finish_destroy(&d), 0);
+  ck_assert_int_eq(atomic_load(&s.submit_errors), 0);
+  ck_assert_int_eq(atomic_load(&s.children), CHILDREN);
+  ck_assert_int_eq(atomic_load(&s.grandchildren), CHILDREN);
+  ck_assert_int_eq(future_get(spawner, NULL), 0);
+  ck_assert_int_eq(future_get(held, NULL), 0);
+  future_release(spawner);
+  future_release(held);
+  hold_destroy(&h);
+}
+END_TEST
+
+/* A task that destroys a pool and reports the code to the test thread. */
+struct self_destroy {
+  futures_pool_t *target;
+  struct tu_count done;
+  int rc;
+};
+
+static int
+destroy_task(void *arg, void **result)
+{
+  struct self_destroy *sd = arg;
+
+  (void)result;
+  sd->rc = futures_pool_destroy(sd->target);
+  tu_count_down(&sd->done);
+  return 0;
+}
+
+/*
+ * destroy from inside one of the pool's own tasks returns EDEADLK and does
+ * nothing: the pool still accepts and runs tasks, and a later destroy from
+ * outside succeeds. The test waits on a countdown, not the future, so the
+ * task runs on a worker rather than in the test thread.
+ */
+START_TEST(test_shutdown_destroy_inside_own_task_returns_edeadlk)
+{
+  futures_pool_t *pool = NULL;
+  futures_stats_t st = FUTURES_STATS_INIT;
+  struct self_destroy sd;
+  future_t *f = NULL, *g = NULL;
+  void *r = NULL;
+
+  tu_count_init(&sd.done, 1);
+  sd.rc = -1;
+  ck_assert_int_eq(futures_pool_create(&pool, 2), 0);
+  sd.target = pool;
+  ck_assert_int_eq(futures_submit(pool, destroy_task, &sd, &f), 0);
+  tu_count_wait(&sd.done);
+  ck_assert_int_eq(sd.rc, EDEADLK);
+  ck_assert_int_eq(future_get(f, NULL), 0);
+  ck_assert_int_eq(futures_pool_stats(pool, &st), 0);
+  ck_assert_int_eq(st.shutting_down, 0);
+  ck_assert_int_eq(futures_submit(pool, plus_one_task, (void *)1, &g), 0);
+  ck_assert_int_eq(future_get(g, &r), 0);
+  ck_assert_ptr_eq(r, (void *)2);
+  future_release(f);
+  future_release(g);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+  tu_count_destroy(&sd.done);
+}
+END_TEST
+
+/*
+ * A task may destroy another pool: it drains that pool (its queued task
+ * runs) and returns 0.
+ */
+START_TEST(test_shutdown_destroy_of_another_pool_inside_a_task_succeeds)
+{
+  futures_pool_t *a = NULL, *b = NULL;
+  struct self_destroy sd;
+  struct tally t;
+  future_t *f = NULL, *g = NULL;
+
+  tally_init(&t, 1);
+  tu_count_init(&sd.done, 1);
+  sd.rc = -1;
+  ck_assert_int_eq(futures_pool_create(&a, 1), 0);
+  ck_assert_int_eq(futures_pool_create(&b, 1), 0);
+  ck_assert_int_eq(futures_submit(b, tally_task, &t.items[0], &g), 0);
+  sd.target = b;
+  ck_assert_int_eq(futures_submit(a, destroy_task, &sd, &f), 0);
+  tu_count_wait(&sd.done);
+  ck_assert_int_eq(sd.rc, 0);
+  ck_assert_int_eq(atomic_load(&t.nran), 1);
+  ck_assert_int_eq(future_get(g, NULL), 0);
+  ck_assert_int_eq(future_get(f, NULL), 0);
+  future_release(f);
+  future_release(g);
+  ck_assert_int_eq(futures_pool_destroy(a), 0);
+  tu_count_destroy(&sd.done);
+  tally_free(&t);
+}
+END_TEST
+
+/*
+ * A draining destroy runs everything, so no drop function is ever called:
+ * 1000 tasks with drop functions queue behind the held worker.
+ */
+START_TEST(test_shutdown_drain_never_calls_drop_functions)
+{
+  enum { N = 1000 };
+  futures_pool_t *pool = NULL;
+  future_t *f[N], *held;
+  struct tally t;
+  struct hold h;
+  size_t i;
+
+  tally_init(&t, N);
+  ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
+  held = hold_worker(pool, &h, NULL);
+  for (i = 0; i < N; i++) {
+    futures_task_t task = tally_task_of(&t, i);
+
+    ck_assert_int_eq(futures_submit_ex(pool, &task, NULL, &f[i]), 0);
+  }
+  tu_latch_open(&h.gate);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+  ck_assert_int_eq(atomic_load(&t.nran), N);
+  ck_assert_int_eq(atomic_load(&t.ndropped), 0);
+  for (i = 0; i < N; i++) {
+    ck_assert_int_eq(future_get(f[i], NULL), 0);
+    future_release(f[i]);
+  }
+  ck_assert_int_eq(future_get(held, NULL), 0);
+  future_release(held);
+  hold_destroy(&h);
+  tally_free(&t);
+}
+END_TEST
+
+/* Waits (without running it) for a future, as a second waiter would. */
+struct waiter {
+  future_t *f;
+  int rc;
+  pthread_t thread;
+};
+
+static void *
+waiter_main(void *p)
+{
+  struct waiter *w = p;
+  /* 20 s: far beyond any cancellation; only a missed wake-up reaches it. */
+  struct timespec until = tu_deadline_in(20LL * 1000000000LL);
+
+  w->rc = future_wait_until(w->f, &until);
+  return NULL;
+}
+
+/*
+ * FUTURES_DESTROY_CANCEL with the one worker held: 1000 queued tasks all
+ * end with ECANCELED (result NULL), none runs, each drop function is
+ * called exactly once, a thread waiting on a queued future wakes, and the
+ * running task sees futures_cancelled() == 1 and has its submit refused.
+ */
+START_TEST(test_shutdown_cancel_cancels_every_queued_task_and_runs_none)
+{
+  enum { N = 1000 };
+  futures_pool_t *pool = NULL;
+  future_t *f[N], *held;
+  struct destroyer d;
+  struct waiter w;
+  struct tally t;
+  struct hold h;
+  size_t i;
+
+  tally_init(&t, N);
+  ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
+  held = hold_worker(pool, &h, pool);
+  for (i = 0; i < N; i++) {
+    futures_task_t task = tally_task_of(&t, i);
+
+    ck_assert_int_eq(futures_submit_ex(pool, &task, NULL, &f[i]), 0);
+  }
+  w.f = f[N - 1];
+  w.rc = -1;
+  ck_assert_int_eq(pthread_create(&w.thread, NULL, waiter_main, &w), 0);
+  start_destroy(&d, pool, FUTURES_DESTROY_CANCEL);
+  tu_latch_open(&h.gate);
+  ck_assert_int_eq(finish_destroy(&d), 0);
+  pthread_join(w.thread, NULL);
+
+  ck_assert_int_eq(w.rc, 0);
+  ck_assert_int_eq(atomic_load(&t.nran), 0);
+  ck_assert_int_eq(atomic_load(&t.ndropped), N);
+  for (i = 0; i < N; i++) {
+    int sentinel;
+    void *r = &sentinel;
+
+    ck_assert_int_eq(atomic_load(&t.dropped[i]), 1);
+    ck_assert_int_eq(future_is_ready(f[i]), 1);
+    ck_assert_int_eq(future_get(f[i], &r), ECANCELED);
+    ck_assert_ptr_null(r);
+    future_release(f[i]);
+  }
+  /* The held task was running: it finished normally, asked to stop. */
+  ck_assert_int_eq(future_get(held, NULL), 0);
+  ck_assert_int_eq(h.cancelled_seen, 1);
+  ck_assert_int_eq(h.submit_rc, ESHUTDOWN);
+  ck_assert_int_eq(atomic_load(&h.inner.nran), 0);
+  ck_assert_int_eq(atomic_load(&h.inner.ndropped), 0);
+  future_release(held);
+  hold_destroy(&h);
+  tally_free(&t);
+}
+END_TEST
+
+/*
+ * Cancelling while tasks run freely: 10,000 tasks on 2 workers, destroyed
+ * at once. Every accepted task ends exactly one way: it ran (code 0, its
+ * result, no drop) or it was cancelled (ECANCELED, NULL, dropped once);
+ * the two counts add up to the number submitted.
+ */
+START_TEST(test_shutdown_cancel_each_task_either_ran_or_was_cancelled)
+{
+  enum { N = 10000 };
+  futures_pool_t *pool = NULL;
+  future_t **f = calloc(N, sizeof(*f));
+  long ran = 0, cancelled = 0;
+  struct tally t;
+  size_t i;
+
+  ck_assert_ptr_nonnull(f);
+  tally_init(&t, N);
+  ck_assert_int_eq(futures_pool_create(&pool, 2), 0);
+  for (i = 0; i < N; i++) {
+    futures_task_t task = tally_task_of(&t, i);
+
+    ck_assert_int_eq(futures_submit_ex(pool, &task, NULL, &f[i]), 0);
+  }
+  ck_assert_int_eq(futures_pool_destroy_ex(pool, FUTURES_DESTROY_CANCEL), 0);
+
+  for (i = 0; i < N; i++) {
+    void *r = NULL;
+    int rc = future_get(f[i], &r);
+
+    if (rc == 0) {
+      ran++;
+      ck_assert_ptr_eq(r, &t.items[i]);
+      ck_assert_int_eq(atomic_load(&t.ran[i]), 1);
+      ck_assert_int_eq(atomic_load(&t.dropped[i]), 0);
+    } else {
+      cancelled++;
+      ck_assert_int_eq(rc, ECANCELED);
+      ck_assert_ptr_null(r);
+      ck_assert_int_eq(atomic_load(&t.ran[i]), 0);
+      ck_assert_int_eq(atomic_load(&t.dropped[i]), 1);
+    }
+    future_release(f[i]);
+  }
+  ck_assert_int_eq(ran + cancelled, N);
+  ck_assert_int_eq(atomic_load(&t.nran), ran);
+  ck_assert_int_eq(atomic_load(&t.ndropped), cancelled);
+  tally_free(&t);
+  free(f);
+}
+END_TEST
+
+/* ------------------------------------------------------------ errors */
+
+/*
+ * destroy_ex with a mode outside enum futures_destroy_mode is EINVAL and
+ * does nothing: the pool is not shutting down and still runs tasks.
+ */
+START_TEST(test_shutdown_destroy_ex_with_bad_mode_returns_einval)
+{
+  futures_pool_t *pool = NULL;
+  futures_stats_t st = FUTURES_STATS_INIT;
+  future_t *f = NULL;
+  void *r = NULL;
+
+  ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
+  ck_assert_int_eq(futures_pool_destroy_ex(pool, 2), EINVAL);
+  ck_assert_int_eq(futures_pool_destroy_ex(pool, -1), EINVAL);
+  ck_assert_int_eq(futures_pool_stats(pool, &st), 0);
+  ck_assert_int_eq(st.shutting_down, 0);
+  ck_assert_int_eq(futures_submit(pool, plus_one_task, (void *)8, &f), 0);
+  ck_assert_int_eq(future_get(f, &r), 0);
+  ck_assert_ptr_eq(r, (void *)9);
+  future_release(f);
+  ck_assert_int_eq(futures_pool_destroy_ex(pool, FUTURES_DESTROY_DRAIN), 0);
+}
+END_TEST
+
+Suite *
+shutdown_suite(void)
+{
+  Suite *s = suite_create("shutdown");
+  TCase *tc;
+
+  tc = tcase_create("shutdown");
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc, test_shutdown_destroy_runs_every_queued_task);
+  tcase_add_test(tc,
+                 test_shutdown_submit_after_destroy_began_returns_eshutdown);
+  tcase_add_test(
+      tc, test_shutdown_every_submit_form_is_refused_after_destroy_began);
+  tcase_add_test(tc, test_shutdown_futures_stay_valid_after_destroy);
+  tcase_add_test(tc, test_shutdown_drain_runs_subtasks_submitted_during_it);
+  tcase_add_test(tc, test_shutdown_destroy_inside_own_task_returns_edeadlk);
+  tcase_add_test(tc,
+                 test_shutdown_destroy_of_another_pool_inside_a_task_succeeds);
+  tcase_add_test(tc, test_shutdown_drain_never_calls_drop_functions);
+  tcase_add_test(tc,
+                 test_shutdown_cancel_cancels_every_queued_task_and_runs_none);
+  tcase_add_test(tc,
+                 test_shutdown_cancel_each_task_either_ran_or_was_cancelled);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("errors");
+  tcase_set_timeout(tc, 30);
+  tcase_add_test(tc, test_shutdown_destroy_ex_with_bad_mode_returns_einval);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int
+main(void)
+{
+  return tu_run_suite(shutdown_suite());
+}

@@ -1,0 +1,524 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * check_submit: futures_submit() queues tasks whose values come back
+ * through future_get(), refuses bad arguments, never waits for the task,
+ * and runs every accepted task exactly once, whoever submitted it.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <check.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "futures.h"
+#include "testutil.h"
+
+Suite *submit_suite(void);
+
+/* ------------------------------------------------------------ helpers */
+
+/* The task of most tests: result = arg + 1, so values can be checked. */
+static int
+plus_one_task(void *arg, void **result)
+{
+  *result = (void *)((uintptr_t)arg + 1);
+  return 0;
+}
+
+static atomic_int count_runs;
+
+static int
+count_task(void *arg, void **result)
+{
+  (void)arg;
+  (void)result;
+  atomic_fetch_add(&count_runs, 1);
+  return 0;
+}
+
+/* Holds workers: see hold_workers(). */
+struct hold {
+  struct tu_count started;
+  struct tu_latch gate;
+};
+
+static int
+hold_task(void *arg, void **result)
+{
+  struct hold *h = arg;
+
+  tu_count_down(&h->started);
+  tu_latch_wait(&h->gate);
+  *result = h;
+  return 0;
+}
+
+/*
+ * Submits @n hold tasks and waits (on a countdown, not on the futures, so
+ * the test thread cannot run them itself) until @n workers are held.
+ */
+static void
+hold_workers(futures_pool_t *pool, struct hold *h, future_t **futures, size_t n)
+{
+  size_t i;
+
+  tu_count_init(&h->started, (long)n);
+  tu_latch_init(&h->gate);
+  for (i = 0; i < n; i++)
+    ck_assert_int_eq(futures_submit(pool, hold_task, h, &futures[i]), 0);
+  tu_count_wait(&h->started);
+}
+
+static void
+unhold_workers(struct hold *h, future_t **futures, size_t n)
+{
+  size_t i;
+
+  tu_latch_open(&h->gate);
+  for (i = 0; i < n; i++) {
+    ck_assert_int_eq(future_get(futures[i], NULL), 0);
+    future_release(futures[i]);
+  }
+  tu_count_destroy(&h->started);
+  tu_latch_destroy(&h->gate);
+}
+
+/* ------------------------------------------------------------ basic */
+
+/* A task's result comes back through future_get(), with code 0. */
+START_TEST(test_submit_returns_future_with_task_value)
+{
+  futures_pool_t *pool = NULL;
+  future_t *f = NULL;
+  void *r = NULL;
+
+  ck_assert_int_eq(futures_pool_create(&pool, 2), 0);
+  ck_assert_int_eq(futures_submit(pool, plus_one_task, (void *)41, &f), 0);
+  ck_assert_ptr_nonnull(f);
+  ck_assert_int_eq(future_get(f, &r), 0);
+  ck_assert_ptr_eq(r, (void *)42);
+  future_release(f);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+}
+END_TEST
+
+/*
+ * Each of 1000 futures carries its own task's value (no mix-ups between
+ * futures); 1000 is enough to keep 4 workers and the queue busy.
+ */
+START_TEST(test_submit_each_future_gets_its_own_task_value)
+{
+  enum { N = 1000 };
+  futures_pool_t *pool = NULL;
+  future_t *f[N];
+  uintptr_t i;
+
+  ck_assert_int_eq(futures_pool_create(&pool, 4), 0);
+  for (i = 0; i < N; i++) {
+    ck_assert_int_eq(
+        futures_submit(pool, plus_one_task, (void *)(i * 7), &f[i]), 0);
+    ck_assert_ptr_nonnull(f[i]);
+  }
+  for (i = 0; i < N; i++) {
+    void *r = NULL;
+
+    ck_assert_int_eq(future_get(f[i], &r), 0);
+    ck_assert_ptr_eq(r, (void *)(i * 7 + 1));
+    future_release(f[i]);
+  }
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+}
+END_TEST
+
+/* The task receives exactly the @arg pointer that was submitted. */
+static int
+arg_identity_task(void *arg, void **result)
+{
+  *result = arg;
+  return 0;
+}
+
+START_TEST(test_submit_passes_arg_unchanged_to_task)
+{
+  futures_pool_t *pool = NULL;
+  future_t *f = NULL;
+  int x;
+  void *r = NULL;
+
+  ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
+  ck_assert_int_eq(futures_submit(pool, arg_identity_task, &x, &f), 0);
+  ck_assert_int_eq(future_get(f, &r), 0);
+  ck_assert_ptr_eq(r, &x);
+  future_release(f);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+}
+END_TEST
+
+/* *result starts as NULL: a task that stores nothing yields NULL. */
+static int
+no_store_task(void *arg, void **result)
+{
+  (void)arg;
+  (void)result;
+  return 0;
+}
+
+START_TEST(test_submit_task_that_stores_nothing_yields_null_result)
+{
+  futures_pool_t *pool = NULL;
+  future_t *f = NULL;
+  int sentinel;
+  void *r = &sentinel;
+
+  ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
+  ck_assert_int_eq(futures_submit(pool, no_store_task, NULL, &f), 0);
+  ck_assert_int_eq(future_get(f, &r), 0);
+  ck_assert_ptr_null(r);
+  future_release(f);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+}
+END_TEST
+
+/* Records what the task saw as *result on entry. */
+static int
+initial_result_task(void *arg, void **result)
+{
+  *(void **)arg = *result;
+  *result = arg;
+  return 0;
+}
+
+START_TEST(test_submit_task_result_starts_as_null)
+{
+  futures_pool_t *pool = NULL;
+  future_t *f = NULL;
+  int sentinel;
+  void *seen = &sentinel;
+
+  ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
+  ck_assert_int_eq(futures_submit(pool, initial_result_task, &seen, &f), 0);
+  ck_assert_int_eq(future_get(f, NULL), 0);
+  ck_assert_ptr_null(seen);
+  future_release(f);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+}
+END_TEST
+
+/* ------------------------------------------------------------ errors */
+
+/*
+ * NULL pool, fn or out pointer is EINVAL; *future is set to NULL (it starts
+ * as a non-NULL sentinel); and the task never runs: after a draining
+ * destroy, which runs every accepted task, the counter is still 0.
+ */
+START_TEST(test_submit_with_null_argument_returns_einval_and_runs_nothing)
+{
+  futures_pool_t *pool = NULL;
+  future_t *f;
+
+  atomic_store(&count_runs, 0);
+  ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
+  f = (future_t *)&f;
+  ck_assert_int_eq(futures_submit(NULL, count_task, NULL, &f), EINVAL);
+  ck_assert_ptr_null(f);
+  f = (future_t *)&f;
+  ck_assert_int_eq(futures_submit(pool, NULL, NULL, &f), EINVAL);
+  ck_assert_ptr_null(f);
+  ck_assert_int_eq(futures_submit(pool, count_task, NULL, NULL), EINVAL);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+  ck_assert_int_eq(atomic_load(&count_runs), 0);
+}
+END_TEST
+
+/* ------------------------------------------------------------ concurrency */
+
+/*
+ * submit never waits for the task to run: with the only worker held, 1000
+ * submits all return (a blocking submit would hang until the timeout).
+ */
+START_TEST(test_submit_does_not_wait_for_the_task_to_run)
+{
+  enum { N = 1000 };
+  futures_pool_t *pool = NULL;
+  future_t *held[1], *f[N];
+  struct hold h;
+  int i;
+
+  atomic_store(&count_runs, 0);
+  ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
+  hold_workers(pool, &h, held, 1);
+  for (i = 0; i < N; i++)
+    ck_assert_int_eq(futures_submit(pool, count_task, NULL, &f[i]), 0);
+  /* Nothing ran: the worker is held and nobody waited on a future. */
+  ck_assert_int_eq(atomic_load(&count_runs), 0);
+  unhold_workers(&h, held, 1);
+  for (i = 0; i < N; i++) {
+    ck_assert_int_eq(future_get(f[i], NULL), 0);
+    future_release(f[i]);
+  }
+  ck_assert_int_eq(atomic_load(&count_runs), N);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+}
+END_TEST
+
+/* Records the order in which tasks started. */
+struct order {
+  atomic_size_t next;
+  size_t seen[200];
+  struct tu_count done;
+};
+
+struct order_arg {
+  struct order *o;
+  size_t i;
+};
+
+static int
+order_task(void *arg, void **result)
+{
+  struct order_arg *a = arg;
+  size_t slot = atomic_fetch_add(&a->o->next, 1);
+
+  (void)result;
+  if (slot < 200)
+    a->o->seen[slot] = a->i;
+  tu_count_down(&a->o->done);
+  return 0;
+}
+
+/*
+ * Submits from outside the pool go to its shared queue, first in, first
+ * out: on one worker, 200 tasks queued behind a held task start in order.
+ * The test waits on a countdown, so only the worker runs them.
+ */
+START_TEST(test_submit_from_outside_runs_tasks_in_fifo_order)
+{
+  enum { N = 200 };
+  futures_pool_t *pool = NULL;
+  future_t *held[1], *f[N];
+  struct order_arg a[N];
+  struct order o;
+  struct hold h;
+  size_t i;
+
+  atomic_init(&o.next, 0);
+  tu_count_init(&o.done, N);
+  ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
+  hold_workers(pool, &h, held, 1);
+  for (i = 0; i < N; i++) {
+    a[i].o = &o;
+    a[i].i = i;
+    ck_assert_int_eq(futures_submit(pool, order_task, &a[i], &f[i]), 0);
+  }
+  tu_latch_open(&h.gate);
+  tu_count_wait(&o.done);
+  unhold_workers(&h, held, 1);
+  ck_assert_uint_eq(atomic_load(&o.next), N);
+  for (i = 0; i < N; i++) {
+    ck_assert_uint_eq(o.seen[i], i);
+    ck_assert_int_eq(future_get(f[i], NULL), 0);
+    future_release(f[i]);
+  }
+  tu_count_destroy(&o.done);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+}
+END_TEST
+
+/*
+ * Several threads submit at once; every task runs exactly once. Each task
+ * bumps its own slot (exactly-once), a shared count and a checksum of ids;
+ * 4 threads x 5000 tasks keeps the shared queue contended.
+ */
+#define SUBMITTERS    4
+#define PER_SUBMITTER 5000
+#define ALL_TASKS     (SUBMITTERS * PER_SUBMITTER)
+
+struct many {
+  futures_pool_t *pool;
+  atomic_int runs[ALL_TASKS];
+  atomic_long count;
+  atomic_llong checksum;
+  atomic_int submit_errors;
+  atomic_int join_errors;
+  atomic_int bad_values;
+};
+
+struct many_arg {
+  struct many *m;
+  size_t id;
+};
+
+static int
+many_task(void *arg, void **result)
+{
+  struct many_arg *a = arg;
+
+  atomic_fetch_add(&a->m->runs[a->id], 1);
+  atomic_fetch_add(&a->m->count, 1);
+  atomic_fetch_add(&a->m->checksum, (long long)a->id);
+  *result = (void *)(uintptr_t)(a->id + 1);
+  return 0;
+}
+
+/* One submitting thread: submits its share, joins it, checks values. */
+static void
+many_submitter(void *arg, int t)
+{
+  struct many *m = arg;
+  future_t **f = calloc(PER_SUBMITTER, sizeof(*f));
+  void **r = calloc(PER_SUBMITTER, sizeof(*r));
+  struct many_arg *a = calloc(PER_SUBMITTER, sizeof(*a));
+  size_t i, n = 0;
+
+  if (f == NULL || r == NULL || a == NULL) {
+    atomic_fetch_add(&m->submit_errors, 1);
+    goto out;
+  }
+  for (i = 0; i < PER_SUBMITTER; i++) {
+    a[i].m = m;
+    a[i].id = (size_t)t * PER_SUBMITTER + i;
+    if (futures_submit(m->pool, many_task, &a[i], &f[n]) != 0)
+      atomic_fetch_add(&m->submit_errors, 1);
+    else
+      n++;
+  }
+  if (futures_join_all(f, n, r) != 0)
+    atomic_fetch_add(&m->join_errors, 1);
+  for (i = 0; i < n; i++) {
+    if (r[i] != (void *)(uintptr_t)(a[i].id + 1))
+      atomic_fetch_add(&m->bad_values, 1);
+    future_release(f[i]);
+  }
+out:
+  free(a);
+  free(r);
+  free(f);
+}
+
+START_TEST(test_submit_from_many_threads_runs_every_task_exactly_once)
+{
+  struct many *m = calloc(1, sizeof(*m));
+  long long want = (long long)ALL_TASKS * (ALL_TASKS - 1) / 2;
+  size_t i;
+
+  ck_assert_ptr_nonnull(m);
+  ck_assert_int_eq(futures_pool_create(&m->pool, 4), 0);
+  ck_assert_int_eq(tu_run_threads(SUBMITTERS, many_submitter, m), 0);
+  ck_assert_int_eq(futures_pool_destroy(m->pool), 0);
+  ck_assert_int_eq(atomic_load(&m->submit_errors), 0);
+  ck_assert_int_eq(atomic_load(&m->join_errors), 0);
+  ck_assert_int_eq(atomic_load(&m->bad_values), 0);
+  ck_assert_int_eq(atomic_load(&m->count), ALL_TASKS);
+  ck_assert_int_eq(atomic_load(&m->checksum), want);
+  for (i = 0; i < ALL_TASKS; i++)
+    ck_assert_msg(atomic_load(&m->runs[i]) == 1, "task %zu ran %d times", i,
+                  atomic_load(&m->runs[i]));
+  free(m);
+}
+END_TEST
+
+/*
+ * Fork-join from a task: a task submits a sub-task and waits for it with
+ * future_get(). On a 1-thread pool the only worker is the waiter, so this
+ * finishes only if the waiter runs the unstarted sub-task itself.
+ */
+static int
+parent_task(void *arg, void **result)
+{
+  futures_pool_t *pool = arg;
+  future_t *child = NULL;
+  void *r = NULL;
+  int rc;
+
+  rc = futures_submit(pool, plus_one_task, (void *)10, &child);
+  if (rc != 0)
+    return rc;
+  rc = future_get(child, &r);
+  future_release(child);
+  if (rc != 0)
+    return rc;
+  *result = (void *)((uintptr_t)r * 2);
+  return 0;
+}
+
+struct nested {
+  futures_pool_t *pool;
+  struct tu_count done;
+  int rc;
+  void *r;
+};
+
+/* Runs parent_task as a worker's task, then reports to the test thread. */
+static int
+nested_outer_task(void *arg, void **result)
+{
+  struct nested *n = arg;
+
+  n->rc = parent_task(n->pool, &n->r);
+  *result = n->r;
+  tu_count_down(&n->done);
+  return n->rc;
+}
+
+START_TEST(test_submit_from_a_task_and_get_works_on_one_thread_pool)
+{
+  struct nested n = {0};
+  future_t *f = NULL;
+  void *r = NULL;
+
+  tu_count_init(&n.done, 1);
+  ck_assert_int_eq(futures_pool_create(&n.pool, 1), 0);
+  ck_assert_int_eq(futures_submit(n.pool, nested_outer_task, &n, &f), 0);
+  tu_count_wait(&n.done); /* not future_get: the worker must run it */
+  ck_assert_int_eq(n.rc, 0);
+  ck_assert_ptr_eq(n.r, (void *)22);
+  ck_assert_int_eq(future_get(f, &r), 0);
+  ck_assert_ptr_eq(r, (void *)22);
+  future_release(f);
+  ck_assert_int_eq(futures_pool_destroy(n.pool), 0);
+  tu_count_destroy(&n.done);
+}
+END_TEST
+
+Suite *
+submit_suite(void)
+{
+  Suite *s = suite_create("submit");
+  TCase *tc;
+
+  tc = tcase_create("basic");
+  tcase_set_timeout(tc, 30);
+  tcase_add_test(tc, test_submit_returns_future_with_task_value);
+  tcase_add_test(tc, test_submit_each_future_gets_its_own_task_value);
+  tcase_add_test(tc, test_submit_passes_arg_unchanged_to_task);
+  tcase_add_test(tc, test_submit_task_that_stores_nothing_yields_null_result);
+  tcase_add_test(tc, test_submit_task_result_starts_as_null);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("errors");
+  tcase_set_timeout(tc, 30);
+  tcase_add_test(
+      tc, test_submit_with_null_argument_returns_einval_and_runs_nothing);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("concurrency");
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc, test_submit_does_not_wait_for_the_task_to_run);
+  tcase_add_test(tc, test_submit_from_outside_runs_tasks_in_fifo_order);
+  tcase_add_test(tc,
+                 test_submit_from_many_threads_runs_every_task_exactly_once);
+  tcase_add_test(tc, test_submit_from_a_task_and_get_works_on_one_thread_pool);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int
+main(void)
+{
+  return tu_run_suite(submit_suite());
+}
