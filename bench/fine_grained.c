@@ -135,7 +135,7 @@ main(int argc, char **argv)
       {NULL, BU_OPT_FLAG, NULL, NULL, NULL, NULL}};
   struct bu_report rep;
   char wbuf[256], tbuf[96];
-  double *eff, *wall, single;
+  double *eff, *wall, *cpu, single;
   future_t **fs;
   void **res;
 
@@ -156,7 +156,8 @@ main(int argc, char **argv)
   res = calloc((size_t)n, sizeof(*res));
   eff = calloc((size_t)reps, sizeof(double));
   wall = calloc((size_t)reps, sizeof(double));
-  if (!fs || !res || !eff || !wall)
+  cpu = calloc((size_t)reps, sizeof(double));
+  if (!fs || !res || !eff || !wall || !cpu)
     bu_die("out of memory");
 
   bu_watchdog_start(timeout, 0);
@@ -180,8 +181,11 @@ main(int argc, char **argv)
       run(pool, fs, res, n / 10 > 0 ? n / 10 : 1);
     ok_a = futures_pool_stats(pool, &a);
     for (long r = 0; r < reps; r++) {
+      double c0 = bu_cpu_seconds();
       long long t = run(pool, fs, res, n);
 
+      /* Average cores busy; the sampled check after the run is included. */
+      cpu[r] = (bu_cpu_seconds() - c0) / ((double)t / 1e9);
       wall[r] = (double)t / 1e6;
       eff[r] = ideal / (double)t;
     }
@@ -190,6 +194,7 @@ main(int argc, char **argv)
     bu_row(&rep, "W5", "efficiency", workers, n, eff, (size_t)reps, "frac");
     bu_row(&rep, "W5", "wall_ms", workers, n, wall, (size_t)reps, "ms");
     bu_row1(&rep, "W5", "ideal_ms", workers, n, ideal / 1e6, "ms");
+    bu_row(&rep, "W5", "cpu_cores", workers, n, cpu, (size_t)reps, "cores");
     bu_row_stats(&rep, "W5", workers, &a, ok_a, &b, ok_b);
   }
   bu_watchdog_stop();
@@ -197,6 +202,7 @@ main(int argc, char **argv)
   free(res);
   free(eff);
   free(wall);
+  free(cpu);
   bu_list_free(&threads);
   return 0;
 }

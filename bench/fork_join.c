@@ -137,7 +137,7 @@ main(int argc, char **argv)
       {"timeout", BU_OPT_DOUBLE, &timeout, "S",
        "give up after S seconds (default 0: never)", NULL},
       {NULL, BU_OPT_FLAG, NULL, NULL, NULL, NULL}};
-  double *ms, *mt, *seq;
+  double *ms, *mt, *seq, *cpu;
   struct bu_report rep;
   char wbuf[256], fbuf[128], tbuf[160];
   size_t ncpu = bu_online_cpus();
@@ -164,7 +164,8 @@ main(int argc, char **argv)
   ms = calloc((size_t)reps, sizeof(double));
   mt = calloc((size_t)reps, sizeof(double));
   seq = calloc((size_t)reps, sizeof(double));
-  if (!ms || !mt || !seq)
+  cpu = calloc((size_t)reps, sizeof(double));
+  if (!ms || !mt || !seq || !cpu)
     bu_die("out of memory");
 
   /* Compute-bound: a process that stops using CPU is deadlocked. */
@@ -197,10 +198,12 @@ main(int argc, char **argv)
         run_fib(n, root_task);
       ok_a = futures_pool_stats(fib_pool, &a);
       for (long r = 0; r < reps; r++) {
+        double c0 = bu_cpu_seconds();
         long long t0 = bu_now_ns();
         long got = run_fib(n, root_task);
         long long t = bu_now_ns() - t0;
 
+        cpu[r] = (bu_cpu_seconds() - c0) / ((double)t / 1e9);
         if (atomic_load(&fib_error) != 0)
           bu_die("fib(%ld) on %ld workers: %s", n, threads.v[i],
                  bu_strerror(atomic_load(&fib_error)));
@@ -215,6 +218,8 @@ main(int argc, char **argv)
       bu_row(&rep, workload, "ms", threads.v[i], tasks, ms, (size_t)reps, "ms");
       bu_row(&rep, workload, "Mtasks_per_s", threads.v[i], tasks, mt,
              (size_t)reps, "Mtask/s");
+      bu_row(&rep, workload, "cpu_cores", threads.v[i], tasks, cpu,
+             (size_t)reps, "cores");
       bu_row_stats(&rep, workload, threads.v[i], &a, ok_a, &b, ok_b);
     }
   }
@@ -222,6 +227,7 @@ main(int argc, char **argv)
   free(ms);
   free(mt);
   free(seq);
+  free(cpu);
   bu_list_free(&threads);
   bu_list_free(&fibs);
   return 0;

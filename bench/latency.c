@@ -53,20 +53,24 @@ measure(struct bu_report *rep, futures_pool_t *pool, long workers, long n,
   double *p999 = calloc((size_t)reps, sizeof(double));
   double *mean = calloc((size_t)reps, sizeof(double));
   double *max = calloc((size_t)reps, sizeof(double));
+  double *cpu = calloc((size_t)reps, sizeof(double));
   futures_stats_t a = FUTURES_STATS_INIT, b = FUTURES_STATS_INIT;
   int ok_a, ok_b;
 
-  if (!lat || !med || !p99 || !p999 || !mean || !max)
+  if (!lat || !med || !p99 || !p999 || !mean || !max || !cpu)
     bu_die("out of memory");
   for (long w = 0; w < warmup; w++)
     round_trips(pool, n / 20 > 0 ? n / 20 : 1, lat);
   ok_a = futures_pool_stats(pool, &a);
   for (long r = 0; r < reps; r++) {
-    long long t0 = bu_now_ns();
+    double c0 = bu_cpu_seconds();
+    long long t0 = bu_now_ns(), t;
 
     round_trips(pool, n, lat);
+    t = bu_now_ns() - t0;
     /* Mean is wall time over N, so it includes the timer reads. */
-    mean[r] = (double)(bu_now_ns() - t0) / 1e3 / (double)n;
+    mean[r] = (double)t / 1e3 / (double)n;
+    cpu[r] = (bu_cpu_seconds() - c0) / ((double)t / 1e9);
     bu_sort_ll(lat, (size_t)n);
     med[r] = (double)bu_percentile_ll(lat, (size_t)n, 50) / 1e3;
     p99[r] = (double)bu_percentile_ll(lat, (size_t)n, 99) / 1e3;
@@ -79,6 +83,7 @@ measure(struct bu_report *rep, futures_pool_t *pool, long workers, long n,
   bu_row(rep, "W3", "p999_us", workers, n, p999, (size_t)reps, "us");
   bu_row(rep, "W3", "max_us", workers, n, max, (size_t)reps, "us");
   bu_row(rep, "W3", "mean_us", workers, n, mean, (size_t)reps, "us");
+  bu_row(rep, "W3", "cpu_cores", workers, n, cpu, (size_t)reps, "cores");
   bu_row_stats(rep, "W3", workers, &a, ok_a, &b, ok_b);
   free(lat);
   free(med);
@@ -86,6 +91,7 @@ measure(struct bu_report *rep, futures_pool_t *pool, long workers, long n,
   free(p999);
   free(mean);
   free(max);
+  free(cpu);
 }
 
 /*

@@ -218,11 +218,12 @@ measure(struct bu_report *rep, enum mode m, futures_pool_t *pool, long workers,
   double *sub = calloc((size_t)reps, sizeof(double));
   double *join = calloc((size_t)reps, sizeof(double));
   double *rel = calloc((size_t)reps, sizeof(double));
+  double *cpu = calloc((size_t)reps, sizeof(double));
   futures_stats_t a = FUTURES_STATS_INIT, b = FUTURES_STATS_INIT;
   char workload[32];
   int ok_a, ok_b;
 
-  if (!mt || !ns || !sub || !join || !rel)
+  if (!mt || !ns || !sub || !join || !rel || !cpu)
     bu_die("out of memory");
   if (m == MODE_EXTERNAL)
     snprintf(workload, sizeof(workload), "W2");
@@ -234,8 +235,12 @@ measure(struct bu_report *rep, enum mode m, futures_pool_t *pool, long workers,
     run_mode(m, pool, n / 10 > 0 ? n / 10 : 1, nsub);
   ok_a = futures_pool_stats(pool, &a);
   for (long r = 0; r < reps; r++) {
+    double c0 = bu_cpu_seconds();
+    long long w0 = bu_now_ns();
     struct times t = run_mode(m, pool, n, nsub);
 
+    /* Cores busy on average: above the worker count means spinning. */
+    cpu[r] = (bu_cpu_seconds() - c0) / ((double)(bu_now_ns() - w0) / 1e9);
     mt[r] = (double)n / ((double)t.total / 1e9) / 1e6;
     ns[r] = (double)t.total / (double)n;
     sub[r] = (double)t.submit / (double)n;
@@ -254,7 +259,9 @@ measure(struct bu_report *rep, enum mode m, futures_pool_t *pool, long workers,
     bu_row(rep, workload, "release_ns_per_task", workers, n, rel, (size_t)reps,
            "ns");
   }
+  bu_row(rep, workload, "cpu_cores", workers, n, cpu, (size_t)reps, "cores");
   bu_row_stats(rep, workload, workers, &a, ok_a, &b, ok_b);
+  free(cpu);
   free(mt);
   free(ns);
   free(sub);
