@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * parallel.c - futures_parallel_for().
+ *
+ * The returned future is an ordinary task, the "driver". When it runs (on
+ * a worker, or in a thread that waits for it, which so takes part in the
+ * work), it submits one helper task per other worker and then, like the
+ * helpers, claims chunks from a shared atomic counter until none is left.
+ * Claiming chunks one by one balances uneven chunks without any planning;
+ * the helpers are stolen by idle workers; the driver's final
+ * futures_join_all() on its helpers is a nested wait, which never
+ * deadlocks.
+ */
+#include "future.h"
+#include "pool.h"
+
+#include <stdint.h>
+
+struct pfor {
+  /* Immutable after setup. */
+  futures_range_fn fn;
+  void *arg;
+  size_t begin, end, grain, nchunks;
+  struct futures_pool *pool;
+  struct future *driver; /* set when the driver starts */
+  /* Atomic. */
+  _Atomic size_t next;        /* next chunk to claim */
+  _Atomic int stop;           /* a chunk failed: skip the rest */
+  _Atomic size_t fail_chunk;  /* lowest failing chunk, SIZE_MAX if none */
+  _Atomic int fail_code;      /* its code (written with fail_chunk) */
+  pthread_mutex_t fail_lock;  /* orders updates of the pair above */
+  size_t nhelpers;
+  future_t *helpers[];        /* owned by the driver */
+};
+
+static int
+cancelled(struct pfor *p)
+{
+  return atomic_load_explicit(&p->stop, memory_order_relaxed) ||
+         (atomic_load_explicit(&p->driver->state, memory_order_relaxed) &
+          F_CANCEL) ||
+         atomic_load_explicit(&p->pool->stopping, memory_order_relaxed) ==
+             STOP_CANCEL;
+}
+
+static void
+record_failure(struct pfor *p, size_t chunk, int code)
+{
+  futures__mutex_lock(&p->fail_lock);
+  if (chunk < atomic_load_explicit(&p->fail_chunk, memory_order_relaxed)) {
+    atomic_store_explicit(&p->fail_chunk, chunk, memory_order_relaxed);
+    atomic_store_explicit(&p->fail_code, code, memory_order_relaxed);
+  }
+  futures__mutex_unlock(&p->fail_lock);
+  atomic_store_explicit(&p->stop, 1, memory_order_relaxed);
+}
+
+static void
+run_chunks(struct pfor *p)
+{
+  while (!cancelled(p)) {
+    /* Relaxed: the counter only hands out distinct indices. */
+    size_t i = atomic_fetch_add_explicit(&p->next, 1, memory_order_relaxed);
+    size_t b, e;
+    int rc;
+
+    if (i >= p->nchunks)
+      break;
+    b = p->begin + i * p->grain;
+    e = p->end - b > p->grain ? b + p->grain : p->end;
+    rc = p->fn(p->arg, b, e);
+    if (rc != 0)
+      record_failure(p, i, rc);
+  }
+}
+
+static int
+helper_task(void *arg, void **result)
+{
+  (void)result;
+  run_chunks(arg);
+  return 0;
+}
+
+static void
+pfor_free(void *arg)
+{
+  struct pfor *p = arg;
+
+  futures__mutex_destroy(&p->fail_lock);
+  futures__free(p);
+}
+
+static int
+driver_task(void *arg, void **result)
+{
+  struct pfor *p = arg;
+  size_t n = 0;
+  int code;
+
+  (void)result;
+  p->driver = futures__tls.current;
+  /* Helpers that could not be submitted (ENOMEM, ESHUTDOWN) only mean
+   * less parallelism: the driver alone still covers every chunk. */
+  while (n < p->nhelpers &&
+         futures_submit(p->pool, helper_task, p, &p->helpers[n]) == 0)
+    n++;
+  run_chunks(p);
+  futures_join_all(p->helpers, n, NULL);
+  for (size_t i = 0; i < n; i++)
+    future_release(p->helpers[i]);
+  code = atomic_load_explicit(&p->fail_code, memory_order_relaxed);
+  if (code == 0 && cancelled(p) &&
+      atomic_load_explicit(&p->next, memory_order_relaxed) < p->nchunks)
+    code = ECANCELED; /* stopped by cancellation, not by a failure */
+  pfor_free(p);
+  return code;
+}
+
+int
+futures_parallel_for(futures_pool_t *pool, size_t begin, size_t end,
+                     size_t grain, futures_range_fn fn, void *arg,
+                     future_t **future)
+{
+  futures_task_t task;
+  struct pfor *p;
+  size_t nhelpers, nchunks;
+  int rc;
+
+  if (future == NULL)
+    return EINVAL;
+  *future = NULL;
+  if (pool == NULL || fn == NULL || end < begin)
+    return EINVAL;
+  if (grain == 0) {
+    size_t target = 8 * (size_t)pool->nworkers;
+
+    grain = (end - begin + target - 1) / target;
+    if (grain == 0)
+      grain = 1;
+  }
+  nchunks = (end - begin) / grain + ((end - begin) % grain != 0);
+  nhelpers = nchunks < pool->nworkers ? nchunks : pool->nworkers;
+  nhelpers = nhelpers > 0 ? nhelpers - 1 : 0;
+  p = futures__malloc(sizeof(*p) + nhelpers * sizeof(p->helpers[0]));
+  if (p == NULL)
+    return ENOMEM;
+  p->fn = fn;
+  p->arg = arg;
+  p->begin = begin;
+  p->end = end;
+  p->grain = grain;
+  p->nchunks = nchunks;
+  p->pool = pool;
+  p->driver = NULL;
+  p->nhelpers = nhelpers;
+  atomic_init(&p->next, 0);
+  atomic_init(&p->stop, 0);
+  atomic_init(&p->fail_chunk, SIZE_MAX);
+  atomic_init(&p->fail_code, 0);
+  futures__mutex_init(&p->fail_lock);
+  task.fn = driver_task;
+  task.arg = p;
+  task.drop = pfor_free; /* cancelled before it started */
+  rc = futures_submit_ex(pool, &task, NULL, future);
+  if (rc != 0)
+    pfor_free(p);
+  return rc;
+}

@@ -1,0 +1,239 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * queue.c - the work-stealing deque and the injection queue (queue.h).
+ */
+#include "queue.h"
+
+static struct deque_buf *
+buf_new(long capacity)
+{
+  struct deque_buf *a;
+
+  a = futures__malloc(sizeof(*a) + (size_t)capacity * sizeof(a->slot[0]));
+  if (a == NULL)
+    return NULL;
+  a->mask = capacity - 1;
+  a->retired = NULL;
+  return a;
+}
+
+int
+futures__deque_init(struct deque *d, long capacity)
+{
+  struct deque_buf *a = buf_new(capacity);
+
+  if (a == NULL)
+    return ENOMEM;
+  atomic_init(&d->top, 0);
+  atomic_init(&d->bottom, 0);
+  atomic_init(&d->buf, a);
+  return 0;
+}
+
+void
+futures__deque_fini(struct deque *d)
+{
+  struct deque_buf *a = atomic_load_explicit(&d->buf, memory_order_relaxed);
+
+  while (a != NULL) {
+    struct deque_buf *older = a->retired;
+
+    futures__free(a);
+    a = older;
+  }
+  atomic_store_explicit(&d->buf, NULL, memory_order_relaxed);
+}
+
+/* Doubles the array. The old one is kept until fini: a thief may have
+ * loaded it and still read from it; its entries stay valid. */
+static struct deque_buf *
+grow(struct deque *d, struct deque_buf *a, long t, long b)
+{
+  struct deque_buf *n = buf_new(2 * (a->mask + 1));
+  long i;
+
+  if (n == NULL)
+    return NULL;
+  for (i = t; i < b; i++) {
+    struct future *x =
+        atomic_load_explicit(&a->slot[i & a->mask], memory_order_relaxed);
+
+    atomic_store_explicit(&n->slot[i & n->mask], x, memory_order_relaxed);
+  }
+  n->retired = a;
+  /* Release: a thief that loads the new array sees its entries. */
+  atomic_store_explicit(&d->buf, n, memory_order_release);
+  return n;
+}
+
+int
+futures__deque_push(struct deque *d, struct future *f)
+{
+  /* Relaxed: only this thread writes bottom. */
+  long b = atomic_load_explicit(&d->bottom, memory_order_relaxed);
+  long t = atomic_load_explicit(&d->top, memory_order_acquire);
+  struct deque_buf *a = atomic_load_explicit(&d->buf, memory_order_relaxed);
+
+  if (unlikely(b - t > a->mask)) {
+    a = grow(d, a, t, b);
+    if (a == NULL)
+      return ENOMEM;
+  }
+  atomic_store_explicit(&a->slot[b & a->mask], f, memory_order_relaxed);
+  /* Release: a thief that sees the new bottom sees the entry and the
+   * record's fields written before the push. */
+  atomic_store_explicit(&d->bottom, b + 1, memory_order_release);
+  return 0;
+}
+
+struct future *
+futures__deque_pop(struct deque *d, long floor)
+{
+  long b = atomic_load_explicit(&d->bottom, memory_order_relaxed) - 1;
+  struct deque_buf *a;
+  struct future *x = NULL;
+  long t;
+
+  if (b < floor)
+    return NULL;
+  a = atomic_load_explicit(&d->buf, memory_order_relaxed);
+  atomic_store_explicit(&d->bottom, b, memory_order_relaxed);
+  /* Seq_cst fence: the lowered bottom must be visible to thieves before we
+   * read top, or a thief and the owner could both take the last entry. */
+  atomic_thread_fence(memory_order_seq_cst);
+  t = atomic_load_explicit(&d->top, memory_order_relaxed);
+  if (t <= b) {
+    x = atomic_load_explicit(&a->slot[b & a->mask], memory_order_relaxed);
+    if (t == b) {
+      /* The last entry: race the thieves for it through top. */
+      if (!atomic_compare_exchange_strong_explicit(&d->top, &t, t + 1,
+                                                   memory_order_seq_cst,
+                                                   memory_order_relaxed))
+        x = NULL;
+      atomic_store_explicit(&d->bottom, b + 1, memory_order_relaxed);
+    }
+  } else {
+    atomic_store_explicit(&d->bottom, b + 1, memory_order_relaxed);
+  }
+  return x;
+}
+
+struct future *
+futures__deque_steal(struct deque *d, int *lost)
+{
+  long t = atomic_load_explicit(&d->top, memory_order_acquire);
+  struct deque_buf *a;
+  struct future *x;
+  long b;
+
+  /* Seq_cst fence: pairs with the owner's fence in pop (see there). */
+  atomic_thread_fence(memory_order_seq_cst);
+  /* Acquire: pairs with the release in push, so the entry and the
+   * record's fields are visible. */
+  b = atomic_load_explicit(&d->bottom, memory_order_acquire);
+  if (t >= b)
+    return NULL;
+  a = atomic_load_explicit(&d->buf, memory_order_acquire);
+  x = atomic_load_explicit(&a->slot[t & a->mask], memory_order_relaxed);
+  if (!atomic_compare_exchange_strong_explicit(&d->top, &t, t + 1,
+                                               memory_order_seq_cst,
+                                               memory_order_relaxed)) {
+    *lost = 1;
+    return NULL;
+  }
+  return x;
+}
+
+long
+futures__deque_size(struct deque *d)
+{
+  long b = atomic_load_explicit(&d->bottom, memory_order_acquire);
+  long t = atomic_load_explicit(&d->top, memory_order_acquire);
+
+  return b > t ? b - t : 0;
+}
+
+long
+futures__deque_bottom(struct deque *d)
+{
+  return atomic_load_explicit(&d->bottom, memory_order_relaxed);
+}
+
+/* ------------------------------------------------------------ inject */
+
+void
+futures__inject_init(struct inject *q)
+{
+  atomic_init(&q->stub.u.q.next, NULL);
+  atomic_init(&q->head, &q->stub);
+  atomic_init(&q->tail, &q->stub);
+  atomic_flag_clear(&q->busy);
+}
+
+void
+futures__inject_push(struct inject *q, struct future *first,
+                     struct future *last)
+{
+  struct future *prev;
+
+  atomic_store_explicit(&last->u.q.next, NULL, memory_order_relaxed);
+  /* Seq_cst: the exchange also orders this push before the producer's
+   * later check for sleeping workers (pool.c, wake_for_inject). */
+  prev = atomic_exchange_explicit(&q->head, last, memory_order_seq_cst);
+  /* Release: the consumer that follows this link sees the records. */
+  atomic_store_explicit(&prev->u.q.next, first, memory_order_release);
+}
+
+int
+futures__inject_trylock(struct inject *q)
+{
+  /* Acquire: the previous consumer's updates of tail are visible. */
+  return !atomic_flag_test_and_set_explicit(&q->busy, memory_order_acquire);
+}
+
+void
+futures__inject_unlock(struct inject *q)
+{
+  atomic_flag_clear_explicit(&q->busy, memory_order_release);
+}
+
+struct future *
+futures__inject_pop(struct inject *q)
+{
+  struct future *tail = atomic_load_explicit(&q->tail, memory_order_relaxed);
+  struct future *next =
+      atomic_load_explicit(&tail->u.q.next, memory_order_acquire);
+  struct future *head;
+
+  if (tail == &q->stub) {
+    if (next == NULL)
+      return NULL;
+    atomic_store_explicit(&q->tail, next, memory_order_relaxed);
+    tail = next;
+    next = atomic_load_explicit(&next->u.q.next, memory_order_acquire);
+  }
+  if (next != NULL) {
+    atomic_store_explicit(&q->tail, next, memory_order_relaxed);
+    return tail;
+  }
+  head = atomic_load_explicit(&q->head, memory_order_acquire);
+  if (tail != head)
+    return NULL; /* a producer has exchanged head but not linked yet */
+  /* tail is the last record: put the stub behind it so it can leave. */
+  futures__inject_push(q, &q->stub, &q->stub);
+  next = atomic_load_explicit(&tail->u.q.next, memory_order_acquire);
+  if (next != NULL) {
+    atomic_store_explicit(&q->tail, next, memory_order_relaxed);
+    return tail;
+  }
+  return NULL;
+}
+
+int
+futures__inject_nonempty(struct inject *q)
+{
+  struct future *tail = atomic_load_explicit(&q->tail, memory_order_acquire);
+  struct future *head = atomic_load_explicit(&q->head, memory_order_seq_cst);
+
+  return !(tail == &q->stub && head == &q->stub);
+}

@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sync.c - mutex and condition-variable wrappers, and clock helpers.
+ *
+ * A pthread call on a mutex or condition variable that we initialised can
+ * only fail if memory is already corrupt (or, in debug builds, if a thread
+ * unlocks a mutex it does not own). Continuing would turn that into a lost
+ * wake-up or a deadlock far from its cause, so these wrappers abort, as
+ * libuv's do. No user input can reach these aborts.
+ */
+#include "internal.h"
+#include "sync.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+
+static void
+die(const char *what, int rc)
+{
+  fprintf(stderr, "libfutures: %s failed: %s\n", what, strerror(rc));
+  abort();
+}
+
+void
+futures__mutex_init(pthread_mutex_t *m)
+{
+  pthread_mutexattr_t attr;
+  int rc;
+
+  if ((rc = pthread_mutexattr_init(&attr)) != 0)
+    die("pthread_mutexattr_init", rc);
+#ifdef FUTURES_DEBUG
+  /* Debug builds catch unlock-by-non-owner and self-deadlock. */
+  pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ERRORCHECK);
+#endif
+  if ((rc = pthread_mutex_init(m, &attr)) != 0)
+    die("pthread_mutex_init", rc);
+  pthread_mutexattr_destroy(&attr);
+}
+
+void
+futures__mutex_destroy(pthread_mutex_t *m)
+{
+  int rc = pthread_mutex_destroy(m);
+
+  if (rc != 0)
+    die("pthread_mutex_destroy", rc);
+}
+
+void
+futures__mutex_lock(pthread_mutex_t *m)
+{
+  int rc = pthread_mutex_lock(m);
+
+  if (rc != 0)
+    die("pthread_mutex_lock", rc);
+}
+
+void
+futures__mutex_unlock(pthread_mutex_t *m)
+{
+  int rc = pthread_mutex_unlock(m);
+
+  if (rc != 0)
+    die("pthread_mutex_unlock", rc);
+}
+
+#ifdef FUTURES_DEBUG
+void
+futures__mutex_assert_owner(pthread_mutex_t *m)
+{
+  /* glibc records the owner's kernel thread id in the mutex. */
+  if (m->__data.__owner != (int)syscall(SYS_gettid)) {
+    fprintf(stderr, "libfutures: lock %p not held by this thread\n",
+            (void *)m);
+    abort();
+  }
+}
+#endif
+
+void
+futures__cond_init(pthread_cond_t *c)
+{
+  pthread_condattr_t attr;
+  int rc;
+
+  if ((rc = pthread_condattr_init(&attr)) != 0)
+    die("pthread_condattr_init", rc);
+  /* Deadlines are on CLOCK_MONOTONIC so that setting the clock cannot
+   * stretch or cut a timed wait. */
+  if ((rc = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC)) != 0)
+    die("pthread_condattr_setclock", rc);
+  if ((rc = pthread_cond_init(c, &attr)) != 0)
+    die("pthread_cond_init", rc);
+  pthread_condattr_destroy(&attr);
+}
+
+void
+futures__cond_destroy(pthread_cond_t *c)
+{
+  int rc = pthread_cond_destroy(c);
+
+  if (rc != 0)
+    die("pthread_cond_destroy", rc);
+}
+
+void
+futures__cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
+{
+  int rc = pthread_cond_wait(c, m);
+
+  if (rc != 0)
+    die("pthread_cond_wait", rc);
+}
+
+int
+futures__cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
+                        const struct timespec *abstime)
+{
+  int rc = pthread_cond_timedwait(c, m, abstime);
+
+  if (rc != 0 && rc != ETIMEDOUT)
+    die("pthread_cond_timedwait", rc);
+  return rc;
+}
+
+void
+futures__cond_signal(pthread_cond_t *c)
+{
+  int rc = pthread_cond_signal(c);
+
+  if (rc != 0)
+    die("pthread_cond_signal", rc);
+}
+
+void
+futures__cond_broadcast(pthread_cond_t *c)
+{
+  int rc = pthread_cond_broadcast(c);
+
+  if (rc != 0)
+    die("pthread_cond_broadcast", rc);
+}
+
+long long
+futures__now_ns(void)
+{
+  struct timespec ts;
+
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+int
+futures__timespec_valid(const struct timespec *ts)
+{
+  return ts != NULL && ts->tv_nsec >= 0 && ts->tv_nsec < 1000000000L &&
+         ts->tv_sec >= 0;
+}
+
+long long
+futures__timespec_ns(const struct timespec *ts)
+{
+  return (long long)ts->tv_sec * 1000000000LL + ts->tv_nsec;
+}
+
+struct timespec
+futures__deadline_in(long long ns)
+{
+  long long t = futures__now_ns() + ns;
+  struct timespec ts;
+
+  ts.tv_sec = (time_t)(t / 1000000000LL);
+  ts.tv_nsec = (long)(t % 1000000000LL);
+  return ts;
+}
+
+int
+futures__deadline_passed(const struct timespec *abstime)
+{
+  return futures__now_ns() >= futures__timespec_ns(abstime);
+}
