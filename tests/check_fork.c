@@ -1,0 +1,308 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * check_fork: the fork() policy in the header. In a child forked while a
+ * pool exists, that pool has no workers: calls on it return ECHILD, waits
+ * on its unfinished futures return ECHILD, finished futures still report
+ * their outcome, and new pools work. The child never calls ck_assert*: it
+ * runs its checks in order and exits with the number of the first one that
+ * failed (0 if none); the test thread asserts on the waitpid() status. An
+ * alarm() in the child turns a hang there into a failure instead of a
+ * stray process.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <check.h>
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "futures.h"
+#include "testutil.h"
+
+Suite *fork_suite(void);
+
+#define MS 1000000LL /* nanoseconds per millisecond */
+
+/* A task that returns 0 with its argument as the result. */
+static int
+task_echo(void *arg, void **result)
+{
+  *result = arg;
+  return 0;
+}
+
+/* A task that fails with EDOM. */
+static int
+task_fail_edom(void *arg, void **result)
+{
+  (void)arg;
+  (void)result;
+  return EDOM;
+}
+
+/* A continuation that passes its antecedent's outcome on. */
+static int
+then_echo(void *arg, int code, void *value, void **result)
+{
+  (void)arg;
+  *result = value;
+  return code;
+}
+
+/*
+ * Waits for @pid and fails the test unless it exited with status 0;
+ * @what names the child's numbered checks.
+ */
+static void
+expect_child_ok(pid_t pid, const char *const what[], int nwhat)
+{
+  int status = 0;
+
+  ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+  ck_assert_msg(
+      !WIFSIGNALED(status), "child killed by signal %d%s",
+      WIFSIGNALED(status) ? WTERMSIG(status) : 0,
+      WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM ? " (it hung)" : "");
+  ck_assert_msg(WIFEXITED(status), "child did not exit");
+  ck_assert_msg(WEXITSTATUS(status) == 0, "child check %d failed: %s",
+                WEXITSTATUS(status),
+                WEXITSTATUS(status) < nwhat ? what[WEXITSTATUS(status)]
+                                            : "(unknown)");
+}
+
+/* Runs a new pool in the child: 10 tasks joined; returns 0 if all good. */
+static int
+child_new_pool_works(void)
+{
+  futures_pool_t *pool;
+  future_t *fs[10];
+  void *results[10];
+  int vals[10];
+  int bad = 0;
+
+  if (futures_pool_create(&pool, 2) != 0)
+    return 1;
+  for (int i = 0; i < 10; i++) {
+    if (futures_submit(pool, task_echo, &vals[i], &fs[i]) != 0)
+      return 1;
+  }
+  if (futures_join_all(fs, 10, results) != 0)
+    bad = 1;
+  for (int i = 0; i < 10; i++) {
+    bad |= results[i] != &vals[i];
+    future_release(fs[i]);
+  }
+  if (futures_pool_destroy(pool) != 0)
+    bad = 1;
+  return bad;
+}
+
+static const char *const child_checks[] = {
+    "none",
+    "futures_submit on the parent's pool did not return ECHILD",
+    "futures_submit_ex on the parent's pool did not return ECHILD",
+    "future_get on a finished pre-fork future lost its value",
+    "future_get on a failed pre-fork future lost its code",
+    "futures_join_all on finished pre-fork futures did not return EDOM",
+    "future_get on an unfinished pre-fork future did not return ECHILD",
+    "future_wait_until on an unfinished pre-fork future did not say ECHILD",
+    "futures_then on the parent's pool did not return ECHILD",
+    "a new pool in the child did not run its tasks",
+    "futures_pool_destroy on the parent's pool did not return ECHILD",
+};
+
+/* The child's side: numbered checks, first failure is the exit status. */
+static int
+child_checks_run(futures_pool_t *old, future_t *done, future_t *failed,
+                 future_t *held, void *done_value)
+{
+  futures_task_t t = {task_echo, NULL, NULL};
+  future_t *f = NULL, *both[2] = {done, failed};
+  struct timespec dl;
+  void *res = NULL;
+
+  if (futures_submit(old, task_echo, NULL, &f) != ECHILD)
+    return 1;
+  if (futures_submit_ex(old, &t, NULL, &f) != ECHILD)
+    return 2;
+  if (future_get(done, &res) != 0 || res != done_value)
+    return 3;
+  if (future_get(failed, &res) != EDOM)
+    return 4;
+  if (futures_join_all(both, 2, NULL) != EDOM)
+    return 5;
+  if (future_get(held, NULL) != ECHILD)
+    return 6;
+  dl = tu_deadline_in(5000 * MS);
+  if (future_wait_until(held, &dl) != ECHILD)
+    return 7;
+  if (futures_then(old, done, then_echo, NULL, &f) != ECHILD)
+    return 8;
+  if (child_new_pool_works() != 0)
+    return 9;
+  if (futures_pool_destroy(old) != ECHILD)
+    return 10;
+  return 0;
+}
+
+/*
+ * fork() with a live pool (one task held on a worker, two finished): the
+ * child sees ECHILD for the old pool and its unfinished future, the
+ * outcomes of the finished ones, and a working new pool. The parent's pool
+ * keeps working after the fork: the held task completes and new tasks run.
+ */
+START_TEST(test_fork_child_policy_and_parent_keeps_working)
+{
+  futures_pool_t *pool;
+  future_t *done, *failed, *held, *after;
+  struct tu_hold h;
+  int v;
+  void *res = NULL;
+  pid_t pid;
+
+  tu_hold_init(&h, &h);
+  ck_assert_int_eq(futures_pool_create(&pool, 2), 0);
+  ck_assert_int_eq(futures_submit(pool, task_echo, &v, &done), 0);
+  ck_assert_int_eq(futures_submit(pool, task_fail_edom, NULL, &failed), 0);
+  ck_assert_int_eq(future_get(done, NULL), 0);
+  ck_assert_int_eq(future_get(failed, NULL), EDOM);
+  ck_assert_int_eq(futures_submit(pool, tu_hold_task, &h, &held), 0);
+  tu_latch_wait(&h.started);
+
+  pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    alarm(20);
+    _exit(child_checks_run(pool, done, failed, held, &v));
+  }
+  expect_child_ok(pid, child_checks,
+                  (int)(sizeof(child_checks) / sizeof(child_checks[0])));
+
+  ck_assert_int_eq(future_is_ready(held), 0);
+  tu_latch_open(&h.release);
+  ck_assert_int_eq(future_get(held, &res), 0);
+  ck_assert_ptr_eq(res, &h);
+  ck_assert_int_eq(futures_submit(pool, task_echo, &v, &after), 0);
+  ck_assert_int_eq(future_get(after, &res), 0);
+  ck_assert_ptr_eq(res, &v);
+
+  future_release(done);
+  future_release(failed);
+  future_release(held);
+  future_release(after);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+  tu_hold_destroy(&h);
+}
+END_TEST
+
+static const char *const busy_checks[] = {
+    "none",
+    "futures_submit on the parent's pool did not return ECHILD",
+    "a new pool in the child did not run its tasks",
+};
+
+struct feeder {
+  futures_pool_t *pool;
+  atomic_int stop;
+  atomic_long submitted;
+  int errors;
+};
+
+/* Submits and joins small batches until told to stop. */
+static void *
+feeder_main(void *arg)
+{
+  struct feeder *fd = arg;
+
+  while (!atomic_load(&fd->stop)) {
+    future_t *fs[8];
+    int n = 0;
+
+    for (int i = 0; i < 8; i++) {
+      if (futures_submit(fd->pool, task_echo, NULL, &fs[n]) == 0)
+        n++;
+      else
+        fd->errors++;
+    }
+    if (futures_join_all(fs, (size_t)n, NULL) != 0)
+      fd->errors++;
+    for (int i = 0; i < n; i++)
+      future_release(fs[i]);
+    atomic_fetch_add(&fd->submitted, n);
+  }
+  return NULL;
+}
+
+static int
+fed(void *arg)
+{
+  return atomic_load(&((struct feeder *)arg)->submitted) > 0;
+}
+
+/*
+ * fork() while another thread keeps submitting to a pool and its workers
+ * run tasks, 20 times: no child hangs on a lock held at the fork (each has
+ * a 20 s alarm), each sees ECHILD on the old pool and can run a new one,
+ * and the parent's feeder never sees an error.
+ */
+START_TEST(test_fork_during_pool_activity)
+{
+  futures_pool_t *pool;
+  struct feeder fd;
+  pthread_t t;
+
+  ck_assert_int_eq(futures_pool_create(&pool, 2), 0);
+  fd.pool = pool;
+  atomic_init(&fd.stop, 0);
+  atomic_init(&fd.submitted, 0);
+  fd.errors = 0;
+  ck_assert_int_eq(pthread_create(&t, NULL, feeder_main, &fd), 0);
+  ck_assert(tu_spin_until(fed, &fd, 10000 * MS));
+  for (int i = 0; i < 20; i++) {
+    pid_t pid = fork();
+
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+      future_t *f;
+
+      alarm(20);
+      if (futures_submit(pool, task_echo, NULL, &f) != ECHILD)
+        _exit(1);
+      _exit(child_new_pool_works() ? 2 : 0);
+    }
+    expect_child_ok(pid, busy_checks,
+                    (int)(sizeof(busy_checks) / sizeof(busy_checks[0])));
+  }
+  atomic_store(&fd.stop, 1);
+  pthread_join(t, NULL);
+  ck_assert_int_eq(fd.errors, 0);
+  ck_assert_int_gt(atomic_load(&fd.submitted), 0);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+}
+END_TEST
+
+Suite *
+fork_suite(void)
+{
+  Suite *s = suite_create("fork");
+  TCase *tc = tcase_create("fork");
+
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc, test_fork_child_policy_and_parent_keeps_working);
+  tcase_add_test(tc, test_fork_during_pool_activity);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int
+main(void)
+{
+  return tu_run_suite(fork_suite());
+}
