@@ -286,7 +286,7 @@ START_TEST(test_errors_submit_rejects_null_arguments)
   ck_assert_ptr_null(f);
   ck_assert_int_eq(futures_submit(pool, count_task, NULL, NULL), EINVAL);
   ck_assert_int_eq(futures_pool_destroy(pool), 0);
-  ck_assert_int_eq(atomic_load(&task_runs), 0);
+  ck_assert_int_eq(task_runs, 0);
 }
 END_TEST
 
@@ -315,8 +315,8 @@ START_TEST(test_errors_submit_ex_rejects_null_arguments)
   ck_assert_ptr_null(f);
   ck_assert_int_eq(futures_submit_ex(pool, &task, NULL, NULL), EINVAL);
   ck_assert_int_eq(futures_pool_destroy(pool), 0);
-  ck_assert_int_eq(atomic_load(&task_runs), 0);
-  ck_assert_int_eq(atomic_load(&drop_calls), 0);
+  ck_assert_int_eq(task_runs, 0);
+  ck_assert_int_eq(drop_calls, 0);
 }
 END_TEST
 
@@ -364,8 +364,8 @@ START_TEST(test_errors_submit_all_rejects_bad_batches_all_or_nothing)
   ck_assert_int_eq(futures_submit_all(pool, tasks, 2, NULL), EINVAL);
 
   ck_assert_int_eq(futures_pool_destroy(pool), 0);
-  ck_assert_int_eq(atomic_load(&task_runs), 0);
-  ck_assert_int_eq(atomic_load(&drop_calls), 0);
+  ck_assert_int_eq(task_runs, 0);
+  ck_assert_int_eq(drop_calls, 0);
 }
 END_TEST
 
@@ -403,7 +403,7 @@ START_TEST(test_errors_parallel_for_rejects_bad_ranges_and_nulls)
   future_release(f);
 
   ck_assert_int_eq(futures_pool_destroy(pool), 0);
-  ck_assert_int_eq(atomic_load(&task_runs), 0);
+  ck_assert_int_eq(task_runs, 0);
 }
 END_TEST
 
@@ -428,7 +428,7 @@ START_TEST(test_errors_then_rejects_null_arguments_and_foreign_pool)
   future_release(ante);
   ck_assert_int_eq(futures_pool_destroy(other), 0);
   ck_assert_int_eq(futures_pool_destroy(pool), 0);
-  ck_assert_int_eq(atomic_load(&task_runs), 0);
+  ck_assert_int_eq(task_runs, 0);
 }
 END_TEST
 

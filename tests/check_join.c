@@ -145,7 +145,7 @@ START_TEST(test_join_all_with_null_results_still_waits_for_all)
   for (i = 0; i < N; i++)
     ck_assert_int_eq(futures_submit(pool, count_task, NULL, &f[i]), 0);
   ck_assert_int_eq(futures_join_all(f, N, NULL), 0);
-  ck_assert_int_eq(atomic_load(&count_runs), N);
+  ck_assert_int_eq(count_runs, N);
   for (i = 0; i < N; i++) {
     ck_assert_int_eq(future_is_ready(f[i]), 1);
     future_release(f[i]);
@@ -472,7 +472,7 @@ START_TEST(test_join_all_runs_unstarted_futures_in_the_caller)
   ck_assert_int_eq(futures_pool_destroy(pool), 0);
   /* The worker, once free, did not run any of them a second time. */
   for (i = 0; i < N; i++) {
-    ck_assert_int_eq(atomic_load(&w[i].runs), 1);
+    ck_assert_int_eq(w[i].runs, 1);
     future_release(f[i]);
   }
 }
@@ -521,7 +521,7 @@ START_TEST(test_join_all_from_many_threads_on_shared_futures)
     ck_assert_int_eq(futures_submit(pool, plus_one_task, (void *)i, &s->f[i]),
                      0);
   ck_assert_int_eq(tu_run_threads(JOINERS, shared_joiner, s), 0);
-  ck_assert_int_eq(atomic_load(&s->bad), 0);
+  ck_assert_int_eq(s->bad, 0);
   for (i = 0; i < SHARED_N; i++)
     future_release(s->f[i]);
   ck_assert_int_eq(futures_pool_destroy(pool), 0);

@@ -104,13 +104,13 @@ START_TEST(test_release_before_the_task_runs_still_runs_it_once)
   held = hold_worker(pool, &h);
   ck_assert_int_eq(futures_submit(pool, counted_task, &c, &f), 0);
   future_release(f);
-  ck_assert_int_eq(atomic_load(&c.runs), 0);
+  ck_assert_int_eq(c.runs, 0);
   tu_latch_open(&h.gate);
   ck_assert_int_eq(future_get(held, NULL), 0);
   future_release(held);
   ck_assert_int_eq(futures_pool_destroy(pool), 0);
-  ck_assert_int_eq(atomic_load(&c.runs), 1);
-  ck_assert_int_eq(atomic_load(&c.value), 42);
+  ck_assert_int_eq(c.runs, 1);
+  ck_assert_int_eq(c.value, 42);
   hold_destroy(&h);
 }
 END_TEST
@@ -153,8 +153,8 @@ START_TEST(test_release_while_the_task_runs_lets_it_finish)
   future_release(f);
   tu_latch_open(&d.gate);
   ck_assert_int_eq(futures_pool_destroy(pool), 0);
-  ck_assert_int_eq(atomic_load(&d.c.runs), 1);
-  ck_assert_int_eq(atomic_load(&d.c.value), 42);
+  ck_assert_int_eq(d.c.runs, 1);
+  ck_assert_int_eq(d.c.value, 42);
   tu_count_destroy(&d.started);
   tu_latch_destroy(&d.gate);
 }
@@ -176,7 +176,7 @@ START_TEST(test_release_after_completion_frees_the_future)
   ck_assert_ptr_eq(r, &c);
   future_release(f);
   ck_assert_int_eq(futures_pool_destroy(pool), 0);
-  ck_assert_int_eq(atomic_load(&c.runs), 1);
+  ck_assert_int_eq(c.runs, 1);
 }
 END_TEST
 
@@ -217,7 +217,7 @@ START_TEST(test_release_after_pool_destroy_frees_the_future)
   ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
   ck_assert_int_eq(futures_submit(pool, counted_task, &c, &f), 0);
   ck_assert_int_eq(futures_pool_destroy(pool), 0);
-  ck_assert_int_eq(atomic_load(&c.runs), 1);
+  ck_assert_int_eq(c.runs, 1);
   ck_assert_int_eq(future_is_ready(f), 1);
   future_release(f);
 }
@@ -245,7 +245,7 @@ START_TEST(test_release_null_is_a_no_op)
   ck_assert_int_eq(future_get(f, NULL), 0);
   future_release(f);
   ck_assert_int_eq(futures_pool_destroy(pool), 0);
-  ck_assert_int_eq(atomic_load(&c.runs), 1);
+  ck_assert_int_eq(c.runs, 1);
 }
 END_TEST
 
@@ -274,7 +274,7 @@ START_TEST(test_release_racing_with_completion_runs_every_task_once)
     future_release(f);
   }
   ck_assert_int_eq(futures_pool_destroy(pool), 0);
-  ck_assert_int_eq(atomic_load(&c.runs), N);
+  ck_assert_int_eq(c.runs, N);
 }
 END_TEST
 
@@ -304,7 +304,7 @@ START_TEST(test_release_mixing_queued_and_finished_futures)
     ck_assert_int_eq(future_get(f[i], NULL), 0); /* runs in this thread */
   tu_latch_open(&h.gate);
   ck_assert_int_eq(futures_pool_destroy(pool), 0);
-  ck_assert_int_eq(atomic_load(&c.runs), N);
+  ck_assert_int_eq(c.runs, N);
   for (i = 1; i < N; i += 2)
     future_release(f[i]);
   ck_assert_int_eq(future_get(held, NULL), 0);

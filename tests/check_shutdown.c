@@ -250,11 +250,11 @@ START_TEST(test_shutdown_destroy_runs_every_queued_task)
   tu_latch_open(&h.gate);
   ck_assert_int_eq(finish_destroy(&d), 0);
 
-  ck_assert_int_eq(atomic_load(&t.nran), N);
+  ck_assert_int_eq(t.nran, N);
   for (i = 0; i < N; i++) {
     void *r = NULL;
 
-    ck_assert_int_eq(atomic_load(&t.ran[i]), 1);
+    ck_assert_int_eq(t.ran[i], 1);
     ck_assert_int_eq(future_get(f[i], &r), 0);
     ck_assert_ptr_eq(r, &t.items[i]);
     future_release(f[i]);
@@ -291,7 +291,7 @@ START_TEST(test_shutdown_submit_after_destroy_began_returns_eshutdown)
   ck_assert_ptr_null(f);
   tu_latch_open(&h.gate);
   ck_assert_int_eq(finish_destroy(&d), 0);
-  ck_assert_int_eq(atomic_load(&t.nran), 0);
+  ck_assert_int_eq(t.nran, 0);
   ck_assert_int_eq(future_get(held, NULL), 0);
   future_release(held);
   hold_destroy(&h);
@@ -362,9 +362,9 @@ START_TEST(test_shutdown_every_submit_form_is_refused_after_destroy_began)
 
   tu_latch_open(&h.gate);
   ck_assert_int_eq(finish_destroy(&d), 0);
-  ck_assert_int_eq(atomic_load(&t.nran), 0);
-  ck_assert_int_eq(atomic_load(&t.ndropped), 0);
-  ck_assert_int_eq(atomic_load(&chunks), 0);
+  ck_assert_int_eq(t.nran, 0);
+  ck_assert_int_eq(t.ndropped, 0);
+  ck_assert_int_eq(chunks, 0);
   ck_assert_int_eq(future_get(held, NULL), 0);
   future_release(held);
   hold_destroy(&h);
@@ -491,9 +491,9 @@ START_TEST(test_shutdown_drain_runs_subtasks_submitted_during_it)
   start_destroy(&d, pool, FUTURES_DESTROY_DRAIN);
   tu_latch_open(&h.gate);
   ck_assert_int_eq(finish_destroy(&d), 0);
-  ck_assert_int_eq(atomic_load(&s.submit_errors), 0);
-  ck_assert_int_eq(atomic_load(&s.children), CHILDREN);
-  ck_assert_int_eq(atomic_load(&s.grandchildren), CHILDREN);
+  ck_assert_int_eq(s.submit_errors, 0);
+  ck_assert_int_eq(s.children, CHILDREN);
+  ck_assert_int_eq(s.grandchildren, CHILDREN);
   ck_assert_int_eq(future_get(spawner, NULL), 0);
   ck_assert_int_eq(future_get(held, NULL), 0);
   future_release(spawner);
@@ -575,7 +575,7 @@ START_TEST(test_shutdown_destroy_of_another_pool_inside_a_task_succeeds)
   ck_assert_int_eq(futures_submit(a, destroy_task, &sd, &f), 0);
   tu_count_wait(&sd.done);
   ck_assert_int_eq(sd.rc, 0);
-  ck_assert_int_eq(atomic_load(&t.nran), 1);
+  ck_assert_int_eq(t.nran, 1);
   ck_assert_int_eq(future_get(g, NULL), 0);
   ck_assert_int_eq(future_get(f, NULL), 0);
   future_release(f);
@@ -609,8 +609,8 @@ START_TEST(test_shutdown_drain_never_calls_drop_functions)
   }
   tu_latch_open(&h.gate);
   ck_assert_int_eq(futures_pool_destroy(pool), 0);
-  ck_assert_int_eq(atomic_load(&t.nran), N);
-  ck_assert_int_eq(atomic_load(&t.ndropped), 0);
+  ck_assert_int_eq(t.nran, N);
+  ck_assert_int_eq(t.ndropped, 0);
   for (i = 0; i < N; i++) {
     ck_assert_int_eq(future_get(f[i], NULL), 0);
     future_release(f[i]);
@@ -674,13 +674,13 @@ START_TEST(test_shutdown_cancel_cancels_every_queued_task_and_runs_none)
   pthread_join(w.thread, NULL);
 
   ck_assert_int_eq(w.rc, 0);
-  ck_assert_int_eq(atomic_load(&t.nran), 0);
-  ck_assert_int_eq(atomic_load(&t.ndropped), N);
+  ck_assert_int_eq(t.nran, 0);
+  ck_assert_int_eq(t.ndropped, N);
   for (i = 0; i < N; i++) {
     int sentinel;
     void *r = &sentinel;
 
-    ck_assert_int_eq(atomic_load(&t.dropped[i]), 1);
+    ck_assert_int_eq(t.dropped[i], 1);
     ck_assert_int_eq(future_is_ready(f[i]), 1);
     ck_assert_int_eq(future_get(f[i], &r), ECANCELED);
     ck_assert_ptr_null(r);
@@ -690,8 +690,8 @@ START_TEST(test_shutdown_cancel_cancels_every_queued_task_and_runs_none)
   ck_assert_int_eq(future_get(held, NULL), 0);
   ck_assert_int_eq(h.cancelled_seen, 1);
   ck_assert_int_eq(h.submit_rc, ESHUTDOWN);
-  ck_assert_int_eq(atomic_load(&h.inner.nran), 0);
-  ck_assert_int_eq(atomic_load(&h.inner.ndropped), 0);
+  ck_assert_int_eq(h.inner.nran, 0);
+  ck_assert_int_eq(h.inner.ndropped, 0);
   future_release(held);
   hold_destroy(&h);
   tally_free(&t);
@@ -730,20 +730,20 @@ START_TEST(test_shutdown_cancel_each_task_either_ran_or_was_cancelled)
     if (rc == 0) {
       ran++;
       ck_assert_ptr_eq(r, &t.items[i]);
-      ck_assert_int_eq(atomic_load(&t.ran[i]), 1);
-      ck_assert_int_eq(atomic_load(&t.dropped[i]), 0);
+      ck_assert_int_eq(t.ran[i], 1);
+      ck_assert_int_eq(t.dropped[i], 0);
     } else {
       cancelled++;
       ck_assert_int_eq(rc, ECANCELED);
       ck_assert_ptr_null(r);
-      ck_assert_int_eq(atomic_load(&t.ran[i]), 0);
-      ck_assert_int_eq(atomic_load(&t.dropped[i]), 1);
+      ck_assert_int_eq(t.ran[i], 0);
+      ck_assert_int_eq(t.dropped[i], 1);
     }
     future_release(f[i]);
   }
   ck_assert_int_eq(ran + cancelled, N);
-  ck_assert_int_eq(atomic_load(&t.nran), ran);
-  ck_assert_int_eq(atomic_load(&t.ndropped), cancelled);
+  ck_assert_int_eq(t.nran, ran);
+  ck_assert_int_eq(t.ndropped, cancelled);
   tally_free(&t);
   free(f);
 }

@@ -231,7 +231,7 @@ START_TEST(test_submit_with_null_argument_returns_einval_and_runs_nothing)
   ck_assert_ptr_null(f);
   ck_assert_int_eq(futures_submit(pool, count_task, NULL, NULL), EINVAL);
   ck_assert_int_eq(futures_pool_destroy(pool), 0);
-  ck_assert_int_eq(atomic_load(&count_runs), 0);
+  ck_assert_int_eq(count_runs, 0);
 }
 END_TEST
 
@@ -255,13 +255,13 @@ START_TEST(test_submit_does_not_wait_for_the_task_to_run)
   for (i = 0; i < N; i++)
     ck_assert_int_eq(futures_submit(pool, count_task, NULL, &f[i]), 0);
   /* Nothing ran: the worker is held and nobody waited on a future. */
-  ck_assert_int_eq(atomic_load(&count_runs), 0);
+  ck_assert_int_eq(count_runs, 0);
   unhold_workers(&h, held, 1);
   for (i = 0; i < N; i++) {
     ck_assert_int_eq(future_get(f[i], NULL), 0);
     future_release(f[i]);
   }
-  ck_assert_int_eq(atomic_load(&count_runs), N);
+  ck_assert_int_eq(count_runs, N);
   ck_assert_int_eq(futures_pool_destroy(pool), 0);
 }
 END_TEST
@@ -318,7 +318,7 @@ START_TEST(test_submit_from_outside_runs_tasks_in_fifo_order)
   tu_latch_open(&h.gate);
   tu_count_wait(&o.done);
   unhold_workers(&h, held, 1);
-  ck_assert_uint_eq(atomic_load(&o.next), N);
+  ck_assert_uint_eq(o.next, N);
   for (i = 0; i < N; i++) {
     ck_assert_uint_eq(o.seen[i], i);
     ck_assert_int_eq(future_get(f[i], NULL), 0);
@@ -410,14 +410,13 @@ START_TEST(test_submit_from_many_threads_runs_every_task_exactly_once)
   ck_assert_int_eq(futures_pool_create(&m->pool, 4), 0);
   ck_assert_int_eq(tu_run_threads(SUBMITTERS, many_submitter, m), 0);
   ck_assert_int_eq(futures_pool_destroy(m->pool), 0);
-  ck_assert_int_eq(atomic_load(&m->submit_errors), 0);
-  ck_assert_int_eq(atomic_load(&m->join_errors), 0);
-  ck_assert_int_eq(atomic_load(&m->bad_values), 0);
-  ck_assert_int_eq(atomic_load(&m->count), ALL_TASKS);
-  ck_assert_int_eq(atomic_load(&m->checksum), want);
+  ck_assert_int_eq(m->submit_errors, 0);
+  ck_assert_int_eq(m->join_errors, 0);
+  ck_assert_int_eq(m->bad_values, 0);
+  ck_assert_int_eq(m->count, ALL_TASKS);
+  ck_assert_int_eq(m->checksum, want);
   for (i = 0; i < ALL_TASKS; i++)
-    ck_assert_msg(atomic_load(&m->runs[i]) == 1, "task %zu ran %d times", i,
-                  atomic_load(&m->runs[i]));
+    ck_assert_msg(m->runs[i] == 1, "task %zu ran %d times", i, m->runs[i]);
   free(m);
 }
 END_TEST
