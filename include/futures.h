@@ -486,9 +486,11 @@ FUTURES_API int future_get(future_t *future, void **result);
  *
  * Like future_get() without fetching the outcome: returns 0 once the future
  * has finished, or ETIMEDOUT once @abstime (CLOCK_MONOTONIC, the clock of
- * pthread_cond_clockwait()) has passed. A timed wait does not run the task
- * in the caller, since that could overrun the deadline without bound; a
- * worker still runs its own pending sub-tasks while it waits.
+ * pthread_cond_clockwait()) has passed. A timed wait does not run the
+ * awaited task in the caller, since that could overrun the deadline without
+ * bound; a thread running one of the pool's tasks still runs its own
+ * pending sub-tasks while it waits (so a timed join works on a 1-thread
+ * pool), and then overruns the deadline by at most one sub-task.
  *
  * @future:  (borrowed) NULL -> EINVAL.
  * @abstime: (borrowed) Deadline; NULL -> EINVAL; tv_nsec outside
@@ -632,8 +634,9 @@ FUTURES_API int futures_join_all(future_t *const futures[], size_t n,
 /**
  * futures_join_all_until() - futures_join_all() with a deadline.
  *
- * Waits (without running tasks in the caller, as future_wait_until()) until
- * every future has finished or @abstime (CLOCK_MONOTONIC) has passed.
+ * Waits until every future has finished or @abstime (CLOCK_MONOTONIC) has
+ * passed. Like future_wait_until(), it does not run the awaited tasks in
+ * the caller, except its own pending sub-tasks when called from a task.
  *
  * Return:    as futures_join_all(); ETIMEDOUT if a future was still
  *            unfinished at the deadline (then @results is untouched and

@@ -330,6 +330,8 @@ int
 futures_join_any_until(future_t *const futures[], size_t n, size_t *index,
                        void **result, const struct timespec *abstime)
 {
+  if (index != NULL)
+    *index = NO_INDEX;
   if (abstime == NULL)
     return EINVAL;
   return join_any(futures, n, index, result, abstime);

@@ -449,12 +449,14 @@ find_work(struct slot *s)
 
   if (f == NULL)
     f = take_injected(s);
-  if (f == NULL)
-    return steal_any(s);
-  /* Work left over and a worker parked: wake it to steal. */
-  if (futures__deque_size(&s->dq) > 0 &&
-      atomic_load_explicit(&pool->nidle, memory_order_seq_cst) != 0 &&
-      atomic_load_explicit(&pool->nspinning, memory_order_seq_cst) == 0)
+  if (f == NULL && (f = steal_any(s)) == NULL)
+    return NULL;
+  /* More work where others can take it, and a worker parked: wake it. It
+   * does the same when it finds work, so wake-ups spread in a chain, each
+   * costing a system call only while someone is actually asleep. */
+  if (atomic_load_explicit(&pool->nidle, memory_order_seq_cst) != 0 &&
+      atomic_load_explicit(&pool->nspinning, memory_order_seq_cst) == 0 &&
+      work_visible(pool))
     wake_one(pool);
   return f;
 }
@@ -476,6 +478,13 @@ park(struct slot *s)
       ret = 0;
       break;
     }
+    /* A token means "one worker, go and look": take it before leaving for
+     * any reason, or tokens would pile up with nobody asleep for them and
+     * wake_one() would then refuse to wake real sleepers. */
+    if (pool->tokens > 0) {
+      pool->tokens--;
+      break;
+    }
     if (work_visible(pool))
       break;
     if (atomic_load_explicit(&pool->stopping, memory_order_seq_cst) !=
@@ -489,10 +498,6 @@ park(struct slot *s)
       /* Wakes every parked worker so that it exits. */
       futures__cond_broadcast(&pool->wake);
       ret = 0;
-      break;
-    }
-    if (pool->tokens > 0) {
-      pool->tokens--;
       break;
     }
     epoch = pool->epoch;

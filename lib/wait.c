@@ -360,12 +360,13 @@ futures__wait_one(struct future *f, const struct timespec *abstime,
       return 0;
     if ((rc = stale_after_fork(f)) != 0)
       return rc;
-    if (!may_run)
-      break;
-    /* Not started: run it here. Otherwise run our own sub-tasks (they may
-     * be what it waits for) and look again. */
-    if ((s & F_PHASE) == F_QUEUED && futures__run_inline(f))
+    /* Not started: run it here (untimed waits only). */
+    if (may_run && (s & F_PHASE) == F_QUEUED && futures__run_inline(f))
       return 0;
+    /* Run our own pending sub-tasks (they may be what it waits for), then
+     * look again; a timed wait stops at the deadline. */
+    if (abstime != NULL && futures__deadline_passed(abstime))
+      break;
     if (!futures__pool_run_descendant())
       break;
   }
