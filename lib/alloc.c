@@ -302,7 +302,7 @@ futures__record_free(struct future *f)
   struct cache *c;
   struct freerec *r = (struct freerec *)f;
 
-#ifdef FUTURES_DEBUG
+#if FUTURES_DEBUG
   f->magic = FUTURE_POISON;
 #endif
   if (!cached_mode) {

@@ -10,7 +10,7 @@
 
 FUTURES_TLS struct futures_tls futures__tls;
 
-#ifdef FUTURES_DEBUG
+#if FUTURES_DEBUG
 int
 futures__future_bad(const struct future *f)
 {
@@ -40,7 +40,7 @@ futures__future_init(struct future *f, struct futures_pool *pool,
   f->pool = pool;
   f->waiters = NULL;
   f->drop = task->drop;
-#ifdef FUTURES_DEBUG
+#if FUTURES_DEBUG
   f->magic = FUTURE_MAGIC;
 #endif
   if (flags & F_TIMED)

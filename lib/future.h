@@ -74,7 +74,7 @@ struct future {
   struct wlink *waiters;
   /* Immutable after submit: cleanup of arg if the task never runs. */
   futures_drop_fn drop;
-#ifdef FUTURES_DEBUG
+#if FUTURES_DEBUG
   uint64_t magic; /* FUTURE_MAGIC while allocated, poisoned when freed */
 #endif
 };
@@ -157,7 +157,7 @@ void futures__future_complete(struct future *f, int owns_queue_ref);
  * 1 if a handle passed in by the user is unusable: NULL, or (debug builds
  * only, where released records stay mapped) released already.
  */
-#ifdef FUTURES_DEBUG
+#if FUTURES_DEBUG
 int futures__future_bad(const struct future *f);
 #else
 #define futures__future_bad(f) ((f) == NULL)

@@ -51,7 +51,12 @@
 /* Thread-local storage; initial-exec keeps each access one instruction. */
 #define FUTURES_TLS __thread __attribute__((tls_model("initial-exec")))
 
-#ifdef FUTURES_DEBUG
+/* config.h defines FUTURES_DEBUG to 0 or 1 (--enable-debug). */
+#ifndef FUTURES_DEBUG
+#define FUTURES_DEBUG 0
+#endif
+
+#if FUTURES_DEBUG
 #include <assert.h>
 #define FUTURES_ASSERT(x) assert(x)
 #else
@@ -143,7 +148,7 @@ int futures__cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
 void futures__cond_signal(pthread_cond_t *c);
 void futures__cond_broadcast(pthread_cond_t *c);
 
-#ifdef FUTURES_DEBUG
+#if FUTURES_DEBUG
 void futures__mutex_assert_owner(pthread_mutex_t *m);
 #define FUTURES_ASSERT_OWNER(m) futures__mutex_assert_owner(m)
 #else

@@ -33,7 +33,7 @@ futures__mutex_init(pthread_mutex_t *m)
 
   if ((rc = pthread_mutexattr_init(&attr)) != 0)
     die("pthread_mutexattr_init", rc);
-#ifdef FUTURES_DEBUG
+#if FUTURES_DEBUG
   /* Debug builds catch unlock-by-non-owner and self-deadlock. */
   pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ERRORCHECK);
 #endif
@@ -69,7 +69,7 @@ futures__mutex_unlock(pthread_mutex_t *m)
     die("pthread_mutex_unlock", rc);
 }
 
-#ifdef FUTURES_DEBUG
+#if FUTURES_DEBUG
 void
 futures__mutex_assert_owner(pthread_mutex_t *m)
 {
