@@ -116,6 +116,14 @@ one_outcome(struct rec *r, int cancel_rc, int get_rc, void *res)
 
 /* ------------------------------------------------------------ race */
 
+/* Busy-waits @n iterations: a short, varying delay inside a race. */
+static void
+spin(int n)
+{
+  for (volatile int i = 0; i < n; i++)
+    ;
+}
+
 /*
  * future_cancel() racing the task starting on an idle worker, 2000 times:
  * each task either ran (flag set, get returns its outcome, no drop) or was
@@ -140,6 +148,7 @@ START_TEST(test_cancel_racing_task_start_is_ran_or_cancelled)
 
     rec_init(&r[i]);
     ck_assert_int_eq(submit_marked(pool, &r[i], &f), 0);
+    spin(i % 64 * 500); /* stagger, so the worker sometimes starts first */
     crc[i] = future_cancel(f);
     grc[i] = future_get(f, &res[i]);
     why = one_outcome(&r[i], crc[i], grc[i], res[i]);
@@ -163,6 +172,7 @@ END_TEST
 
 struct duel {
   future_t *f;
+  int delay[2];       /* spin() iterations each side waits first */
   atomic_int arrived; /* both threads spin here so they start together */
   int cancel_rc;
   int get_rc;
@@ -176,7 +186,8 @@ duel_thread(void *arg, int i)
 
   atomic_fetch_add(&d->arrived, 1);
   while (atomic_load(&d->arrived) < 2)
-    ;
+    sched_yield();
+  spin(d->delay[i]); /* vary which side tends to come first */
   if (i == 0)
     d->cancel_rc = future_cancel(d->f);
   else
@@ -207,6 +218,8 @@ START_TEST(test_cancel_racing_inline_get_is_ran_or_cancelled)
     rec_init(&r);
     ck_assert_int_eq(submit_marked(pool, &r, &d.f), 0);
     atomic_init(&d.arrived, 0);
+    d.delay[0] = (i / 16) % 2 ? 0 : i % 16 * 1000;
+    d.delay[1] = (i / 16) % 2 ? i % 16 * 1000 : 0;
     d.cancel_rc = d.get_rc = -1;
     d.res = NULL;
     ck_assert_int_eq(tu_run_threads(2, duel_thread, &d), 0);
