@@ -1,22 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * pool.c - pool lifecycle, the workers' scheduling loop, parking and
- * waking, helping episodes, hazard pins, statistics and fork handling.
- *
- * Scheduling. Each worker owns a work-stealing deque. A task submitted from
- * inside a task goes to the submitting thread's deque; a task submitted from
- * outside goes to the pool's injection queue. A worker looks for work in
- * its own deque (newest first), then takes a batch from the injection queue
- * into its deque, then steals (oldest first) from the other slots. When it
- * finds nothing it spins for a short while, yielding the CPU, and then
- * parks on the pool's condition variable.
- *
- * Waking. A parked worker counts itself in nidle before it checks for work
- * a last time; a submitter publishes its task before it reads nidle. Both
- * sides use sequentially consistent operations, so either the worker sees
- * the task or the submitter sees the worker and hands it a wake token. A
- * submitter that sees no parked worker, or a worker already spinning, pays
- * no lock and no system call.
+ * pool.c - pool lifecycle, the registry of live pools, hazard pins,
+ * counters and statistics, and fork handling. The scheduling loop is in
+ * worker.c.
  */
 #include "future.h"
 #include "pool.h"
@@ -28,10 +14,6 @@
 #include <string.h>
 #include <unistd.h>
 
-/* How long an idle worker spins before it parks (see "Waking" above). */
-#define IDLE_SPIN_NS 50000
-/* Records a worker moves from the injection queue to its deque at once. */
-#define INJECT_BATCH 16
 /* Initial deque capacity (it doubles as needed). */
 #define DEQUE_INIT 256
 
@@ -42,6 +24,7 @@ _Atomic unsigned long futures__fork_gen;
 
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
 static int global_init_rc;
+static _Atomic unsigned long long next_pool_id = 1;
 
 /* Protected by registry_lock: every pool not yet destroyed. */
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -125,84 +108,6 @@ wait_unpinned(struct futures_pool *pool)
       return;
     sched_yield();
   }
-}
-
-/* ------------------------------------------------------------ waking */
-
-/* Hands one parked worker a wake token, if one is parked without one. */
-static void
-wake_one(struct futures_pool *pool)
-{
-  futures__mutex_lock(&pool->lock);
-  if (atomic_load_explicit(&pool->nidle, memory_order_relaxed) >
-      pool->tokens) {
-    pool->tokens++;
-    /* Wakes one worker waiting in park() for a token. */
-    futures__cond_signal(&pool->wake);
-  }
-  futures__mutex_unlock(&pool->lock);
-}
-
-/* Makes every parked worker look at the pool again. */
-static void
-poke(struct futures_pool *pool)
-{
-  futures__mutex_lock(&pool->lock);
-  pool->epoch++;
-  /* Wakes every worker in park(): the epoch changed. */
-  futures__cond_broadcast(&pool->wake);
-  futures__mutex_unlock(&pool->lock);
-}
-
-/* After publishing work with a seq_cst operation: wake a worker if one is
- * parked and none is already searching. */
-static void
-wake_for_work(struct futures_pool *pool)
-{
-  if (atomic_load_explicit(&pool->nidle, memory_order_seq_cst) != 0 &&
-      atomic_load_explicit(&pool->nspinning, memory_order_seq_cst) == 0)
-    wake_one(pool);
-}
-
-/* 1 if any queue of the pool holds a record (or one is being queued). */
-static int
-work_visible(struct futures_pool *pool)
-{
-  if (futures__inject_nonempty(&pool->inj))
-    return 1;
-  for (unsigned i = 0; i < pool->nslots; i++)
-    if (futures__deque_size(&pool->slots[i].dq) > 0)
-      return 1;
-  return 0;
-}
-
-/* ------------------------------------------------------------ queueing */
-
-void
-futures__pool_inject(struct futures_pool *pool, struct future *first,
-                     struct future *last, size_t n)
-{
-  (void)n;
-  futures__inject_push(&pool->inj, first, last);
-  wake_for_work(pool);
-}
-
-void
-futures__pool_enqueue(struct futures_pool *pool, struct future *f)
-{
-  struct slot *s = futures__pool_my_slot(pool);
-
-  if (s != NULL && futures__deque_push(&s->dq, f) == 0) {
-    /* Relaxed: a wake-up missed here costs parallelism for a moment, not
-     * progress: the owner runs its own deque, and its next pop wakes a
-     * worker if work is left over (find_work). */
-    if (atomic_load_explicit(&pool->nidle, memory_order_relaxed) != 0 &&
-        atomic_load_explicit(&pool->nspinning, memory_order_relaxed) == 0)
-      wake_one(pool);
-    return;
-  }
-  /* No slot in this pool (or the deque could not grow): share it. */
-  futures__pool_inject(pool, f, f, 1);
 }
 
 int
@@ -300,269 +205,6 @@ futures__pool_count_complete(struct futures_pool *pool)
     atomic_fetch_add_explicit(&pool->ext_completed, 1, memory_order_relaxed);
 }
 
-/* ------------------------------------------------------------ helping */
-
-int
-futures__help_enter(struct help_ctx *h, struct future *f)
-{
-  struct futures_pool *pool = f->pool;
-  struct futures_tls *tls = &futures__tls;
-
-  h->pool = pool;
-  h->saved_slot = tls->slot;
-  h->saved_base = tls->base;
-  h->took_slot = 0;
-  h->pin = -1;
-  if (tls->slot != NULL && tls->slot->pool == pool)
-    return 1; /* a worker of this pool, or already inside an episode */
-  h->pin = futures__pin(pool, f);
-  if (h->pin < 0)
-    return 0;
-  /* Seq_cst: a parked worker deciding the drain has ended sees us. */
-  atomic_fetch_add_explicit(&pool->helpers, 1, memory_order_seq_cst);
-  tls->slot = NULL;
-  for (unsigned i = pool->nworkers; i < pool->nslots; i++) {
-    struct slot *s = &pool->slots[i];
-    int free_ = 0;
-
-    /* Acquire: the previous holder's deque and counter updates. */
-    if (atomic_load_explicit(&s->taken, memory_order_relaxed) == 0 &&
-        atomic_compare_exchange_strong_explicit(&s->taken, &free_, 1,
-                                                memory_order_acquire,
-                                                memory_order_relaxed)) {
-      tls->slot = s;
-      h->took_slot = 1;
-      break;
-    }
-  }
-  return 1;
-}
-
-void
-futures__help_exit(struct help_ctx *h)
-{
-  struct futures_pool *pool = h->pool;
-  struct futures_tls *tls = &futures__tls;
-
-  if (h->pin < 0)
-    return;
-  if (h->took_slot) {
-    struct slot *s = tls->slot;
-    struct future *g;
-
-    /* Sub-tasks nobody ran yet go to the shared queue. */
-    while ((g = futures__deque_pop(&s->dq, 0)) != NULL)
-      futures__pool_inject(pool, g, g, 1);
-    atomic_store_explicit(&s->taken, 0, memory_order_release);
-  }
-  tls->slot = h->saved_slot;
-  tls->base = h->saved_base;
-  if (atomic_fetch_sub_explicit(&pool->helpers, 1, memory_order_seq_cst) ==
-          1 &&
-      atomic_load_explicit(&pool->stopping, memory_order_seq_cst) != STOP_NONE)
-    poke(pool); /* a drain may have been waiting for us */
-  futures__unpin(h->pin);
-}
-
-int
-futures__pool_run_descendant(void)
-{
-  struct futures_tls *tls = &futures__tls;
-  struct slot *s = tls->slot;
-  struct future *f;
-
-  if (s == NULL)
-    return 0;
-  /* Only entries pushed since the current task began: running an older
-   * one could take a lock the current task holds. */
-  f = futures__deque_pop(&s->dq, tls->current != NULL ? tls->base : 0);
-  if (f == NULL)
-    return 0;
-  if (futures__future_claim(f))
-    futures__future_execute(f, EXEC_QREF | EXEC_HELPED);
-  else
-    futures__future_unref(f);
-  return 1;
-}
-
-/* ------------------------------------------------------------ workers */
-
-/* Moves a batch from the injection queue into the worker's deque and
- * returns the oldest record of it. */
-static struct future *
-take_injected(struct slot *s)
-{
-  struct inject *q = &s->pool->inj;
-  struct future *batch[INJECT_BATCH], *first;
-  int n = 0;
-
-  if (!futures__inject_nonempty(q) || !futures__inject_trylock(q))
-    return NULL;
-  first = futures__inject_pop(q);
-  if (first != NULL) {
-    while (n < INJECT_BATCH - 1 && (batch[n] = futures__inject_pop(q)) != NULL)
-      n++;
-  }
-  futures__inject_unlock(q);
-  /* Newest first, so that our own pops take them in submission order. */
-  while (n > 0) {
-    struct future *f = batch[--n];
-
-    if (futures__deque_push(&s->dq, f) != 0)
-      futures__future_dispatch(f); /* could not grow: run it now */
-  }
-  return first;
-}
-
-static struct future *
-steal_any(struct slot *s)
-{
-  struct futures_pool *pool = s->pool;
-  unsigned n = pool->nslots, start, i;
-
-  /* xorshift64: a cheap random starting victim per attempt. */
-  s->rng ^= s->rng << 13;
-  s->rng ^= s->rng >> 7;
-  s->rng ^= s->rng << 17;
-  start = (unsigned)(s->rng % n);
-  for (i = 0; i < n; i++) {
-    struct slot *v = &pool->slots[(start + i) % n];
-    struct future *f;
-    int lost = 0;
-
-    if (v == s || futures__deque_size(&v->dq) == 0)
-      continue;
-    f = futures__deque_steal(&v->dq, &lost);
-    if (f != NULL) {
-      counter_inc(&s->stolen);
-      return f;
-    }
-  }
-  return NULL;
-}
-
-static struct future *
-find_work(struct slot *s)
-{
-  struct futures_pool *pool = s->pool;
-  struct future *f = futures__deque_pop(&s->dq, 0);
-
-  if (f == NULL)
-    f = take_injected(s);
-  if (f == NULL && (f = steal_any(s)) == NULL)
-    return NULL;
-  /* More work where others can take it, and a worker parked: wake it. It
-   * does the same when it finds work, so wake-ups spread in a chain, each
-   * costing a system call only while someone is actually asleep. */
-  if (atomic_load_explicit(&pool->nidle, memory_order_seq_cst) != 0 &&
-      atomic_load_explicit(&pool->nspinning, memory_order_seq_cst) == 0 &&
-      work_visible(pool))
-    wake_one(pool);
-  return f;
-}
-
-/* Parks until woken; 0 when the worker must exit. */
-static int
-park(struct slot *s)
-{
-  struct futures_pool *pool = s->pool;
-  int ret = 1;
-
-  futures__mutex_lock(&pool->lock);
-  /* Seq_cst: see "Waking" at the top of this file. */
-  atomic_fetch_add_explicit(&pool->nidle, 1, memory_order_seq_cst);
-  for (;;) {
-    unsigned long epoch;
-
-    if (pool->exit_now || pool->drained) {
-      ret = 0;
-      break;
-    }
-    /* A token means "one worker, go and look": take it before leaving for
-     * any reason, or tokens would pile up with nobody asleep for them and
-     * wake_one() would then refuse to wake real sleepers. */
-    if (pool->tokens > 0) {
-      pool->tokens--;
-      break;
-    }
-    if (work_visible(pool))
-      break;
-    if (atomic_load_explicit(&pool->stopping, memory_order_seq_cst) !=
-            STOP_NONE &&
-        atomic_load_explicit(&pool->nidle, memory_order_seq_cst) ==
-            pool->started &&
-        atomic_load_explicit(&pool->helpers, memory_order_seq_cst) == 0) {
-      /* Every worker is parked, no queue holds work and no outside thread
-       * runs one of our tasks: nothing can submit again. */
-      pool->drained = 1;
-      /* Wakes every parked worker so that it exits. */
-      futures__cond_broadcast(&pool->wake);
-      ret = 0;
-      break;
-    }
-    epoch = pool->epoch;
-    /* Predicate: a submitter granted a token, the drain ended, create
-     * failed, or the epoch changed (destroy began, a helper left). */
-    while (pool->tokens == 0 && !pool->drained && !pool->exit_now &&
-           pool->epoch == epoch)
-      futures__cond_wait(&pool->wake, &pool->lock);
-  }
-  atomic_fetch_sub_explicit(&pool->nidle, 1, memory_order_seq_cst);
-  futures__mutex_unlock(&pool->lock);
-  return ret;
-}
-
-/* No work found: spin a while, then park. 0 when the worker must exit. */
-static int
-idle(struct slot *s)
-{
-  struct futures_pool *pool = s->pool;
-  long long limit = futures__now_ns() + IDLE_SPIN_NS;
-
-  atomic_fetch_add_explicit(&pool->nspinning, 1, memory_order_seq_cst);
-  for (unsigned i = 1;; i++) {
-    if (work_visible(pool)) {
-      atomic_fetch_sub_explicit(&pool->nspinning, 1, memory_order_seq_cst);
-      return 1;
-    }
-    futures__cpu_relax();
-    if ((i & 15) == 0) {
-      if (futures__now_ns() >= limit)
-        break;
-      /* Let a runnable thread (a submitter, a waiter) have the CPU. */
-      sched_yield();
-    }
-  }
-  atomic_fetch_sub_explicit(&pool->nspinning, 1, memory_order_seq_cst);
-  return park(s);
-}
-
-static void *
-worker_main(void *arg)
-{
-  struct slot *s = arg;
-
-#ifdef HAVE_PTHREAD_SETNAME_NP
-  {
-    char name[16];
-
-    snprintf(name, sizeof(name), "%.9s-w%u", s->pool->name, s->index);
-    pthread_setname_np(pthread_self(), name);
-  }
-#endif
-  futures__tls.slot = s;
-  for (;;) {
-    struct future *f = find_work(s);
-
-    if (f != NULL)
-      futures__future_dispatch(f);
-    else if (!idle(s))
-      break;
-  }
-  futures__tls.slot = NULL;
-  return NULL;
-}
-
 /* ------------------------------------------------------------ lifecycle */
 
 static void
@@ -587,6 +229,7 @@ atfork_child(void)
   futures__alloc_atfork_child();
   futures__wait_atfork_child();
   futures__mutex_init(&registry_lock);
+  futures__producer_forget_all();
   /* Every pool that exists now belongs to the parent. */
   atomic_fetch_add_explicit(&futures__fork_gen, 1, memory_order_relaxed);
 }
@@ -595,8 +238,35 @@ static void
 global_init(void)
 {
   futures__wait_init();
-  global_init_rc = pthread_atfork(atfork_prepare, atfork_parent,
-                                  atfork_child);
+  futures__barrier_init();
+  global_init_rc = futures__producer_init();
+  if (global_init_rc == 0)
+    global_init_rc = pthread_atfork(atfork_prepare, atfork_parent,
+                                    atfork_child);
+}
+
+struct futures_pool *
+futures__registry_find_locked(unsigned long long id)
+{
+  struct futures_pool *p;
+
+  FUTURES_ASSERT_OWNER(&registry_lock);
+  for (p = registry; p != NULL; p = p->reg_next)
+    if (p->id == id)
+      return p;
+  return NULL;
+}
+
+void
+futures__pool_disown_producer(unsigned long long id, struct producer *p)
+{
+  /* The registry lock keeps a live pool (and so its producers) from being
+   * freed while we write; a pool already gone freed @p with itself. */
+  futures__mutex_lock(&registry_lock);
+  if (futures__registry_find_locked(id) != NULL)
+    /* Release: our producer-side writes happen before the adopter's. */
+    atomic_store_explicit(&p->owned, 0, memory_order_release);
+  futures__mutex_unlock(&registry_lock);
 }
 
 int
@@ -661,6 +331,13 @@ opts_read(futures_pool_opts_t *o, const futures_pool_opts_t *opts)
 static void
 pool_free(struct futures_pool *pool)
 {
+  struct producer *p, *next;
+
+  for (p = atomic_load_explicit(&pool->producers, memory_order_acquire);
+       p != NULL; p = next) {
+    next = p->next;
+    futures__producer_free(p);
+  }
   if (pool->slots != NULL) {
     for (unsigned i = 0; i < pool->nslots; i++)
       futures__deque_fini(&pool->slots[i].dq);
@@ -690,6 +367,7 @@ pool_alloc(const futures_pool_opts_t *o)
   pool->overflow = o->overflow;
   pool->flags = o->flags;
   pool->gen = atomic_load_explicit(&futures__fork_gen, memory_order_relaxed);
+  pool->id = atomic_fetch_add_explicit(&next_pool_id, 1, memory_order_relaxed);
   snprintf(pool->name, sizeof(pool->name), "%s",
            o->name != NULL ? o->name : "futures");
   futures__inject_init(&pool->inj);
@@ -742,7 +420,8 @@ start_workers(struct futures_pool *pool, size_t stack_size)
   if (stack_size != 0 && pthread_attr_setstacksize(&attr, stack_size) != 0)
     rc = EINVAL;
   for (unsigned i = 0; rc == 0 && i < pool->nworkers; i++) {
-    if (futures__thread_create(&pool->slots[i].thread, &attr, worker_main,
+    if (futures__thread_create(&pool->slots[i].thread, &attr,
+                               futures__worker_main,
                                &pool->slots[i]) != 0) {
       rc = EAGAIN;
       break;
@@ -894,6 +573,10 @@ futures_pool_stats(futures_pool_t *pool, futures_stats_t *st)
   submitted = load_counter(&pool->ext_submitted);
   for (unsigned i = 0; i < pool->nslots; i++)
     submitted += load_counter(&pool->slots[i].submitted);
+  for (struct producer *p =
+           atomic_load_explicit(&pool->producers, memory_order_acquire);
+       p != NULL; p = p->next)
+    submitted += futures__producer_pushed(p);
   st->workers = pool->nworkers;
   st->submitted = submitted;
   st->completed = completed;

@@ -14,6 +14,7 @@
 
 #include "internal.h"
 #include "queue.h"
+#include "producer.h"
 
 #define POOL_MAX_THREADS 4096
 
@@ -43,15 +44,22 @@ struct futures_pool {
   int overflow;
   unsigned flags;
   unsigned long gen; /* futures__fork_gen when created */
+  unsigned long long id; /* unique for the life of the process */
   char name[16];
 
-  /* The shared queue for submits from outside the pool. */
+  /* Outside threads' submission rings (producer.c); the list only grows
+   * until destroy, so workers walk it without a lock. */
+  _Atomic(struct producer *) producers;
+  /* The shared queue for records queued by threads that have no ring
+   * (internal re-queueing, or a ring that could not grow). Never fails. */
   struct inject inj;
 
   /* Atomic; written rarely, read on every submit and dispatch. */
   _Atomic int stopping FUTURES_ALIGNED; /* STOP_* */
-  _Atomic unsigned nidle;      /* workers in park(), also written under lock */
-  _Atomic unsigned nspinning;  /* workers looking for work before parking */
+  /* Low 32 bits: parked workers holding no wake token (nidle - tokens);
+   * high 32 bits: workers spinning before they park. One word, so that a
+   * submitter decides with a single load whether anyone needs waking. */
+  _Atomic uint64_t sleepers;
   _Atomic long helpers;        /* outside threads running our tasks */
   _Atomic int room_waiters;    /* submitters blocked on a full queue */
 
@@ -67,6 +75,7 @@ struct futures_pool {
   pthread_mutex_t lock FUTURES_ALIGNED;
   pthread_cond_t wake;  /* workers: a token, drain's end, or a new epoch */
   pthread_cond_t room;  /* blocked submitters: room in the queue, or stop */
+  unsigned nidle;       /* workers in park() */
   unsigned tokens;      /* wake-ups granted and not yet taken */
   unsigned long epoch;  /* bumped to make parked workers look again */
   int drained;          /* destroy may join the workers */
@@ -77,11 +86,48 @@ struct futures_pool {
   struct futures_pool *reg_next;
 };
 
-/* Queue a record that another thread may run; wakes a worker if needed. */
+#define SPINNER_ONE (1ULL << 32)
+
+/* Queue a record that another thread may run; wakes a worker if needed.
+ * Never fails: without a slot it uses the shared fallback queue. */
 void futures__pool_enqueue(struct futures_pool *pool, struct future *f);
-/* Queue a pre-linked chain of @n records from outside the pool. */
+/* Queue a pre-linked chain of @n records on the shared fallback queue. */
 void futures__pool_inject(struct futures_pool *pool, struct future *first,
                           struct future *last, size_t n);
+/* Queue and count @n fresh records submitted by the calling thread: its
+ * deque if it runs one of the pool's tasks, else its submission ring (or
+ * the fallback queue if the ring cannot be had). Never fails. */
+void futures__pool_submit(struct futures_pool *pool, struct future *const f[],
+                          size_t n);
+/* After publishing work: wake a parked worker if one has no token and no
+ * worker is spinning. The barrier on the parking side (worker.c) makes the
+ * plain load here safe. */
+void futures__pool_wake_after_publish(struct futures_pool *pool);
+/* 1 if any queue of the pool holds a record (or one is being queued). */
+int futures__pool_work_visible(struct futures_pool *pool);
+/* The worker thread's body (worker.c). */
+void *futures__worker_main(void *arg);
+/* Thread exit / eviction: marks producer @p of pool @id unowned, if that
+ * pool still exists. */
+void futures__pool_disown_producer(unsigned long long id,
+                                   struct producer *p);
+/* Registry lock, for the producer bookkeeping above. */
+struct futures_pool *futures__registry_find_locked(unsigned long long id);
+
+/* Asymmetric barrier pair (worker.c). The light side is a compiler barrier
+ * when the kernel offers membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED), a
+ * full fence otherwise; the heavy side is that system call (or a fence). */
+void futures__barrier_init(void);
+extern int futures__barrier_cheap;
+static inline void
+futures__light_barrier(void)
+{
+  if (likely(futures__barrier_cheap))
+    atomic_signal_fence(memory_order_seq_cst);
+  else
+    atomic_thread_fence(memory_order_seq_cst);
+}
+void futures__heavy_barrier(void);
 
 /* 1 if the calling thread is running one of @pool's tasks. */
 int futures__pool_in_task(struct futures_pool *pool);

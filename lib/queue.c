@@ -97,11 +97,11 @@ futures__deque_pop(struct deque *d, long floor)
   if (b < floor)
     return NULL;
   a = atomic_load_explicit(&d->buf, memory_order_relaxed);
-  atomic_store_explicit(&d->bottom, b, memory_order_relaxed);
-  /* Seq_cst fence: the lowered bottom must be visible to thieves before we
-   * read top, or a thief and the owner could both take the last entry. */
-  atomic_thread_fence(memory_order_seq_cst);
-  t = atomic_load_explicit(&d->top, memory_order_relaxed);
+  /* Seq_cst exchange (a full barrier, cheaper than store + mfence on x86):
+   * the lowered bottom must be visible to thieves before we read top, or a
+   * thief and the owner could both take the last entry. */
+  atomic_exchange_explicit(&d->bottom, b, memory_order_seq_cst);
+  t = atomic_load_explicit(&d->top, memory_order_seq_cst);
   if (t <= b) {
     x = atomic_load_explicit(&a->slot[b & a->mask], memory_order_relaxed);
     if (t == b) {
@@ -121,16 +121,15 @@ futures__deque_pop(struct deque *d, long floor)
 struct future *
 futures__deque_steal(struct deque *d, int *lost)
 {
-  long t = atomic_load_explicit(&d->top, memory_order_acquire);
+  long t = atomic_load_explicit(&d->top, memory_order_seq_cst);
   struct deque_buf *a;
   struct future *x;
   long b;
 
-  /* Seq_cst fence: pairs with the owner's fence in pop (see there). */
-  atomic_thread_fence(memory_order_seq_cst);
-  /* Acquire: pairs with the release in push, so the entry and the
-   * record's fields are visible. */
-  b = atomic_load_explicit(&d->bottom, memory_order_acquire);
+  /* Seq_cst loads: ordered with the owner's seq_cst exchange in pop (see
+   * there); also acquire, pairing with the release in push, so the entry
+   * and the record's fields are visible. */
+  b = atomic_load_explicit(&d->bottom, memory_order_seq_cst);
   if (t >= b)
     return NULL;
   a = atomic_load_explicit(&d->buf, memory_order_acquire);

@@ -147,12 +147,13 @@ futures_submit_ex(futures_pool_t *pool, const futures_task_t *task,
   }
   futures__future_init(f, pool, task,
                        (pool->flags & FUTURES_POOL_TIMING) ? F_TIMED : 0);
-  futures__pool_count_submits(pool, 1);
   *future = f;
-  if (likely(queue == 1))
-    futures__pool_enqueue(pool, f);
-  else
+  if (likely(queue == 1)) {
+    futures__pool_submit(pool, &f, 1);
+  } else {
+    futures__pool_count_submits(pool, 1);
     run_here(f);
+  }
   return 0;
 }
 
@@ -189,25 +190,6 @@ alloc_batch(struct futures_pool *pool, const futures_task_t tasks[],
   return 0;
 }
 
-/* Queues futures[0..n) with one publication and at most one wake-up. */
-static void
-queue_batch(struct futures_pool *pool, future_t *futures[], size_t n)
-{
-  if (n == 0)
-    return;
-  if (futures__pool_my_slot(pool) != NULL) {
-    /* Our own deque: each push is a plain store, so no batching needed;
-     * enqueue wakes a worker at most once while one is parked. */
-    for (size_t i = 0; i < n; i++)
-      futures__pool_enqueue(pool, futures[i]);
-    return;
-  }
-  for (size_t i = 0; i + 1 < n; i++)
-    atomic_store_explicit(&futures[i]->u.q.next, futures[i + 1],
-                          memory_order_relaxed);
-  futures__pool_inject(pool, futures[0], futures[n - 1], n);
-}
-
 int
 futures_submit_all(futures_pool_t *pool, const futures_task_t tasks[],
                    size_t n, future_t *futures[])
@@ -235,8 +217,11 @@ futures_submit_all(futures_pool_t *pool, const futures_task_t tasks[],
       futures__pool_release_room(pool, queue);
     return rc;
   }
-  futures__pool_count_submits(pool, n);
-  queue_batch(pool, futures, queue);
+  /* One publication and at most one wake-up for the queued part. */
+  if (queue > 0)
+    futures__pool_submit(pool, futures, queue);
+  if (queue < n)
+    futures__pool_count_submits(pool, n - queue);
   for (size_t i = queue; i < n; i++)
     run_here(futures[i]);
   return 0;

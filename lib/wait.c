@@ -360,14 +360,17 @@ futures__wait_one(struct future *f, const struct timespec *abstime,
       return 0;
     if ((rc = stale_after_fork(f)) != 0)
       return rc;
-    /* Not started: run it here (untimed waits only). */
-    if (may_run && (s & F_PHASE) == F_QUEUED && futures__run_inline(f))
-      return 0;
-    /* Run our own pending sub-tasks (they may be what it waits for), then
-     * look again; a timed wait stops at the deadline. */
+    /* Run our own pending sub-tasks, newest first: in fork-join the
+     * awaited child is usually the newest, and taking it from our deque
+     * leaves no stale entry behind. A timed wait stops at its deadline. */
     if (abstime != NULL && futures__deadline_passed(abstime))
       break;
-    if (!futures__pool_run_descendant())
+    if (futures__pool_run_descendant())
+      continue;
+    /* Not started and not ours: run it here (untimed waits only). */
+    if (may_run && (s & F_PHASE) == F_QUEUED && futures__run_inline(f))
+      return 0;
+    if (!may_run || (future_state(f) & F_PHASE) != F_QUEUED)
       break;
   }
   if (futures__spin_until(f, abstime))
