@@ -107,7 +107,11 @@ static const char usage[] =
     "region is submit + join + release. K is calibrated at start for\n"
     "--task-us, or set with --spin-k (use the peers' `floors calib` value to\n"
     "compare with them). Efficiency = (N x single-task time / workers) /\n"
-    "wall, with the single-task time measured back to back in this process.";
+    "wall, with the single-task time measured back to back in this process\n"
+    "(median of 3 runs over N/4 tasks, as the peers do). The thread waiting\n"
+    "in futures_join_all runs tasks too, so efficiency may exceed 1.\n"
+    "cpu_cores is the process's CPU time over wall time (getrusage); on a\n"
+    "VM whose host steals time, even a pure spin reads below 1.";
 
 int
 main(int argc, char **argv)

@@ -109,7 +109,9 @@ static const char usage[] =
     "is checked against plain recursion, whose time is printed beside it\n"
     "(rows seq_ms with workers 0: no pool). By default the calling thread\n"
     "runs the root call, as the peers' harness does; --root-task submits\n"
-    "the root as a task and waits for it with future_get.";
+    "the root as a task and waits for it with future_get.\n"
+    "cpu_cores is the process's CPU time over wall time (getrusage); on a\n"
+    "VM whose host steals time, even a pure spin reads below 1.";
 
 static const char epilog[] =
     "If every thread blocks (under 1% CPU for 3 s) the run stops with\n"

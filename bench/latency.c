@@ -138,7 +138,9 @@ static const char usage[] =
     "and release it, N times in a row. Each iteration is timed; per run the\n"
     "median, p99, p99.9 and max of the N samples and the mean (wall / N)\n"
     "are taken, and the rows give median [min, max] of those over the runs.\n"
-    "Percentiles are nearest-rank.";
+    "Percentiles are nearest-rank.\n"
+    "cpu_cores is the process's CPU time over wall time (getrusage); on a\n"
+    "VM whose host steals time, even a pure spin reads below 1.";
 
 static const char epilog[] =
     "--idle-cpu then creates a fresh pool, runs a burst (10,000 round trips\n"

@@ -428,7 +428,9 @@ static const char usage[] =
     "all N from a worker, then joins them), submitters (S external threads,\n"
     "N/S tasks each). Then the memory of a future in flight: a fresh child\n"
     "process holds the only worker of a 1-worker pool, submits N tasks and\n"
-    "reads RSS before and after; and the process's peak RSS.";
+    "reads RSS before and after; and the process's peak RSS.\n"
+    "cpu_cores is the process's CPU time over wall time (getrusage); on a\n"
+    "VM whose host steals time, even a pure spin reads below 1.";
 
 static const char epilog[] =
     "--soak replaces all of that with a long loop: batches of --batch tasks\n"
