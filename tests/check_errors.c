@@ -206,10 +206,8 @@ START_TEST(test_errors_pool_destroy_null_returns_einval)
 END_TEST
 
 /*
- * futures_pool_destroy: a pool destroyed already -> EINVAL, detected by
- * the registry of live pools without touching the freed memory (ASan and
- * valgrind would report a touch). No pool is created in between, so the
- * address cannot have been reused by a live pool.
+ * futures_pool_destroy: an already destroyed pool -> EINVAL, found by the
+ * registry without touching freed memory (ASan/valgrind would report it).
  */
 START_TEST(test_errors_pool_destroy_twice_returns_einval)
 {
@@ -321,10 +319,8 @@ START_TEST(test_errors_submit_ex_rejects_null_arguments)
 END_TEST
 
 /*
- * futures_submit_all: n == 0 returns 0 and does nothing (NULL arrays are
- * fine, a given slot is left alone); NULL pool, NULL tasks, any fn NULL
- * -> EINVAL with every futures[i] NULL and no task run (all or nothing);
- * NULL futures with n > 0 -> EINVAL.
+ * futures_submit_all: n == 0 -> 0, nothing done; NULL pool, tasks, futures
+ * or any fn -> EINVAL, every futures[i] NULL, nothing run (all or nothing).
  */
 START_TEST(test_errors_submit_all_rejects_bad_batches_all_or_nothing)
 {
@@ -739,10 +735,8 @@ START_TEST(test_errors_join_any_rejects_zero_count_and_nulls)
 END_TEST
 
 /*
- * futures_join_any_until: n == 0 -> EINVAL with *index == (size_t)-1; a
- * NULL abstime -> EINVAL (the global rule: NULL is unusable unless marked
- * optional); a past deadline with only a held future -> ETIMEDOUT with
- * *index == (size_t)-1 and the future intact.
+ * futures_join_any_until: n == 0 or NULL abstime (global rule: unusable)
+ * -> EINVAL; a past deadline -> ETIMEDOUT; *index (size_t)-1 each time.
  */
 START_TEST(test_errors_join_any_until_rejects_zero_count_and_times_out)
 {

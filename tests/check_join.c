@@ -208,8 +208,7 @@ END_TEST
 /*
  * Tasks 3, 7 and 12 fail (EIO, EPERM, ENOSPC), the rest succeed. Task 3
  * waits on a latch that task 7 opens, so the lowest-index failure cannot
- * finish before a higher-index one has failed: a join that reported the
- * first failure it saw, rather than the lowest index, returns EPERM.
+ * finish before a higher-index one has failed.
  */
 struct failing {
   struct tu_latch lowest_gate;
@@ -241,6 +240,10 @@ failing_task(void *arg, void **result)
   }
 }
 
+/*
+ * The lowest index wins, not the first failure to finish (that would be
+ * EPERM); every slot is written, NULL for each failed task.
+ */
 START_TEST(test_join_all_reports_lowest_index_error_and_fills_all_results)
 {
   enum { N = 16 };
@@ -277,7 +280,7 @@ START_TEST(test_join_all_reports_lowest_index_error_and_fills_all_results)
 }
 END_TEST
 
-/* The code a task returns reaches the joiner unchanged (one future). */
+/* Fails with the code passed as its argument. */
 static int
 code_task(void *arg, void **result)
 {
@@ -285,6 +288,7 @@ code_task(void *arg, void **result)
   return (int)(intptr_t)arg;
 }
 
+/* The code a task returns reaches the joiner unchanged (one future). */
 START_TEST(test_join_all_returns_the_task_error_code)
 {
   futures_pool_t *pool = NULL;
@@ -335,11 +339,10 @@ END_TEST
 /* ------------------------------------------------------------ concurrency */
 
 /*
- * join_all never returns while a task still runs, so tasks may write into
- * the caller's stack. Each task blocks on a latch (opened by a helper
- * thread once the workers are all inside tasks), spins a little, writes
- * its slot in the caller's stack array and sets its done flag as its very
- * last action; the test checks every flag right after join returns.
+ * Tasks that use the caller's stack. Each blocks on a latch (opened by a
+ * helper thread once every worker is inside a task), yields a while to
+ * widen the window, writes its slot of the caller's stack array, and sets
+ * its done flag as its very last action.
  */
 #define STACK_TASKS   64
 #define STACK_WORKERS 4
@@ -382,6 +385,10 @@ opener_main(void *p)
   return NULL;
 }
 
+/*
+ * join_all never returns while a task still runs: right after it returns,
+ * every done flag is set and every stack slot holds its task's value.
+ */
 START_TEST(test_join_all_never_returns_while_a_task_is_running)
 {
   futures_pool_t *pool = NULL;
@@ -425,11 +432,7 @@ START_TEST(test_join_all_never_returns_while_a_task_is_running)
 }
 END_TEST
 
-/*
- * While waiting, the caller runs futures that have not started: with the
- * only worker held, joining 100 queued tasks still returns, and each ran
- * on the test thread.
- */
+/* Records the thread that ran it and how many times it ran. */
 struct who_arg {
   pthread_t ran_on;
   atomic_int runs;
@@ -446,6 +449,10 @@ who_task(void *arg, void **result)
   return 0;
 }
 
+/*
+ * While waiting, the caller runs futures that have not started: with the
+ * only worker held, a join of 100 queued tasks returns, all run here.
+ */
 START_TEST(test_join_all_runs_unstarted_futures_in_the_caller)
 {
   enum { N = 100 };
@@ -478,10 +485,7 @@ START_TEST(test_join_all_runs_unstarted_futures_in_the_caller)
 }
 END_TEST
 
-/*
- * Joins may share futures: 8 threads join the same 2000 futures at once;
- * each sees every value and code 0.
- */
+/* Several threads joining the same array of futures. */
 #define JOINERS  8
 #define SHARED_N 2000
 
@@ -509,6 +513,10 @@ shared_joiner(void *arg, int t)
   free(r);
 }
 
+/*
+ * Joins may share futures: 8 threads join the same 2000 futures at once;
+ * each sees every value and code 0.
+ */
 START_TEST(test_join_all_from_many_threads_on_shared_futures)
 {
   struct shared_join *s = calloc(1, sizeof(*s));

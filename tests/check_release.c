@@ -86,10 +86,8 @@ hold_destroy(struct hold *h)
 /* ------------------------------------------------------------ basic */
 
 /*
- * Release before the task runs: the only worker is held, the task waits in
- * the queue, its handle is released; once the worker is free the task
- * still runs, exactly once (a draining destroy runs every accepted task,
- * so the count is final when it returns).
+ * Release while queued behind the held worker: once freed it still runs the
+ * task exactly once (counted after a draining destroy, which runs all).
  */
 START_TEST(test_release_before_the_task_runs_still_runs_it_once)
 {
@@ -180,7 +178,7 @@ START_TEST(test_release_after_completion_frees_the_future)
 }
 END_TEST
 
-/* A failed task's future is released the same way (no leak either). */
+/* Fails with EIO. */
 static int
 fail_task(void *arg, void **result)
 {
@@ -189,6 +187,7 @@ fail_task(void *arg, void **result)
   return EIO;
 }
 
+/* A failed task's future is released the same way (no leak either). */
 START_TEST(test_release_of_a_failed_future_frees_it)
 {
   futures_pool_t *pool = NULL;
@@ -252,10 +251,8 @@ END_TEST
 /* ------------------------------------------------------------ concurrency */
 
 /*
- * Release racing with completion: 10,000 tasks on 2 workers, each handle
- * released right after submit, so releases meet queued, running and
- * finished tasks. Every task runs once and (under ASan/valgrind) each
- * future is freed exactly once.
+ * 10,000 handles released right after submit meet queued, running and
+ * finished tasks: each task runs once, each future is freed once (ASan).
  */
 START_TEST(test_release_racing_with_completion_runs_every_task_once)
 {

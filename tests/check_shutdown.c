@@ -418,11 +418,7 @@ START_TEST(test_shutdown_futures_stay_valid_after_destroy)
 }
 END_TEST
 
-/*
- * Tasks may submit sub-tasks during a graceful drain, and those run too:
- * a spawner queued behind the held worker starts only after destroy has
- * begun; it submits 100 children, each of which submits a grandchild.
- */
+/* A spawner submits CHILDREN children; each submits one grandchild. */
 #define CHILDREN 100
 
 struct spawn {
@@ -473,6 +469,10 @@ spawner_task(void *arg, void **result)
   return 0;
 }
 
+/*
+ * Tasks may submit sub-tasks during a graceful drain, and those run too:
+ * the spawner, queued behind the held worker, starts after destroy began.
+ */
 START_TEST(test_shutdown_drain_runs_subtasks_submitted_during_it)
 {
   futures_pool_t *pool = NULL;
@@ -521,10 +521,8 @@ destroy_task(void *arg, void **result)
 }
 
 /*
- * destroy from inside one of the pool's own tasks returns EDEADLK and does
- * nothing: the pool still accepts and runs tasks, and a later destroy from
- * outside succeeds. The test waits on a countdown, not the future, so the
- * task runs on a worker rather than in the test thread.
+ * destroy inside one of the pool's own tasks (on a worker: the test waits
+ * on a countdown) is EDEADLK and does nothing: the pool still works.
  */
 START_TEST(test_shutdown_destroy_inside_own_task_returns_edeadlk)
 {
@@ -641,10 +639,8 @@ waiter_main(void *p)
 }
 
 /*
- * FUTURES_DESTROY_CANCEL with the one worker held: 1000 queued tasks all
- * end with ECANCELED (result NULL), none runs, each drop function is
- * called exactly once, a thread waiting on a queued future wakes, and the
- * running task sees futures_cancelled() == 1 and has its submit refused.
+ * CANCEL with the worker held: 1000 queued tasks end ECANCELED, none runs,
+ * each drop runs once, a waiter wakes; the running task is asked to stop.
  */
 START_TEST(test_shutdown_cancel_cancels_every_queued_task_and_runs_none)
 {
@@ -699,10 +695,8 @@ START_TEST(test_shutdown_cancel_cancels_every_queued_task_and_runs_none)
 END_TEST
 
 /*
- * Cancelling while tasks run freely: 10,000 tasks on 2 workers, destroyed
- * at once. Every accepted task ends exactly one way: it ran (code 0, its
- * result, no drop) or it was cancelled (ECANCELED, NULL, dropped once);
- * the two counts add up to the number submitted.
+ * CANCEL racing 2 busy workers over 10,000 tasks: each either ran (0, its
+ * result, no drop) or was cancelled (ECANCELED, dropped once); sum == N.
  */
 START_TEST(test_shutdown_cancel_each_task_either_ran_or_was_cancelled)
 {

@@ -135,7 +135,7 @@ START_TEST(test_submit_each_future_gets_its_own_task_value)
 }
 END_TEST
 
-/* The task receives exactly the @arg pointer that was submitted. */
+/* Returns its own argument as the result. */
 static int
 arg_identity_task(void *arg, void **result)
 {
@@ -143,6 +143,7 @@ arg_identity_task(void *arg, void **result)
   return 0;
 }
 
+/* The task receives exactly the @arg pointer that was submitted. */
 START_TEST(test_submit_passes_arg_unchanged_to_task)
 {
   futures_pool_t *pool = NULL;
@@ -159,7 +160,7 @@ START_TEST(test_submit_passes_arg_unchanged_to_task)
 }
 END_TEST
 
-/* *result starts as NULL: a task that stores nothing yields NULL. */
+/* Succeeds without storing a result. */
 static int
 no_store_task(void *arg, void **result)
 {
@@ -168,6 +169,7 @@ no_store_task(void *arg, void **result)
   return 0;
 }
 
+/* *result starts as NULL: a task that stores nothing yields NULL. */
 START_TEST(test_submit_task_that_stores_nothing_yields_null_result)
 {
   futures_pool_t *pool = NULL;
@@ -193,6 +195,7 @@ initial_result_task(void *arg, void **result)
   return 0;
 }
 
+/* The task itself finds *result == NULL on entry (not stale memory). */
 START_TEST(test_submit_task_result_starts_as_null)
 {
   futures_pool_t *pool = NULL;
@@ -330,9 +333,8 @@ START_TEST(test_submit_from_outside_runs_tasks_in_fifo_order)
 END_TEST
 
 /*
- * Several threads submit at once; every task runs exactly once. Each task
- * bumps its own slot (exactly-once), a shared count and a checksum of ids;
- * 4 threads x 5000 tasks keeps the shared queue contended.
+ * Shared state for several submitting threads: each task bumps its own
+ * slot (exactly once), a shared count and a checksum of ids.
  */
 #define SUBMITTERS    4
 #define PER_SUBMITTER 5000
@@ -400,6 +402,10 @@ out:
   free(f);
 }
 
+/*
+ * 4 threads submit 5000 tasks each at once (enough to contend the shared
+ * queue); every task runs exactly once: per-task slots, count, checksum.
+ */
 START_TEST(test_submit_from_many_threads_runs_every_task_exactly_once)
 {
   struct many *m = calloc(1, sizeof(*m));
@@ -421,11 +427,7 @@ START_TEST(test_submit_from_many_threads_runs_every_task_exactly_once)
 }
 END_TEST
 
-/*
- * Fork-join from a task: a task submits a sub-task and waits for it with
- * future_get(). On a 1-thread pool the only worker is the waiter, so this
- * finishes only if the waiter runs the unstarted sub-task itself.
- */
+/* Submits a sub-task (10 + 1) and waits for it; its result is twice that. */
 static int
 parent_task(void *arg, void **result)
 {
@@ -464,6 +466,10 @@ nested_outer_task(void *arg, void **result)
   return n->rc;
 }
 
+/*
+ * Fork-join inside a task on a 1-thread pool: the only worker is the
+ * waiter, so this ends only if it runs the unstarted sub-task itself.
+ */
 START_TEST(test_submit_from_a_task_and_get_works_on_one_thread_pool)
 {
   struct nested n = {0};
