@@ -9,6 +9,7 @@
 #define _GNU_SOURCE
 #endif
 
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,6 +81,54 @@ single_task_ns(long n)
   return bu_summarize(t, 3).median;
 }
 
+struct chunk {
+  pthread_t thread;
+  long lo, hi;
+  uint64_t sink;
+};
+
+static void *
+chunk_main(void *arg)
+{
+  struct chunk *c = arg;
+
+  for (long i = c->lo; i < c->hi; i++)
+    c->sink += spin((uint64_t)i, spin_k);
+  return NULL;
+}
+
+/*
+ * What the host gives plain threads right now, without any pool: N/4 tasks
+ * split over @workers threads, against @single_ns each back to back. A VM
+ * whose vCPUs share a core reads about 1 here whatever @workers is, and then
+ * no pool can reach an efficiency above 1 / workers.
+ */
+static double
+host_speedup(long workers, long n, double single_ns)
+{
+  struct chunk *c = calloc((size_t)workers, sizeof(*c));
+  long m = n / 4 > workers ? n / 4 : workers;
+  double t[3];
+
+  if (c == NULL)
+    bu_die("out of memory");
+  for (int r = 0; r < 3; r++) {
+    long long t0 = bu_now_ns();
+
+    for (long w = 0; w < workers; w++) {
+      c[w].lo = m * w / workers;
+      c[w].hi = m * (w + 1) / workers;
+      if (pthread_create(&c[w].thread, NULL, chunk_main, &c[w]) != 0)
+        bu_die("cannot start thread %ld", w);
+    }
+    for (long w = 0; w < workers; w++)
+      pthread_join(c[w].thread, NULL);
+    t[r] = (double)m * single_ns / (double)(bu_now_ns() - t0);
+  }
+  free(c);
+  return bu_summarize(t, 3).median;
+}
+
 /* Submit N, join, release: the timed region, as in the naive peer. */
 static long long
 run(futures_pool_t *pool, future_t **fs, void **res, long n)
@@ -110,6 +159,8 @@ static const char usage[] =
     "wall, with the single-task time measured back to back in this process\n"
     "(median of 3 runs over N/4 tasks, as the peers do). The thread waiting\n"
     "in futures_join_all runs tasks too, so efficiency may exceed 1.\n"
+    "host_speedup: the same spin split over plain threads (no pool), against\n"
+    "one thread; efficiency cannot exceed host_speedup / workers for long.\n"
     "cpu_cores is the process's CPU time over wall time (getrusage); on a\n"
     "VM whose host steals time, even a pure spin reads below 1.";
 
@@ -199,6 +250,8 @@ main(int argc, char **argv)
     bu_row(&rep, "W5", "wall_ms", workers, n, wall, (size_t)reps, "ms");
     bu_row1(&rep, "W5", "ideal_ms", workers, n, ideal / 1e6, "ms");
     bu_row(&rep, "W5", "cpu_cores", workers, n, cpu, (size_t)reps, "cores");
+    bu_row1(&rep, "W5", "host_speedup", workers, n / 4,
+            host_speedup(workers, n, single), "x");
     bu_row_stats(&rep, "W5", workers, &a, ok_a, &b, ok_b);
   }
   bu_watchdog_stop();
