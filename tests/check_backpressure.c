@@ -443,6 +443,35 @@ START_TEST(test_backpressure_caller_runs_submit_all_overflow)
 }
 END_TEST
 
+/*
+ * futures_submit_ex()'s deadline is ignored unless the pool blocks: a past
+ * deadline on an unbounded pool still submits (0), and on a full FAIL pool
+ * the answer is EAGAIN, not ETIMEDOUT.
+ */
+START_TEST(test_backpressure_deadline_ignored_unless_blocking)
+{
+  futures_pool_t *pool;
+  struct full x;
+  struct rec r;
+  futures_task_t t = {task_rec, &r, NULL};
+  struct timespec past = tu_deadline_in(-1 * MS);
+  future_t *f;
+
+  rec_init(&r);
+  ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
+  ck_assert_int_eq(futures_submit_ex(pool, &t, &past, &f), 0);
+  ck_assert_int_eq(future_get(f, NULL), 0);
+  future_release(f);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+  ck_assert_int_eq(atomic_load(&r.runs), 1);
+
+  full_setup(&x, 1, FUTURES_OVERFLOW_FAIL, 1);
+  ck_assert_int_eq(futures_submit_ex(x.pool, &t, &past, &f), EAGAIN);
+  full_teardown(&x);
+  ck_assert_int_eq(atomic_load(&r.runs), 1);
+}
+END_TEST
+
 /* ------------------------------------------------------------ errors */
 
 /*
@@ -493,6 +522,7 @@ backpressure_suite(void)
   suite_add_tcase(s, tc);
 
   tc = tcase_create("errors");
+  tcase_add_test(tc, test_backpressure_deadline_ignored_unless_blocking);
   tcase_add_test(tc, test_backpressure_rejects_unknown_policy);
   suite_add_tcase(s, tc);
   return s;

@@ -395,6 +395,46 @@ START_TEST(test_parallel_for_reports_lowest_failing_chunk)
 }
 END_TEST
 
+/*
+ * A thread that waits for a futures_parallel_for() future takes part in
+ * the work: with the only worker held by a latch, future_get() from the
+ * test thread completes the whole range [0, 1000) by itself.
+ */
+START_TEST(test_parallel_for_waiter_takes_part_in_the_work)
+{
+  futures_pool_t *pool;
+  future_t *held, *f;
+  struct tu_hold h;
+  struct range_log l;
+
+  tu_hold_init(&h, NULL);
+  l.begin = 0;
+  l.end = 1000;
+  l.grain = 10;
+  l.hits = calloc(l.end + 1, sizeof(*l.hits));
+  ck_assert_ptr_nonnull(l.hits);
+  atomic_init(&l.calls, 0);
+  atomic_init(&l.bad_chunk, 0);
+  ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
+  ck_assert_int_eq(futures_submit(pool, tu_hold_task, &h, &held), 0);
+  tu_latch_wait(&h.started);
+  ck_assert_int_eq(futures_parallel_for(pool, 0, 1000, 10, range_touch, &l, &f),
+                   0);
+  ck_assert_int_eq(future_get(f, NULL), 0);
+  ck_assert_int_eq(future_is_ready(held), 0);
+  ck_assert_int_eq(atomic_load(&l.bad_chunk), 0);
+  for (size_t i = 0; i < 1000; i++)
+    ck_assert_uint_eq(atomic_load(&l.hits[i]), 1);
+
+  tu_latch_open(&h.release);
+  future_release(held);
+  future_release(f);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+  free(l.hits);
+  tu_hold_destroy(&h);
+}
+END_TEST
+
 struct inner_for {
   futures_pool_t *pool;
   atomic_llong sum;
@@ -510,6 +550,7 @@ bulk_suite(void)
   tcase_add_test(tc, test_parallel_for_offset_range);
   tcase_add_test(tc, test_parallel_for_empty_range_and_bad_arguments);
   tcase_add_test(tc, test_parallel_for_reports_lowest_failing_chunk);
+  tcase_add_test(tc, test_parallel_for_waiter_takes_part_in_the_work);
   tcase_add_test(tc, test_parallel_for_inside_task_on_one_thread_pool);
   tcase_add_test(tc, test_parallel_for_futures_join_with_task_futures);
   suite_add_tcase(s, tc);

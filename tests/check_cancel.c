@@ -561,9 +561,11 @@ END_TEST
 
 /* A task that polls futures_cancelled() until it is 1 or 10 s passed. */
 struct poller {
+  futures_pool_t *pool;
   struct tu_count *started;
   int seen_before;
   int seen_after;
+  int submit_rc; /* a submit from the task once it saw the flag */
 };
 
 static int
@@ -576,6 +578,18 @@ task_poll(void *arg, void **result)
   tu_count_down(p->started);
   while (!(p->seen_after = futures_cancelled()) && tu_now_ns() < end)
     sched_yield();
+  if (p->seen_after) {
+    struct rec r;
+    future_t *f = NULL;
+
+    rec_init(&r);
+    p->submit_rc = futures_submit(p->pool, task_mark, &r, &f);
+    if (f != NULL) {
+      future_cancel(f); /* accepted by mistake: keep r's frame safe */
+      future_get(f, NULL);
+      future_release(f);
+    }
+  }
   *result = p;
   return 0;
 }
@@ -598,7 +612,8 @@ wait_one_main(void *arg)
 /*
  * futures_pool_destroy_ex(FUTURES_DESTROY_CANCEL) makes futures_cancelled()
  * 1 in the two running tasks (they poll for at most 10 s, so a missing
- * flag fails rather than hangs) and lets them finish; the three queued
+ * flag fails rather than hangs), refuses their submits (ESHUTDOWN, even
+ * from tasks) and lets them finish; the three queued
  * tasks end with ECANCELED, unrun, each argument dropped once; a thread
  * waiting on a queued task wakes.
  */
@@ -617,8 +632,10 @@ START_TEST(test_destroy_cancel_flags_running_and_cancels_queued)
   tu_count_init(&started, RUNNING);
   ck_assert_int_eq(futures_pool_create(&pool, RUNNING), 0);
   for (int i = 0; i < RUNNING; i++) {
+    p[i].pool = pool;
     p[i].started = &started;
     p[i].seen_before = p[i].seen_after = -1;
+    p[i].submit_rc = -1;
     ck_assert_int_eq(futures_submit(pool, task_poll, &p[i], &run_f[i]), 0);
   }
   tu_count_wait(&started);
@@ -636,6 +653,7 @@ START_TEST(test_destroy_cancel_flags_running_and_cancels_queued)
   for (int i = 0; i < RUNNING; i++) {
     ck_assert_int_eq(p[i].seen_before, 0);
     ck_assert_int_eq(p[i].seen_after, 1);
+    ck_assert_int_eq(p[i].submit_rc, ESHUTDOWN);
     res = NULL;
     ck_assert_int_eq(future_get(run_f[i], &res), 0);
     ck_assert_ptr_eq(res, &p[i]);

@@ -477,6 +477,48 @@ START_TEST(test_join_any_over_64_futures)
 END_TEST
 
 /*
+ * If none has finished, futures_join_any() runs one that has not started in
+ * the caller: with the only worker held, a race over the held future and
+ * two queued ones returns a queued one (index 1 or 2) while the worker is
+ * still held. futures_join_any_ok() does the same for the first success.
+ */
+START_TEST(test_join_any_runs_unstarted_task_in_caller)
+{
+  futures_pool_t *pool;
+  future_t *fs[3];
+  struct tu_hold h;
+  atomic_int ran = 0;
+  size_t index = 99;
+  void *res = NULL;
+
+  tu_hold_init(&h, NULL);
+  ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
+  ck_assert_int_eq(futures_submit(pool, tu_hold_task, &h, &fs[0]), 0);
+  tu_latch_wait(&h.started);
+  ck_assert_int_eq(futures_submit(pool, task_count, &ran, &fs[1]), 0);
+  ck_assert_int_eq(futures_submit(pool, task_count, &ran, &fs[2]), 0);
+
+  ck_assert_int_eq(futures_join_any(fs, 3, &index, &res), 0);
+  ck_assert(index == 1 || index == 2);
+  ck_assert_ptr_eq(res, &ran);
+  ck_assert_int_ge(atomic_load(&ran), 1);
+  ck_assert_int_eq(future_is_ready(fs[0]), 0);
+
+  index = 99;
+  ck_assert_int_eq(futures_join_any_ok(fs, 3, &index, NULL, NULL), 0);
+  ck_assert(index == 1 || index == 2);
+  ck_assert_int_eq(future_is_ready(fs[0]), 0);
+
+  tu_latch_open(&h.release);
+  ck_assert_int_eq(futures_join_all(fs, 3, NULL), 0);
+  release_all(fs, 3);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+  ck_assert_int_eq(atomic_load(&ran), 2);
+  tu_hold_destroy(&h);
+}
+END_TEST
+
+/*
  * futures_join_any_until() with every future held times out with ETIMEDOUT
  * and *index == (size_t)-1 (and not before the deadline); once one is
  * released it returns that one's index.
@@ -729,6 +771,7 @@ combinators_suite(void)
   tcase_add_test(tc, test_join_any_returns_index_of_the_finished_one);
   tcase_add_test(tc, test_join_any_wakes_when_a_running_future_finishes);
   tcase_add_test(tc, test_join_any_over_64_futures);
+  tcase_add_test(tc, test_join_any_runs_unstarted_task_in_caller);
   tcase_add_test(tc, test_join_any_until_times_out_when_all_are_held);
   tcase_add_test(tc, test_join_any_until_does_not_run_queued_task);
   suite_add_tcase(s, tc);
