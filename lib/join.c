@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #define STACK_WAITERS 64
+#define RETRACT_BATCH 32
 #define NO_INDEX ((size_t)-1)
 
 static int
@@ -35,33 +36,68 @@ check_array(future_t *const futures[], size_t n)
   return 0;
 }
 
-/* Runs futures of the array that have not started, newest first. One
- * helping episode serves every consecutive future of the same pool. */
+/* Runs a record taken back from a ring (we hold the queue's reference). */
+static void
+run_retracted(struct future *f)
+{
+  if (futures__future_claim(f))
+    futures__future_execute(f, EXEC_QREF | EXEC_HELPED);
+  else
+    futures__future_unref(f); /* another waiter claimed it meanwhile */
+}
+
+/*
+ * Runs futures of the array that have not started, newest first: the
+ * caller and the workers, which take the oldest first, then meet in the
+ * middle instead of fighting over the same tasks. An outside thread first
+ * takes its own newest submissions back from its ring (no stale entry is
+ * left for a worker to skip later); anything else it claims in place. One
+ * helping episode serves every consecutive future of the same pool.
+ */
 static void
 help_all(future_t *const futures[], size_t n)
 {
+  struct future *batch[RETRACT_BATCH];
   struct help_ctx h;
   int inside = 0;
+  size_t i = n;
 
   /* Our own sub-tasks first: usually these are the futures themselves. */
   while (futures__pool_run_descendant())
     ;
-  for (size_t i = n; i-- > 0;) {
-    struct future *f = futures[i];
+  while (i > 0) {
+    struct future *f = futures[i - 1];
+    struct producer *p;
+    size_t k;
 
-    if ((future_state(f) & F_PHASE) != F_QUEUED)
+    if ((future_state(f) & F_PHASE) != F_QUEUED) {
+      i--;
       continue;
+    }
     if (inside && h.pool != f->pool) {
       futures__help_exit(&h);
       inside = 0;
     }
     if (!inside) {
-      if (!futures__help_enter(&h, f))
+      if (!futures__help_enter(&h, f)) {
+        i--;
         continue;
+      }
       inside = 1;
+    }
+    p = h.pin >= 0 ? futures__producer_find(f->pool) : NULL;
+    k = p != NULL ? futures__producer_retract(p, futures, i, batch,
+                                              RETRACT_BATCH)
+                  : 0;
+    if (k > 0) {
+      for (size_t j = 0; j < k; j++)
+        run_retracted(batch[j]);
+      i -= k;
+      continue;
     }
     if (futures__future_claim(f))
       futures__future_execute(f, EXEC_HELPED);
+    i--;
   }
   if (inside)
     futures__help_exit(&h);
@@ -242,22 +278,19 @@ wait_any(future_t *const futures[], size_t n, judge_fn judge, void *ctx,
   int rc;
 
   *winner = NO_INDEX;
-  for (size_t i = 0; i < n; i++) {
-    if (future_done(futures[i])) {
-      done++;
-      if (judge(ctx, i, futures[i]->code) == WINNER) {
-        *winner = i;
-        return 0;
-      }
+  /* A winner among the finished ones needs no registration at all. */
+  for (size_t i = 0; i < n; i++)
+    if (future_done(futures[i]) &&
+        judge(ctx, i, futures[i]->code) == WINNER) {
+      *winner = i;
+      return 0;
     }
-  }
-  if (done == n)
-    return 0;
   if ((rc = multi_init(&m, n)) != 0)
     return rc;
+  /* Every future is either registered (and judged when it fires) or found
+   * finished by group_add (and judged here): none is left out, however
+   * the completions interleave with this loop. */
   for (size_t i = 0; i < n; i++) {
-    if (future_done(futures[i]))
-      continue; /* judged above */
     if (futures__group_add(&m.g, &m.w[m.nreg], futures[i], i)) {
       m.nreg++;
     } else {

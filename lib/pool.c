@@ -509,6 +509,9 @@ futures_pool_destroy_ex(futures_pool_t *pool, int mode)
   if (pool == NULL ||
       (mode != FUTURES_DESTROY_DRAIN && mode != FUTURES_DESTROY_CANCEL))
     return EINVAL;
+  if (atomic_load_explicit(&futures__fork_gen, memory_order_relaxed) != 0 &&
+      futures__pool_is_stale(pool))
+    return ECHILD; /* the parent's pool: leave it alone */
   if (futures__pool_my_slot(pool) != NULL || futures__pool_in_task(pool))
     return EDEADLK;
   if ((rc = registry_remove(pool)) != 0)

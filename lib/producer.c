@@ -126,6 +126,15 @@ producer_attach(struct futures_pool *pool)
 }
 
 struct producer *
+futures__producer_find(struct futures_pool *pool)
+{
+  for (unsigned i = 0; i < PREG_SLOTS; i++)
+    if (preg[i].pool_id == pool->id)
+      return preg[i].p;
+  return NULL;
+}
+
+struct producer *
 futures__producer_get(struct futures_pool *pool)
 {
   unsigned long long id = pool->id;
@@ -251,10 +260,51 @@ futures__producer_take(struct producer *p, struct future **out, size_t max)
   return n;
 }
 
+size_t
+futures__producer_retract(struct producer *p, struct future *const futures[],
+                          size_t i, struct future **out, size_t max)
+{
+  unsigned long long t, h, from;
+  struct ring *r = p->pring;
+  size_t n = 0;
+
+  if (i == 0 || !futures__producer_nonempty(p) ||
+      atomic_flag_test_and_set_explicit(&p->busy, memory_order_acquire))
+    return 0;
+  /* Holding busy, we are the ring's only consumer: entries between head
+   * and tail are ours to take from either end. */
+  t = atomic_load_explicit(&p->tail, memory_order_relaxed);
+  h = atomic_load_explicit(&p->head, memory_order_relaxed);
+  from = h > p->pring_start ? h : p->pring_start;
+  while (n < max && i > 0 && t > from) {
+    struct future *f = atomic_load_explicit(
+        &r->slot[(t - 1) & (unsigned long long)r->mask], memory_order_relaxed);
+
+    if (f != futures[i - 1])
+      break;
+    out[n++] = f;
+    t--;
+    i--;
+  }
+  if (n > 0) {
+    atomic_store_explicit(&p->tail, t, memory_order_release);
+    atomic_store_explicit(
+        &p->retracted,
+        atomic_load_explicit(&p->retracted, memory_order_relaxed) + n,
+        memory_order_relaxed);
+  }
+  atomic_flag_clear_explicit(&p->busy, memory_order_release);
+  return n;
+}
+
 unsigned long long
 futures__producer_pushed(struct producer *p)
 {
-  return atomic_load_explicit(&p->tail, memory_order_relaxed);
+  /* Relaxed: statistics, exact once the owner is quiet. */
+  unsigned long long r = atomic_load_explicit(&p->retracted,
+                                              memory_order_relaxed);
+
+  return r + atomic_load_explicit(&p->tail, memory_order_relaxed);
 }
 
 void

@@ -301,13 +301,25 @@ futures__run_inline(struct future *f)
 {
   struct help_ctx h;
 
+  struct producer *p;
+  struct future *mine;
+
   if (!futures__help_enter(&h, f))
     return 0;
-  if (!futures__future_claim(f)) {
+  /* Our own newest submission (the usual case: submit, then get): take it
+   * back from our ring rather than leave a stale entry there. */
+  p = h.pin >= 0 ? futures__producer_find(f->pool) : NULL;
+  if (p != NULL && futures__producer_retract(p, &f, 1, &mine, 1) == 1) {
+    if (futures__future_claim(f))
+      futures__future_execute(f, EXEC_QREF | EXEC_HELPED);
+    else
+      futures__future_unref(f);
+  } else if (futures__future_claim(f)) {
+    futures__future_execute(f, EXEC_HELPED);
+  } else {
     futures__help_exit(&h);
     return 0;
   }
-  futures__future_execute(f, EXEC_HELPED);
   futures__help_exit(&h);
   return 1;
 }

@@ -246,7 +246,11 @@ futures__pool_run_descendant(void)
   struct slot *s = tls->slot;
   struct future *f;
 
-  if (s == NULL)
+  /* After fork() in a task, the child's copy of this thread still names
+   * the parent's slot: its entries belong to the parent. */
+  if (s == NULL || unlikely(s->pool->gen != atomic_load_explicit(
+                                                &futures__fork_gen,
+                                                memory_order_relaxed)))
     return 0;
   /* Only entries pushed since the current task began: running an older
    * one could take a lock the current task holds. */
@@ -437,7 +441,14 @@ futures__worker_main(void *arg)
 #endif
   futures__tls.slot = s;
   for (;;) {
-    struct future *f = find_work(s);
+    struct future *f;
+
+    /* A copy of this thread in a fork() child (a task forked) must not go
+     * on running the parent's queues. */
+    if (unlikely(s->pool->gen != atomic_load_explicit(&futures__fork_gen,
+                                                      memory_order_relaxed)))
+      break;
+    f = find_work(s);
 
     if (f != NULL)
       futures__future_dispatch(f);
