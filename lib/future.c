@@ -123,6 +123,38 @@ futures__future_finish_unrun(struct future *f, int owns_queue_ref)
   futures__future_complete(f, owns_queue_ref);
 }
 
+/*
+ * If the thread running a task exits inside it (pthread_exit(), or a
+ * cancellation it let through), the stack unwinds through
+ * futures__future_execute() and this runs: the task never returned, so its
+ * future finishes with EOWNERDEAD and its waiters wake. The library is
+ * built with -fexceptions, so this cleanup costs nothing unless it runs.
+ */
+struct exec_guard {
+  struct future *f;
+  struct future *saved;
+  long saved_base;
+  int flags;
+  int armed;
+};
+
+static void
+exec_unwound(struct exec_guard *g)
+{
+  struct future *f = g->f;
+
+  if (!g->armed)
+    return;
+  futures__tls.current = g->saved;
+  futures__tls.base = g->saved_base;
+  f->code = EOWNERDEAD;
+  f->u.q.result = NULL;
+  if (atomic_load_explicit(&f->state, memory_order_relaxed) & F_TIMED)
+    future_times_of(f)->finished = futures__now_ns();
+  futures__pool_count_complete(f->pool);
+  futures__future_complete(f, g->flags & EXEC_QREF);
+}
+
 void
 futures__future_execute(struct future *f, int flags)
 {
@@ -131,6 +163,8 @@ futures__future_execute(struct future *f, int flags)
   struct future *saved = tls->current;
   long saved_base = tls->base;
   uint32_t s = atomic_load_explicit(&f->state, memory_order_relaxed);
+  struct exec_guard guard __attribute__((cleanup(exec_unwound))) = {
+      f, saved, saved_base, flags, 0};
   void *res = NULL;
   int code;
 
@@ -144,10 +178,12 @@ futures__future_execute(struct future *f, int flags)
     future_times_of(f)->started = futures__now_ns();
   tls->current = f;
   tls->base = tls->slot != NULL ? futures__deque_bottom(&tls->slot->dq) : 0;
+  guard.armed = 1;
   if (s & F_CONT)
     code = f->fn.then(f->arg, f->code, f->u.q.result, &res);
   else
     code = f->fn.task(f->arg, &res);
+  guard.armed = 0;
   tls->current = saved;
   tls->base = saved_base;
   f->code = code;

@@ -58,7 +58,7 @@ static void
 help_all(future_t *const futures[], size_t n)
 {
   struct future *batch[RETRACT_BATCH];
-  struct help_ctx h;
+  FUTURES_HELP_CTX(h);
   int inside = 0;
   size_t i = n;
 
@@ -191,6 +191,7 @@ futures_join_all_settled(future_t *const futures[], size_t n,
  * judges them, runs an unstarted future itself, or sleeps.
  */
 struct multi {
+  int active; /* initialised and not yet finished */
   struct wgroup g;
   struct waiter stack[STACK_WAITERS];
   struct waiter *w;   /* stack, or a heap array for large n */
@@ -212,12 +213,16 @@ multi_init(struct multi *m, size_t n)
   futures__group_init(&m->g);
   m->nreg = 0;
   m->seen = 0;
+  m->active = 1;
   return 0;
 }
 
 static void
 multi_fini(struct multi *m)
 {
+  if (!m->active)
+    return;
+  m->active = 0;
   /* Unregister the nodes that have not fired; after this no completer
    * touches the group, which then can go. */
   for (size_t i = 0; i < m->nreg; i++)
@@ -273,10 +278,13 @@ static int
 wait_any(future_t *const futures[], size_t n, judge_fn judge, void *ctx,
          const struct timespec *abstime, size_t *winner)
 {
-  struct multi m;
+  /* The cleanup unregisters the nodes if a task this thread runs while
+   * waiting (help_one) exits the thread: they live on this stack. */
+  struct multi m __attribute__((cleanup(multi_fini)));
   size_t done = 0;
   int rc;
 
+  m.active = 0;
   *winner = NO_INDEX;
   /* A winner among the finished ones needs no registration at all. */
   for (size_t i = 0; i < n; i++)

@@ -366,6 +366,7 @@ pool_alloc(const futures_pool_opts_t *o)
   pool->max_queued = o->max_queued;
   pool->overflow = o->overflow;
   pool->flags = o->flags;
+  pool->stack_size = o->stack_size;
   pool->gen = atomic_load_explicit(&futures__fork_gen, memory_order_relaxed);
   pool->id = atomic_fetch_add_explicit(&next_pool_id, 1, memory_order_relaxed);
   snprintf(pool->name, sizeof(pool->name), "%s",

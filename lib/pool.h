@@ -81,6 +81,8 @@ struct futures_pool {
   int drained;          /* destroy may join the workers */
   int exit_now;         /* create failed: workers leave at once */
   unsigned started;     /* workers whose thread was created */
+  unsigned respawns;    /* dead workers being replaced (worker.c) */
+  size_t stack_size;    /* for replacement workers */
 
   /* Protected by registry_lock. */
   struct futures_pool *reg_next;
@@ -154,10 +156,18 @@ struct help_ctx {
   struct slot *saved_slot;
   long saved_base;
   int took_slot;
-  int pin; /* -1: no episode (our own pool) */
+  int pin;    /* -1: no episode (our own pool) */
+  int active; /* entered and not yet exited */
 };
 int futures__help_enter(struct help_ctx *h, struct future *f);
 void futures__help_exit(struct help_ctx *h);
+/* Cleanup for a help_ctx variable: ends the episode if the thread unwinds
+ * out of it (pthread_exit() in a task it ran). Declare the variable with
+ * FUTURES_HELP_CTX so that the cleanup is attached. */
+void futures__help_unwound(struct help_ctx *h);
+#define FUTURES_HELP_CTX(name)                                                 \
+  struct help_ctx name __attribute__((cleanup(futures__help_unwound))) = {     \
+      NULL, NULL, 0, 0, -1, 0}
 
 /*
  * Hazard pins: keep @pool's memory alive while the calling thread uses it

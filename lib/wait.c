@@ -299,7 +299,7 @@ futures__wait_add_continuation(struct future *ante, struct future *c)
 int
 futures__run_inline(struct future *f)
 {
-  struct help_ctx h;
+  FUTURES_HELP_CTX(h);
 
   struct producer *p;
   struct future *mine;

@@ -188,11 +188,13 @@ futures__help_enter(struct help_ctx *h, struct future *f)
   h->saved_base = tls->base;
   h->took_slot = 0;
   h->pin = -1;
+  h->active = 0;
   if (tls->slot != NULL && tls->slot->pool == pool)
     return 1; /* a worker of this pool, or already inside an episode */
   h->pin = futures__pin(pool, f);
   if (h->pin < 0)
     return 0;
+  h->active = 1;
   /* Seq_cst: a parked worker deciding the drain has ended sees us. */
   atomic_fetch_add_explicit(&pool->helpers, 1, memory_order_seq_cst);
   tls->slot = NULL;
@@ -219,8 +221,9 @@ futures__help_exit(struct help_ctx *h)
   struct futures_pool *pool = h->pool;
   struct futures_tls *tls = &futures__tls;
 
-  if (h->pin < 0)
+  if (!h->active)
     return;
+  h->active = 0;
   if (h->took_slot) {
     struct slot *s = tls->slot;
     struct future *g;
@@ -237,6 +240,12 @@ futures__help_exit(struct help_ctx *h)
       atomic_load_explicit(&pool->stopping, memory_order_seq_cst) != STOP_NONE)
     poke(pool); /* a drain may have been waiting for us */
   futures__unpin(h->pin);
+}
+
+void
+futures__help_unwound(struct help_ctx *h)
+{
+  futures__help_exit(h);
 }
 
 int
@@ -373,7 +382,7 @@ park(struct slot *s)
       break;
     if (atomic_load_explicit(&pool->stopping, memory_order_seq_cst) !=
             STOP_NONE &&
-        pool->nidle == pool->started &&
+        pool->nidle == pool->started && pool->respawns == 0 &&
         atomic_load_explicit(&pool->helpers, memory_order_seq_cst) == 0) {
       /* Every worker is parked, no queue holds work and no outside thread
        * runs one of our tasks: nothing can submit again. */
@@ -426,10 +435,58 @@ idle(struct slot *s)
   return park(s);
 }
 
+/*
+ * A worker thread that exits inside a task (pthread_exit(), or a
+ * cancellation) unwinds through futures__worker_main(): the task's future
+ * has been finished (future.c, exec_unwound); here a new thread takes over
+ * the slot, so the pool keeps its size. If none can be started the pool
+ * goes on with one worker fewer.
+ */
+struct worker_guard {
+  struct slot *s;
+  int armed;
+};
+
+static void
+worker_unwound(struct worker_guard *g)
+{
+  struct futures_pool *pool;
+  pthread_attr_t attr;
+  pthread_t t;
+  int ok = 0;
+
+  if (!g->armed)
+    return;
+  pool = g->s->pool;
+  futures__tls.slot = NULL;
+  futures__mutex_lock(&pool->lock);
+  pool->respawns++; /* a drain must wait for the outcome */
+  futures__mutex_unlock(&pool->lock);
+  if (pthread_attr_init(&attr) == 0) {
+    if (pool->stack_size == 0 ||
+        pthread_attr_setstacksize(&attr, pool->stack_size) == 0)
+      ok = futures__thread_create(&t, &attr, futures__worker_main, g->s) == 0;
+    pthread_attr_destroy(&attr);
+  }
+  futures__mutex_lock(&pool->lock);
+  if (ok) {
+    pthread_detach(pthread_self());
+    g->s->thread = t; /* destroy joins the replacement */
+  } else {
+    pool->started--; /* destroy joins this exited thread instead */
+  }
+  pool->respawns--;
+  pool->epoch++;
+  /* Wakes every parked worker: the drain condition may have changed. */
+  futures__cond_broadcast(&pool->wake);
+  futures__mutex_unlock(&pool->lock);
+}
+
 void *
 futures__worker_main(void *arg)
 {
   struct slot *s = arg;
+  struct worker_guard guard __attribute__((cleanup(worker_unwound))) = {s, 1};
 
 #ifdef HAVE_PTHREAD_SETNAME_NP
   {
@@ -455,6 +512,7 @@ futures__worker_main(void *arg)
     else if (!idle(s))
       break;
   }
+  guard.armed = 0;
   futures__tls.slot = NULL;
   return NULL;
 }
