@@ -28,6 +28,9 @@
  *              ECANCELED  the library cancelled the task before it started.
  *              ECHILD     the pool or future belongs to the parent process
  *                         of a fork() (see "fork" below).
+ *              EOWNERDEAD the thread running the task exited inside it
+ *                         (pthread_exit() or a cancellation it let
+ *                         through); see "Tasks" below.
  *            Functions that report a task's outcome (future_get(), the join
  *            family) return the task's own code, which may be any positive
  *            value, including the ones above: the library reports EINVAL
@@ -50,6 +53,13 @@
  *            two exceptions are futures_pool_destroy() of the task's own
  *            pool (EDEADLK) and FUTURES_OVERFLOW_BLOCK, which runs the task
  *            in the caller when called from one of the pool's own tasks.
+ *            A task that calls pthread_exit() ends the thread running it,
+ *            as it asked: its future finishes with EOWNERDEAD, a worker is
+ *            replaced by a new thread (the pool keeps its size), and no
+ *            other task or waiter is affected. A task that never returns
+ *            keeps its worker, and futures_pool_destroy() waits for it:
+ *            poll futures_cancelled() in long tasks so that
+ *            FUTURES_DESTROY_CANCEL can stop them.
  *
  *   Memory.  Futures and pools are opaque and owned by the library. A future
  *            handle stays valid until future_release(), even after its pool
@@ -324,9 +334,10 @@ FUTURES_API int futures_pool_stats(futures_pool_t *pool,
  *
  * Never waits for the task to run. A task submitted from one of the pool's
  * own tasks goes to that worker's own queue (last in, first out, where idle
- * workers steal it); other submits go to the pool's shared queue (first in,
- * first out). On a bounded pool the overflow policy applies, with no
- * deadline for FUTURES_OVERFLOW_BLOCK.
+ * workers steal it); a task submitted from any other thread goes to that
+ * thread's own queue in the pool (first in, first out: one thread's tasks
+ * start in the order it submitted them). On a bounded pool the overflow
+ * policy applies, with no deadline for FUTURES_OVERFLOW_BLOCK.
  *
  * @pool:   (borrowed) The pool. NULL -> EINVAL.
  * @fn:     The task. NULL -> EINVAL.
@@ -686,7 +697,8 @@ FUTURES_API int futures_join_all_settled(future_t *const futures[], size_t n,
  * @failed:  (out, optional) Index of the failure; (size_t)-1 when 0 is
  *           returned.
  *
- * Return:    0; the failing future's code; EINVAL; ECHILD.
+ * Return:    0; the failing future's code; EINVAL; ENOMEM if the wait
+ *            records for a large @n (over 64) could not be allocated.
  * Ownership: as futures_join_all().
  * Threads:   safe.
  * In a task: allowed.
