@@ -419,7 +419,8 @@ FUTURES_API int futures_submit_all(futures_pool_t *pool,
  * which takes part in the work). The future completes when every chunk has
  * finished; its code is that of the lowest-index chunk that failed, or 0.
  * Once a chunk fails, or the future is cancelled, chunks that have not
- * started are skipped.
+ * started are skipped (a run cut short by cancellation alone finishes
+ * with ECANCELED).
  *
  * @pool:   (borrowed) The pool. NULL -> EINVAL.
  * @begin:  First index.
