@@ -404,10 +404,9 @@ static int
 task_spin_then_value(void *arg, void **result)
 {
   struct spin_arg *a = arg;
-  volatile long sink = 0;
 
-  for (long i = 0; i < a->spins; i++)
-    sink += i;
+  for (volatile long i = 0; i < a->spins; i++)
+    ;
   *result = a->value;
   return 0;
 }
