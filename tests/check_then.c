@@ -8,6 +8,9 @@
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1 /* pthread_getattr_np */
+#endif
 
 #include <check.h>
 #include <errno.h>
@@ -362,6 +365,44 @@ small_stack_pool(size_t nthreads)
   return pool;
 }
 
+/* A task that stores the size of the stack it runs on in *arg. */
+static int
+task_stack_size(void *arg, void **result)
+{
+  pthread_attr_t a;
+  size_t size = 0;
+
+  if (pthread_getattr_np(pthread_self(), &a) == 0) {
+    pthread_attr_getstacksize(&a, &size);
+    pthread_attr_destroy(&a);
+  }
+  *(size_t *)arg = size;
+  *result = NULL;
+  return 0;
+}
+
+/*
+ * The premise of the chain tests: a pool created with stack_size 64 KiB
+ * really runs its tasks on a small stack (under 256 KiB, allowing for
+ * rounding), so that recursion would overflow it. Waited for without
+ * helping, so the task runs on a worker.
+ */
+START_TEST(test_then_small_stack_pool_has_small_stacks)
+{
+  futures_pool_t *pool = small_stack_pool(1);
+  future_t *f;
+  size_t size = 0;
+
+  ck_assert_int_eq(futures_submit(pool, task_stack_size, &size, &f), 0);
+  ck_assert_int_eq(wait_no_help(f), 0);
+  ck_assert_int_eq(future_get(f, NULL), 0);
+  ck_assert_uint_gt(size, 0);
+  ck_assert_uint_lt(size, 256 * 1024);
+  future_release(f);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+}
+END_TEST
+
 /*
  * A chain of 10,000 links, each adding 1, attached while the root is held
  * and so all completing in one cascade when it is released: the last value
@@ -600,6 +641,7 @@ then_suite(void)
 
   tc = tcase_create("chain");
   tcase_set_timeout(tc, 60);
+  tcase_add_test(tc, test_then_small_stack_pool_has_small_stacks);
   tcase_add_test(tc, test_then_chain_of_10000_links_has_no_recursion);
   tcase_add_test(tc, test_then_chain_built_while_running_releasing_as_it_goes);
   suite_add_tcase(s, tc);
