@@ -23,6 +23,7 @@
 
 #define STACK_WAITERS 64
 #define RETRACT_BATCH 32
+#define PREFETCH_AHEAD 8
 #define NO_INDEX ((size_t)-1)
 
 static int
@@ -110,7 +111,11 @@ collect(future_t *const futures[], size_t n, void *results[])
   int rc = 0;
 
   for (size_t i = 0; i < n; i++) {
-    int code = futures[i]->code;
+    int code;
+
+    if (i + PREFETCH_AHEAD < n)
+      __builtin_prefetch(futures[i + PREFETCH_AHEAD], 0);
+    code = futures[i]->code;
 
     if (results != NULL)
       results[i] = futures[i]->u.q.result;
@@ -127,7 +132,12 @@ wait_each(future_t *const futures[], size_t n,
   int may_run = abstime == NULL;
 
   for (size_t i = 0; i < n; i++) {
-    int rc = futures__wait_one(futures[i], abstime, may_run);
+    int rc;
+
+    /* The records are scattered: fetch ahead of the walk. */
+    if (i + PREFETCH_AHEAD < n)
+      __builtin_prefetch(futures[i + PREFETCH_AHEAD], 0);
+    rc = futures__wait_one(futures[i], abstime, may_run);
 
     if (rc != 0)
       return rc;
