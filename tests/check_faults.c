@@ -753,6 +753,333 @@ START_TEST(test_faults_failed_create_leaves_other_pools_alone)
 }
 END_TEST
 
+/* ------------------------------------------------------------ thread exit */
+
+/*
+ * Bounded waits, so that a library that loses a thread inside a task
+ * fails these tests instead of hanging them.
+ */
+struct bounded_destroy {
+  futures_pool_t *pool;
+  int rc;
+  atomic_int done;
+};
+
+static void *
+bounded_destroy_main(void *arg)
+{
+  struct bounded_destroy *b = arg;
+
+  b->rc = futures_pool_destroy(b->pool);
+  atomic_store(&b->done, 1);
+  return NULL;
+}
+
+static int
+flag_set(void *arg)
+{
+  return atomic_load((atomic_int *)arg) != 0;
+}
+
+/* Destroys @pool in a helper thread; returns its code, or -1 if it had not
+ * returned after 20 s (the helper is then left behind, detached). */
+static int
+destroy_within_20s(futures_pool_t *pool)
+{
+  struct bounded_destroy *b = calloc(1, sizeof(*b));
+  pthread_t t;
+  int rc;
+
+  ck_assert_ptr_nonnull(b);
+  b->pool = pool;
+  b->rc = -1;
+  atomic_init(&b->done, 0);
+  ck_assert_int_eq(pthread_create(&t, NULL, bounded_destroy_main, b), 0);
+  if (!tu_spin_until(flag_set, &b->done, 20 * SEC)) {
+    pthread_detach(t);
+    return -1; /* b stays allocated: the helper may still write it */
+  }
+  pthread_join(t, NULL);
+  rc = b->rc;
+  free(b);
+  return rc;
+}
+
+/* The thread count once it equals @n, or after 10 s. */
+static long
+threads_become(long n)
+{
+  long long end = tu_now_ns() + 10 * SEC;
+  long c;
+
+  while ((c = proc_threads()) != n && tu_now_ns() < end)
+    sched_yield();
+  return c;
+}
+
+/* Tasks that end their thread, after an optional announcement. */
+static atomic_int exit_started;
+
+static int
+exit_task(void *arg, void **result)
+{
+  (void)arg;
+  (void)result;
+  atomic_fetch_add(&exit_started, 1);
+  pthread_exit(NULL);
+  return 0; /* not reached */
+}
+
+/* @n tasks held at once, each counting itself in; the gate opens when the
+ * test says so. Returns 1 if all @n were running within 10 s. */
+struct counted_gate {
+  atomic_int in;
+  struct tu_latch open;
+};
+
+static int
+counted_gate_task(void *arg, void **result)
+{
+  struct counted_gate *g = arg;
+
+  atomic_fetch_add(&g->in, 1);
+  tu_latch_wait(&g->open);
+  *result = g;
+  return 0;
+}
+
+struct count_at_least {
+  atomic_int *c;
+  int n;
+};
+
+static int
+count_reached(void *arg)
+{
+  struct count_at_least *w = arg;
+
+  return atomic_load(w->c) >= w->n;
+}
+
+/* 1 if @pool runs @n tasks at the same time (it has @n live workers). */
+static int
+pool_runs_n_at_once(futures_pool_t *pool, int n)
+{
+  struct counted_gate g;
+  struct count_at_least w = {&g.in, n};
+  future_t *f[16];
+  int ok;
+
+  atomic_init(&g.in, 0);
+  tu_latch_init(&g.open);
+  for (int i = 0; i < n; i++)
+    ck_assert_int_eq(futures_submit(pool, counted_gate_task, &g, &f[i]), 0);
+  /* Waits on the count, not the futures: only workers run them. */
+  ok = tu_spin_until(count_reached, &w, 10 * SEC);
+  tu_latch_open(&g.open);
+  ck_assert_int_eq(futures_join_all(f, (size_t)n, NULL), 0);
+  for (int i = 0; i < n; i++)
+    future_release(f[i]);
+  tu_latch_destroy(&g.open);
+  return ok;
+}
+
+/*
+ * A task that calls pthread_exit() on a worker ends that worker's thread
+ * (header, "Tasks"): its future finishes with EOWNERDEAD and a NULL
+ * result, its waiter wakes, the pool is back to 2 live workers (two held
+ * tasks run at once, and the process has its threads back), it runs
+ * tasks, and destroy returns. Every wait is bounded: a lost worker or a
+ * future left RUNNING fails the test rather than hanging it.
+ */
+START_TEST(test_faults_pthread_exit_on_a_worker_finishes_with_eownerdead)
+{
+  long base = settled_threads();
+  futures_pool_t *pool = NULL;
+  futures_stats_t st = FUTURES_STATS_INIT;
+  future_t *f = NULL;
+  void *r = (void *)&r;
+
+  atomic_store(&exit_started, 0);
+  ck_assert_int_eq(futures_pool_create(&pool, 2), 0);
+  ck_assert_int_eq(threads_become(base + 2), base + 2);
+  ck_assert_int_eq(futures_submit(pool, exit_task, NULL, &f), 0);
+  ck_assert_msg(future_wait_for(f, 10 * SEC) == 0,
+                "the future of a task that exited its thread never finished");
+  ck_assert_int_eq(future_get(f, &r), EOWNERDEAD);
+  ck_assert_ptr_null(r);
+  ck_assert_int_eq(atomic_load(&exit_started), 1);
+  future_release(f);
+
+  ck_assert_msg(pool_runs_n_at_once(pool, 2),
+                "the pool lost a worker to pthread_exit()");
+  ck_assert_int_eq(futures_pool_stats(pool, &st), 0);
+  ck_assert_uint_eq(st.workers, 2);
+  ck_assert_int_eq(threads_become(base + 2), base + 2);
+  pool_runs_a_task(pool);
+  ck_assert_int_eq(destroy_within_20s(pool), 0);
+  ck_assert_int_le(threads_at_most(base), base);
+}
+END_TEST
+
+/*
+ * Many exits among ordinary tasks: 50 pthread_exit() tasks and 500
+ * ordinary ones on 2 workers. Each ordinary task runs exactly once with
+ * its value, each exiting one says EOWNERDEAD, no record leaks, the pool
+ * still runs 2 tasks at once, and destroy leaves no thread behind.
+ */
+#define IS_EXIT(i) ((i) % 11 == 0) /* 50 of 550 */
+
+START_TEST(test_faults_many_pthread_exits_leave_other_tasks_alone)
+{
+  enum { NEXIT = 50, NORMAL = 500 };
+  long base = settled_threads(), live0 = futures__alloc_live();
+  futures_pool_t *pool = NULL;
+  struct cell *c = calloc(NORMAL, sizeof(*c));
+  future_t **f = calloc(NEXIT + NORMAL, sizeof(*f));
+  int bad_exit = 0, bad_normal = 0, timed_out = 0;
+  struct timespec dl;
+
+  ck_assert(c != NULL && f != NULL);
+  atomic_store(&exit_started, 0);
+  ck_assert_int_eq(futures_pool_create(&pool, 2), 0);
+  for (int i = 0, k = 0; i < NEXIT + NORMAL; i++) {
+    if (IS_EXIT(i)) {
+      ck_assert_int_eq(futures_submit(pool, exit_task, NULL, &f[i]), 0);
+    } else {
+      cell_init(&c[k], 100 + (uintptr_t)k);
+      ck_assert_int_eq(futures_submit(pool, cell_task, &c[k], &f[i]), 0);
+      k++;
+    }
+  }
+  /* Timed waits do not run tasks here: the workers run every one. One
+   * deadline for all, so that futures that never finish fail in 20 s. */
+  dl = tu_deadline_in(20 * SEC);
+  for (int i = 0; i < NEXIT + NORMAL; i++)
+    timed_out += future_wait_until(f[i], &dl) != 0;
+  ck_assert_msg(timed_out == 0, "%d futures never finished", timed_out);
+  for (int i = 0, k = 0; i < NEXIT + NORMAL; i++) {
+    void *r = NULL;
+    int rc = future_get(f[i], &r);
+
+    if (IS_EXIT(i)) {
+      bad_exit += rc != EOWNERDEAD || r != NULL;
+    } else {
+      bad_normal +=
+          rc != 0 || r != (void *)c[k].value || atomic_load(&c[k].runs) != 1;
+      k++;
+    }
+    future_release(f[i]);
+  }
+  ck_assert_int_eq(bad_exit, 0);
+  ck_assert_int_eq(bad_normal, 0);
+  ck_assert_int_eq(atomic_load(&exit_started), NEXIT);
+  ck_assert_msg(pool_runs_n_at_once(pool, 2), "the pool lost workers");
+  ck_assert_int_eq(destroy_within_20s(pool), 0);
+  ck_assert_int_le(threads_at_most(base), base);
+  if (malloc_mode())
+    ck_assert_int_eq(futures__alloc_live(), live0);
+  free(f);
+  free(c);
+}
+END_TEST
+
+/* An outside thread that waits for a queued task, and so runs it. */
+struct exiting_waiter {
+  future_t *f;
+  atomic_int returned; /* future_get() came back (it must not) */
+};
+
+static void *
+exiting_waiter_main(void *arg)
+{
+  struct exiting_waiter *w = arg;
+
+  future_get(w->f, NULL); /* runs exit_task here: this thread ends */
+  atomic_store(&w->returned, 1);
+  return NULL;
+}
+
+/*
+ * A task run in place by a waiting outside thread (the pool's only worker
+ * is held, so future_get() runs it) calls pthread_exit(): the thread that
+ * asked ends, as it would without the library; the future finishes with
+ * EOWNERDEAD; the helping episode it was in is closed (destroy would
+ * otherwise wait for the helper forever), and the pool keeps working.
+ */
+START_TEST(test_faults_pthread_exit_in_a_waiting_thread_closes_its_help)
+{
+  futures_pool_t *pool = NULL;
+  future_t *held[1];
+  struct exiting_waiter w;
+  struct gate g;
+  pthread_t t;
+
+  atomic_store(&exit_started, 0);
+  atomic_init(&w.returned, 0);
+  ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
+  gate_close(&g, pool, held, 1);
+  ck_assert_int_eq(futures_submit(pool, exit_task, NULL, &w.f), 0);
+  ck_assert_int_eq(pthread_create(&t, NULL, exiting_waiter_main, &w), 0);
+  pthread_join(t, NULL);
+  ck_assert_int_eq(atomic_load(&w.returned), 0);
+  ck_assert_int_eq(atomic_load(&exit_started), 1);
+  ck_assert_msg(future_wait_for(w.f, 10 * SEC) == 0,
+                "the future of the exited task never finished");
+  ck_assert_int_eq(future_get(w.f, NULL), EOWNERDEAD);
+  future_release(w.f);
+  gate_open(&g, held, 1);
+  pool_runs_a_task(pool);
+  ck_assert_int_eq(destroy_within_20s(pool), 0);
+}
+END_TEST
+
+/* A task that waits for an exiting sub-task through join_any, so that the
+ * sub-task runs in place inside the join (its wait nodes registered). */
+static int
+join_any_exit_task(void *arg, void **result)
+{
+  futures_pool_t *pool = arg;
+  future_t *sub = NULL;
+  size_t idx;
+
+  if (futures_submit(pool, exit_task, NULL, &sub) != 0)
+    return ENOMEM;
+  /* The worker's own sub-task: join_any runs it here and the thread
+   * ends inside the join. The handle is lost with the thread's stack. */
+  futures_join_any(&sub, 1, &idx, result);
+  return EPROTO; /* not reached */
+}
+
+/*
+ * pthread_exit() inside a task that join_any runs in place, inside
+ * another task: the thread unwinds through both tasks and the join. Both
+ * futures finish with EOWNERDEAD (the inner one is only reachable by the
+ * worker, so the test sees the outer one), the worker is replaced and the
+ * pool works; ASan and valgrind check that no wait node of the join's
+ * stack stays registered.
+ */
+START_TEST(test_faults_pthread_exit_inside_join_any_in_a_task)
+{
+  futures_pool_t *pool = NULL;
+  future_t *f = NULL;
+  void *r = (void *)&r;
+
+  atomic_store(&exit_started, 0);
+  ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
+  ck_assert_int_eq(futures_submit(pool, join_any_exit_task, pool, &f), 0);
+  ck_assert_msg(future_wait_for(f, 10 * SEC) == 0,
+                "the outer task's future never finished");
+  ck_assert_int_eq(future_get(f, &r), EOWNERDEAD);
+  ck_assert_ptr_null(r);
+  ck_assert_int_eq(atomic_load(&exit_started), 1);
+  future_release(f);
+  ck_assert_msg(pool_runs_n_at_once(pool, 1), "the pool lost its worker");
+  pool_runs_a_task(pool);
+  ck_assert_int_eq(destroy_within_20s(pool), 0);
+}
+END_TEST
+
 /* ------------------------------------------------------------ in a task */
 
 /* A task or continuation that tries to destroy its own pool. */
@@ -1206,6 +1533,17 @@ faults_suite(void)
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, test_faults_thread_creation_failure_at_every_k_is_eagain);
   tcase_add_test(tc, test_faults_failed_create_leaves_other_pools_alone);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("thread_exit");
+  tcase_add_checked_fixture(tc, fixture_setup, fixture_teardown);
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc,
+                 test_faults_pthread_exit_on_a_worker_finishes_with_eownerdead);
+  tcase_add_test(tc, test_faults_many_pthread_exits_leave_other_tasks_alone);
+  tcase_add_test(tc,
+                 test_faults_pthread_exit_in_a_waiting_thread_closes_its_help);
+  tcase_add_test(tc, test_faults_pthread_exit_inside_join_any_in_a_task);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("bad_input");
