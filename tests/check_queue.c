@@ -292,6 +292,8 @@ struct steal_race {
   atomic_long stolen;
   atomic_long lost_races;
   atomic_long foreign; /* pointers that are not one of the records */
+  atomic_int ready;    /* thieves at the start line */
+  int line_up;         /* thieves wait until this many are ready */
 };
 
 static void
@@ -301,6 +303,10 @@ thief_main(void *arg, int i)
   long stolen = 0, lost_races = 0;
 
   (void)i;
+  /* Line up, so that the thieves start stealing at the same moment. */
+  atomic_fetch_add(&s->ready, 1);
+  while (atomic_load(&s->ready) < s->line_up)
+    futures__cpu_relax();
   for (;;) {
     int lost = 0;
     struct future *f = futures__deque_steal(s->d, &lost);
@@ -368,6 +374,8 @@ START_TEST(test_queue_deque_owner_and_thieves_take_each_entry_once)
   atomic_init(&s.stolen, 0);
   atomic_init(&s.lost_races, 0);
   atomic_init(&s.foreign, 0);
+  atomic_init(&s.ready, 0);
+  s.line_up = 0;
   t.s = &s;
   t.n = 3;
   ck_assert_int_eq(pthread_create(&th, NULL, thieves_main, &t), 0);
@@ -434,6 +442,126 @@ START_TEST(test_queue_deque_owner_and_thieves_take_each_entry_once)
   deque_delete(s.d);
   free(s.taken);
   free(s.recs);
+}
+END_TEST
+
+/* Counts every entry of @s taken once, more than once and never. */
+static void
+steal_race_tally(struct steal_race *s, long *missing, long *dup)
+{
+  *missing = *dup = 0;
+  for (long i = 0; i < s->n; i++) {
+    int c = atomic_load(&s->taken[i]);
+
+    if (c == 0)
+      (*missing)++;
+    else if (c > 1)
+      *dup += c - 1;
+  }
+}
+
+static void
+steal_race_init(struct steal_race *s, long n, long capacity)
+{
+  s->d = deque_new(capacity);
+  s->recs = records_new(n);
+  s->n = n;
+  s->taken = calloc((size_t)n, sizeof(*s->taken));
+  ck_assert_ptr_nonnull(s->taken);
+  atomic_init(&s->owner_done, 0);
+  atomic_init(&s->stolen, 0);
+  atomic_init(&s->lost_races, 0);
+  atomic_init(&s->foreign, 0);
+  atomic_init(&s->ready, 0);
+  s->line_up = 0;
+}
+
+static void
+steal_race_fini(struct steal_race *s)
+{
+  deque_delete(s->d);
+  free(s->taken);
+  free(s->recs);
+}
+
+/*
+ * Thieves against each other: the deque is filled first, then two thieves
+ * (one per core on a 2-core machine) steal it empty at the same time, so
+ * they keep colliding on top. Each entry comes out exactly once; the
+ * losers of the collisions report a lost race instead of an entry.
+ */
+START_TEST(test_queue_deque_thieves_racing_each_other_take_each_entry_once)
+{
+  long n = scaled(400000, 20000), missing, dup;
+  struct steal_race s;
+  struct thieves t;
+  pthread_t th;
+
+  steal_race_init(&s, n, 1024);
+  for (long i = 0; i < n; i++)
+    ck_assert_int_eq(futures__deque_push(s.d, &s.recs[i]), 0);
+  atomic_store_explicit(&s.owner_done, 1, memory_order_release);
+  s.line_up = 2;
+  t.s = &s;
+  t.n = 2;
+  ck_assert_int_eq(pthread_create(&th, NULL, thieves_main, &t), 0);
+  pthread_join(th, NULL);
+  steal_race_tally(&s, &missing, &dup);
+  ck_assert_msg(missing == 0 && dup == 0 && atomic_load(&s.foreign) == 0,
+                "of %ld entries: %ld missing, %ld duplicated, %ld foreign", n,
+                missing, dup, atomic_load(&s.foreign));
+  ck_assert_int_eq(atomic_load(&s.stolen), n);
+  ck_assert_int_eq(futures__deque_size(s.d), 0);
+  steal_race_fini(&s);
+}
+END_TEST
+
+/*
+ * The owner and a thief racing for the last entry, over and over: the
+ * owner pushes one or two entries and pops until the deque is empty while
+ * a thief steals all along, so most pops are of the last entry, where the
+ * owner and the thief meet on top. Each entry is taken exactly once.
+ */
+START_TEST(test_queue_deque_owner_and_thief_race_for_the_last_entry)
+{
+  long n = scaled(400000, 20000), popped = 0, missing, dup, foreign = 0;
+  struct steal_race s;
+  struct thieves t;
+  pthread_t th;
+
+  steal_race_init(&s, n, 4);
+  t.s = &s;
+  t.n = 1;
+  ck_assert_int_eq(pthread_create(&th, NULL, thieves_main, &t), 0);
+  for (long i = 0; i < n;) {
+    long burst = 1 + (i & 1);
+
+    for (long k = 0; k < burst && i < n; k++, i++)
+      if (futures__deque_push(s.d, &s.recs[i]) != 0)
+        break;
+    for (;;) {
+      struct future *f = futures__deque_pop(s.d, 0);
+      long x;
+
+      if (f == NULL)
+        break;
+      x = record_index(s.recs, n, f);
+      if (x < 0)
+        foreign++;
+      else
+        atomic_fetch_add(&s.taken[x], 1);
+      popped++;
+    }
+  }
+  atomic_store_explicit(&s.owner_done, 1, memory_order_release);
+  pthread_join(th, NULL);
+  steal_race_tally(&s, &missing, &dup);
+  ck_assert_msg(missing == 0 && dup == 0 && foreign == 0 &&
+                    atomic_load(&s.foreign) == 0,
+                "of %ld entries: %ld missing, %ld duplicated, %ld foreign", n,
+                missing, dup, foreign + atomic_load(&s.foreign));
+  ck_assert_int_eq(popped + atomic_load(&s.stolen), n);
+  steal_race_fini(&s);
 }
 END_TEST
 
@@ -852,6 +980,9 @@ queue_suite(void)
   tcase_add_test(tc, test_queue_deque_pop_respects_floor);
   tcase_add_test(tc, test_queue_deque_push_enomem_leaves_deque_intact);
   tcase_add_test(tc, test_queue_deque_owner_and_thieves_take_each_entry_once);
+  tcase_add_test(
+      tc, test_queue_deque_thieves_racing_each_other_take_each_entry_once);
+  tcase_add_test(tc, test_queue_deque_owner_and_thief_race_for_the_last_entry);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("inject");

@@ -268,6 +268,7 @@ struct round {
   long *keep_id[NSUBMITTERS];
   long nkeep[NSUBMITTERS];
   atomic_int late_go; /* phase 2: start the racing submits */
+  long nran, ncancelled, nwaits, nrefused; /* totals, set by the verify */
 };
 
 static long
@@ -722,6 +723,8 @@ mixed_verify(struct round *r, int destroy_rc)
                   ty->first_bad_rc, stress_seed);
     waits += ty->waits;
     refused += ty->refused;
+    r->nwaits += ty->waits;
+    r->nrefused += ty->refused;
     got += ty->got_sum;
     want += ty->want_sum;
   }
@@ -743,6 +746,8 @@ mixed_verify(struct round *r, int destroy_rc)
       ok = runs == 1 && drops == 0;
     else
       ok = runs + drops == 1;
+    r->nran += runs;
+    r->ncancelled += drops;
     ck_assert_msg(ok,
                   "round %ld (%s): task %ld (accepted %d) ran %d times, "
                   "dropped %d times (seed %" PRIu64 ")",
@@ -860,18 +865,24 @@ mixed_run(const struct mixed_cfg *cfg)
   struct round *r = calloc(1, sizeof(*r));
   struct memcheck m;
   long long t0 = tu_now_ns();
+  long ran = 0, cancelled = 0, waits = 0, refused = 0;
 
   ck_assert_ptr_nonnull(r);
   mem_start(&m);
   for (long i = 0; i < cfg->rounds; i++) {
     mixed_round(r, i, cfg);
+    ran += r->nran;
+    cancelled += r->ncancelled;
+    waits += r->nwaits;
+    refused += r->nrefused;
     mem_after_round(&m, i);
     mem_check(&m, "mixed", i);
   }
-  printf("mixed: %ld rounds x %d threads x %ld ops in %.2f s (seed %" PRIu64
-         ")\n",
-         cfg->rounds, NSUBMITTERS, cfg->ops, (double)(tu_now_ns() - t0) / 1e9,
-         stress_seed);
+  printf("mixed: %ld rounds x %d threads x %ld ops: %ld tasks ran, %ld "
+         "cancelled unrun, %ld refused, %ld outcomes checked by waiters, in "
+         "%.2f s (seed %" PRIu64 ")\n",
+         cfg->rounds, NSUBMITTERS, cfg->ops, ran, cancelled, refused, waits,
+         (double)(tu_now_ns() - t0) / 1e9, stress_seed);
   free(r);
 }
 
