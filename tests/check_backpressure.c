@@ -113,10 +113,9 @@ full_teardown(struct full *x)
 /* ------------------------------------------------------------ fail */
 
 /*
- * FUTURES_OVERFLOW_FAIL: with the worker held and max_queued (2) tasks
- * queued, futures_submit() and futures_submit_ex() return EAGAIN at once
- * with *future NULL; the refused task never runs and its drop function is
- * not called. Once the queue drains there is room again.
+ * FAIL with the worker held and max_queued (2) queued: submit and submit_ex
+ * give EAGAIN at once, *future NULL, the task never runs, no drop; once the
+ * queue drains there is room again.
  */
 START_TEST(test_backpressure_fail_returns_eagain_when_full)
 {
@@ -189,10 +188,9 @@ END_TEST
 /* ------------------------------------------------------------ block */
 
 /*
- * FUTURES_OVERFLOW_BLOCK with a full queue: futures_submit_ex() with a
- * deadline 50 ms ahead gives ETIMEDOUT, not before the deadline (lower
- * bound only), with *future NULL; a past deadline gives ETIMEDOUT at once;
- * the refused task never runs and is not dropped.
+ * BLOCK with a full queue: submit_ex with a 50 ms deadline gives ETIMEDOUT, not
+ * before the deadline, *future NULL; a past deadline gives ETIMEDOUT at once;
+ * the task never runs and is not dropped.
  */
 START_TEST(test_backpressure_block_times_out_at_deadline)
 {
@@ -245,10 +243,9 @@ about_to_submit(void *arg)
 }
 
 /*
- * FUTURES_OVERFLOW_BLOCK without a deadline: a submit from another thread
- * into a full queue has not returned 30 ms after it began (it cannot while
- * the queue stays full), and completes with 0 once the worker is released;
- * its task then runs once.
+ * BLOCK without a deadline: another thread's submit into a full queue has not
+ * returned 30 ms later (it cannot while full) and returns 0 once the worker is
+ * released; its task then runs once.
  */
 START_TEST(test_backpressure_blocked_submit_completes_after_release)
 {
@@ -336,10 +333,9 @@ task_submit_two(void *arg, void **result)
 }
 
 /*
- * Under BLOCK a submit from one of the pool's own tasks does not wait (that
- * could deadlock the pool): on a 1-thread pool with max_queued 1, the
- * task's first child fills the queue and the second runs in the task's own
- * thread, already finished when the submit returns.
+ * BLOCK from one of the pool's own tasks does not wait (it could deadlock): on
+ * a 1-thread pool with max_queued 1 the task's second child runs in the task's
+ * own thread, finished when the submit returns.
  */
 START_TEST(test_backpressure_block_from_task_runs_in_caller)
 {
@@ -374,9 +370,8 @@ END_TEST
 /* ------------------------------------------------------------ caller runs */
 
 /*
- * FUTURES_OVERFLOW_CALLER_RUNS: with the queue full, the over-limit task
- * runs in the submitting thread (its recorded thread is the test thread),
- * its future is already finished when futures_submit() returns, and the
+ * CALLER_RUNS with the queue full: the over-limit task runs in the submitting
+ * thread and its future is finished when futures_submit() returns, while the
  * held worker is still held.
  */
 START_TEST(test_backpressure_caller_runs_over_limit_task)

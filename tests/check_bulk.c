@@ -353,11 +353,9 @@ range_fail_some(void *arg, size_t begin, size_t end)
 }
 
 /*
- * A failing chunk makes the future fail with its code: one failure at
- * [500, 510) gives EDOM. With failures at 300 (EDOM) and 700 (ERANGE) the
- * code is the lowest failing chunk's: EDOM whenever chunk 300 ran (chunks
- * not yet started when a failure is seen may be skipped, so chunk 300 may
- * legitimately not run if 700 failed first). 50 rounds on 2 workers.
+ * A failing chunk fails the future with its code (one at 500: EDOM). With
+ * failures at 300 (EDOM) and 700 (ERANGE) the code is EDOM whenever chunk 300
+ * ran (it may be skipped once 700 failed). 50 rounds on 2 workers.
  */
 START_TEST(test_parallel_for_reports_lowest_failing_chunk)
 {

@@ -125,10 +125,9 @@ spin(int n)
 }
 
 /*
- * future_cancel() racing the task starting on an idle worker, 2000 times:
- * each task either ran (flag set, get returns its outcome, no drop) or was
- * cancelled (cancel returned 0, ECANCELED, dropped once), never both or
- * neither; rechecked after the pool drains, so no cancelled task runs late.
+ * future_cancel() racing the task's start, 2000 rounds: each task either ran
+ * (no drop, get returns its outcome) or was cancelled (0, ECANCELED, dropped
+ * once), never both or neither; rechecked after the pool drains.
  */
 START_TEST(test_cancel_racing_task_start_is_ran_or_cancelled)
 {
@@ -268,10 +267,9 @@ waiters_main(void *arg)
 }
 
 /*
- * Cancelling a queued task returns 0; the task never runs; its waiters
- * (three threads) wake and see ECANCELED; its drop function runs exactly
- * once, with the task's argument, in the cancelling thread; a second cancel
- * says EALREADY and changes nothing.
+ * Cancelling a queued task returns 0; it never runs; three waiting threads see
+ * ECANCELED; its drop runs once, with its argument, in the cancelling thread;
+ * a second cancel says EALREADY.
  */
 START_TEST(test_cancel_queued_task_wakes_waiters_and_drops_arg_once)
 {
@@ -381,11 +379,9 @@ drop_watcher(void *arg)
 }
 
 /*
- * Cancelling a running task returns EINPROGRESS (twice), and from then on
- * futures_cancelled() is 1 inside it (it was 0 before); the task finishes
- * as it chooses (its own EINTR, not ECANCELED) and its argument is not
- * dropped. The flag does not leak into the next task on the same worker.
- * The task polls for at most 5 s so a missing flag fails instead of hangs.
+ * Cancelling a running task returns EINPROGRESS and makes futures_cancelled() 1
+ * inside it (0 before, and 0 in the next task); it ends with its own code, no
+ * drop. The task polls at most 5 s, so a missing flag fails, not hangs.
  */
 START_TEST(test_cancel_running_task_sets_flag_and_returns_einprogress)
 {
@@ -608,12 +604,9 @@ wait_one_main(void *arg)
 }
 
 /*
- * futures_pool_destroy_ex(FUTURES_DESTROY_CANCEL) makes futures_cancelled()
- * 1 in the two running tasks (they poll for at most 10 s, so a missing
- * flag fails rather than hangs), refuses their submits (ESHUTDOWN, even
- * from tasks) and lets them finish; the three queued
- * tasks end with ECANCELED, unrun, each argument dropped once; a thread
- * waiting on a queued task wakes.
+ * Cancel-mode destroy sets futures_cancelled() in the two running tasks (they
+ * poll at most 10 s) and refuses their submits (ESHUTDOWN); the three queued
+ * tasks end ECANCELED, unrun, dropped once; a waiter wakes.
  */
 START_TEST(test_destroy_cancel_flags_running_and_cancels_queued)
 {

@@ -63,10 +63,9 @@ release_all(future_t **fs, size_t n)
 /* ------------------------------------------------------------ settled */
 
 /*
- * futures_join_all_settled() over successes, failures and cancellations
- * (queued tasks cancelled while the single worker is held) reports each
- * future's own code and result; cancelled tasks never ran; result is NULL
- * for every failed or cancelled entry.
+ * futures_join_all_settled() reports each future's own code and result over
+ * successes, failures and cancellations (cancelled while the single worker is
+ * held); cancelled tasks never ran; failed entries have a NULL result.
  */
 START_TEST(test_settled_reports_each_success_failure_and_cancellation)
 {
@@ -199,10 +198,9 @@ END_TEST
 /* ------------------------------------------------------------ failfast */
 
 /*
- * futures_join_all_failfast() returns as soon as one future fails while two
- * others are still held by latches (so it could not have waited for all),
- * with the failure's index and code; the held ones are untouched and
- * complete normally afterwards. A pool of 3: two held workers, one free.
+ * futures_join_all_failfast() returns the failure's code and index while two
+ * other tasks are still held (so it did not wait for all); the held ones then
+ * complete normally. Pool of 3: two held workers, one free.
  */
 START_TEST(test_failfast_returns_first_failure_while_others_run)
 {
@@ -477,10 +475,9 @@ START_TEST(test_join_any_over_64_futures)
 END_TEST
 
 /*
- * If none has finished, futures_join_any() runs one that has not started in
- * the caller: with the only worker held, a race over the held future and
- * two queued ones returns a queued one (index 1 or 2) while the worker is
- * still held. futures_join_any_ok() does the same for the first success.
+ * With none finished, futures_join_any() and futures_join_any_ok() run an
+ * unstarted task in the caller: with the only worker held they return a
+ * queued future (index 1 or 2) while the worker is still held.
  */
 START_TEST(test_join_any_runs_unstarted_task_in_caller)
 {
@@ -706,10 +703,9 @@ END_TEST
 /* ------------------------------------------------------------ errors */
 
 /*
- * futures_join_any() refuses n == 0 (a race with no runners never ends),
- * NULL arrays, NULL entries and a NULL @index, with EINVAL; *index is
- * (size_t)-1 after EINVAL when it can be written. Settle-all refuses a NULL
- * @outcomes with n > 0.
+ * Bad arguments are EINVAL: join_any with n == 0, NULL arrays, NULL entries or
+ * a NULL @index (then *index is (size_t)-1 when writable); settle-all with NULL
+ * @outcomes; failfast and any_ok with a NULL entry.
  */
 START_TEST(test_combinators_reject_bad_arguments)
 {

@@ -88,10 +88,9 @@ START_TEST(test_wait_until_past_deadline_times_out_and_future_completes)
 END_TEST
 
 /*
- * ETIMEDOUT means the deadline has passed on CLOCK_MONOTONIC: a wait for
- * 50 ms on a held future must not give up earlier. A library reading the
- * deadline on CLOCK_REALTIME would see it decades in the past and return at
- * once, which this catches. Only a lower bound is checked.
+ * A 50 ms wait on a held future does not give up before its CLOCK_MONOTONIC
+ * deadline (a library reading it on CLOCK_REALTIME would see it decades past
+ * and return at once). Lower bound only.
  */
 START_TEST(test_wait_until_deadline_is_on_monotonic_clock)
 {
@@ -183,10 +182,9 @@ START_TEST(test_wait_for_positive_timeout_waits_at_least_that_long)
 END_TEST
 
 /*
- * On a finished future future_wait_until() returns 0 whatever the deadline:
- * a past one (0, not ETIMEDOUT) and a far one (at once: if it waited for
- * the hour-long deadline the test would time out). The outcome is kept,
- * failures included.
+ * On a finished future (success or failure) future_wait_until() returns 0 for
+ * a past deadline and at once for an hour-long one (else the test times out);
+ * the outcome is kept.
  */
 START_TEST(test_wait_until_finished_future_returns_zero_at_once)
 {
@@ -292,10 +290,9 @@ END_TEST
 /* ------------------------------------------------------------ join */
 
 /*
- * futures_join_all_until() times out while one task is held by a latch,
- * leaves @results untouched and every future intact (the finished ones
- * still give their values), and returns 0 with the results once all are
- * done. 50 ms is only how long the timed-out wait lasts.
+ * futures_join_all_until() times out while one task is held, leaving results[]
+ * and every future intact, then returns 0 with the results once all are done.
+ * 50 ms is only how long the timed-out wait lasts.
  */
 START_TEST(test_join_all_until_times_out_while_one_task_is_held)
 {
@@ -346,10 +343,9 @@ START_TEST(test_join_all_until_times_out_while_one_task_is_held)
 END_TEST
 
 /*
- * futures_join_all_until() does not run queued tasks in the caller: with
- * the only worker held, a past deadline gives ETIMEDOUT and the queued task
- * has not run. After release it reports the lowest-index failure like
- * futures_join_all().
+ * futures_join_all_until() does not run queued tasks in the caller (the only
+ * worker is held, a past deadline gives ETIMEDOUT and nothing ran); after the
+ * release it reports the lowest-index failure.
  */
 START_TEST(test_join_all_until_does_not_run_tasks_and_reports_failure)
 {
@@ -412,10 +408,9 @@ task_spin_then_value(void *arg, void **result)
 }
 
 /*
- * A deadline that expires while a worker completes the future: the answer
- * is 0 or ETIMEDOUT; after ETIMEDOUT future_get still returns the right
- * value, and after 0 the future is ready. 1000 rounds with task lengths and
- * deadlines staggered over a few tens of microseconds so both orders occur.
+ * A deadline expiring while a worker completes the future gives 0 or ETIMEDOUT,
+ * and either way future_get() returns the right value. 1000 rounds, lengths and
+ * deadlines staggered over tens of microseconds so both orders occur.
  */
 START_TEST(test_wait_until_deadline_racing_completion_keeps_outcome)
 {

@@ -215,10 +215,9 @@ child_checks_run(futures_pool_t *old, future_t *done, future_t *failed,
 }
 
 /*
- * fork() with a live pool (one task held on a worker, two finished): the
- * child sees ECHILD for the old pool and its unfinished future, the
- * outcomes of the finished ones, and a working new pool. The parent's pool
- * keeps working after the fork: the held task completes and new tasks run.
+ * In a child forked with a live pool: ECHILD for the old pool and its pending
+ * future, outcomes of finished ones kept, a new pool works. The parent's pool
+ * keeps working: the held task completes and new tasks run.
  */
 START_TEST(test_fork_child_policy_and_parent_keeps_working)
 {
@@ -315,9 +314,8 @@ fed(void *arg)
 }
 
 /*
- * fork() while another thread keeps submitting to a pool and its workers
- * run tasks, 20 times: no child hangs on a lock held at the fork (each has
- * a 20 s alarm), each sees ECHILD on the old pool and can run a new one,
+ * fork() 20 times while another thread submits: no child hangs on a lock held
+ * at the fork (20 s alarm), each sees ECHILD on the old pool, runs a new one,
  * and the parent's feeder never sees an error.
  */
 START_TEST(test_fork_during_pool_activity)

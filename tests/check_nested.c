@@ -222,10 +222,9 @@ fail:
 }
 
 /*
- * Every combinator works inside a task on a 1-thread pool, on the task's
- * own children: settle-all, fail-fast, join_any, join_any_ok, and a timed
- * join that the header lets a worker satisfy by running its own pending
- * sub-tasks (a 5 s deadline, so a library that cannot fails in 5 s).
+ * Every combinator works in a task on a 1-thread pool on its own children,
+ * including a timed join, which a worker satisfies by running its own pending
+ * sub-tasks (5 s deadline, so a library that cannot fails in 5 s).
  */
 START_TEST(test_nested_combinators_in_task_on_one_thread_pool)
 {
@@ -449,10 +448,9 @@ task_whoami(void *arg, void **result)
 }
 
 /*
- * An external thread's future_get() on a task that has not started runs
- * it itself: with the only worker held, future_get() on a queued task
- * returns its value while the worker is still held, and the task recorded
- * the test thread as the one that ran it (exactly once).
+ * An external future_get() on a queued task runs it itself: with the only
+ * worker held it returns the value while the worker is still held, and the
+ * task ran once, in the test thread.
  */
 START_TEST(test_nested_external_get_runs_queued_task_itself)
 {

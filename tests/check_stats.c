@@ -369,10 +369,9 @@ task_spin_20ms(void *arg, void **result)
 }
 
 /*
- * With FUTURES_POOL_TIMING, future_times() brackets known waits: a task
- * held for >= 30 ms after it started ran >= 30 ms; the task queued behind
- * it waited >= 30 ms; a task that spins 20 ms ran >= 20 ms. Lower bounds
- * only (a loaded machine can only make the times longer).
+ * With FUTURES_POOL_TIMING, future_times() brackets known waits: held >= 30 ms
+ * after starting, queued >= 30 ms behind it, a 20 ms spin ran >= 20 ms. Lower
+ * bounds only: a loaded machine can only make times longer.
  */
 START_TEST(test_times_bracket_known_waits)
 {

@@ -257,10 +257,9 @@ START_TEST(test_then_on_finished_future_runs_exactly_once)
 END_TEST
 
 /*
- * A continuation attached to a finished future is queued, not run inside
- * futures_then(): with the only worker held it has not run when the call
- * returns, and then it runs on the worker (it is waited for without
- * helping, so it cannot run in the test thread).
+ * A continuation on a finished future is queued, not run inside futures_then():
+ * with the only worker held it has not run on return, then it runs on the
+ * worker (waited for without helping, so not in the test thread).
  */
 START_TEST(test_then_on_finished_future_is_queued_on_the_pool)
 {
@@ -382,10 +381,8 @@ task_stack_size(void *arg, void **result)
 }
 
 /*
- * The premise of the chain tests: a pool created with stack_size 64 KiB
- * really runs its tasks on a small stack (under 256 KiB, allowing for
- * rounding), so that recursion would overflow it. Waited for without
- * helping, so the task runs on a worker.
+ * Premise of the chain tests: stack_size 64 KiB really gives workers a stack
+ * under 256 KiB (allowing for rounding), so recursion would overflow it.
  */
 START_TEST(test_then_small_stack_pool_has_small_stacks)
 {
@@ -404,10 +401,9 @@ START_TEST(test_then_small_stack_pool_has_small_stacks)
 END_TEST
 
 /*
- * A chain of 10,000 links, each adding 1, attached while the root is held
- * and so all completing in one cascade when it is released: the last value
- * is 10,000. The workers' 64 KiB stacks make a recursive cascade crash; the
- * test thread waits without helping so the cascade runs on the workers.
+ * 10,000 links (each adds 1) attached while the root is held complete in one
+ * cascade with value 10,000 on 64 KiB worker stacks (recursion would crash);
+ * the test waits without helping so the cascade runs on the workers.
  */
 START_TEST(test_then_chain_of_10000_links_has_no_recursion)
 {
@@ -440,10 +436,8 @@ START_TEST(test_then_chain_of_10000_links_has_no_recursion)
 END_TEST
 
 /*
- * The same chain built while it runs (the root may already have finished;
- * each link is attached to a future that may or may not be done), each handle
- * released as soon as the next link is attached: the value is still
- * 10,000, and nothing overflows the 64 KiB worker stacks.
+ * The same chain built while it runs, each handle released once the next link
+ * is attached: the value is still 10,000 and the 64 KiB stacks hold.
  */
 START_TEST(test_then_chain_built_while_running_releasing_as_it_goes)
 {
