@@ -1363,8 +1363,7 @@ static const char *const fork_checks[] = {
     "a new pool in the child could not be created",
     "a new pool in the child did not run its task",
     "futures_join_all on the child's future failed",
-    "the parent's queued sub-task ran in the child (a wait ran it as one "
-    "of the thread's own pending sub-tasks)",
+    "the parent's queued sub-task ran in the child (taken by a wait)",
     "future_get on the parent's queued sub-task was not ECHILD",
     "futures_pool_destroy of the child's pool failed",
     "futures_pool_destroy of the parent's pool was not ECHILD",

@@ -707,7 +707,7 @@ collect(struct round *r, struct tally *ty, future_t *f, long id)
 static void
 mixed_verify(struct round *r, int destroy_rc)
 {
-  long waits = 0, refused = 0;
+  long waits = 0;
   uint64_t got = 0, want = 0;
 
   ck_assert_msg(destroy_rc == 0,
@@ -722,7 +722,6 @@ mixed_verify(struct round *r, int destroy_rc)
                   r->index, th, ty->bad_outcome, ty->bad_rc, ty->first_bad_id,
                   ty->first_bad_rc, stress_seed);
     waits += ty->waits;
-    refused += ty->refused;
     r->nwaits += ty->waits;
     r->nrefused += ty->refused;
     got += ty->got_sum;
