@@ -558,7 +558,8 @@ FUTURES_API int future_is_ready(const future_t *future);
  *
  * Return:    0 if the task was cancelled before it started; EINPROGRESS if
  *            it is running (cancellation requested); EALREADY if it had
- *            already finished; EINVAL.
+ *            already finished; EINVAL; ECHILD for an unstarted task of the
+ *            parent's pool in a fork() child.
  * Ownership: does not consume @future.
  * Threads:   safe, also racing with the task starting: exactly one of "it
  *            ran" and "ECANCELED" happens.

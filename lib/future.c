@@ -267,6 +267,11 @@ future_cancel(future_t *future)
         return EALREADY;
       continue; /* cannot happen: RUNNING only moves to DONE */
     default:
+      /* A fork() child must not touch the parent's unstarted tasks. */
+      if (atomic_load_explicit(&futures__fork_gen, memory_order_relaxed) !=
+              0 &&
+          futures__pool_is_stale(future->pool))
+        return ECHILD;
       /* Pin the pool first: cancelling updates its counters, and the pool
        * may otherwise be destroyed the moment the record leaves QUEUED. */
       pin = futures__pin(future->pool, future);

@@ -7,15 +7,13 @@
  *
  *   1. registry_lock (pool.c)  The list of live pools. Held only to add,
  *                              remove or look up a pool; nothing nests in it
- *                              except the fork handlers below.
+ *                              except depot_lock, in the fork handlers.
  *   2. pool->lock (pool.c)     Worker parking, wake tokens, drain detection,
  *                              blocked submitters. Never held while a task,
  *                              a continuation or a drop function runs.
  *   3. stripe locks (wait.c)   One of WAIT_STRIPES mutexes, chosen by the
  *                              future's address; it guards f->waiters. No
- *                              thread holds two stripes at once, except the
- *                              fork "prepare" handler, which takes them all
- *                              in index order while no other lock is held.
+ *                              thread holds two stripes at once.
  *   4. group->lock (wait.c)    A waiter's condition. The completer takes it
  *                              under the stripe lock, so that a waiter that
  *                              later takes the stripe knows the completer is

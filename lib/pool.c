@@ -211,7 +211,6 @@ static void
 atfork_prepare(void)
 {
   futures__mutex_lock(&registry_lock);
-  futures__wait_atfork_prepare();
   futures__alloc_atfork_prepare();
 }
 
@@ -219,7 +218,6 @@ static void
 atfork_parent(void)
 {
   futures__alloc_atfork_parent();
-  futures__wait_atfork_parent();
   futures__mutex_unlock(&registry_lock);
 }
 

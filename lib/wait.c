@@ -62,24 +62,18 @@ stripe_of(const struct future *f)
   return &stripes[h % WAIT_STRIPES].lock;
 }
 
-void
-futures__wait_atfork_prepare(void)
-{
-  for (int i = 0; i < WAIT_STRIPES; i++)
-    futures__mutex_lock(&stripes[i].lock);
-}
-
-void
-futures__wait_atfork_parent(void)
-{
-  for (int i = WAIT_STRIPES - 1; i >= 0; i--)
-    futures__mutex_unlock(&stripes[i].lock);
-}
-
+/*
+ * fork() child: a stripe may have been held by a thread that does not exist
+ * here, so every stripe starts afresh. The stripes are not held across the
+ * fork (taking 128 locks per fork is costly, and more than ThreadSanitizer
+ * can track): the only state they guard is the waiter lists of futures,
+ * and the child never walks the list of a future of the parent's pools
+ * (waits on them return ECHILD, cancels too), while its own futures are
+ * all created after the fork.
+ */
 void
 futures__wait_atfork_child(void)
 {
-  /* The locks were taken by a thread id that the child does not have. */
   for (int i = 0; i < WAIT_STRIPES; i++)
     futures__mutex_init(&stripes[i].lock);
 }

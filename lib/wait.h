@@ -29,8 +29,6 @@ struct waiter {
 };
 
 void futures__wait_init(void);
-void futures__wait_atfork_prepare(void);
-void futures__wait_atfork_parent(void);
 void futures__wait_atfork_child(void);
 
 void futures__group_init(struct wgroup *g);
