@@ -1036,17 +1036,23 @@ END_TEST
 
 /* A task that waits for an exiting sub-task through join_any, so that the
  * sub-task runs in place inside the join (its wait nodes registered). */
+struct join_any_exit {
+  futures_pool_t *pool;
+  future_t *_Atomic sub; /* published for the test thread to release */
+};
+
 static int
 join_any_exit_task(void *arg, void **result)
 {
-  futures_pool_t *pool = arg;
+  struct join_any_exit *je = arg;
   future_t *sub = NULL;
   size_t idx;
 
-  if (futures_submit(pool, exit_task, NULL, &sub) != 0)
+  if (futures_submit(je->pool, exit_task, NULL, &sub) != 0)
     return ENOMEM;
-  /* The worker's own sub-task: join_any runs it here and the thread
-   * ends inside the join. The handle is lost with the thread's stack. */
+  atomic_store(&je->sub, sub);
+  /* The worker's own sub-task: join_any runs it here and the thread ends
+   * inside the join. */
   futures_join_any(&sub, 1, &idx, result);
   return EPROTO; /* not reached */
 }
@@ -1054,29 +1060,35 @@ join_any_exit_task(void *arg, void **result)
 /*
  * pthread_exit() inside a task that join_any runs in place, inside
  * another task: the thread unwinds through both tasks and the join. Both
- * futures finish with EOWNERDEAD (the inner one is only reachable by the
- * worker, so the test sees the outer one), the worker is replaced and the
- * pool works; ASan and valgrind check that no wait node of the join's
- * stack stays registered.
+ * futures finish with EOWNERDEAD, the worker is replaced and the pool
+ * works; ASan and valgrind check that no wait node of the join's stack
+ * stays registered.
  */
 START_TEST(test_faults_pthread_exit_inside_join_any_in_a_task)
 {
-  futures_pool_t *pool = NULL;
-  future_t *f = NULL;
+  struct join_any_exit je;
+  future_t *f = NULL, *sub;
   void *r = (void *)&r;
 
   atomic_store(&exit_started, 0);
-  ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
-  ck_assert_int_eq(futures_submit(pool, join_any_exit_task, pool, &f), 0);
+  atomic_init(&je.sub, NULL);
+  ck_assert_int_eq(futures_pool_create(&je.pool, 1), 0);
+  ck_assert_int_eq(futures_submit(je.pool, join_any_exit_task, &je, &f), 0);
   ck_assert_msg(future_wait_for(f, 10 * SEC) == 0,
                 "the outer task's future never finished");
   ck_assert_int_eq(future_get(f, &r), EOWNERDEAD);
   ck_assert_ptr_null(r);
   ck_assert_int_eq(atomic_load(&exit_started), 1);
   future_release(f);
-  ck_assert_msg(pool_runs_n_at_once(pool, 1), "the pool lost its worker");
-  pool_runs_a_task(pool);
-  ck_assert_int_eq(destroy_within_20s(pool), 0);
+  sub = atomic_load(&je.sub);
+  ck_assert_ptr_nonnull(sub);
+  ck_assert_msg(future_wait_for(sub, 10 * SEC) == 0,
+                "the inner task's future never finished");
+  ck_assert_int_eq(future_get(sub, NULL), EOWNERDEAD);
+  future_release(sub);
+  ck_assert_msg(pool_runs_n_at_once(je.pool, 1), "the pool lost its worker");
+  pool_runs_a_task(je.pool);
+  ck_assert_int_eq(destroy_within_20s(je.pool), 0);
 }
 END_TEST
 
