@@ -257,7 +257,7 @@ cache_refill(struct cache *c, int cls)
   p = (char *)ch + FUTURES_CACHELINE;
   end = (char *)ch + CHUNK_BYTES - class_size[cls];
   for (; p <= end; p += class_size[cls]) {
-    struct freerec *r = (struct freerec *)p;
+    struct freerec *r = (void *)p;
 
     r->next = c->head;
     c->head = r;

@@ -24,6 +24,8 @@
 #define STACK_WAITERS 64
 #define RETRACT_BATCH 32
 #define PREFETCH_AHEAD 8
+/* A task this short is cheaper to run here than to wake a worker for. */
+#define SHORT_TASK_NS 5000
 #define NO_INDEX ((size_t)-1)
 
 static int
@@ -61,7 +63,7 @@ help_all(future_t *const futures[], size_t n)
   struct future *batch[RETRACT_BATCH];
   FUTURES_HELP_CTX(h);
   int inside = 0;
-  size_t i = n;
+  size_t i = n, want = 1;
 
   /* Our own sub-tasks first: usually these are the futures themselves. */
   while (futures__pool_run_descendant())
@@ -87,13 +89,21 @@ help_all(future_t *const futures[], size_t n)
       inside = 1;
     }
     p = h.pin >= 0 ? futures__producer_find(f->pool) : NULL;
-    k = p != NULL ? futures__producer_retract(p, futures, i, batch,
-                                              RETRACT_BATCH)
+    k = p != NULL ? futures__producer_retract(p, futures, i, batch, want)
                   : 0;
     if (k > 0) {
+      long long t0 = futures__now_ns();
+
       for (size_t j = 0; j < k; j++)
         run_retracted(batch[j]);
       i -= k;
+      /* Take more at once only while tasks prove short: a long one taken
+       * back with its siblings would hold them all in this thread while
+       * the workers, woken when they were submitted, find nothing. */
+      if (futures__now_ns() - t0 < (long long)k * SHORT_TASK_NS)
+        want = want * 2 < RETRACT_BATCH ? want * 2 : RETRACT_BATCH;
+      else
+        want = 1;
       continue;
     }
     if (futures__future_claim(f))

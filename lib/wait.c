@@ -261,7 +261,8 @@ futures__wait_fire(struct future *f)
   for (l = conts; l != NULL; l = next) {
     next = l->next;
     schedule_continuation(
-        (struct future *)((char *)l - offsetof(struct future, u.link)), f);
+        (struct future *)(void *)((char *)l - offsetof(struct future, u.link)),
+        f);
   }
 }
 
