@@ -470,6 +470,13 @@ function errors_section(k, out,   r, n, cl, i, s, tok, pre, post, codes, nc, c, 
     print ".B " c > out
     print safe(markup(txt)) > out
   }
+  if (ffield[k, "Return"] ~ /code/) {
+    # A function that passes a task's outcome on: any other value is the
+    # task's own, as the overview's ERRORS section explains.
+    print ".PP" > out
+    print "Any other non\\-zero value is the code a task returned; see ERRORS in" > out
+    print ".BR libfutures (3)." > out
+  }
   if (as != "") {
     print ".PP" > out
     print "Also the errors of" > out
