@@ -173,21 +173,30 @@ settled_threads(void)
 }
 
 /*
- * Record memory at the end of a run compared with its start: in malloc
- * mode the live records must be back to their start exactly; in cached
- * mode the bytes held may grow to a high-water mark in the first rounds,
- * never by more than a few chunks per thread after that.
+ * Record memory over a run of @rounds rounds: in malloc mode the live
+ * records must be back to their start after every round, exactly. In
+ * cached mode the bytes the record cache holds reach their high-water mark
+ * in the first round (measured: they do not move after it); they may grow
+ * by CACHE_SLACK over the run, and by at most one chunk in its second
+ * half, so a steady leak of even a few records per round fails.
  */
 struct memcheck {
   long live0;
-  size_t bytes_first; /* after the first round (cached mode) */
+  long mid;           /* the round whose end is the second reference */
+  size_t bytes_first; /* cache bytes after round 0 */
+  size_t bytes_mid;   /* cache bytes after round mid (0: not yet) */
 };
 
+#define CHUNK_BYTES ((size_t)64 << 10) /* alloc.c's chunk */
+#define CACHE_SLACK (8 * CHUNK_BYTES)
+
 static void
-mem_start(struct memcheck *m)
+mem_start(struct memcheck *m, long rounds)
 {
   m->live0 = futures__alloc_live();
+  m->mid = rounds / 2 > 0 ? rounds / 2 : 1;
   m->bytes_first = 0;
+  m->bytes_mid = 0;
 }
 
 static void
@@ -195,12 +204,9 @@ mem_after_round(struct memcheck *m, long round)
 {
   if (round == 0)
     m->bytes_first = futures__alloc_bytes();
+  if (round == m->mid)
+    m->bytes_mid = futures__alloc_bytes();
 }
-
-/* Slack in cached mode: each thread's cache may hoard up to a chunk
- * (64 KiB) and the depot keeps batches; a leak of one record per task
- * outgrows this within a few rounds. */
-#define CACHE_SLACK ((size_t)2 << 20)
 
 static void
 mem_check(const struct memcheck *m, const char *what, long round)
@@ -219,6 +225,10 @@ mem_check(const struct memcheck *m, const char *what, long round)
                   "%s: record cache grew from %zu to %zu bytes by round %ld "
                   "(seed %" PRIu64 ")",
                   what, m->bytes_first, bytes, round, stress_seed);
+    ck_assert_msg(m->bytes_mid == 0 || bytes <= m->bytes_mid + CHUNK_BYTES,
+                  "%s: record cache still growing in the second half: %zu "
+                  "bytes at round %ld, %zu at round %ld (seed %" PRIu64 ")",
+                  what, m->bytes_mid, m->mid, bytes, round, stress_seed);
   }
 }
 
@@ -867,7 +877,7 @@ mixed_run(const struct mixed_cfg *cfg)
   long ran = 0, cancelled = 0, waits = 0, refused = 0;
 
   ck_assert_ptr_nonnull(r);
-  mem_start(&m);
+  mem_start(&m, cfg->rounds);
   for (long i = 0; i < cfg->rounds; i++) {
     mixed_round(r, i, cfg);
     ran += r->nran;
@@ -894,6 +904,40 @@ START_TEST(test_stress_mixed_workload_quick)
 {
   struct mixed_cfg cfg;
 
+  cfg.rounds = scaled(20, 2);
+  cfg.ops = scaled(200, 20);
+  cfg.queued = 64;
+  cfg.late = 16;
+  mixed_run(&cfg);
+}
+END_TEST
+
+/*
+ * The quick mixed run with the record cache the default build uses
+ * (FUTURES_ALLOC=cached, forced for this test): the bytes the cache holds
+ * reach their high-water mark in the first round and stay there. The
+ * allocator's mode is fixed at its first use, so in CK_FORK=no runs, where
+ * an earlier test fixed it, the test says so and checks nothing.
+ */
+START_TEST(test_stress_mixed_workload_cached_records_quick)
+{
+  const char *prev = getenv("FUTURES_ALLOC");
+  char *saved = prev != NULL ? strdup(prev) : NULL;
+  struct mixed_cfg cfg;
+  int cached;
+
+  setenv("FUTURES_ALLOC", "cached", 1);
+  cached = futures__alloc_cached();
+  if (saved != NULL)
+    setenv("FUTURES_ALLOC", saved, 1);
+  else
+    unsetenv("FUTURES_ALLOC");
+  free(saved);
+  if (!cached) {
+    printf("mixed (cached records): allocator mode already fixed; "
+           "nothing checked\n");
+    return;
+  }
   cfg.rounds = scaled(20, 2);
   cfg.ops = scaled(200, 20);
   cfg.queued = 64;
@@ -1057,11 +1101,12 @@ lw_run(long iterations, unsigned kinds, struct lw_result *out)
 
   memset(out, 0, sizeof(*out));
   out->first_bad_iter = -1;
-  mem_start(&m);
+  mem_start(&m, iterations);
   ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
   for (long i = 0; i < iterations; i++) {
     uint64_t x = rng_next(&s);
     long long off = lw_offset(x);
+
     int kind = lw_kind(x >> 40, kinds), rc = 0;
     future_t *f = NULL;
     void *v = NULL;
@@ -1096,11 +1141,11 @@ lw_run(long iterations, unsigned kinds, struct lw_result *out)
     }
     if (f != NULL)
       future_release(f);
+    mem_after_round(&m, i);
   }
   ck_assert_int_eq(futures_pool_destroy(pool), 0);
   out->iterations = iterations;
-  mem_after_round(&m, 0);
-  mem_check(&m, "wakeup", 0);
+  mem_check(&m, "wakeup", iterations);
 }
 
 static void
@@ -1307,7 +1352,7 @@ td_run(long iterations)
   struct td_stats st = {0, -1, 0};
   struct memcheck m;
 
-  mem_start(&m);
+  mem_start(&m, iterations);
   for (long it = 0; it < iterations; it++) {
     td_iteration(it, &st);
     mem_after_round(&m, it);
@@ -1361,6 +1406,7 @@ stress_suite(void)
   tc = tcase_create("quick");
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, test_stress_mixed_workload_quick);
+  tcase_add_test(tc, test_stress_mixed_workload_cached_records_quick);
   tcase_add_test(tc, test_stress_wakeup_single_quick);
   tcase_add_test(tc, test_stress_wakeup_any_quick);
   tcase_add_test(tc, test_stress_teardown_quick);
