@@ -25,18 +25,28 @@
  *              ESHUTDOWN  the pool is being destroyed; the task was not
  *                         accepted and will not run.
  *              ETIMEDOUT  a deadline passed; the futures are untouched.
- *              ECANCELED  the library cancelled the task before it started.
+ *              ECANCELED  the library cancelled the task before it started
+ *                         (future_cancel(), FUTURES_DESTROY_CANCEL), or
+ *                         futures_parallel_for() stopped early because it
+ *                         was cancelled.
  *              ECHILD     the pool or future belongs to the parent process
  *                         of a fork() (see "fork" below).
  *              EOWNERDEAD the thread running the task exited inside it
  *                         (pthread_exit() or a cancellation it let
  *                         through); see "Tasks" below.
+ *              EDEADLK    futures_pool_destroy() called from one of the
+ *                         pool's own tasks; nothing was done.
+ *            And, each from one function only: ENOENT (futures_join_any_ok:
+ *            no future succeeded), EINPROGRESS and EALREADY (future_cancel:
+ *            the task is running, or has finished), EBUSY and ENOTSUP
+ *            (future_times: not finished, or the pool records no times).
  *            Functions that report a task's outcome (future_get(), the join
  *            family) return the task's own code, which may be any positive
  *            value, including the ones above: the library reports EINVAL
  *            only when an argument itself is unusable, and ECANCELED only
- *            for a task it cancelled. A task should return codes from
- *            <errno.h> so that strerror() describes them.
+ *            for a task it cancelled (a running task that was asked to stop
+ *            may of course return ECANCELED itself). A task should return
+ *            codes from <errno.h> so that strerror() describes them.
  *
  *   Threads. Every function is safe to call from any thread at the same
  *            time as any other, on the same or different objects, except
@@ -64,7 +74,11 @@
  *   Memory.  Futures and pools are opaque and owned by the library. A future
  *            handle stays valid until future_release(), even after its pool
  *            has been destroyed; results are opaque pointers that the
- *            library never dereferences or frees.
+ *            library never dereferences or frees. Using a future after
+ *            future_release() is undefined; builds configured with
+ *            --enable-debug detect it (the record keeps a poisoned magic
+ *            number), print a message and return EINVAL (future_release()
+ *            and future_is_ready() then do nothing and return 0).
  *
  *   fork.    In a child process created by fork() while a pool exists, that
  *            pool has no worker threads. Calls on it return ECHILD
@@ -625,7 +639,9 @@ FUTURES_API void future_release(future_t *future);
  *
  * Returns only when all @n futures have finished, so a task may safely use
  * the caller's stack. While waiting, the caller runs futures that have not
- * started yet. Fills results[i] with each result (NULL for a failed one).
+ * started yet (one at a time while they prove long, so that the workers
+ * take the others in parallel). Fills results[i] with each result (NULL for
+ * a failed one). The futures may belong to different pools.
  *
  * @futures: (borrowed) @n futures; NULL (with @n > 0) or a NULL entry ->
  *           EINVAL before anything is waited for. The same future may
@@ -690,8 +706,9 @@ FUTURES_API int futures_join_all_settled(future_t *const futures[], size_t n,
  * future's code and its index in *@failed. The futures that had not
  * finished then keep running: the caller still owns every handle and can
  * wait for the rest (futures_join_all_settled()), cancel them
- * (future_cancel()) or just release them. The caller runs unstarted tasks
- * while it waits.
+ * (future_cancel()) or just release them. Called from one of the pool's
+ * tasks, it runs unstarted futures of the array while it waits (so that it
+ * cannot deadlock a small pool); other callers only wait.
  *
  * @futures: (borrowed) As futures_join_all().
  * @n:       Count; 0 returns 0 at once.
@@ -700,7 +717,8 @@ FUTURES_API int futures_join_all_settled(future_t *const futures[], size_t n,
  *           returned.
  *
  * Return:    0; the failing future's code; EINVAL; ENOMEM if the wait
- *            records for a large @n (over 64) could not be allocated.
+ *            records for a large @n (over 64) could not be allocated;
+ *            ECHILD.
  * Ownership: as futures_join_all().
  * Threads:   safe.
  * In a task: allowed.
@@ -714,8 +732,11 @@ FUTURES_API int futures_join_all_failfast(future_t *const futures[],
  * futures_join_any() - Wait for the first future to finish (Promise.race).
  *
  * Sleeps on one condition variable that every one of the futures signals,
- * rather than polling them in turn. If none has finished, the caller runs
- * one that has not started; the winner is still whichever finished first.
+ * rather than polling them in turn. Called from one of the pool's tasks,
+ * it runs an unstarted future of the array while none has finished (so
+ * that it cannot deadlock a small pool; the winner is still whichever
+ * finished first); other callers only wait, so a long task never holds up
+ * their answer when a short one wins.
  *
  * @futures: (borrowed) @n futures; NULL or a NULL entry -> EINVAL.
  * @n:       Count; 0 -> EINVAL (a race with no runners never ends).
@@ -737,9 +758,21 @@ FUTURES_API int futures_join_any(future_t *const futures[], size_t n,
 /**
  * futures_join_any_until() - futures_join_any() with a deadline.
  *
- * Return:    as futures_join_any(); ETIMEDOUT (and *@index (size_t)-1) if
- *            none finished by @abstime (CLOCK_MONOTONIC). Does not run
- *            tasks in the caller.
+ * Waits as futures_join_any() does, but never runs a task in the caller,
+ * and gives up at @abstime.
+ *
+ * @futures: (borrowed) As futures_join_any().
+ * @n:       As futures_join_any(); 0 -> EINVAL.
+ * @index:   (out) As futures_join_any(); (size_t)-1 on any error.
+ * @result:  (out, optional) The winner's result.
+ * @abstime: (borrowed) CLOCK_MONOTONIC deadline; NULL or a malformed one
+ *           (tv_nsec outside [0, 1e9)) -> EINVAL; a past deadline polls.
+ *
+ * Return:    as futures_join_any(); ETIMEDOUT if none finished by
+ *            @abstime, leaving every future intact.
+ * Ownership: borrows every future; the others keep running.
+ * Threads:   safe.
+ * In a task: allowed.
  * Since:     0.1
  */
 FUTURES_API int futures_join_any_until(future_t *const futures[], size_t n,
@@ -775,16 +808,23 @@ FUTURES_API int futures_join_any_ok(future_t *const futures[], size_t n,
  * futures_version() - The library's version as FUTURES_VERSION_HEX.
  *
  * Compare with the macro to detect a header/library mismatch.
- * Return: the version of the library actually linked. Threads: safe.
- * In a task: allowed. Since: 0.1
+ *
+ * Return:    the version of the library actually linked.
+ * Ownership: none.
+ * Threads:   safe.
+ * In a task: allowed.
+ * Since:     0.1
  */
 FUTURES_API unsigned futures_version(void);
 
 /**
  * futures_version_string() - The version as "MAJOR.MINOR.PATCH".
  *
- * Return: a static string; never NULL. Threads: safe. In a task: allowed.
- * Since: 0.1
+ * Return:    a static string; never NULL.
+ * Ownership: the string belongs to the library; do not free it.
+ * Threads:   safe.
+ * In a task: allowed.
+ * Since:     0.1
  */
 FUTURES_API const char *futures_version_string(void);
 

@@ -212,6 +212,11 @@ alloc_init(void)
 {
   const char *mode = getenv("FUTURES_ALLOC");
 
+  FUTURES_ATOMIC_VAR(live_records);
+  FUTURES_ATOMIC_VAR(alloc_fail_at);
+  FUTURES_ATOMIC_VAR(alloc_count);
+  FUTURES_ATOMIC_VAR(thread_fail_at);
+  FUTURES_ATOMIC_VAR(thread_count);
   cached_mode = DEFAULT_CACHED;
   if (mode != NULL && strcmp(mode, "malloc") == 0)
     cached_mode = 0;
@@ -311,6 +316,7 @@ futures__record_free(struct future *f)
 #endif
   if (!cached_mode) {
     atomic_fetch_sub_explicit(&live_records, 1, memory_order_relaxed);
+    FUTURES_PLAIN_RANGE(f, class_size[cls]); /* libc may reuse it */
     free(f);
     return;
   }

@@ -31,6 +31,8 @@ futures__future_init(struct future *f, struct futures_pool *pool,
 {
   /* Relaxed: the record is published later by the queue (release) or by
    * the antecedent's stripe lock. */
+  FUTURES_ATOMIC_VAR(f->state);
+  FUTURES_ATOMIC_VAR(f->u.q.next);
   atomic_store_explicit(&f->state, 2 * F_REF | flags, memory_order_relaxed);
   f->code = 0;
   f->fn.task = task->fn;
@@ -58,8 +60,9 @@ futures__future_claim(struct future *f)
     /* Acquire: the fields written by the submitter are visible to the
      * thread that runs the task. */
   } while (!atomic_compare_exchange_weak_explicit(
-      &f->state, &s, (s & ~F_PHASE) | F_RUNNING, memory_order_acquire,
+      &f->state, &s, (s & ~F_PHASE) | F_RUNNING, memory_order_seq_cst,
       memory_order_relaxed));
+  FUTURES_HAPPENS_AFTER(&f->state);
   /* The record was in a queue or its pool is pinned: the pool is alive. */
   if (f->pool->max_queued != 0)
     futures__pool_unqueued(f->pool);
@@ -71,12 +74,15 @@ futures__future_unref(struct future *f)
 {
   /* Release: our writes to the record happen before its free; acquire on
    * the last drop: every other holder's writes happen before the free. */
-  uint32_t s = atomic_fetch_sub_explicit(&f->state, F_REF,
-                                         memory_order_acq_rel);
+  uint32_t s;
 
+  FUTURES_HAPPENS_BEFORE(&f->state);
+  s = atomic_fetch_sub_explicit(&f->state, F_REF, memory_order_acq_rel);
   FUTURES_ASSERT(F_REFS(s) >= 1);
-  if (F_REFS(s) == 1)
+  if (F_REFS(s) == 1) {
+    FUTURES_HAPPENS_AFTER(&f->state);
     futures__record_free(f);
+  }
 }
 
 void
@@ -85,6 +91,7 @@ futures__future_complete(struct future *f, int owns_queue_ref)
   uint32_t s = atomic_load_explicit(&f->state, memory_order_relaxed);
   uint32_t n;
 
+  FUTURES_HAPPENS_BEFORE(&f->state);
   do {
     n = (s & ~F_PHASE) | F_DONE;
     /* With nobody to wake, the queue's reference goes in the same step. */
@@ -99,6 +106,7 @@ futures__future_complete(struct future *f, int owns_queue_ref)
     if (owns_queue_ref)
       futures__future_unref(f);
   } else if (owns_queue_ref && F_REFS(n) == 0) {
+    FUTURES_HAPPENS_AFTER(&f->state);
     futures__record_free(f);
   }
 }
@@ -216,7 +224,8 @@ futures__future_cancel_unstarted(struct future *f)
     /* Acquire: as in claim; we read drop and arg. */
   } while (!atomic_compare_exchange_weak_explicit(
       &f->state, &s, (s & ~F_PHASE) | F_RUNNING | F_CANCEL,
-      memory_order_acquire, memory_order_relaxed));
+      memory_order_seq_cst, memory_order_relaxed));
+  FUTURES_HAPPENS_AFTER(&f->state);
   if (phase == F_QUEUED && f->pool->max_queued != 0)
     futures__pool_unqueued(f->pool);
   /* The queue (or the antecedent's list) keeps its reference: whoever

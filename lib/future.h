@@ -103,8 +103,12 @@ future_state(const struct future *f)
 {
   /* Acquire: whoever sees DONE also sees the code and result written
    * before it was published. */
-  return atomic_load_explicit(&((struct future *)f)->state,
-                              memory_order_acquire);
+  uint32_t s = atomic_load_explicit(&((struct future *)f)->state,
+                                    memory_order_acquire);
+
+  if ((s & F_PHASE) == F_DONE)
+    FUTURES_HAPPENS_AFTER(&((struct future *)f)->state);
+  return s;
 }
 
 static inline int

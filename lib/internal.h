@@ -61,6 +61,37 @@
 #define FUTURES_ASSERT(x) ((void)0)
 #endif
 
+/*
+ * Valgrind annotations. helgrind (and DRD) do not understand C11 atomics:
+ * an atomic load looks to them like a plain read racing the plain write of
+ * another thread, and an acquire load does not order what follows it. A
+ * build configured with --enable-valgrind-annotations tells them:
+ *   FUTURES_ATOMIC_RANGE(p, n)  these bytes are only accessed atomically
+ *                               (stop checking them);
+ *   FUTURES_HAPPENS_BEFORE(p)   a release on the synchronisation object p
+ *   FUTURES_HAPPENS_AFTER(p)    the acquire that pairs with it.
+ * ThreadSanitizer needs none of this: it understands the atomics
+ * themselves, and remains the authority on data races (make check under
+ * --enable-sanitizer=thread). In other builds the macros are empty.
+ */
+#ifndef FUTURES_ANNOTATE
+#define FUTURES_ANNOTATE 0
+#endif
+#if FUTURES_ANNOTATE
+#include <valgrind/helgrind.h>
+#define FUTURES_ATOMIC_RANGE(p, n) VALGRIND_HG_DISABLE_CHECKING((p), (n))
+#define FUTURES_PLAIN_RANGE(p, n) VALGRIND_HG_ENABLE_CHECKING((p), (n))
+#define FUTURES_ATOMIC_VAR(v) FUTURES_ATOMIC_RANGE(&(v), sizeof(v))
+#define FUTURES_HAPPENS_BEFORE(p) ANNOTATE_HAPPENS_BEFORE(p)
+#define FUTURES_HAPPENS_AFTER(p) ANNOTATE_HAPPENS_AFTER(p)
+#else
+#define FUTURES_ATOMIC_RANGE(p, n) ((void)0)
+#define FUTURES_PLAIN_RANGE(p, n) ((void)0)
+#define FUTURES_ATOMIC_VAR(v) ((void)0)
+#define FUTURES_HAPPENS_BEFORE(p) ((void)0)
+#define FUTURES_HAPPENS_AFTER(p) ((void)0)
+#endif
+
 struct future;
 struct futures_pool;
 struct slot;

@@ -277,12 +277,19 @@ multi_take(struct multi *m, judge_fn judge, void *ctx)
   return winner;
 }
 
-/* Runs one unstarted future of the array in the caller; 1 if it did. */
+/*
+ * Runs one unstarted future of the array in the caller; 1 if it did. Only
+ * futures of a pool whose task the caller is running: there, waiting
+ * without helping could deadlock a small pool (this thread holds one of its
+ * workers). Any other caller leaves the race to the workers, since a long
+ * task run here would keep it from returning when a short one wins.
+ */
 static int
 help_one(future_t *const futures[], size_t n)
 {
   for (size_t i = n; i-- > 0;)
     if ((future_state(futures[i]) & F_PHASE) == F_QUEUED &&
+        futures__pool_in_task(futures[i]->pool) &&
         futures__run_inline(futures[i]))
       return 1;
   return 0;

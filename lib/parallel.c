@@ -154,6 +154,10 @@ futures_parallel_for(futures_pool_t *pool, size_t begin, size_t end,
   p->pool = pool;
   p->driver = NULL;
   p->nhelpers = nhelpers;
+  FUTURES_ATOMIC_VAR(p->next);
+  FUTURES_ATOMIC_VAR(p->stop);
+  FUTURES_ATOMIC_VAR(p->fail_chunk);
+  FUTURES_ATOMIC_VAR(p->fail_code);
   atomic_init(&p->next, 0);
   atomic_init(&p->stop, 0);
   atomic_init(&p->fail_chunk, SIZE_MAX);

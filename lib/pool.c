@@ -235,6 +235,10 @@ atfork_child(void)
 static void
 global_init(void)
 {
+  FUTURES_ATOMIC_VAR(hazards);
+  FUTURES_ATOMIC_VAR(overflow_pins);
+  FUTURES_ATOMIC_VAR(futures__fork_gen);
+  FUTURES_ATOMIC_VAR(next_pool_id);
   futures__wait_init();
   futures__barrier_init();
   global_init_rc = futures__producer_init();
@@ -261,9 +265,11 @@ futures__pool_disown_producer(unsigned long long id, struct producer *p)
   /* The registry lock keeps a live pool (and so its producers) from being
    * freed while we write; a pool already gone freed @p with itself. */
   futures__mutex_lock(&registry_lock);
-  if (futures__registry_find_locked(id) != NULL)
+  if (futures__registry_find_locked(id) != NULL) {
+    FUTURES_HAPPENS_BEFORE(&p->owned);
     /* Release: our producer-side writes happen before the adopter's. */
     atomic_store_explicit(&p->owned, 0, memory_order_release);
+  }
   futures__mutex_unlock(&registry_lock);
 }
 
@@ -331,7 +337,7 @@ pool_free(struct futures_pool *pool)
 {
   struct producer *p, *next;
 
-  for (p = atomic_load_explicit(&pool->producers, memory_order_acquire);
+  for (p = futures__pool_producers(pool);
        p != NULL; p = next) {
     next = p->next;
     futures__producer_free(p);
@@ -339,11 +345,13 @@ pool_free(struct futures_pool *pool)
   if (pool->slots != NULL) {
     for (unsigned i = 0; i < pool->nslots; i++)
       futures__deque_fini(&pool->slots[i].dq);
+    FUTURES_PLAIN_RANGE(pool->slots, pool->nslots * sizeof(struct slot));
     futures__free(pool->slots);
   }
   futures__cond_destroy(&pool->room);
   futures__cond_destroy(&pool->wake);
   futures__mutex_destroy(&pool->lock);
+  FUTURES_PLAIN_RANGE(pool, sizeof(*pool)); /* libc may reuse it */
   futures__free(pool);
 }
 
@@ -359,6 +367,17 @@ pool_alloc(const futures_pool_opts_t *o)
     return NULL;
   pool = mem;
   memset(pool, 0, sizeof(*pool));
+  FUTURES_ATOMIC_VAR(pool->producers);
+  FUTURES_ATOMIC_VAR(pool->stopping);
+  FUTURES_ATOMIC_VAR(pool->sleepers);
+  FUTURES_ATOMIC_VAR(pool->helpers);
+  FUTURES_ATOMIC_VAR(pool->room_waiters);
+  FUTURES_ATOMIC_VAR(pool->queued);
+  FUTURES_ATOMIC_VAR(pool->ext_submitted);
+  FUTURES_ATOMIC_VAR(pool->ext_started);
+  FUTURES_ATOMIC_VAR(pool->ext_completed);
+  FUTURES_ATOMIC_VAR(pool->ext_helped);
+  FUTURES_ATOMIC_VAR(pool->cancelled);
   pool->nworkers = (unsigned)n;
   pool->nslots = (unsigned)(n < 2 ? n + 2 : 2 * n);
   pool->max_queued = o->max_queued;
@@ -380,6 +399,12 @@ pool_alloc(const futures_pool_opts_t *o)
   for (unsigned i = 0; i < pool->nslots; i++) {
     struct slot *s = &pool->slots[i];
 
+    FUTURES_ATOMIC_VAR(s->taken);
+    FUTURES_ATOMIC_VAR(s->submitted);
+    FUTURES_ATOMIC_VAR(s->started);
+    FUTURES_ATOMIC_VAR(s->completed);
+    FUTURES_ATOMIC_VAR(s->stolen);
+    FUTURES_ATOMIC_VAR(s->helped);
     s->pool = pool;
     s->index = i;
     s->is_worker = i < pool->nworkers;
@@ -576,7 +601,7 @@ futures_pool_stats(futures_pool_t *pool, futures_stats_t *st)
   for (unsigned i = 0; i < pool->nslots; i++)
     submitted += load_counter(&pool->slots[i].submitted);
   for (struct producer *p =
-           atomic_load_explicit(&pool->producers, memory_order_acquire);
+           futures__pool_producers(pool);
        p != NULL; p = p->next)
     submitted += futures__producer_pushed(p);
   st->workers = pool->nworkers;

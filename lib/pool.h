@@ -201,6 +201,17 @@ int futures__pool_admit(struct futures_pool *pool);
  * task began (its descendants); 1 if one was run. */
 int futures__pool_run_descendant(void);
 
+/* The head of the pool's list of producers (acquire: their fields). */
+static inline struct producer *
+futures__pool_producers(struct futures_pool *pool)
+{
+  struct producer *p =
+      atomic_load_explicit(&pool->producers, memory_order_acquire);
+
+  FUTURES_HAPPENS_AFTER(&pool->producers);
+  return p;
+}
+
 /* Relaxed increment of a counter that only the calling thread writes. */
 static inline void
 counter_inc(_Atomic unsigned long long *c)

@@ -54,9 +54,19 @@ ring_new(long capacity)
   if (r == NULL)
     return NULL;
   r->mask = capacity - 1;
+  FUTURES_ATOMIC_VAR(r->switch_at);
+  FUTURES_ATOMIC_VAR(r->next);
+  FUTURES_ATOMIC_RANGE(r->slot, (size_t)capacity * sizeof(r->slot[0]));
   atomic_init(&r->switch_at, ~0ULL);
   atomic_init(&r->next, NULL);
   return r;
+}
+
+static void
+ring_free(struct ring *r)
+{
+  FUTURES_PLAIN_RANGE(r->slot, (size_t)(r->mask + 1) * sizeof(r->slot[0]));
+  futures__free(r);
 }
 
 /* Marks every producer of the exiting thread unowned. */
@@ -85,6 +95,11 @@ producer_new(void)
   if (p == NULL)
     return NULL;
   memset(p, 0, sizeof(*p));
+  FUTURES_ATOMIC_VAR(p->tail);
+  FUTURES_ATOMIC_VAR(p->head);
+  FUTURES_ATOMIC_VAR(p->busy);
+  FUTURES_ATOMIC_VAR(p->owned);
+  FUTURES_ATOMIC_VAR(p->retracted);
   p->pring = ring_new(RING_INIT);
   if (p->pring == NULL) {
     futures__free(p);
@@ -102,7 +117,7 @@ producer_attach(struct futures_pool *pool)
 {
   struct producer *p;
 
-  for (p = atomic_load_explicit(&pool->producers, memory_order_acquire);
+  for (p = futures__pool_producers(pool);
        p != NULL; p = p->next) {
     int unowned = 0;
 
@@ -110,13 +125,16 @@ producer_attach(struct futures_pool *pool)
     if (atomic_load_explicit(&p->owned, memory_order_relaxed) == 0 &&
         atomic_compare_exchange_strong_explicit(&p->owned, &unowned, 1,
                                                 memory_order_acquire,
-                                                memory_order_relaxed))
+                                                memory_order_relaxed)) {
+      FUTURES_HAPPENS_AFTER(&p->owned);
       return p;
+    }
   }
   p = producer_new();
   if (p == NULL)
     return NULL;
   p->next = atomic_load_explicit(&pool->producers, memory_order_relaxed);
+  FUTURES_HAPPENS_BEFORE(&pool->producers);
   /* Release: a worker that finds p in the list sees it initialised. */
   while (!atomic_compare_exchange_weak_explicit(&pool->producers, &p->next, p,
                                                 memory_order_release,
@@ -184,6 +202,7 @@ ring_grow(struct producer *p, unsigned long long t, size_t n)
   if (r == NULL)
     return NULL;
   atomic_store_explicit(&p->pring->switch_at, t, memory_order_relaxed);
+  FUTURES_HAPPENS_BEFORE(&p->pring->next);
   /* Release: the consumer that sees next also sees switch_at. */
   atomic_store_explicit(&p->pring->next, r, memory_order_release);
   p->pring = r;
@@ -235,6 +254,7 @@ futures__producer_take(struct producer *p, struct future **out, size_t max)
   if (!futures__producer_nonempty(p) ||
       atomic_flag_test_and_set_explicit(&p->busy, memory_order_acquire))
     return 0;
+  FUTURES_HAPPENS_AFTER(&p->busy);
   h = atomic_load_explicit(&p->head, memory_order_relaxed);
   t = atomic_load_explicit(&p->tail, memory_order_acquire);
   r = p->cring;
@@ -243,8 +263,9 @@ futures__producer_take(struct producer *p, struct future **out, size_t max)
 
     if (next != NULL &&
         h >= atomic_load_explicit(&r->switch_at, memory_order_relaxed)) {
+      FUTURES_HAPPENS_AFTER(&r->next);
       /* The producer has moved on and we have drained this ring. */
-      futures__free(r);
+      ring_free(r);
       r = p->cring = next;
       continue;
     }
@@ -256,6 +277,7 @@ futures__producer_take(struct producer *p, struct future **out, size_t max)
   }
   /* Release: the producer may reuse the slots once it sees the new head. */
   atomic_store_explicit(&p->head, h, memory_order_release);
+  FUTURES_HAPPENS_BEFORE(&p->busy);
   atomic_flag_clear_explicit(&p->busy, memory_order_release);
   return n;
 }
@@ -271,6 +293,7 @@ futures__producer_retract(struct producer *p, struct future *const futures[],
   if (i == 0 || !futures__producer_nonempty(p) ||
       atomic_flag_test_and_set_explicit(&p->busy, memory_order_acquire))
     return 0;
+  FUTURES_HAPPENS_AFTER(&p->busy);
   /* Holding busy, we are the ring's only consumer: entries between head
    * and tail are ours to take from either end. */
   t = atomic_load_explicit(&p->tail, memory_order_relaxed);
@@ -293,6 +316,7 @@ futures__producer_retract(struct producer *p, struct future *const futures[],
         atomic_load_explicit(&p->retracted, memory_order_relaxed) + n,
         memory_order_relaxed);
   }
+  FUTURES_HAPPENS_BEFORE(&p->busy);
   atomic_flag_clear_explicit(&p->busy, memory_order_release);
   return n;
 }
@@ -315,7 +339,7 @@ futures__producer_free(struct producer *p)
   while (r != NULL) {
     struct ring *next = atomic_load_explicit(&r->next, memory_order_relaxed);
 
-    futures__free(r);
+    ring_free(r);
     r = next;
   }
   futures__free(p);

@@ -14,6 +14,7 @@ buf_new(long capacity)
     return NULL;
   a->mask = capacity - 1;
   a->retired = NULL;
+  FUTURES_ATOMIC_RANGE(a->slot, (size_t)capacity * sizeof(a->slot[0]));
   return a;
 }
 
@@ -24,6 +25,9 @@ futures__deque_init(struct deque *d, long capacity)
 
   if (a == NULL)
     return ENOMEM;
+  FUTURES_ATOMIC_VAR(d->top);
+  FUTURES_ATOMIC_VAR(d->bottom);
+  FUTURES_ATOMIC_VAR(d->buf);
   atomic_init(&d->top, 0);
   atomic_init(&d->bottom, 0);
   atomic_init(&d->buf, a);
@@ -38,6 +42,7 @@ futures__deque_fini(struct deque *d)
   while (a != NULL) {
     struct deque_buf *older = a->retired;
 
+    FUTURES_PLAIN_RANGE(a->slot, (size_t)(a->mask + 1) * sizeof(a->slot[0]));
     futures__free(a);
     a = older;
   }
@@ -163,6 +168,10 @@ futures__deque_bottom(struct deque *d)
 void
 futures__inject_init(struct inject *q)
 {
+  FUTURES_ATOMIC_VAR(q->head);
+  FUTURES_ATOMIC_VAR(q->tail);
+  FUTURES_ATOMIC_VAR(q->busy);
+  FUTURES_ATOMIC_VAR(q->stub.u.q.next);
   atomic_init(&q->stub.u.q.next, NULL);
   atomic_init(&q->head, &q->stub);
   atomic_init(&q->tail, &q->stub);
@@ -187,12 +196,16 @@ int
 futures__inject_trylock(struct inject *q)
 {
   /* Acquire: the previous consumer's updates of tail are visible. */
-  return !atomic_flag_test_and_set_explicit(&q->busy, memory_order_acquire);
+  if (atomic_flag_test_and_set_explicit(&q->busy, memory_order_acquire))
+    return 0;
+  FUTURES_HAPPENS_AFTER(&q->busy);
+  return 1;
 }
 
 void
 futures__inject_unlock(struct inject *q)
 {
+  FUTURES_HAPPENS_BEFORE(&q->busy);
   atomic_flag_clear_explicit(&q->busy, memory_order_release);
 }
 

@@ -111,6 +111,7 @@ futures__group_add(struct wgroup *g, struct waiter *w, struct future *f,
   s = atomic_load_explicit(&f->state, memory_order_acquire);
   do {
     if ((s & F_PHASE) == F_DONE) {
+      FUTURES_HAPPENS_AFTER(&f->state);
       futures__mutex_unlock(st);
       return 0;
     }
@@ -277,6 +278,7 @@ futures__wait_add_continuation(struct future *ante, struct future *c)
   s = atomic_load_explicit(&ante->state, memory_order_acquire);
   do {
     if ((s & F_PHASE) == F_DONE) {
+      FUTURES_HAPPENS_AFTER(&ante->state);
       futures__mutex_unlock(st);
       return 0;
     }

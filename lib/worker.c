@@ -115,7 +115,7 @@ futures__pool_work_visible(struct futures_pool *pool)
 
   if (futures__inject_nonempty(&pool->inj))
     return 1;
-  for (p = atomic_load_explicit(&pool->producers, memory_order_acquire);
+  for (p = futures__pool_producers(pool);
        p != NULL; p = p->next)
     if (futures__producer_nonempty(p))
       return 1;
@@ -131,6 +131,14 @@ void
 futures__pool_inject(struct futures_pool *pool, struct future *first,
                      struct future *last, size_t n)
 {
+#if FUTURES_ANNOTATE
+  for (struct future *f = first;; f = atomic_load_explicit(
+                                       &f->u.q.next, memory_order_relaxed)) {
+    FUTURES_HAPPENS_BEFORE(&f->state); /* publication of the record */
+    if (f == last)
+      break;
+  }
+#endif
   (void)n;
   futures__inject_push(&pool->inj, first, last);
   futures__pool_wake_after_publish(pool);
@@ -141,6 +149,7 @@ futures__pool_enqueue(struct futures_pool *pool, struct future *f)
 {
   struct slot *s = futures__pool_my_slot(pool);
 
+  FUTURES_HAPPENS_BEFORE(&f->state); /* publication of the record */
   if (s != NULL && futures__deque_push(&s->dq, f) == 0)
     futures__pool_wake_after_publish(pool);
   else
@@ -154,6 +163,10 @@ futures__pool_submit(struct futures_pool *pool, struct future *const f[],
   struct slot *s = futures__pool_my_slot(pool);
   struct producer *p;
 
+#if FUTURES_ANNOTATE
+  for (size_t i = 0; i < n; i++)
+    FUTURES_HAPPENS_BEFORE(&f[i]->state); /* publication of the record */
+#endif
   if (s != NULL) {
     futures__pool_count_submits(pool, n);
     for (size_t i = 0; i < n; i++)
@@ -286,7 +299,7 @@ take_shared(struct slot *s)
   struct producer *p;
   size_t n = 0;
 
-  for (p = atomic_load_explicit(&pool->producers, memory_order_acquire);
+  for (p = futures__pool_producers(pool);
        p != NULL && n == 0; p = p->next)
     n = futures__producer_take(p, batch, TAKE_BATCH);
   if (n == 0 && futures__inject_nonempty(&pool->inj) &&

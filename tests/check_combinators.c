@@ -475,18 +475,19 @@ START_TEST(test_join_any_over_64_futures)
 END_TEST
 
 /*
- * With none finished, futures_join_any() and futures_join_any_ok() run an
- * unstarted task in the caller: with the only worker held they return a
- * queued future (index 1 or 2) while the worker is still held.
+ * From a thread outside the pool, futures_join_any() and
+ * futures_join_any_ok() leave the race to the workers: with the only worker
+ * held, a short deadline passes with both queued tasks still unrun (a
+ * library that ran one here would return 0 at once).
  */
-START_TEST(test_join_any_runs_unstarted_task_in_caller)
+START_TEST(test_join_any_outside_the_pool_runs_nothing_in_caller)
 {
   futures_pool_t *pool;
   future_t *fs[3];
   struct tu_hold h;
   atomic_int ran = 0;
   size_t index = 99;
-  void *res = NULL;
+  struct timespec dl;
 
   tu_hold_init(&h, NULL);
   ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
@@ -495,23 +496,79 @@ START_TEST(test_join_any_runs_unstarted_task_in_caller)
   ck_assert_int_eq(futures_submit(pool, task_count, &ran, &fs[1]), 0);
   ck_assert_int_eq(futures_submit(pool, task_count, &ran, &fs[2]), 0);
 
-  ck_assert_int_eq(futures_join_any(fs, 3, &index, &res), 0);
-  ck_assert(index == 1 || index == 2);
-  ck_assert_ptr_eq(res, &ran);
-  ck_assert_int_ge(atomic_load(&ran), 1);
-  ck_assert_int_eq(future_is_ready(fs[0]), 0);
+  dl = tu_deadline_in(50 * 1000000LL);
+  ck_assert_int_eq(futures_join_any_until(fs + 1, 2, &index, NULL, &dl),
+                   ETIMEDOUT);
+  ck_assert_uint_eq(index, (size_t)-1);
+  ck_assert_int_eq(atomic_load(&ran), 0);
 
-  index = 99;
-  ck_assert_int_eq(futures_join_any_ok(fs, 3, &index, NULL, NULL), 0);
-  ck_assert(index == 1 || index == 2);
-  ck_assert_int_eq(future_is_ready(fs[0]), 0);
-
+  /* Once the worker is free, it runs them and both calls return. */
   tu_latch_open(&h.release);
+  ck_assert_int_eq(futures_join_any(fs + 1, 2, &index, NULL), 0);
+  ck_assert_uint_le(index, 1);
+  ck_assert_int_eq(futures_join_any_ok(fs + 1, 2, &index, NULL, NULL), 0);
   ck_assert_int_eq(futures_join_all(fs, 3, NULL), 0);
+  ck_assert_int_eq(atomic_load(&ran), 2);
   release_all(fs, 3);
   ck_assert_int_eq(futures_pool_destroy(pool), 0);
-  ck_assert_int_eq(atomic_load(&ran), 2);
   tu_hold_destroy(&h);
+}
+END_TEST
+
+/* Children submitted by a task on a 1-thread pool, for the test below. */
+struct any_in_task {
+  futures_pool_t *pool;
+  atomic_int ran;
+  int any_rc, any_ok_rc;
+  size_t any_index, ok_index;
+};
+
+static int
+task_any_parent(void *arg, void **result)
+{
+  struct any_in_task *a = arg;
+  future_t *fs[2];
+
+  *result = NULL;
+  if (futures_submit(a->pool, task_count, &a->ran, &fs[0]) != 0)
+    return EAGAIN;
+  if (futures_submit(a->pool, task_count, &a->ran, &fs[1]) != 0) {
+    future_release(fs[0]);
+    return EAGAIN;
+  }
+  a->any_rc = futures_join_any(fs, 2, &a->any_index, NULL);
+  a->any_ok_rc = futures_join_any_ok(fs, 2, &a->ok_index, NULL, NULL);
+  futures_join_all(fs, 2, NULL);
+  future_release(fs[0]);
+  future_release(fs[1]);
+  return 0;
+}
+
+/*
+ * Inside a task, where waiting without helping could deadlock a small pool,
+ * futures_join_any() and futures_join_any_ok() run an unstarted child in
+ * the caller: on a 1-thread pool the parent task holds the only worker, so
+ * they can only return because the parent ran a child itself.
+ */
+START_TEST(test_join_any_in_a_task_runs_unstarted_child_in_caller)
+{
+  futures_pool_t *pool;
+  struct any_in_task a;
+  future_t *f;
+
+  memset(&a, 0, sizeof(a));
+  a.any_rc = a.any_ok_rc = -1;
+  ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
+  a.pool = pool;
+  ck_assert_int_eq(futures_submit(pool, task_any_parent, &a, &f), 0);
+  ck_assert_int_eq(future_get(f, NULL), 0);
+  ck_assert_int_eq(a.any_rc, 0);
+  ck_assert_uint_le(a.any_index, 1);
+  ck_assert_int_eq(a.any_ok_rc, 0);
+  ck_assert_uint_le(a.ok_index, 1);
+  ck_assert_int_eq(atomic_load(&a.ran), 2);
+  future_release(f);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
 }
 END_TEST
 
@@ -767,7 +824,8 @@ combinators_suite(void)
   tcase_add_test(tc, test_join_any_returns_index_of_the_finished_one);
   tcase_add_test(tc, test_join_any_wakes_when_a_running_future_finishes);
   tcase_add_test(tc, test_join_any_over_64_futures);
-  tcase_add_test(tc, test_join_any_runs_unstarted_task_in_caller);
+  tcase_add_test(tc, test_join_any_outside_the_pool_runs_nothing_in_caller);
+  tcase_add_test(tc, test_join_any_in_a_task_runs_unstarted_child_in_caller);
   tcase_add_test(tc, test_join_any_until_times_out_when_all_are_held);
   tcase_add_test(tc, test_join_any_until_does_not_run_queued_task);
   suite_add_tcase(s, tc);
