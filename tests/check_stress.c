@@ -173,6 +173,48 @@ settled_threads(void)
 }
 
 /*
+ * Flags that hand work from one thread to another. flag_raise() sets one
+ * with release order; spin_until_set() waits for it: a few hundred pauses,
+ * then a yield now and then, so that on a loaded machine the thread that
+ * will set the flag gets the CPU (a pure spin costs a scheduler time slice
+ * per hand-off). For helgrind (--enable-valgrind-annotations builds), which
+ * does not follow C11 atomics, flag_watch() marks a flag as atomic and the
+ * pair adds the happens-before edge; flag_unwatch() undoes the marking
+ * before the flag's memory is reused.
+ */
+static void
+flag_watch(atomic_int *flag)
+{
+  (void)flag; /* unused when the annotations are off */
+  FUTURES_ATOMIC_RANGE(flag, sizeof(*flag));
+}
+
+static void
+flag_unwatch(atomic_int *flag)
+{
+  (void)flag;
+  FUTURES_PLAIN_RANGE(flag, sizeof(*flag));
+}
+
+static void
+flag_raise(atomic_int *flag)
+{
+  FUTURES_HAPPENS_BEFORE(flag);
+  atomic_store_explicit(flag, 1, memory_order_release);
+}
+
+static void
+spin_until_set(atomic_int *flag)
+{
+  for (unsigned i = 1; !atomic_load_explicit(flag, memory_order_acquire); i++) {
+    futures__cpu_relax();
+    if (i % 256 == 0)
+      sched_yield();
+  }
+  FUTURES_HAPPENS_AFTER(flag);
+}
+
+/*
  * Record memory over a run of @rounds rounds: in malloc mode the live
  * records must be back to their start after every round, exactly. In
  * cached mode the bytes the record cache holds reach their high-water mark
@@ -395,7 +437,7 @@ hold_task(void *arg, void **result)
 
   tu_latch_open(&h->started);
   tu_latch_wait(&h->release);
-  atomic_store_explicit(&h->done, 1, memory_order_release);
+  flag_raise(&h->done);
   /* h may be gone from here on. */
   return mt_task(t, result);
 }
@@ -536,6 +578,7 @@ op_run(struct round *r, int th, long id, uint64_t x)
     tu_latch_init(&h.started);
     tu_latch_init(&h.release);
     atomic_init(&h.done, 0);
+    flag_watch(&h.done);
     rc = futures_submit_ex(r->pool, &s, NULL, &f);
     if (rc == 0) {
       atomic_store(&r->tasks[id].accepted, 1);
@@ -544,9 +587,9 @@ op_run(struct round *r, int th, long id, uint64_t x)
       tu_latch_wait(&h.started);
       future_release(f); /* during: the task is running */
       tu_latch_open(&h.release);
-      while (!atomic_load_explicit(&h.done, memory_order_acquire))
-        sched_yield();
+      spin_until_set(&h.done);
     }
+    flag_unwatch(&h.done);
     tu_latch_destroy(&h.release);
     tu_latch_destroy(&h.started);
     if (rc != 0)
@@ -639,8 +682,7 @@ late_main(void *arg, int th)
   long base = (long)NSUBMITTERS * r->ops * IDS_PER_OP + (long)th * r->late;
   uint64_t s = rng_stream(3, (uint64_t)r->index, (uint64_t)th);
 
-  while (!atomic_load_explicit(&r->late_go, memory_order_acquire))
-    sched_yield();
+  spin_until_set(&r->late_go);
   for (long i = 0; i < r->late; i++) {
     future_t *f = NULL;
     long id = base + i;
@@ -788,6 +830,8 @@ mixed_round(struct round *r, long index, const struct mixed_cfg *cfg)
   r->ntasks = (long)NSUBMITTERS * (r->ops * IDS_PER_OP + r->late) + queued;
   r->tasks = calloc((size_t)r->ntasks, sizeof(*r->tasks));
   ck_assert_ptr_nonnull(r->tasks);
+  /* For helgrind: the counters are atomics (see flag_watch). */
+  FUTURES_ATOMIC_RANGE(r->tasks, (size_t)r->ntasks * sizeof(*r->tasks));
   for (long i = 0; i < r->ntasks; i++)
     r->tasks[i].r = r;
   for (int th = 0; th <= NSUBMITTERS; th++)
@@ -798,6 +842,7 @@ mixed_round(struct round *r, long index, const struct mixed_cfg *cfg)
     ck_assert(r->keep[th] != NULL && r->keep_id[th] != NULL);
   }
   atomic_init(&r->late_go, 0);
+  flag_watch(&r->late_go);
   ck_assert_int_eq(futures_pool_create(&r->pool, nworkers), 0);
 
   /* Phase 1: four threads at once, the pool running freely. */
@@ -835,7 +880,7 @@ mixed_round(struct round *r, long index, const struct mixed_cfg *cfg)
   d.rc = -1;
   ck_assert_int_eq(pthread_create(&lt, NULL, late_runner_main, r), 0);
   ck_assert_int_eq(pthread_create(&dt, NULL, destroyer_main, &d), 0);
-  atomic_store_explicit(&r->late_go, 1, memory_order_release);
+  flag_raise(&r->late_go);
   /* Destroy cannot end while the gates hold the workers, so the pool is
    * still there to be polled, and still there for the late submits. */
   ck_assert_msg(tu_spin_until(pool_stopping, r->pool, 30 * SEC),
@@ -865,7 +910,9 @@ mixed_round(struct round *r, long index, const struct mixed_cfg *cfg)
     free(r->keep[th]);
     free(r->keep_id[th]);
   }
+  FUTURES_PLAIN_RANGE(r->tasks, (size_t)r->ntasks * sizeof(*r->tasks));
   free(r->tasks);
+  flag_unwatch(&r->late_go);
 }
 
 static void
@@ -964,21 +1011,6 @@ END_TEST
 
 /* ------------------------------------------------------------ wakeup */
 
-/*
- * Spins until *@flag is set: a few hundred pauses, then a yield now and
- * then, so that on a loaded machine the thread that will set the flag
- * gets the CPU (a pure spin costs a scheduler time slice per hand-off).
- */
-static void
-spin_until_set(atomic_int *flag)
-{
-  for (unsigned i = 1; !atomic_load_explicit(flag, memory_order_acquire); i++) {
-    futures__cpu_relax();
-    if (i % 256 == 0)
-      sched_yield();
-  }
-}
-
 /* The completer's side, a task on a 1-worker pool. */
 struct lw {
   atomic_int started;
@@ -993,12 +1025,12 @@ lw_task(void *arg, void **result)
 {
   struct lw *w = arg;
 
-  atomic_store_explicit(&w->started, 1, memory_order_release);
+  flag_raise(&w->started);
   spin_until_set(&w->go);
   if (w->delay > 0)
     tu_spin_for(w->delay);
   *result = (void *)w->value;
-  atomic_store_explicit(&w->finished, 1, memory_order_release);
+  flag_raise(&w->finished);
   return 0;
 }
 
@@ -1102,6 +1134,9 @@ lw_run(long iterations, unsigned kinds, struct lw_result *out)
   memset(out, 0, sizeof(*out));
   out->first_bad_iter = -1;
   mem_start(&m, iterations);
+  flag_watch(&w.started);
+  flag_watch(&w.go);
+  flag_watch(&w.finished);
   ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
   for (long i = 0; i < iterations; i++) {
     uint64_t x = rng_next(&s);
@@ -1119,7 +1154,7 @@ lw_run(long iterations, unsigned kinds, struct lw_result *out)
     ck_assert_int_eq(futures_submit(pool, lw_task, &w, &f), 0);
     /* The task must be running on the worker, not run by the waiter. */
     spin_until_set(&w.started);
-    atomic_store_explicit(&w.go, 1, memory_order_release);
+    flag_raise(&w.go);
     if (off < 0)
       tu_spin_for(-off);
     if (kind == W_RELEASE) {
@@ -1144,6 +1179,9 @@ lw_run(long iterations, unsigned kinds, struct lw_result *out)
     mem_after_round(&m, i);
   }
   ck_assert_int_eq(futures_pool_destroy(pool), 0);
+  flag_unwatch(&w.started);
+  flag_unwatch(&w.go);
+  flag_unwatch(&w.finished);
   out->iterations = iterations;
   mem_check(&m, "wakeup", iterations);
 }
