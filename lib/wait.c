@@ -78,6 +78,30 @@ futures__wait_atfork_child(void)
     futures__mutex_init(&stripes[i].lock);
 }
 
+/*
+ * Sets F_WAITERS on @f unless it is DONE; 1 if set (the caller may then
+ * link into f->waiters), 0 if @f has finished. Called with @f's stripe
+ * held: the completer, which sets DONE first and checks F_WAITERS after,
+ * then takes the same stripe before it walks the list.
+ */
+static int
+mark_waiters_locked(struct future *f)
+{
+  uint32_t s = atomic_load_explicit(&f->state, memory_order_acquire);
+
+  FUTURES_ASSERT_OWNER(stripe_of(f));
+  do {
+    if ((s & F_PHASE) == F_DONE) {
+      FUTURES_HAPPENS_AFTER(&f->state);
+      return 0;
+    }
+    /* Acquire: if DONE was set meanwhile, we read the outcome after. */
+  } while (!atomic_compare_exchange_weak_explicit(
+      &f->state, &s, s | F_WAITERS, memory_order_acq_rel,
+      memory_order_acquire));
+  return 1;
+}
+
 /* ------------------------------------------------------------ groups */
 
 void
@@ -101,24 +125,16 @@ futures__group_add(struct wgroup *g, struct waiter *w, struct future *f,
                    size_t index)
 {
   pthread_mutex_t *st = stripe_of(f);
-  uint32_t s;
 
   w->link.group = g;
   w->f = f;
   w->index = index;
   w->fired_next = NULL;
   futures__mutex_lock(st);
-  s = atomic_load_explicit(&f->state, memory_order_acquire);
-  do {
-    if ((s & F_PHASE) == F_DONE) {
-      FUTURES_HAPPENS_AFTER(&f->state);
-      futures__mutex_unlock(st);
-      return 0;
-    }
-    /* Acquire: if DONE was set meanwhile, we read the outcome after. */
-  } while (!atomic_compare_exchange_weak_explicit(
-      &f->state, &s, s | F_WAITERS, memory_order_acq_rel,
-      memory_order_acquire));
+  if (!mark_waiters_locked(f)) {
+    futures__mutex_unlock(st);
+    return 0;
+  }
   w->link.next = f->waiters;
   f->waiters = &w->link;
   futures__mutex_unlock(st);
@@ -271,20 +287,13 @@ int
 futures__wait_add_continuation(struct future *ante, struct future *c)
 {
   pthread_mutex_t *st = stripe_of(ante);
-  uint32_t s;
 
   c->u.link.group = NULL;
   futures__mutex_lock(st);
-  s = atomic_load_explicit(&ante->state, memory_order_acquire);
-  do {
-    if ((s & F_PHASE) == F_DONE) {
-      FUTURES_HAPPENS_AFTER(&ante->state);
-      futures__mutex_unlock(st);
-      return 0;
-    }
-  } while (!atomic_compare_exchange_weak_explicit(
-      &ante->state, &s, s | F_WAITERS, memory_order_acq_rel,
-      memory_order_acquire));
+  if (!mark_waiters_locked(ante)) {
+    futures__mutex_unlock(st);
+    return 0;
+  }
   c->u.link.next = ante->waiters;
   ante->waiters = &c->u.link;
   futures__mutex_unlock(st);
