@@ -35,7 +35,9 @@
  *                         (pthread_exit() or a cancellation it let
  *                         through); see "Tasks" below.
  *              EDEADLK    futures_pool_destroy() called from one of the
- *                         pool's own tasks; nothing was done.
+ *                         pool's own tasks, or a task waiting (future_get(),
+ *                         a wait or a join) for its own future, which
+ *                         could never finish; nothing was done.
  *            And, each from one function only: ENOENT (futures_join_any_ok:
  *            no future succeeded), EINPROGRESS and EALREADY (future_cancel:
  *            the task is running, or has finished), EBUSY and ENOTSUP
@@ -499,7 +501,8 @@ FUTURES_API int futures_then(futures_pool_t *pool, future_t *antecedent,
  *
  * Return:    the task's code (0 on success); ECANCELED if the library
  *            cancelled it; EINVAL if @future is NULL; ECHILD for a future
- *            left unfinished by a fork().
+ *            left unfinished by a fork(); EDEADLK if the caller is the
+ *            very task of @future.
  * Ownership: does not consume @future; call future_release() later.
  * Threads:   safe from any number of threads on the same future.
  * In a task: allowed, also on a 1-thread pool (see "Tasks" above).
@@ -524,7 +527,7 @@ FUTURES_API int future_get(future_t *future, void **result);
  *
  * Return:    0 when finished (read the outcome with future_get(), which then
  *            does not block); ETIMEDOUT, leaving the future intact; EINVAL;
- *            ECHILD.
+ *            ECHILD; EDEADLK as future_get().
  * Ownership: borrows @future.
  * Threads:   safe.
  * In a task: allowed.
@@ -651,7 +654,8 @@ FUTURES_API void future_release(future_t *future);
  *
  * Return:    0 if every task succeeded; else the code of the lowest-index
  *            future that failed (ECANCELED for a cancelled one); EINVAL;
- *            ECHILD.
+ *            ECHILD; EDEADLK if one of the futures is the calling task's
+ *            own.
  * Ownership: borrows every future; the caller still releases them.
  * Threads:   safe; any number of joins may share futures.
  * In a task: allowed.

@@ -230,6 +230,7 @@ alloc_init(void)
    * exiting thread's cache, which is a leak but not an error. */
   if (pthread_key_create(&cache_key, cache_flush) != 0)
     cached_mode = 0;
+  FUTURES_HAPPENS_BEFORE(&init_once);
 }
 
 /* Gets records for an empty cache: a depot batch, else a new chunk. */
@@ -284,6 +285,8 @@ futures__record_alloc(int timed)
   struct freerec *r;
 
   pthread_once(&init_once, alloc_init);
+  /* pthread_once orders alloc_init() before us; helgrind needs telling. */
+  FUTURES_HAPPENS_AFTER(&init_once);
   if (!cached_mode) {
     r = futures__aligned_malloc(class_size[cls]);
     if (r != NULL)

@@ -66,6 +66,7 @@ grow(struct deque *d, struct deque_buf *a, long t, long b)
     atomic_store_explicit(&n->slot[i & n->mask], x, memory_order_relaxed);
   }
   n->retired = a;
+  FUTURES_HAPPENS_BEFORE(&d->buf);
   /* Release: a thief that loads the new array sees its entries. */
   atomic_store_explicit(&d->buf, n, memory_order_release);
   return n;
@@ -138,6 +139,7 @@ futures__deque_steal(struct deque *d, int *lost)
   if (t >= b)
     return NULL;
   a = atomic_load_explicit(&d->buf, memory_order_acquire);
+  FUTURES_HAPPENS_AFTER(&d->buf);
   x = atomic_load_explicit(&a->slot[t & a->mask], memory_order_relaxed);
   if (!atomic_compare_exchange_strong_explicit(&d->top, &t, t + 1,
                                                memory_order_seq_cst,

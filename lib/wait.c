@@ -371,6 +371,10 @@ futures__wait_one(struct future *f, const struct timespec *abstime,
   struct waiter w;
   int rc;
 
+  /* A task waiting for its own future would wait for ever. */
+  if (unlikely(f == futures__tls.current) && !future_done(f))
+    return EDEADLK;
+
   for (;;) {
     uint32_t s = future_state(f);
 

@@ -15,6 +15,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "futures.h"
 #include "testutil.h"
@@ -799,6 +800,58 @@ START_TEST(test_errors_version_functions_never_fail)
 }
 END_TEST
 
+/* What a task that waits for its own future saw, for the test below. */
+struct self_wait {
+  future_t *_Atomic self; /* published by the test thread after submit */
+  int get_rc, wait_rc, join_rc;
+};
+
+static int
+self_wait_task(void *arg, void **result)
+{
+  struct self_wait *sw = arg;
+  struct timespec dl = tu_deadline_in(10 * 1000000000LL);
+  future_t *me;
+
+  while ((me = atomic_load(&sw->self)) == NULL)
+    ;
+  sw->get_rc = future_get(me, NULL);
+  sw->wait_rc = future_wait_until(me, &dl);
+  sw->join_rc = futures_join_all(&me, 1, NULL);
+  *result = NULL;
+  return 0;
+}
+
+/*
+ * A task that waits for its own future would wait for ever: future_get,
+ * future_wait_until and futures_join_all return EDEADLK at once instead
+ * (the wait_until deadline is 10 s, so a library that waited would show
+ * as ETIMEDOUT, and one that blocked in get would hit the test timeout).
+ * The pool's one worker runs the task; the test thread does not help.
+ */
+START_TEST(test_errors_task_waiting_for_its_own_future_is_edeadlk)
+{
+  futures_pool_t *pool = NULL;
+  struct self_wait sw;
+  struct timespec dl;
+  future_t *f = NULL;
+
+  memset(&sw, 0, sizeof(sw));
+  sw.get_rc = sw.wait_rc = sw.join_rc = -1;
+  ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
+  ck_assert_int_eq(futures_submit(pool, self_wait_task, &sw, &f), 0);
+  atomic_store(&sw.self, f);
+  dl = tu_deadline_in(30 * 1000000000LL);
+  ck_assert_int_eq(future_wait_until(f, &dl), 0);
+  ck_assert_int_eq(future_get(f, NULL), 0);
+  ck_assert_int_eq(sw.get_rc, EDEADLK);
+  ck_assert_int_eq(sw.wait_rc, EDEADLK);
+  ck_assert_int_eq(sw.join_rc, EDEADLK);
+  future_release(f);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+}
+END_TEST
+
 Suite *
 errors_suite(void)
 {
@@ -836,6 +889,7 @@ errors_suite(void)
                  test_errors_join_any_until_rejects_zero_count_and_times_out);
   tcase_add_test(tc, test_errors_join_any_ok_of_zero_futures_returns_enoent);
   tcase_add_test(tc, test_errors_version_functions_never_fail);
+  tcase_add_test(tc, test_errors_task_waiting_for_its_own_future_is_edeadlk);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -1515,6 +1515,59 @@ START_TEST(test_faults_fork_inside_a_task)
 END_TEST
 #endif /* !FORK_UNDER_TSAN */
 
+#if FUTURES_DEBUG
+static int
+trivial_task(void *arg, void **result)
+{
+  *result = arg;
+  return 0;
+}
+
+static int
+trivial_then(void *arg, int code, void *value, void **result)
+{
+  (void)arg;
+  *result = value;
+  return code;
+}
+
+/*
+ * Debug builds detect a future used after future_release(): the record
+ * stays mapped in the allocator's cache with a poisoned magic number, so
+ * every call that takes the handle returns EINVAL (future_is_ready 0,
+ * future_release nothing) instead of reading stale state. Only in cached
+ * mode: in malloc mode the record is really freed (that is the mode
+ * AddressSanitizer and valgrind check instead). Nothing is allocated
+ * between the release and the checks, so the record cannot be reused.
+ */
+START_TEST(test_faults_use_after_release_is_detected_in_debug_builds)
+{
+  futures_pool_t *pool = NULL;
+  future_t *f = NULL, *c = NULL;
+  long long q, r;
+
+  /* Each Check test runs in a fresh child: choose the mode before this
+   * process allocates its first record. */
+  setenv("FUTURES_ALLOC", "cached", 1);
+  if (!futures__alloc_cached())
+    return; /* CK_FORK=no after a malloc-mode test: nothing to observe */
+  ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
+  ck_assert_int_eq(futures_submit(pool, trivial_task, pool, &f), 0);
+  ck_assert_int_eq(future_get(f, NULL), 0);
+  future_release(f);
+  ck_assert_int_eq(future_get(f, NULL), EINVAL);
+  ck_assert_int_eq(future_wait_for(f, 0), EINVAL);
+  ck_assert_int_eq(future_cancel(f), EINVAL);
+  ck_assert_int_eq(future_is_ready(f), 0);
+  ck_assert_int_eq(future_times(f, &q, &r), EINVAL);
+  ck_assert_int_eq(futures_join_all(&f, 1, NULL), EINVAL);
+  ck_assert_int_eq(futures_then(pool, f, trivial_then, NULL, &c), EINVAL);
+  future_release(f); /* a second release does nothing */
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+}
+END_TEST
+#endif
+
 /* ------------------------------------------------------------ suite */
 
 static void
@@ -1570,6 +1623,9 @@ faults_suite(void)
   tcase_add_test(tc, test_faults_destroy_own_pool_from_any_task_is_edeadlk);
   tcase_add_test(tc, test_faults_then_with_foreign_antecedent_attaches_nothing);
   tcase_add_test(tc, test_faults_duplicated_futures_in_every_join);
+#if FUTURES_DEBUG
+  tcase_add_test(tc, test_faults_use_after_release_is_detected_in_debug_builds);
+#endif
 #ifndef FORK_UNDER_TSAN
   tcase_add_test(tc, test_faults_fork_inside_a_task);
 #endif
