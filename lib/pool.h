@@ -60,8 +60,10 @@ struct futures_pool {
    * high 32 bits: workers spinning before they park. One word, so that a
    * submitter decides with a single load whether anyone needs waking. */
   _Atomic uint64_t sleepers;
-  _Atomic long helpers;        /* outside threads running our tasks */
   _Atomic int room_waiters;    /* submitters blocked on a full queue */
+  /* Atomic; outside threads running our tasks. Own cache line: every
+   * helping episode writes it, and submitters read the line above. */
+  _Atomic long helpers FUTURES_ALIGNED;
 
   /* Atomic; bounded pools only: tasks accepted and not yet claimed. */
   _Atomic long queued FUTURES_ALIGNED;

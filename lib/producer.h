@@ -20,7 +20,9 @@ struct producer {
   /* Consumer side: written by the worker holding busy. Own cache line. */
   _Atomic unsigned long long head FUTURES_ALIGNED; /* records taken, ever */
   struct ring *cring; /* ring being read */
-  atomic_flag busy;
+  /* Atomic: the consumers' try-lock. Own cache line, so that taking it
+   * does not disturb idle workers reading head. */
+  atomic_flag busy FUTURES_ALIGNED;
   /* Atomic: 1 while a live thread owns the producer side. */
   _Atomic int owned FUTURES_ALIGNED;
   /* Immutable once in the pool's list. */

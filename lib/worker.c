@@ -241,8 +241,10 @@ futures__help_exit(struct help_ctx *h)
     struct slot *s = tls->slot;
     struct future *g;
 
-    /* Sub-tasks nobody ran yet go to the shared queue. */
-    while ((g = futures__deque_pop(&s->dq, 0)) != NULL)
+    /* Sub-tasks nobody ran yet go to the shared queue. (Look first: a pop
+     * writes the deque's bottom, which idle workers keep reading.) */
+    while (futures__deque_size(&s->dq) > 0 &&
+           (g = futures__deque_pop(&s->dq, 0)) != NULL)
       futures__pool_inject(pool, g, g, 1);
     atomic_store_explicit(&s->taken, 0, memory_order_release);
   }
@@ -345,23 +347,35 @@ steal_any(struct slot *s)
   return NULL;
 }
 
+/* The shared places (rings, fallback queue), then the other deques. */
 static struct future *
-find_work(struct slot *s)
+look_elsewhere(struct slot *s)
 {
-  struct futures_pool *pool = s->pool;
-  struct future *f = futures__deque_pop(&s->dq, 0);
+  struct future *f = take_shared(s);
 
-  if (f != NULL)
-    return f;
-  if ((f = take_shared(s)) == NULL && (f = steal_any(s)) == NULL)
-    return NULL;
-  /* New work came from a shared place: if a worker is parked and more is
-   * there, wake it. It does the same when it finds work, so wake-ups
-   * spread in a chain, each costing a system call only while someone is
-   * actually asleep. */
+  return f != NULL ? f : steal_any(s);
+}
+
+/* Work came from a shared place: if a worker is parked and more is there,
+ * wake it. It does the same when it finds work, so wake-ups spread in a
+ * chain, each costing a system call only while someone is actually
+ * asleep. */
+static void
+wake_chain(struct futures_pool *pool)
+{
   if (needs_wake(atomic_load_explicit(&pool->sleepers, memory_order_relaxed)) &&
       futures__pool_work_visible(pool))
     wake_one(pool);
+}
+
+/* Own deque first (newest first), then elsewhere. */
+static struct future *
+find_work(struct slot *s)
+{
+  struct future *f = futures__deque_pop(&s->dq, 0);
+
+  if (f == NULL && (f = look_elsewhere(s)) != NULL)
+    wake_chain(s->pool);
   return f;
 }
 
@@ -420,23 +434,38 @@ park(struct slot *s)
   return ret;
 }
 
-/* No work found: spin a while, then park. 0 when the worker must exit. */
-static int
-idle(struct slot *s)
+/*
+ * No work found: spin a while, then park. Returns work found while
+ * spinning, or NULL with *@exit set when the worker must leave (else the
+ * caller looks again). The spinner stays counted in pool->sleepers while
+ * it tries for work it saw, so a failed try (another thread was quicker)
+ * costs no write to that line; and it looks less often as the spin goes
+ * on, since each look reads lines that submitters write.
+ */
+static struct future *
+idle(struct slot *s, int *exit)
 {
   struct futures_pool *pool = s->pool;
   long long limit = futures__now_ns() + IDLE_SPIN_NS;
+  unsigned backoff = 1;
+  struct future *f;
 
   atomic_fetch_add_explicit(&pool->sleepers, SPINNER_ONE,
                             memory_order_relaxed);
   for (unsigned i = 1;; i++) {
-    if (futures__pool_work_visible(pool)) {
+    if (futures__pool_work_visible(pool) &&
+        ((f = futures__deque_pop(&s->dq, 0)) != NULL ||
+         (f = look_elsewhere(s)) != NULL)) {
       atomic_fetch_sub_explicit(&pool->sleepers, SPINNER_ONE,
                                 memory_order_relaxed);
-      return 1;
+      wake_chain(pool);
+      return f;
     }
-    futures__cpu_relax();
-    if ((i & 15) == 0) {
+    for (unsigned k = 0; k < backoff; k++)
+      futures__cpu_relax();
+    if (backoff < 64)
+      backoff *= 2;
+    if ((i & 7) == 0) {
       if (futures__now_ns() >= limit)
         break;
       /* Let a runnable thread (a submitter, a waiter) have the CPU. */
@@ -445,7 +474,8 @@ idle(struct slot *s)
   }
   atomic_fetch_sub_explicit(&pool->sleepers, SPINNER_ONE,
                             memory_order_relaxed);
-  return park(s);
+  *exit = !park(s);
+  return NULL;
 }
 
 /*
@@ -519,11 +549,16 @@ futures__worker_main(void *arg)
                                                       memory_order_relaxed)))
       break;
     f = find_work(s);
+    if (f == NULL) {
+      int exit = 0;
 
-    if (f != NULL)
-      futures__future_dispatch(f);
-    else if (!idle(s))
-      break;
+      f = idle(s, &exit);
+      if (exit)
+        break;
+      if (f == NULL)
+        continue;
+    }
+    futures__future_dispatch(f);
   }
   guard.armed = 0;
   futures__tls.slot = NULL;

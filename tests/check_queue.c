@@ -38,21 +38,6 @@ Suite *queue_suite(void);
 
 /* ------------------------------------------------------------ helpers */
 
-/* A count scaled by FUTURES_STRESS_SCALE (a factor; 1 when unset), kept
- * at @min or more so that a tiny scale still exercises the code. */
-static long
-scaled(long n, long min)
-{
-  const char *s = getenv("FUTURES_STRESS_SCALE");
-  double f = s != NULL ? strtod(s, NULL) : 1.0;
-  long v;
-
-  if (!(f > 0.0))
-    f = 1.0;
-  v = (long)((double)n * f);
-  return v < min ? min : v;
-}
-
 /* @n zeroed fake records. */
 static struct future *
 records_new(long n)
@@ -412,7 +397,7 @@ thieves_main(void *arg)
  */
 START_TEST(test_queue_deque_owner_and_thieves_take_each_entry_once)
 {
-  long n = scaled(1000000, 20000);
+  long n = tu_scaled(1000000, 20000);
   struct steal_race s;
   struct thieves t;
   pthread_t th;
@@ -493,7 +478,7 @@ END_TEST
  */
 START_TEST(test_queue_deque_thieves_racing_each_other_take_each_entry_once)
 {
-  long n = scaled(400000, 20000), missing, dup;
+  long n = tu_scaled(400000, 20000), missing, dup;
   struct steal_race s;
   struct thieves t;
   pthread_t th;
@@ -525,7 +510,7 @@ END_TEST
  */
 START_TEST(test_queue_deque_owner_and_thief_race_for_the_last_entry)
 {
-  long n = scaled(400000, 20000), popped = 0, missing, dup, foreign = 0;
+  long n = tu_scaled(400000, 20000), popped = 0, missing, dup, foreign = 0;
   struct steal_race s;
   struct thieves t;
   pthread_t th;
@@ -795,7 +780,7 @@ START_TEST(test_queue_inject_many_producers_keep_order_and_lose_nothing)
 
   m.q = inject_new();
   m.nprod = 4;
-  m.per = scaled(100000, 5000);
+  m.per = tu_scaled(100000, 5000);
   total = m.per * m.nprod;
   m.recs = records_new(total);
   atomic_init(&m.go, 0);
@@ -894,7 +879,7 @@ START_TEST(test_queue_inject_consumers_serialised_by_trylock)
 
   m.q = inject_new();
   m.nprod = 4;
-  m.per = scaled(50000, 2000);
+  m.per = tu_scaled(50000, 2000);
   m.recs = records_new(m.per * m.nprod);
   atomic_init(&m.go, 0);
   c.m = &m;

@@ -71,20 +71,6 @@ seed_from_env(void)
   return 20261125; /* fixed, so that CI runs repeat */
 }
 
-/* A count scaled by FUTURES_STRESS_SCALE, at least @min. */
-static long
-scaled(long n, long min)
-{
-  const char *s = getenv("FUTURES_STRESS_SCALE");
-  double f = s != NULL ? strtod(s, NULL) : 1.0;
-  long v;
-
-  if (!(f > 0.0))
-    f = 1.0;
-  v = (long)((double)n * f);
-  return v < min ? min : v;
-}
-
 /* splitmix64: a stream per (seed, purpose, round, thread). */
 static uint64_t
 mix(uint64_t x)
@@ -951,8 +937,8 @@ START_TEST(test_stress_mixed_workload_quick)
 {
   struct mixed_cfg cfg;
 
-  cfg.rounds = scaled(20, 2);
-  cfg.ops = scaled(200, 20);
+  cfg.rounds = tu_scaled(20, 2);
+  cfg.ops = tu_scaled(200, 20);
   cfg.queued = 64;
   cfg.late = 16;
   mixed_run(&cfg);
@@ -985,8 +971,8 @@ START_TEST(test_stress_mixed_workload_cached_records_quick)
            "nothing checked\n");
     return;
   }
-  cfg.rounds = scaled(20, 2);
-  cfg.ops = scaled(200, 20);
+  cfg.rounds = tu_scaled(20, 2);
+  cfg.ops = tu_scaled(200, 20);
   cfg.queued = 64;
   cfg.late = 16;
   mixed_run(&cfg);
@@ -1001,8 +987,8 @@ START_TEST(test_stress_mixed_workload)
 {
   struct mixed_cfg cfg;
 
-  cfg.rounds = scaled(200, 2);
-  cfg.ops = scaled(2000, 20);
+  cfg.rounds = tu_scaled(200, 2);
+  cfg.ops = tu_scaled(2000, 20);
   cfg.queued = 256;
   cfg.late = 64;
   mixed_run(&cfg);
@@ -1219,7 +1205,7 @@ lw_check(long iterations, unsigned kinds)
  */
 START_TEST(test_stress_wakeup_single_quick)
 {
-  lw_check(scaled(20000, 500), W_SINGLE);
+  lw_check(tu_scaled(20000, 500), W_SINGLE);
 }
 END_TEST
 
@@ -1230,7 +1216,7 @@ END_TEST
  */
 START_TEST(test_stress_wakeup_any_quick)
 {
-  lw_check(scaled(20000, 500), W_ANY);
+  lw_check(tu_scaled(20000, 500), W_ANY);
 }
 END_TEST
 
@@ -1240,7 +1226,7 @@ END_TEST
  */
 START_TEST(test_stress_wakeup_million)
 {
-  lw_check(scaled(1000000, 500), W_SINGLE | W_ANY);
+  lw_check(tu_scaled(1000000, 500), W_SINGLE | W_ANY);
 }
 END_TEST
 
@@ -1419,7 +1405,7 @@ td_run(long iterations)
 /* 100 pool lives with tasks in flight, for every make check. */
 START_TEST(test_stress_teardown_quick)
 {
-  td_run(scaled(100, 10));
+  td_run(tu_scaled(100, 10));
 }
 END_TEST
 
@@ -1429,7 +1415,7 @@ END_TEST
  */
 START_TEST(test_stress_teardown_10000_pools)
 {
-  td_run(scaled(10000, 10));
+  td_run(tu_scaled(10000, 10));
 }
 END_TEST
 

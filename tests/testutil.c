@@ -82,6 +82,19 @@ tu_count_destroy(struct tu_count *c)
   pthread_mutex_destroy(&c->lock);
 }
 
+long
+tu_scaled(long n, long min)
+{
+  const char *s = getenv("FUTURES_STRESS_SCALE");
+  double f = s != NULL ? strtod(s, NULL) : 1.0;
+  long v;
+
+  if (!(f > 0.0))
+    f = 1.0;
+  v = (long)((double)n * f);
+  return v < min ? min : v;
+}
+
 long long
 tu_now_ns(void)
 {

@@ -38,6 +38,13 @@ void tu_count_down(struct tu_count *c);
 void tu_count_wait(struct tu_count *c);
 void tu_count_destroy(struct tu_count *c);
 
+/*
+ * @n scaled by FUTURES_STRESS_SCALE (a positive factor, default 1), and at
+ * least @min: the valgrind targets run the heavy tests with a tenth of
+ * their counts.
+ */
+long tu_scaled(long n, long min);
+
 /* Nanoseconds on CLOCK_MONOTONIC. */
 long long tu_now_ns(void);
 /* An absolute CLOCK_MONOTONIC deadline @ns from now. */
