@@ -158,14 +158,25 @@ wait_each(future_t *const futures[], size_t n,
 int
 futures_join_all(future_t *const futures[], size_t n, void *results[])
 {
-  int rc;
+  int rc, code;
 
   if ((rc = check_array(futures, n)) != 0)
     return rc;
   help_all(futures, n);
-  if ((rc = wait_each(futures, n, NULL)) != 0)
-    return rc;
-  return collect(futures, n, results);
+  /* One pass: wait for each in index order and take its outcome at once,
+   * while its record is in cache (the first failure met is the lowest-
+   * index one). */
+  for (size_t i = 0; i < n; i++) {
+    if (i + PREFETCH_AHEAD < n)
+      __builtin_prefetch(futures[i + PREFETCH_AHEAD], 0);
+    if ((code = futures__wait_one(futures[i], NULL, 1)) != 0)
+      return code;
+    if (results != NULL)
+      results[i] = futures[i]->u.q.result;
+    if (futures[i]->code != 0 && rc == 0)
+      rc = futures[i]->code;
+  }
+  return rc;
 }
 
 int
