@@ -348,6 +348,7 @@ pool_free(struct futures_pool *pool)
     FUTURES_PLAIN_RANGE(pool->slots, pool->nslots * sizeof(struct slot));
     futures__free(pool->slots);
   }
+  futures__cond_destroy(&pool->done);
   futures__cond_destroy(&pool->room);
   futures__cond_destroy(&pool->wake);
   futures__mutex_destroy(&pool->lock);
@@ -392,6 +393,7 @@ pool_alloc(const futures_pool_opts_t *o)
   futures__mutex_init(&pool->lock);
   futures__cond_init(&pool->wake);
   futures__cond_init(&pool->room);
+  futures__cond_init(&pool->done);
   pool->slots = futures__aligned_malloc(pool->nslots * sizeof(struct slot));
   if (pool->slots == NULL)
     goto fail;
@@ -551,6 +553,12 @@ futures_pool_destroy_ex(futures_pool_t *pool, int mode)
    * blocked submitter (to return ESHUTDOWN). */
   futures__cond_broadcast(&pool->wake);
   futures__cond_broadcast(&pool->room);
+  /* Wait for the drain to end before reading the thread handles: until
+   * then a task may exit its worker, which is then replaced (a new handle
+   * in its slot, the old thread detached). Predicate: the last worker to
+   * park found nothing left and set drained (it signals done). */
+  while (!pool->drained)
+    futures__cond_wait(&pool->done, &pool->lock);
   futures__mutex_unlock(&pool->lock);
   for (unsigned i = 0; i < pool->nworkers; i++)
     pthread_join(pool->slots[i].thread, NULL);

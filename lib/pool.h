@@ -77,6 +77,7 @@ struct futures_pool {
   pthread_mutex_t lock FUTURES_ALIGNED;
   pthread_cond_t wake;  /* workers: a token, drain's end, or a new epoch */
   pthread_cond_t room;  /* blocked submitters: room in the queue, or stop */
+  pthread_cond_t done;  /* destroy: the drain has ended */
   unsigned nidle;       /* workers in park() */
   unsigned tokens;      /* wake-ups granted and not yet taken */
   unsigned long epoch;  /* bumped to make parked workers look again */

@@ -414,8 +414,10 @@ park(struct slot *s)
       /* Every worker is parked, no queue holds work and no outside thread
        * runs one of our tasks: nothing can submit again. */
       pool->drained = 1;
-      /* Wakes every parked worker so that it exits. */
+      /* Wakes every parked worker so that it exits, and destroy, which
+       * waits for the drain to end before it joins them. */
       futures__cond_broadcast(&pool->wake);
+      futures__cond_signal(&pool->done);
       ret = 0;
       break;
     }
