@@ -84,7 +84,6 @@ struct futures_pool {
   int drained;          /* destroy may join the workers */
   int exit_now;         /* create failed: workers leave at once */
   unsigned started;     /* workers whose thread was created */
-  unsigned respawns;    /* dead workers being replaced (worker.c) */
   size_t stack_size;    /* for replacement workers */
 
   /* Protected by registry_lock. */

@@ -409,7 +409,7 @@ park(struct slot *s)
       break;
     if (atomic_load_explicit(&pool->stopping, memory_order_seq_cst) !=
             STOP_NONE &&
-        pool->nidle == pool->started && pool->respawns == 0 &&
+        pool->nidle == pool->started &&
         atomic_load_explicit(&pool->helpers, memory_order_seq_cst) == 0) {
       /* Every worker is parked, no queue holds work and no outside thread
        * runs one of our tasks: nothing can submit again. */
@@ -504,23 +504,24 @@ worker_unwound(struct worker_guard *g)
     return;
   pool = g->s->pool;
   futures__tls.slot = NULL;
+  /* The lock is held across the creation, so that the slot's handle is
+   * published before the replacement could itself exit and publish its
+   * own replacement (it needs this lock to do so); and a drain, which
+   * also needs it, cannot end in between. Creating a thread takes tens of
+   * microseconds, and this happens only when a task exits its thread. */
   futures__mutex_lock(&pool->lock);
-  pool->respawns++; /* a drain must wait for the outcome */
-  futures__mutex_unlock(&pool->lock);
   if (pthread_attr_init(&attr) == 0) {
     if (pool->stack_size == 0 ||
         pthread_attr_setstacksize(&attr, pool->stack_size) == 0)
       ok = futures__thread_create(&t, &attr, futures__worker_main, g->s) == 0;
     pthread_attr_destroy(&attr);
   }
-  futures__mutex_lock(&pool->lock);
   if (ok) {
     pthread_detach(pthread_self());
     g->s->thread = t; /* destroy joins the replacement */
   } else {
     pool->started--; /* destroy joins this exited thread instead */
   }
-  pool->respawns--;
   pool->epoch++;
   /* Wakes every parked worker: the drain condition may have changed. */
   futures__cond_broadcast(&pool->wake);
