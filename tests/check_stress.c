@@ -1304,13 +1304,17 @@ td_iteration(long it, struct td_stats *st)
   ck_assert_int_eq(futures_pool_create(&pool, nworkers), 0);
   if (n >= 3 && rng_next(&s) % 2)
     parent_at = (int)n - 3; /* t[n-3] spawns t[n-2] and t[n-1] */
+  /* Every record first: a parent may run, and read its children's, as
+   * soon as it is submitted. */
   for (long i = 0; i < n; i++) {
-    futures_task_t spec = {td_task, &t[i], td_drop};
-
     t[i].value = (uintptr_t)(it * 16 + i + 1);
     t[i].pool = pool;
     t[i].child_rc = -1;
     f[i] = NULL;
+  }
+  for (long i = 0; i < n; i++) {
+    futures_task_t spec = {td_task, &t[i], td_drop};
+
     if (parent_at >= 0 && i > parent_at)
       continue; /* a child, submitted by its parent */
     if (i == parent_at)
