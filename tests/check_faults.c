@@ -477,6 +477,9 @@ START_TEST(test_faults_every_allocation_failure_is_enomem_or_harmless)
   scen_run(sc, n + 1000);
   hooks_off();
   ck_assert_int_eq(scen_count_enomem(sc, n + 1000), 0);
+  /* The figure README's "Reliability" section quotes, in the test log. */
+  fprintf(stderr, "allocation failure points injected (scenario, %s mode): %ld\n",
+          malloc_mode() ? "malloc" : "cached", n);
   free(sc);
 }
 END_TEST
@@ -605,6 +608,8 @@ START_TEST(test_faults_subtask_fanout_survives_every_allocation_failure)
       ck_assert_msg(futures__alloc_live() == live0, "k=%ld: %ld records leaked",
                     k, futures__alloc_live() - live0);
   }
+  fprintf(stderr, "allocation failure points injected (fan-out, %s mode): %ld\n",
+          malloc_mode() ? "malloc" : "cached", n);
   free(fn);
 }
 END_TEST
