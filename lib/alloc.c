@@ -48,6 +48,7 @@
 struct freerec {
   struct freerec *next;       /* next record in the same batch or cache */
   struct freerec *next_batch; /* next batch in the depot (first record) */
+  unsigned batch_n;           /* records in this batch (first record) */
 };
 
 struct chunk {
@@ -189,6 +190,7 @@ cache_cut(struct cache *c, unsigned max)
   c->head = last->next;
   c->n -= k;
   last->next = NULL;
+  first->batch_n = k;
   return first;
 }
 
@@ -250,8 +252,9 @@ cache_refill(struct cache *c, int cls)
     c->head = depot[cls];
     depot[cls] = c->head->next_batch;
     futures__mutex_unlock(&depot_lock);
-    for (struct freerec *r = c->head; r != NULL; r = r->next)
-      c->n++;
+    /* The batch knows its length: walking it would take one cache miss
+     * after another, each waiting for the last. */
+    c->n = c->head->batch_n;
     return 0;
   }
   futures__mutex_unlock(&depot_lock);
