@@ -31,6 +31,7 @@ futures__deque_init(struct deque *d, long capacity)
   atomic_init(&d->top, 0);
   atomic_init(&d->bottom, 0);
   atomic_init(&d->buf, a);
+  d->top_cache = 0;
   return 0;
 }
 
@@ -77,13 +78,21 @@ futures__deque_push(struct deque *d, struct future *f)
 {
   /* Relaxed: only this thread writes bottom. */
   long b = atomic_load_explicit(&d->bottom, memory_order_relaxed);
-  long t = atomic_load_explicit(&d->top, memory_order_acquire);
   struct deque_buf *a = atomic_load_explicit(&d->buf, memory_order_relaxed);
 
-  if (unlikely(b - t > a->mask)) {
-    a = grow(d, a, t, b);
-    if (a == NULL)
-      return ENOMEM;
+  /* A stale top_cache only makes the array look fuller than it is: the
+   * slot written below was freed by a steal that an earlier acquire load
+   * of top saw, so that thief's read of it is done. Reading top on every
+   * push would pull the thieves' line here each time one steals. */
+  if (unlikely(b - d->top_cache > a->mask)) {
+    /* Acquire: pairs with the thieves' compare-and-swap, which follows
+     * their read of the slot it frees. */
+    d->top_cache = atomic_load_explicit(&d->top, memory_order_acquire);
+    if (b - d->top_cache > a->mask) {
+      a = grow(d, a, d->top_cache, b);
+      if (a == NULL)
+        return ENOMEM;
+    }
   }
   atomic_store_explicit(&a->slot[b & a->mask], f, memory_order_relaxed);
   /* Release: a thief that sees the new bottom sees the entry and the

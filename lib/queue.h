@@ -32,6 +32,9 @@ struct deque {
   /* Atomic; written by the owner only. Own cache line. */
   _Atomic long bottom FUTURES_ALIGNED;
   _Atomic(struct deque_buf *) buf;
+  /* Owner only: a value top had (it only grows), so that a push reads the
+   * thieves' line only when the array looks full. */
+  long top_cache;
 };
 
 int futures__deque_init(struct deque *d, long capacity);
