@@ -38,6 +38,8 @@
 #define IDLE_SPIN_NS 50000
 /* Records a worker moves from one ring to its deque at once. */
 #define TAKE_BATCH 32
+/* Most records a thief takes from one deque at once (see steal_any). */
+#define STEAL_BATCH 8
 
 int futures__barrier_cheap;
 
@@ -333,16 +335,31 @@ steal_any(struct slot *s)
   start = (unsigned)(s->rng % n);
   for (i = 0; i < n; i++) {
     struct slot *v = &pool->slots[(start + i) % n];
-    struct future *f;
+    struct future *f, *g;
+    long size, extra;
     int lost = 0;
 
-    if (v == s || futures__deque_size(&v->dq) == 0)
+    if (v == s || (size = futures__deque_size(&v->dq)) == 0)
       continue;
     f = futures__deque_steal(&v->dq, &lost);
-    if (f != NULL) {
+    if (f == NULL)
+      continue;
+    counter_inc(&s->stolen);
+    /*
+     * Take up to half of what was there (at most STEAL_BATCH in all) into
+     * our own deque, one ordinary steal at a time: the lines of the
+     * victim's deque are in this cache now, and every later look at them
+     * would pull them back from a producer that keeps writing them. Our
+     * deque is empty here (we looked before stealing), so the pushes never
+     * grow it; other thieves may take these in turn.
+     */
+    extra = size / 2 < STEAL_BATCH ? size / 2 - 1 : STEAL_BATCH - 1;
+    while (extra-- > 0 && (g = futures__deque_steal(&v->dq, &lost)) != NULL) {
       counter_inc(&s->stolen);
-      return f;
+      if (unlikely(futures__deque_push(&s->dq, g) != 0))
+        futures__pool_inject(pool, g, g, 1);
     }
+    return f;
   }
   return NULL;
 }
