@@ -19,6 +19,8 @@
 #   REPS [5]  NTHREADS [2]  N2 [1000000]  N3 [100000]  N5 [200000]
 #   FIBNS ["25 30"]  SPIN_K [from `floors calib`]  OUT [a new temp folder]
 #   TIMEOUT    seconds per process [300]
+#   WARMUP_PAIR  1: run the first pair once more before the others, both
+#              sides, and drop its figures (see below) [1]
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -144,8 +146,10 @@ peer_name() {
 
 # record WORKLOAD METRIC BETTER PEER OURS PEERVALUE
 record() {
+  [ "$discard" = 1 ] && return 0
   printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$results"
 }
+discard=0
 
 # pair P WL_OURS... : records the listed metrics of the last two runs.
 pair_metrics() {
@@ -166,55 +170,77 @@ pair_metrics() {
 echo "compare.sh: REPS=$REPS NTHREADS=$NTHREADS SPIN_K=$SPIN_K;" \
   "raw output in $OUT" >&2
 
+# run_pair WL P: our bench for workload WL, then peer P's, and the rows.
+run_pair() {
+  local wl=$1 p=$2 f peer_ok o q
+  case $wl in
+  w1)
+    ours seq_vs_par --threads "$NTHREADS" --reps "$REPS"
+    peer "$p" w1
+    pair_metrics "$p" W1 seq_ms par_ms par_overhead_ms
+    ;;
+  w2)
+    ours throughput --mode external --no-mem --n "$N2" \
+      --threads "$NTHREADS" --reps "$REPS"
+    peer "$p" w2 N="$N2"
+    pair_metrics "$p" W2 Mtasks_per_s ns_per_task
+    if [ "$ours_rc" = 0 ] && [ -n "$ours_rss" ] && [ -n "$peer_rss" ] &&
+      grep -q 'Mtasks_per_s' "$OUT/last.peer"; then
+      o=$(awk -v k="$ours_rss" 'BEGIN { printf "%.1f", k / 1024 }')
+      q=$(awk -v k="$peer_rss" 'BEGIN { printf "%.1f", k / 1024 }')
+      record W2 peak_rss_MB lower "$(peer_name)" "$o $o $o" "$q $q $q"
+    fi
+    ;;
+  w3)
+    ours latency --n "$N3" --threads "$NTHREADS" --reps "$REPS"
+    peer "$p" w3 N="$N3"
+    pair_metrics "$p" W3 median_us p99_us mean_us
+    ;;
+  w4)
+    peer_ok=1
+    for f in $FIBNS; do
+      ours fork_join --fib "$f" --threads "$NTHREADS" --reps "$REPS"
+      if [ "$peer_ok" = 1 ]; then
+        peer "$p" w4 FIBN="$f" TIMEOUT=60
+      else
+        # As the peers' run.sh: a larger fib only where the smaller ran.
+        printf 'RES\t%s\tW4_fib%s\tSKIPPED\t-\t-\t-\t-\t\n' \
+          "${names[$p]:-$p}" "$f" >"$OUT/last.peer"
+      fi
+      pair_metrics "$p" "W4_fib$f" ms
+      awk -F'\t' '$1 == "RES" && $4 == "ms" && $5 != "-" { f = 1 }
+        END { exit !f }' "$OUT/last.peer" || peer_ok=0
+    done
+    ;;
+  w5)
+    ours fine_grained --n "$N5" --threads "$NTHREADS" --spin-k "$SPIN_K" \
+      --reps "$REPS"
+    peer "$p" w5 N="$N5" TIMEOUT=90
+    pair_metrics "$p" W5 efficiency wall_ms
+    ;;
+  *) die "unknown workload $wl (w1 w2 w3 w4 w5)" ;;
+  esac
+}
+
+# The first process of a session often runs slower than the rest (the
+# host's scheduler and clocks settle), whichever library it is; that would
+# always hand the cold slot to ours and the first peer. So the first pair
+# runs once untimed, both sides, and its figures are dropped.
+if [ "${WARMUP_PAIR:-1}" = 1 ]; then
+  # shellcheck disable=SC2086 # one word per workload
+  set -- $WORKLOADS
+  first_wl=$1
+  # shellcheck disable=SC2086 # one word per peer
+  set -- $PEERS
+  discard=1
+  log "warm-up pair (discarded)"
+  run_pair "$first_wl" "$1"
+  discard=0
+fi
+
 for wl in $WORKLOADS; do
   for p in $PEERS; do
-    case $wl in
-    w1)
-      ours seq_vs_par --threads "$NTHREADS" --reps "$REPS"
-      peer "$p" w1
-      pair_metrics "$p" W1 seq_ms par_ms par_overhead_ms
-      ;;
-    w2)
-      ours throughput --mode external --no-mem --n "$N2" \
-        --threads "$NTHREADS" --reps "$REPS"
-      peer "$p" w2 N="$N2"
-      pair_metrics "$p" W2 Mtasks_per_s ns_per_task
-      if [ "$ours_rc" = 0 ] && [ -n "$ours_rss" ] && [ -n "$peer_rss" ] &&
-        grep -q 'Mtasks_per_s' "$OUT/last.peer"; then
-        o=$(awk -v k="$ours_rss" 'BEGIN { printf "%.1f", k / 1024 }')
-        q=$(awk -v k="$peer_rss" 'BEGIN { printf "%.1f", k / 1024 }')
-        record W2 peak_rss_MB lower "$(peer_name)" "$o $o $o" "$q $q $q"
-      fi
-      ;;
-    w3)
-      ours latency --n "$N3" --threads "$NTHREADS" --reps "$REPS"
-      peer "$p" w3 N="$N3"
-      pair_metrics "$p" W3 median_us p99_us mean_us
-      ;;
-    w4)
-      peer_ok=1
-      for f in $FIBNS; do
-        ours fork_join --fib "$f" --threads "$NTHREADS" --reps "$REPS"
-        if [ "$peer_ok" = 1 ]; then
-          peer "$p" w4 FIBN="$f" TIMEOUT=60
-        else
-          # As the peers' run.sh: a larger fib only where the smaller ran.
-          printf 'RES\t%s\tW4_fib%s\tSKIPPED\t-\t-\t-\t-\t\n' \
-            "${names[$p]:-$p}" "$f" >"$OUT/last.peer"
-        fi
-        pair_metrics "$p" "W4_fib$f" ms
-        awk -F'\t' '$1 == "RES" && $4 == "ms" && $5 != "-" { f = 1 }
-          END { exit !f }' "$OUT/last.peer" || peer_ok=0
-      done
-      ;;
-    w5)
-      ours fine_grained --n "$N5" --threads "$NTHREADS" --spin-k "$SPIN_K" \
-        --reps "$REPS"
-      peer "$p" w5 N="$N5" TIMEOUT=90
-      pair_metrics "$p" W5 efficiency wall_ms
-      ;;
-    *) die "unknown workload $wl (w1 w2 w3 w4 w5)" ;;
-    esac
+    run_pair "$wl" "$p"
   done
 done
 
@@ -226,7 +252,8 @@ done
     /proc/cpuinfo); kernel $(uname -r); $(date -u +%Y-%m-%dT%H:%MZ)"
   echo "- REPS=$REPS NTHREADS=$NTHREADS SPIN_K=$SPIN_K N2=$N2 N3=$N3" \
     "N5=$N5 FIBNS=\"$FIBNS\"; each cell median [min–max] of REPS runs in" \
-    "one process; ours and the peer ran one right after the other"
+    "one process; ours and the peer ran one right after the other" \
+    "$([ "${WARMUP_PAIR:-1}" = 1 ] && echo "(after one discarded warm-up pair)")"
   echo "- command: PEERS=\"$PEERS\" WORKLOADS=\"$WORKLOADS\" REPS=$REPS" \
     "bench/compare.sh (BUILDDIR=$BUILDDIR)"
   echo
