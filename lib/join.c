@@ -331,6 +331,12 @@ wait_any(future_t *const futures[], size_t n, judge_fn judge, void *ctx,
       *winner = i;
       return 0;
     }
+  /* In a fork() child, a future of the parent's pool that has not
+   * finished never will: no winner can be certain, so say so now. */
+  for (size_t i = 0; i < n; i++)
+    if (!future_done(futures[i]) &&
+        (rc = futures__wait_stale(futures[i])) != 0)
+      return rc;
   if ((rc = multi_init(&m, n)) != 0)
     return rc;
   /* Every future is either registered (and judged when it fires) or found

@@ -355,8 +355,8 @@ futures__spin_until(const struct future *f, const struct timespec *abstime)
 }
 
 /* ECHILD when @f is unfinished and belongs to the parent of a fork(). */
-static int
-stale_after_fork(struct future *f)
+int
+futures__wait_stale(struct future *f)
 {
   if (atomic_load_explicit(&futures__fork_gen, memory_order_relaxed) == 0)
     return 0;
@@ -380,7 +380,7 @@ futures__wait_one(struct future *f, const struct timespec *abstime,
 
     if ((s & F_PHASE) == F_DONE)
       return 0;
-    if ((rc = stale_after_fork(f)) != 0)
+    if ((rc = futures__wait_stale(f)) != 0)
       return rc;
     /* Run our own pending sub-tasks, newest first: in fork-join the
      * awaited child is usually the newest, and taking it from our deque

@@ -45,6 +45,10 @@ int futures__group_sleep(struct wgroup *g, size_t seen,
                          const struct timespec *abstime);
 size_t futures__group_nfired(struct wgroup *g);
 
+/* ECHILD when @f is unfinished and belongs to the parent of a fork()
+ * (it will never finish here), else 0. */
+int futures__wait_stale(struct future *f);
+
 /* Spins (yielding now and then) for a short while, or until @abstime;
  * 1 if @f became DONE. */
 int futures__spin_until(const struct future *f,

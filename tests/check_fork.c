@@ -178,6 +178,11 @@ static const char *const child_checks[] = {
     "futures_then on the parent's pool did not return ECHILD",
     "a new pool in the child did not run its tasks",
     "futures_pool_destroy on the parent's pool did not return ECHILD",
+    "futures_join_any on an unfinished pre-fork future did not return ECHILD",
+    "futures_join_any_until on one did not return ECHILD before its deadline",
+    "futures_join_any_ok on one did not return ECHILD",
+    "futures_join_all_failfast on one did not return ECHILD",
+    "futures_join_any with a finished pre-fork future lost the winner",
 };
 
 /* The child's side: numbered checks, first failure is the exit status. */
@@ -211,6 +216,26 @@ child_checks_run(futures_pool_t *old, future_t *done, future_t *failed,
     return 9;
   if (futures_pool_destroy(old) != ECHILD)
     return 10;
+  /* The race family waits on a group, not through future_get: the same
+   * policy holds there (a 5 s deadline, so a wait fails rather than hangs). */
+  {
+    future_t *pending[2] = {held, held}, *mixed[2] = {held, done};
+    size_t idx = 0;
+
+    if (futures_join_any(pending, 2, &idx, NULL) != ECHILD)
+      return 11;
+    dl = tu_deadline_in(5000 * MS);
+    if (futures_join_any_until(pending, 2, &idx, NULL, &dl) != ECHILD)
+      return 12;
+    if (futures_join_any_ok(pending, 2, &idx, NULL, NULL) != ECHILD)
+      return 13;
+    if (futures_join_all_failfast(pending, 2, NULL, &idx) != ECHILD)
+      return 14;
+    /* A finished future still wins the race. */
+    if (futures_join_any(mixed, 2, &idx, &res) != 0 || idx != 1 ||
+        res != done_value)
+      return 15;
+  }
   return 0;
 }
 
