@@ -2,6 +2,7 @@
 /* README snippet: the fork() policy (see seed.c for the markers). */
 #include <errno.h>
 #include <futures.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -10,6 +11,18 @@ static int
 answer(void *arg, void **result)
 {
   *result = arg;
+  return 0;
+}
+
+static pthread_barrier_t all_up;
+
+/* Returns once both workers and the main thread are here. */
+static int
+meet(void *arg, void **result)
+{
+  (void)arg;
+  (void)result;
+  pthread_barrier_wait(&all_up);
   return 0;
 }
 
@@ -26,6 +39,28 @@ main(void)
   if (futures_submit(pool, answer, (void *)"42", &done) != 0 ||
       future_get(done, NULL) != 0)
     return 1;
+  /*
+   * Not part of the example: fork only once both workers have started.
+   * A thread that is still starting may be inside malloc(), and under
+   * GCC 12's AddressSanitizer, whose allocator is not locked around
+   * fork(), the child would then inherit that lock held and hang (glibc's
+   * own malloc is safe here). Waiting on a plain barrier, not through the
+   * library, makes both workers run one task each at the same time.
+   */
+  {
+    future_t *m[2];
+
+    if (pthread_barrier_init(&all_up, NULL, 3) != 0 ||
+        futures_submit(pool, meet, NULL, &m[0]) != 0 ||
+        futures_submit(pool, meet, NULL, &m[1]) != 0)
+      return 1;
+    pthread_barrier_wait(&all_up);
+    if (futures_join_all(m, 2, NULL) != 0)
+      return 1;
+    future_release(m[0]);
+    future_release(m[1]);
+    pthread_barrier_destroy(&all_up);
+  }
   fflush(stdout);
   /* README: begin */
   pid = fork();
