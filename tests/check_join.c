@@ -180,6 +180,89 @@ START_TEST(test_join_all_accepts_the_same_future_more_than_once)
 }
 END_TEST
 
+/* A task that fails with EDOM. */
+static int
+edom_task(void *arg, void **result)
+{
+  (void)arg;
+  (void)result;
+  return EDOM;
+}
+
+/* Opens the hold of another pool once its task has started. */
+static int
+opener_task(void *arg, void **result)
+{
+  struct hold *h = arg;
+
+  tu_count_wait(&h->started);
+  tu_latch_open(&h->gate);
+  *result = (void *)7;
+  return 0;
+}
+
+/*
+ * Futures of two pools in one call, for every join: joins depend on the
+ * futures, not on their pools. Pool A's only worker is held while the
+ * calls that must not wait for it run; then one join_all waits for a task
+ * of each pool, the one on pool B releasing the one on pool A.
+ */
+START_TEST(test_join_every_join_accepts_futures_of_different_pools)
+{
+  futures_pool_t *pa = NULL, *pb = NULL;
+  future_t *held = NULL, *ok = NULL, *bad = NULL, *open = NULL;
+  futures_outcome_t out[3];
+  struct hold h;
+  size_t idx = 99;
+  void *r[3] = {NULL, NULL, NULL}, *res = NULL;
+  int codes[2] = {0, 0};
+
+  ck_assert_int_eq(futures_pool_create(&pa, 1), 0);
+  ck_assert_int_eq(futures_pool_create(&pb, 1), 0);
+  hold_workers(pa, &h, &held, 1);
+  ck_assert_int_eq(futures_submit(pb, plus_one_task, (void *)40, &ok), 0);
+  ck_assert_int_eq(futures_submit(pb, edom_task, NULL, &bad), 0);
+  ck_assert_int_eq(future_get(ok, NULL), 0);
+  ck_assert_int_eq(future_get(bad, NULL), EDOM);
+  {
+    future_t *const race[2] = {held, ok}, *fail[2] = {held, bad};
+
+    /* Pool A's task is still held: each of these answers from pool B's. */
+    ck_assert_int_eq(futures_join_any(race, 2, &idx, &res), 0);
+    ck_assert_uint_eq(idx, 1);
+    ck_assert_ptr_eq(res, (void *)41);
+    ck_assert_int_eq(futures_join_any_ok(race, 2, &idx, &res, codes), 0);
+    ck_assert_uint_eq(idx, 1);
+    ck_assert_int_eq(futures_join_all_failfast(fail, 2, r, &idx), EDOM);
+    ck_assert_uint_eq(idx, 1);
+    ck_assert_int_eq(future_is_ready(held), 0);
+  }
+  ck_assert_int_eq(futures_submit(pb, opener_task, &h, &open), 0);
+  {
+    future_t *const both[2] = {held, open}, *mix[3] = {held, bad, ok};
+
+    /* Waits on pool A's task and pool B's at once. */
+    ck_assert_int_eq(futures_join_all(both, 2, r), 0);
+    ck_assert_ptr_eq(r[0], &h);
+    ck_assert_ptr_eq(r[1], (void *)7);
+    ck_assert_int_eq(futures_join_all_settled(mix, 3, out), 0);
+    ck_assert_int_eq(out[0].code, 0);
+    ck_assert_ptr_eq(out[0].result, &h);
+    ck_assert_int_eq(out[1].code, EDOM);
+    ck_assert_int_eq(out[2].code, 0);
+    ck_assert_ptr_eq(out[2].result, (void *)41);
+  }
+  future_release(held);
+  future_release(ok);
+  future_release(bad);
+  future_release(open);
+  tu_count_destroy(&h.started);
+  tu_latch_destroy(&h.gate);
+  ck_assert_int_eq(futures_pool_destroy(pa), 0);
+  ck_assert_int_eq(futures_pool_destroy(pb), 0);
+}
+END_TEST
+
 /* Joining futures that already finished returns their outcomes again. */
 START_TEST(test_join_all_of_finished_futures_returns_their_outcomes)
 {
@@ -550,6 +633,7 @@ join_suite(void)
   tcase_add_test(tc, test_join_all_with_null_results_still_waits_for_all);
   tcase_add_test(tc, test_join_all_accepts_the_same_future_more_than_once);
   tcase_add_test(tc, test_join_all_of_finished_futures_returns_their_outcomes);
+  tcase_add_test(tc, test_join_every_join_accepts_futures_of_different_pools);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("errors");
