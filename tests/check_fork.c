@@ -239,6 +239,54 @@ child_checks_run(futures_pool_t *old, future_t *done, future_t *failed,
   return 0;
 }
 
+/* Rendezvous of every worker of a pool (see workers_up). */
+struct meet {
+  struct tu_count arrived;
+  struct tu_latch go;
+};
+
+static int
+meet_task(void *arg, void **result)
+{
+  struct meet *m = arg;
+
+  (void)result;
+  tu_count_down(&m->arrived);
+  tu_latch_wait(&m->go);
+  return 0;
+}
+
+/*
+ * Returns once each of the pool's @n workers has run a task: then none is
+ * still starting. A thread that is starting may be inside malloc(), and
+ * under GCC 12's AddressSanitizer (whose allocator is not locked around
+ * fork()) a child forked at that moment inherits the lock held and hangs
+ * when its own new threads start. The test thread waits on a countdown,
+ * not on the futures, so that it cannot run a meet task itself. The caller
+ * releases @fs after the fork: a worker dropping the last reference would
+ * free the record, inside the allocator again.
+ */
+static void
+workers_up(futures_pool_t *pool, struct meet *m, future_t **fs, int n)
+{
+  tu_count_init(&m->arrived, n);
+  tu_latch_init(&m->go);
+  for (int i = 0; i < n; i++)
+    ck_assert_int_eq(futures_submit(pool, meet_task, m, &fs[i]), 0);
+  tu_count_wait(&m->arrived);
+  tu_latch_open(&m->go);
+  ck_assert_int_eq(futures_join_all(fs, (size_t)n, NULL), 0);
+}
+
+static void
+workers_up_done(struct meet *m, future_t **fs, int n)
+{
+  for (int i = 0; i < n; i++)
+    future_release(fs[i]);
+  tu_count_destroy(&m->arrived);
+  tu_latch_destroy(&m->go);
+}
+
 /*
  * In a child forked with a live pool: ECHILD for the old pool and its pending
  * future, outcomes of finished ones kept, a new pool works. The parent's pool
@@ -247,8 +295,9 @@ child_checks_run(futures_pool_t *old, future_t *done, future_t *failed,
 START_TEST(test_fork_child_policy_and_parent_keeps_working)
 {
   futures_pool_t *pool;
-  future_t *done, *failed, *held, *after;
+  future_t *done, *failed, *held, *after, *up[2];
   struct tu_hold h;
+  struct meet m;
   int v, ready;
   void *res = NULL;
   const char *why;
@@ -257,6 +306,7 @@ START_TEST(test_fork_child_policy_and_parent_keeps_working)
 
   tu_hold_init(&h, &h);
   ck_assert_int_eq(futures_pool_create(&pool, 2), 0);
+  workers_up(pool, &m, up, 2);
   ck_assert_int_eq(futures_submit(pool, task_echo, &v, &done), 0);
   ck_assert_int_eq(futures_submit(pool, task_fail_edom, NULL, &failed), 0);
   ck_assert_int_eq(future_get(done, NULL), 0);
@@ -287,6 +337,7 @@ START_TEST(test_fork_child_policy_and_parent_keeps_working)
   future_release(failed);
   future_release(held);
   future_release(after);
+  workers_up_done(&m, up, 2);
   ck_assert_int_eq(futures_pool_destroy(pool), 0);
   tu_hold_destroy(&h);
 }
