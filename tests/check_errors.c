@@ -91,53 +91,6 @@ finished_future(futures_pool_t *pool, uintptr_t arg)
   return f;
 }
 
-/* A task held on a latch on the pool's only worker. */
-struct hold {
-  struct tu_count started;
-  struct tu_latch gate;
-};
-
-static int
-hold_task(void *arg, void **result)
-{
-  struct hold *h = arg;
-
-  tu_count_down(&h->started);
-  tu_latch_wait(&h->gate);
-  *result = h;
-  return 0;
-}
-
-/*
- * Returns the future of a task running on a worker and blocked on @h's
- * gate: it cannot finish until unhold(). The test waits on the countdown,
- * not the future, so the test thread never runs it itself.
- */
-static future_t *
-held_future(futures_pool_t *pool, struct hold *h)
-{
-  future_t *f = NULL;
-
-  tu_count_init(&h->started, 1);
-  tu_latch_init(&h->gate);
-  ck_assert_int_eq(futures_submit(pool, hold_task, h, &f), 0);
-  tu_count_wait(&h->started);
-  return f;
-}
-
-static void
-unhold(struct hold *h, future_t *f)
-{
-  void *r = NULL;
-
-  tu_latch_open(&h->gate);
-  ck_assert_int_eq(future_get(f, &r), 0);
-  ck_assert_ptr_eq(r, h);
-  future_release(f);
-  tu_count_destroy(&h->started);
-  tu_latch_destroy(&h->gate);
-}
-
 static struct timespec
 past_deadline(void)
 {
@@ -451,7 +404,7 @@ START_TEST(test_errors_future_wait_until_rejects_bad_deadlines)
   futures_pool_t *pool = NULL;
   struct timespec ok = tu_deadline_in(1000000000LL), bad = ok, past;
   future_t *done, *held;
-  struct hold h;
+  struct tu_crowd h;
 
   ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
   done = finished_future(pool, 1);
@@ -464,10 +417,11 @@ START_TEST(test_errors_future_wait_until_rejects_bad_deadlines)
 
   past = past_deadline();
   ck_assert_int_eq(future_wait_until(done, &past), 0);
-  held = held_future(pool, &h);
+  ck_assert_int_eq(tu_crowd_hold(pool, &h, &held, 1), 0);
   ck_assert_int_eq(future_wait_until(held, &past), ETIMEDOUT);
   ck_assert_int_eq(future_is_ready(held), 0);
-  unhold(&h, held); /* checks the held future's outcome is intact */
+  /* The held future's outcome is intact. */
+  ck_assert_int_eq(tu_crowd_release(&h, &held, 1), 0);
   future_release(done);
   ck_assert_int_eq(futures_pool_destroy(pool), 0);
 }
@@ -481,7 +435,7 @@ START_TEST(test_errors_future_wait_for_rejects_negative_timeout)
 {
   futures_pool_t *pool = NULL;
   future_t *done, *held;
-  struct hold h;
+  struct tu_crowd h;
 
   ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
   done = finished_future(pool, 1);
@@ -489,10 +443,10 @@ START_TEST(test_errors_future_wait_for_rejects_negative_timeout)
   ck_assert_int_eq(future_wait_for(done, -1), EINVAL);
   ck_assert_int_eq(future_wait_for(done, LLONG_MIN), EINVAL);
   ck_assert_int_eq(future_wait_for(done, 0), 0);
-  held = held_future(pool, &h);
+  ck_assert_int_eq(tu_crowd_hold(pool, &h, &held, 1), 0);
   ck_assert_int_eq(future_wait_for(held, 0), ETIMEDOUT);
   ck_assert_int_eq(future_wait_for(held, -5), EINVAL);
-  unhold(&h, held);
+  ck_assert_int_eq(tu_crowd_release(&h, &held, 1), 0);
   future_release(done);
   ck_assert_int_eq(futures_pool_destroy(pool), 0);
 }
@@ -541,7 +495,7 @@ START_TEST(test_errors_future_times_rejects_null_untimed_and_unfinished)
   futures_pool_t *plain = NULL, *timed = NULL;
   long long q = -1, run = -1;
   future_t *f, *held;
-  struct hold h;
+  struct tu_crowd h;
 
   ck_assert_int_eq(future_times(NULL, &q, &run), EINVAL);
 
@@ -554,9 +508,9 @@ START_TEST(test_errors_future_times_rejects_null_untimed_and_unfinished)
   opts.nthreads = 1;
   opts.flags = FUTURES_POOL_TIMING;
   ck_assert_int_eq(futures_pool_create_ex(&timed, &opts), 0);
-  held = held_future(timed, &h);
+  ck_assert_int_eq(tu_crowd_hold(timed, &h, &held, 1), 0);
   ck_assert_int_eq(future_times(held, &q, &run), EBUSY);
-  unhold(&h, held);
+  ck_assert_int_eq(tu_crowd_release(&h, &held, 1), 0);
   f = finished_future(timed, 1);
   ck_assert_int_eq(future_times(f, NULL, NULL), 0);
   ck_assert_int_eq(future_times(f, &q, &run), 0);
@@ -619,7 +573,7 @@ START_TEST(test_errors_join_all_until_rejects_bad_deadlines)
   struct timespec ok = tu_deadline_in(1000000000LL), bad = ok, past;
   future_t *f[2];
   void *r[2];
-  struct hold h;
+  struct tu_crowd h;
 
   ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
   f[0] = finished_future(pool, 1);
@@ -633,14 +587,14 @@ START_TEST(test_errors_join_all_until_rejects_bad_deadlines)
   ck_assert_int_eq(futures_join_all_until(f, 2, r, &ok), EINVAL);
   ck_assert_int_eq(futures_join_all_until(NULL, 0, NULL, &ok), 0);
 
-  f[1] = held_future(pool, &h);
+  ck_assert_int_eq(tu_crowd_hold(pool, &h, &f[1], 1), 0);
   r[0] = r[1] = &h; /* sentinels */
   past = past_deadline();
   ck_assert_int_eq(futures_join_all_until(f, 2, r, &past), ETIMEDOUT);
   ck_assert_ptr_eq(r[0], &h);
   ck_assert_ptr_eq(r[1], &h);
   ck_assert_int_eq(future_is_ready(f[1]), 0);
-  unhold(&h, f[1]);
+  ck_assert_int_eq(tu_crowd_release(&h, &f[1], 1), 0);
   future_release(f[0]);
   ck_assert_int_eq(futures_pool_destroy(pool), 0);
 }
@@ -745,13 +699,13 @@ START_TEST(test_errors_join_any_until_rejects_zero_count_and_times_out)
   struct timespec ok = tu_deadline_in(1000000000LL), past;
   size_t index = 7;
   future_t *f[1];
-  struct hold h;
+  struct tu_crowd h;
   void *r = NULL;
 
   ck_assert_int_eq(futures_join_any_until(NULL, 0, &index, &r, &ok), EINVAL);
   ck_assert_uint_eq(index, NO_INDEX);
   ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
-  f[0] = held_future(pool, &h);
+  ck_assert_int_eq(tu_crowd_hold(pool, &h, &f[0], 1), 0);
   index = 7;
   ck_assert_int_eq(futures_join_any_until(f, 1, &index, &r, NULL), EINVAL);
   ck_assert_uint_eq(index, NO_INDEX);
@@ -760,7 +714,7 @@ START_TEST(test_errors_join_any_until_rejects_zero_count_and_times_out)
   ck_assert_int_eq(futures_join_any_until(f, 1, &index, &r, &past), ETIMEDOUT);
   ck_assert_uint_eq(index, NO_INDEX);
   ck_assert_int_eq(future_is_ready(f[0]), 0);
-  unhold(&h, f[0]);
+  ck_assert_int_eq(tu_crowd_release(&h, &f[0], 1), 0);
   ck_assert_int_eq(futures_pool_destroy(pool), 0);
 }
 END_TEST

@@ -172,46 +172,6 @@ pool_runs_a_task(futures_pool_t *pool)
   future_release(f);
 }
 
-/* A gate that holds a pool's workers: each gate task reports that it
- * started, then waits for the gate to open. */
-struct gate {
-  struct tu_count started;
-  struct tu_latch open;
-};
-
-static int
-gate_task(void *arg, void **result)
-{
-  struct gate *g = arg;
-
-  tu_count_down(&g->started);
-  tu_latch_wait(&g->open);
-  *result = g;
-  return 0;
-}
-
-/* Occupies all @n workers of @pool; futures in @fs (n of them). */
-static void
-gate_close(struct gate *g, futures_pool_t *pool, future_t *fs[], int n)
-{
-  tu_count_init(&g->started, n);
-  tu_latch_init(&g->open);
-  for (int i = 0; i < n; i++)
-    ck_assert_int_eq(futures_submit(pool, gate_task, g, &fs[i]), 0);
-  tu_count_wait(&g->started);
-}
-
-static void
-gate_open(struct gate *g, future_t *fs[], int n)
-{
-  tu_latch_open(&g->open);
-  ck_assert_int_eq(futures_join_all(fs, (size_t)n, NULL), 0);
-  for (int i = 0; i < n; i++)
-    future_release(fs[i]);
-  tu_count_destroy(&g->started);
-  tu_latch_destroy(&g->open);
-}
-
 /* ------------------------------------------------------------ scenario */
 
 /*
@@ -629,13 +589,13 @@ START_TEST(test_faults_enomem_on_bounded_pool_returns_reserved_places)
   futures_pool_t *pool = NULL;
   future_t *held[1], *f[3] = {NULL, NULL, NULL}, *b[2];
   struct cell c[3];
-  struct gate g;
+  struct tu_crowd g;
 
   o.nthreads = 1;
   o.max_queued = 2;
   o.overflow = FUTURES_OVERFLOW_FAIL;
   ck_assert_int_eq(futures_pool_create_ex(&pool, &o), 0);
-  gate_close(&g, pool, held, 1);
+  ck_assert_int_eq(tu_crowd_hold(pool, &g, held, 1), 0);
   for (int i = 0; i < 3; i++)
     cell_init(&c[i], 40 + (uintptr_t)i);
   for (int i = 0; i < 2; i++) {
@@ -676,7 +636,7 @@ START_TEST(test_faults_enomem_on_bounded_pool_returns_reserved_places)
   ck_assert_int_eq(futures_submit(pool, cell_task, &c[1], &f[1]), 0);
   ck_assert_int_eq(futures_submit(pool, cell_task, &c[2], &f[2]), EAGAIN);
   ck_assert_ptr_null(f[2]);
-  gate_open(&g, held, 1);
+  ck_assert_int_eq(tu_crowd_release(&g, held, 1), 0);
   ck_assert_int_eq(futures_join_all(f, 2, NULL), 0);
   future_release(f[0]);
   future_release(f[1]);
@@ -739,10 +699,10 @@ START_TEST(test_faults_failed_create_leaves_other_pools_alone)
 {
   futures_pool_t *pool = NULL, *other = (futures_pool_t *)&pool;
   future_t *held[2];
-  struct gate g;
+  struct tu_crowd g;
 
   ck_assert_int_eq(futures_pool_create(&pool, 2), 0);
-  gate_close(&g, pool, held, 2);
+  ck_assert_int_eq(tu_crowd_hold(pool, &g, held, 2), 0);
   futures__fault_thread_at(2);
   ck_assert_int_eq(futures_pool_create(&other, 4), EAGAIN);
   ck_assert_ptr_null(other);
@@ -752,7 +712,7 @@ START_TEST(test_faults_failed_create_leaves_other_pools_alone)
   ck_assert_int_eq(futures_pool_create(&other, 4), ENOMEM);
   ck_assert_ptr_null(other);
   hooks_off();
-  gate_open(&g, held, 2);
+  ck_assert_int_eq(tu_crowd_release(&g, held, 2), 0);
   pool_runs_a_task(pool);
   ck_assert_int_eq(futures_pool_destroy(pool), 0);
 }
@@ -1017,13 +977,13 @@ START_TEST(test_faults_pthread_exit_in_a_waiting_thread_closes_its_help)
   futures_pool_t *pool = NULL;
   future_t *held[1];
   struct exiting_waiter w;
-  struct gate g;
+  struct tu_crowd g;
   pthread_t t;
 
   atomic_store(&exit_started, 0);
   atomic_init(&w.returned, 0);
   ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
-  gate_close(&g, pool, held, 1);
+  ck_assert_int_eq(tu_crowd_hold(pool, &g, held, 1), 0);
   ck_assert_int_eq(futures_submit(pool, exit_task, NULL, &w.f), 0);
   ck_assert_int_eq(pthread_create(&t, NULL, exiting_waiter_main, &w), 0);
   pthread_join(t, NULL);
@@ -1033,7 +993,7 @@ START_TEST(test_faults_pthread_exit_in_a_waiting_thread_closes_its_help)
                 "the future of the exited task never finished");
   ck_assert_int_eq(future_get(w.f, NULL), EOWNERDEAD);
   future_release(w.f);
-  gate_open(&g, held, 1);
+  ck_assert_int_eq(tu_crowd_release(&g, held, 1), 0);
   pool_runs_a_task(pool);
   ck_assert_int_eq(destroy_within_20s(pool), 0);
 }
@@ -1169,7 +1129,7 @@ START_TEST(test_faults_destroy_own_pool_from_any_task_is_edeadlk)
   future_t *held[1], *f = NULL, *c = NULL;
   struct self_destroy sd;
   struct cell ante;
-  struct gate g;
+  struct tu_crowd g;
   void *r = NULL;
 
   ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
@@ -1178,14 +1138,14 @@ START_TEST(test_faults_destroy_own_pool_from_any_task_is_edeadlk)
   for (int mode = FUTURES_DESTROY_DRAIN; mode <= FUTURES_DESTROY_CANCEL;
        mode++) {
     self_destroy_init(&sd, pool, mode);
-    gate_close(&g, pool, held, 1);
+    ck_assert_int_eq(tu_crowd_hold(pool, &g, held, 1), 0);
     ck_assert_int_eq(futures_submit(pool, self_destroy_task, &sd, &f), 0);
     ck_assert_int_eq(future_get(f, &r), 0); /* runs it here */
     ck_assert_ptr_eq(r, &sd);
     ck_assert_int_eq(atomic_load(&sd.calls), 1);
     ck_assert_int_eq(sd.last_rc, EDEADLK);
     future_release(f);
-    gate_open(&g, held, 1);
+    ck_assert_int_eq(tu_crowd_release(&g, held, 1), 0);
     pool_runs_a_task(pool);
   }
 
@@ -1239,7 +1199,7 @@ START_TEST(test_faults_then_with_foreign_antecedent_attaches_nothing)
 {
   futures_pool_t *a = NULL, *b = NULL;
   future_t *held[1], *c = (future_t *)&a, *done = NULL;
-  struct gate g;
+  struct tu_crowd g;
   struct cell cell;
   void *r = NULL;
 
@@ -1247,10 +1207,10 @@ START_TEST(test_faults_then_with_foreign_antecedent_attaches_nothing)
   cell_init(&cell, 9);
   ck_assert_int_eq(futures_pool_create(&a, 1), 0);
   ck_assert_int_eq(futures_pool_create(&b, 1), 0);
-  gate_close(&g, a, held, 1);
+  ck_assert_int_eq(tu_crowd_hold(a, &g, held, 1), 0);
   ck_assert_int_eq(futures_then(b, held[0], stray_then, NULL, &c), EINVAL);
   ck_assert_ptr_null(c);
-  gate_open(&g, held, 1);
+  ck_assert_int_eq(tu_crowd_release(&g, held, 1), 0);
 
   ck_assert_int_eq(futures_submit(a, cell_task, &cell, &done), 0);
   ck_assert_int_eq(future_get(done, NULL), 0);
@@ -1273,7 +1233,7 @@ END_TEST
  * the pool's one worker is held by @g). */
 struct opener {
   struct cell *c;
-  struct gate *g;
+  struct tu_crowd *g;
 };
 
 static void *
@@ -1283,7 +1243,7 @@ opener_main(void *arg)
 
   while (atomic_load(&o->c->runs) == 0)
     sched_yield();
-  tu_latch_open(&o->g->open);
+  tu_latch_open(&o->g->gate);
   return NULL;
 }
 
@@ -1306,7 +1266,7 @@ START_TEST(test_faults_duplicated_futures_in_every_join)
   struct opener op;
   struct timespec dl;
   struct cell cq;
-  struct gate g;
+  struct tu_crowd g;
   pthread_t t;
   void *res[6];
   size_t idx, failed;
@@ -1317,7 +1277,7 @@ START_TEST(test_faults_duplicated_futures_in_every_join)
   op.g = &g;
   for (int join = 0; join < 6; join++) {
     cell_init(&cq, 123);
-    gate_close(&g, pool, held, 1);
+    ck_assert_int_eq(tu_crowd_hold(pool, &g, held, 1), 0);
     ck_assert_int_eq(futures_submit(pool, cell_task, &cq, &q), 0);
     arr[0] = held[0];
     arr[1] = q;
@@ -1327,7 +1287,7 @@ START_TEST(test_faults_duplicated_futures_in_every_join)
     arr[5] = q;
     memset(res, 0, sizeof(res));
     if (join >= 2)
-      tu_latch_open(&g.open); /* these joins run nothing in this thread */
+      tu_latch_open(&g.gate); /* these joins run nothing in this thread */
     ck_assert_int_eq(pthread_create(&t, NULL, opener_main, &op), 0);
     switch (join) {
     case 0:
@@ -1366,7 +1326,7 @@ START_TEST(test_faults_duplicated_futures_in_every_join)
       ck_assert_ptr_eq(res[i], arr[i] == q ? (void *)123 : (void *)&g);
     ck_assert_int_eq(atomic_load(&cq.runs), 1);
     future_release(q);
-    gate_open(&g, held, 1);
+    ck_assert_int_eq(tu_crowd_release(&g, held, 1), 0);
   }
   ck_assert_int_eq(futures_pool_destroy(pool), 0);
 }

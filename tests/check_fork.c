@@ -239,52 +239,21 @@ child_checks_run(futures_pool_t *old, future_t *done, future_t *failed,
   return 0;
 }
 
-/* Rendezvous of every worker of a pool (see workers_up). */
-struct meet {
-  struct tu_count arrived;
-  struct tu_latch go;
-};
-
-static int
-meet_task(void *arg, void **result)
-{
-  struct meet *m = arg;
-
-  (void)result;
-  tu_count_down(&m->arrived);
-  tu_latch_wait(&m->go);
-  return 0;
-}
-
 /*
  * Returns once each of the pool's @n workers has run a task: then none is
  * still starting. A thread that is starting may be inside malloc(), and
  * under GCC 12's AddressSanitizer (whose allocator is not locked around
  * fork()) a child forked at that moment inherits the lock held and hangs
- * when its own new threads start. The test thread waits on a countdown,
- * not on the futures, so that it cannot run a meet task itself. The caller
- * releases @fs after the fork: a worker dropping the last reference would
- * free the record, inside the allocator again.
+ * when its own new threads start. The caller gives @fs to
+ * tu_crowd_release() after the fork: a worker dropping the last reference
+ * would free the record, inside the allocator again.
  */
 static void
-workers_up(futures_pool_t *pool, struct meet *m, future_t **fs, int n)
+workers_up(futures_pool_t *pool, struct tu_crowd *c, future_t **fs, int n)
 {
-  tu_count_init(&m->arrived, n);
-  tu_latch_init(&m->go);
-  for (int i = 0; i < n; i++)
-    ck_assert_int_eq(futures_submit(pool, meet_task, m, &fs[i]), 0);
-  tu_count_wait(&m->arrived);
-  tu_latch_open(&m->go);
+  ck_assert_int_eq(tu_crowd_hold(pool, c, fs, (size_t)n), 0);
+  tu_latch_open(&c->gate);
   ck_assert_int_eq(futures_join_all(fs, (size_t)n, NULL), 0);
-}
-
-static void
-workers_up_done(struct meet *m, future_t **fs, int n)
-{
-  for (int i = 0; i < n; i++)
-    future_release(fs[i]);
-  tu_count_destroy(&m->arrived);
-  tu_latch_destroy(&m->go);
 }
 
 /*
@@ -297,7 +266,7 @@ START_TEST(test_fork_child_policy_and_parent_keeps_working)
   futures_pool_t *pool;
   future_t *done, *failed, *held, *after, *up[2];
   struct tu_hold h;
-  struct meet m;
+  struct tu_crowd m;
   int v, ready;
   void *res = NULL;
   const char *why;
@@ -337,7 +306,7 @@ START_TEST(test_fork_child_policy_and_parent_keeps_working)
   future_release(failed);
   future_release(held);
   future_release(after);
-  workers_up_done(&m, up, 2);
+  ck_assert_int_eq(tu_crowd_release(&m, up, 2), 0);
   ck_assert_int_eq(futures_pool_destroy(pool), 0);
   tu_hold_destroy(&h);
 }

@@ -41,53 +41,6 @@ count_task(void *arg, void **result)
   return 0;
 }
 
-/* Held tasks: each counts down @started, then blocks on @gate. */
-struct hold {
-  struct tu_count started;
-  struct tu_latch gate;
-};
-
-static int
-hold_task(void *arg, void **result)
-{
-  struct hold *h = arg;
-
-  tu_count_down(&h->started);
-  tu_latch_wait(&h->gate);
-  *result = h;
-  return 0;
-}
-
-/*
- * Submits @n hold tasks and waits on the countdown (not on the futures, so
- * the test thread cannot run them) until @n workers are held.
- */
-static void
-hold_workers(futures_pool_t *pool, struct hold *h, future_t **futures, size_t n)
-{
-  size_t i;
-
-  tu_count_init(&h->started, (long)n);
-  tu_latch_init(&h->gate);
-  for (i = 0; i < n; i++)
-    ck_assert_int_eq(futures_submit(pool, hold_task, h, &futures[i]), 0);
-  tu_count_wait(&h->started);
-}
-
-static void
-unhold_workers(struct hold *h, future_t **futures, size_t n)
-{
-  size_t i;
-
-  tu_latch_open(&h->gate);
-  for (i = 0; i < n; i++) {
-    ck_assert_int_eq(future_get(futures[i], NULL), 0);
-    future_release(futures[i]);
-  }
-  tu_count_destroy(&h->started);
-  tu_latch_destroy(&h->gate);
-}
-
 /* ------------------------------------------------------------ basic */
 
 /*
@@ -193,7 +146,7 @@ edom_task(void *arg, void **result)
 static int
 opener_task(void *arg, void **result)
 {
-  struct hold *h = arg;
+  struct tu_crowd *h = arg;
 
   tu_count_wait(&h->started);
   tu_latch_open(&h->gate);
@@ -212,14 +165,14 @@ START_TEST(test_join_every_join_accepts_futures_of_different_pools)
   futures_pool_t *pa = NULL, *pb = NULL;
   future_t *held = NULL, *ok = NULL, *bad = NULL, *open = NULL;
   futures_outcome_t out[3];
-  struct hold h;
+  struct tu_crowd h;
   size_t idx = 99;
   void *r[3] = {NULL, NULL, NULL}, *res = NULL;
   int codes[2] = {0, 0};
 
   ck_assert_int_eq(futures_pool_create(&pa, 1), 0);
   ck_assert_int_eq(futures_pool_create(&pb, 1), 0);
-  hold_workers(pa, &h, &held, 1);
+  ck_assert_int_eq(tu_crowd_hold(pa, &h, &held, 1), 0);
   ck_assert_int_eq(futures_submit(pb, plus_one_task, (void *)40, &ok), 0);
   ck_assert_int_eq(futures_submit(pb, edom_task, NULL, &bad), 0);
   ck_assert_int_eq(future_get(ok, NULL), 0);
@@ -256,8 +209,7 @@ START_TEST(test_join_every_join_accepts_futures_of_different_pools)
   future_release(ok);
   future_release(bad);
   future_release(open);
-  tu_count_destroy(&h.started);
-  tu_latch_destroy(&h.gate);
+  tu_crowd_destroy(&h);
   ck_assert_int_eq(futures_pool_destroy(pa), 0);
   ck_assert_int_eq(futures_pool_destroy(pb), 0);
 }
@@ -401,11 +353,11 @@ START_TEST(test_join_all_with_null_entry_returns_einval_without_waiting)
 {
   futures_pool_t *pool = NULL;
   future_t *held[1];
-  struct hold h;
+  struct tu_crowd h;
   void *r[3] = {NULL};
 
   ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
-  hold_workers(pool, &h, held, 1);
+  ck_assert_int_eq(tu_crowd_hold(pool, &h, held, 1), 0);
   {
     future_t *const f[3] = {held[0], NULL, held[0]};
 
@@ -414,7 +366,7 @@ START_TEST(test_join_all_with_null_entry_returns_einval_without_waiting)
   }
   ck_assert_int_eq(futures_join_all(NULL, 3, r), EINVAL);
   ck_assert_int_eq(future_is_ready(held[0]), 0);
-  unhold_workers(&h, held, 1);
+  ck_assert_int_eq(tu_crowd_release(&h, held, 1), 0);
   ck_assert_int_eq(futures_pool_destroy(pool), 0);
 }
 END_TEST
@@ -543,11 +495,11 @@ START_TEST(test_join_all_runs_unstarted_futures_in_the_caller)
   struct who_arg w[N];
   future_t *held[1], *f[N];
   void *r[N];
-  struct hold h;
+  struct tu_crowd h;
   int i;
 
   ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
-  hold_workers(pool, &h, held, 1);
+  ck_assert_int_eq(tu_crowd_hold(pool, &h, held, 1), 0);
   for (i = 0; i < N; i++) {
     atomic_init(&w[i].runs, 0);
     ck_assert_int_eq(futures_submit(pool, who_task, &w[i], &f[i]), 0);
@@ -558,7 +510,7 @@ START_TEST(test_join_all_runs_unstarted_futures_in_the_caller)
     ck_assert(pthread_equal(w[i].ran_on, pthread_self()));
   }
   ck_assert_int_eq(future_is_ready(held[0]), 0);
-  unhold_workers(&h, held, 1);
+  ck_assert_int_eq(tu_crowd_release(&h, held, 1), 0);
   ck_assert_int_eq(futures_pool_destroy(pool), 0);
   /* The worker, once free, did not run any of them a second time. */
   for (i = 0; i < N; i++) {

@@ -32,61 +32,6 @@ Suite *pool_suite(void);
 
 /* ------------------------------------------------------------ helpers */
 
-/*
- * Holds workers: each hold_task counts down @started, then blocks on @gate.
- * The test thread waits on @started, never on the futures, so the tasks
- * can only have run on distinct pool workers.
- */
-struct hold {
-  struct tu_count started;
-  struct tu_latch gate;
-};
-
-static int
-hold_task(void *arg, void **result)
-{
-  struct hold *h = arg;
-
-  tu_count_down(&h->started);
-  tu_latch_wait(&h->gate);
-  *result = h;
-  return 0;
-}
-
-/*
- * Submits @n hold tasks into @futures and waits until all @n run at once;
- * this only returns if the pool has at least @n workers.
- */
-static void
-hold_workers(futures_pool_t *pool, struct hold *h, future_t **futures, size_t n)
-{
-  size_t i;
-
-  tu_count_init(&h->started, (long)n);
-  tu_latch_init(&h->gate);
-  for (i = 0; i < n; i++)
-    ck_assert_int_eq(futures_submit(pool, hold_task, h, &futures[i]), 0);
-  tu_count_wait(&h->started);
-}
-
-/* Opens the gate, checks and releases the @n hold futures. */
-static void
-unhold_workers(struct hold *h, future_t **futures, size_t n)
-{
-  size_t i;
-  void *r;
-
-  tu_latch_open(&h->gate);
-  for (i = 0; i < n; i++) {
-    r = NULL;
-    ck_assert_int_eq(future_get(futures[i], &r), 0);
-    ck_assert_ptr_eq(r, h);
-    future_release(futures[i]);
-  }
-  tu_count_destroy(&h->started);
-  tu_latch_destroy(&h->gate);
-}
-
 static size_t
 allowed_cpus(void)
 {
@@ -231,15 +176,15 @@ START_TEST(test_pool_with_zero_threads_has_one_worker_per_allowed_cpu)
   futures_pool_t *pool = NULL;
   size_t ncpu = allowed_cpus();
   future_t **held = calloc(ncpu, sizeof(*held));
-  struct hold h;
+  struct tu_crowd h;
 
   ck_assert_ptr_nonnull(held);
   ck_assert_int_eq(futures_pool_create(&pool, 0), 0);
   ck_assert_ptr_nonnull(pool);
   ck_assert_uint_eq(pool_workers(pool), ncpu);
   /* All ncpu workers exist: ncpu tasks run at the same time. */
-  hold_workers(pool, &h, held, ncpu);
-  unhold_workers(&h, held, ncpu);
+  ck_assert_int_eq(tu_crowd_hold(pool, &h, held, ncpu), 0);
+  ck_assert_int_eq(tu_crowd_release(&h, held, ncpu), 0);
   check_pool_runs_a_task(pool);
   ck_assert_int_eq(futures_pool_destroy(pool), 0);
   free(held);
@@ -267,13 +212,13 @@ START_TEST(test_pool_with_many_threads_runs_that_many_tasks_at_once)
 {
   futures_pool_t *pool = NULL;
   future_t *held[MANY_WORKERS];
-  struct hold h;
+  struct tu_crowd h;
 
   ck_assert_int_eq(futures_pool_create(&pool, MANY_WORKERS), 0);
   ck_assert_ptr_nonnull(pool);
   ck_assert_uint_eq(pool_workers(pool), MANY_WORKERS);
-  hold_workers(pool, &h, held, MANY_WORKERS);
-  unhold_workers(&h, held, MANY_WORKERS);
+  ck_assert_int_eq(tu_crowd_hold(pool, &h, held, MANY_WORKERS), 0);
+  ck_assert_int_eq(tu_crowd_release(&h, held, MANY_WORKERS), 0);
   check_pool_runs_a_task(pool);
   ck_assert_int_eq(futures_pool_destroy(pool), 0);
 }
@@ -394,7 +339,7 @@ START_TEST(test_pool_stats_are_exact_on_a_quiet_pool)
   futures_pool_t *pool = NULL;
   futures_stats_t st = FUTURES_STATS_INIT;
   future_t *held[1], *f[100];
-  struct hold h;
+  struct tu_crowd h;
   size_t i;
 
   ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
@@ -408,7 +353,7 @@ START_TEST(test_pool_stats_are_exact_on_a_quiet_pool)
   ck_assert_uint_eq(st.cancelled, 0);
   ck_assert_int_eq(st.shutting_down, 0);
 
-  hold_workers(pool, &h, held, 1);
+  ck_assert_int_eq(tu_crowd_hold(pool, &h, held, 1), 0);
   for (i = 0; i < 100; i++)
     ck_assert_int_eq(
         futures_submit(pool, plus_one_task, (void *)(uintptr_t)i, &f[i]), 0);
@@ -421,7 +366,7 @@ START_TEST(test_pool_stats_are_exact_on_a_quiet_pool)
   ck_assert_uint_eq(st.cancelled, 0);
   ck_assert_int_eq(st.shutting_down, 0);
 
-  unhold_workers(&h, held, 1);
+  ck_assert_int_eq(tu_crowd_release(&h, held, 1), 0);
   for (i = 0; i < 100; i++) {
     void *r = NULL;
 

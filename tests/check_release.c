@@ -43,46 +43,6 @@ counted_task(void *arg, void **result)
   return 0;
 }
 
-/* Held tasks: each counts down @started, then blocks on @gate. */
-struct hold {
-  struct tu_count started;
-  struct tu_latch gate;
-};
-
-static int
-hold_task(void *arg, void **result)
-{
-  struct hold *h = arg;
-
-  tu_count_down(&h->started);
-  tu_latch_wait(&h->gate);
-  *result = h;
-  return 0;
-}
-
-/*
- * Submits one hold task and waits on the countdown (not on the future, so
- * the test thread cannot run it) until the pool's only worker is held.
- */
-static future_t *
-hold_worker(futures_pool_t *pool, struct hold *h)
-{
-  future_t *f = NULL;
-
-  tu_count_init(&h->started, 1);
-  tu_latch_init(&h->gate);
-  ck_assert_int_eq(futures_submit(pool, hold_task, h, &f), 0);
-  tu_count_wait(&h->started);
-  return f;
-}
-
-static void
-hold_destroy(struct hold *h)
-{
-  tu_count_destroy(&h->started);
-  tu_latch_destroy(&h->gate);
-}
-
 /* ------------------------------------------------------------ basic */
 
 /*
@@ -93,13 +53,13 @@ START_TEST(test_release_before_the_task_runs_still_runs_it_once)
 {
   futures_pool_t *pool = NULL;
   struct counted c;
-  struct hold h;
+  struct tu_crowd h;
   future_t *held, *f = NULL;
 
   atomic_init(&c.runs, 0);
   atomic_init(&c.value, 0);
   ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
-  held = hold_worker(pool, &h);
+  ck_assert_int_eq(tu_crowd_hold(pool, &h, &held, 1), 0);
   ck_assert_int_eq(futures_submit(pool, counted_task, &c, &f), 0);
   future_release(f);
   ck_assert_int_eq(c.runs, 0);
@@ -109,7 +69,7 @@ START_TEST(test_release_before_the_task_runs_still_runs_it_once)
   ck_assert_int_eq(futures_pool_destroy(pool), 0);
   ck_assert_int_eq(c.runs, 1);
   ck_assert_int_eq(c.value, 42);
-  hold_destroy(&h);
+  tu_crowd_destroy(&h);
 }
 END_TEST
 
@@ -286,13 +246,13 @@ START_TEST(test_release_mixing_queued_and_finished_futures)
   futures_pool_t *pool = NULL;
   future_t *f[N], *held;
   struct counted c;
-  struct hold h;
+  struct tu_crowd h;
   int i;
 
   atomic_init(&c.runs, 0);
   atomic_init(&c.value, 0);
   ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
-  held = hold_worker(pool, &h);
+  ck_assert_int_eq(tu_crowd_hold(pool, &h, &held, 1), 0);
   for (i = 0; i < N; i++)
     ck_assert_int_eq(futures_submit(pool, counted_task, &c, &f[i]), 0);
   for (i = 0; i < N; i += 2)
@@ -306,7 +266,7 @@ START_TEST(test_release_mixing_queued_and_finished_futures)
     future_release(f[i]);
   ck_assert_int_eq(future_get(held, NULL), 0);
   future_release(held);
-  hold_destroy(&h);
+  tu_crowd_destroy(&h);
 }
 END_TEST
 

@@ -197,6 +197,56 @@ tu_hold_destroy(struct tu_hold *h)
 }
 
 int
+tu_crowd_task(void *arg, void **result)
+{
+  struct tu_crowd *c = arg;
+
+  tu_count_down(&c->started);
+  tu_latch_wait(&c->gate);
+  *result = c;
+  return 0;
+}
+
+int
+tu_crowd_hold(futures_pool_t *pool, struct tu_crowd *c, future_t **futures,
+              size_t n)
+{
+  tu_count_init(&c->started, (long)n);
+  tu_latch_init(&c->gate);
+  for (size_t i = 0; i < n; i++) {
+    int rc = futures_submit(pool, tu_crowd_task, c, &futures[i]);
+
+    if (rc != 0)
+      return rc;
+  }
+  tu_count_wait(&c->started);
+  return 0;
+}
+
+long
+tu_crowd_release(struct tu_crowd *c, future_t **futures, size_t n)
+{
+  long bad = 0;
+
+  tu_latch_open(&c->gate);
+  for (size_t i = 0; i < n; i++) {
+    void *r = NULL;
+
+    bad += future_get(futures[i], &r) != 0 || r != c;
+    future_release(futures[i]);
+  }
+  tu_crowd_destroy(c);
+  return bad;
+}
+
+void
+tu_crowd_destroy(struct tu_crowd *c)
+{
+  tu_count_destroy(&c->started);
+  tu_latch_destroy(&c->gate);
+}
+
+int
 tu_spin_until(int (*pred)(void *arg), void *arg, long long timeout_ns)
 {
   long long end = tu_now_ns() + timeout_ns;

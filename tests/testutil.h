@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "futures.h"
+
 /* A one-shot gate: tu_latch_wait() blocks until tu_latch_open(). */
 struct tu_latch {
   pthread_mutex_t lock;
@@ -67,6 +69,34 @@ struct tu_hold {
 void tu_hold_init(struct tu_hold *h, void *value);
 int tu_hold_task(void *arg, void **result); /* arg: struct tu_hold * */
 void tu_hold_destroy(struct tu_hold *h);
+
+/*
+ * A crowd of held tasks, to occupy several workers at once: each
+ * tu_crowd_task() counts down @started, then blocks until @gate opens, and
+ * returns 0 with the crowd as its result.
+ */
+struct tu_crowd {
+  struct tu_count started;
+  struct tu_latch gate;
+};
+
+int tu_crowd_task(void *arg, void **result); /* arg: struct tu_crowd * */
+/*
+ * Initialises @c, submits @n crowd tasks to @pool into futures[0..n) and
+ * waits on the countdown (not on the futures, so the caller never runs one
+ * itself) until all @n run at once, which takes @n distinct workers.
+ * Returns 0, or the error of the submit that failed (without waiting).
+ */
+int tu_crowd_hold(futures_pool_t *pool, struct tu_crowd *c,
+                  future_t **futures, size_t n);
+/*
+ * Opens the gate, waits for each of the @n futures and releases it, then
+ * destroys @c. Returns how many did not finish with 0 and the crowd as
+ * their result (0 when all is well).
+ */
+long tu_crowd_release(struct tu_crowd *c, future_t **futures, size_t n);
+/* Destroys @c, for a caller that waited for and released the futures. */
+void tu_crowd_destroy(struct tu_crowd *c);
 
 /*
  * Polls pred(arg) with sched_yield() until it returns non-zero (returns 1) or
