@@ -334,8 +334,7 @@ wait_any(future_t *const futures[], size_t n, judge_fn judge, void *ctx,
   /* In a fork() child, a future of the parent's pool that has not
    * finished never will: no winner can be certain, so say so now. */
   for (size_t i = 0; i < n; i++)
-    if (!future_done(futures[i]) &&
-        (rc = futures__wait_stale(futures[i])) != 0)
+    if ((rc = futures__wait_stale(futures[i])) != 0)
       return rc;
   if ((rc = multi_init(&m, n)) != 0)
     return rc;

@@ -358,7 +358,8 @@ futures__spin_until(const struct future *f, const struct timespec *abstime)
 int
 futures__wait_stale(struct future *f)
 {
-  if (atomic_load_explicit(&futures__fork_gen, memory_order_relaxed) == 0)
+  if (atomic_load_explicit(&futures__fork_gen, memory_order_relaxed) == 0 ||
+      future_done(f))
     return 0;
   return futures__pool_is_stale(f->pool) ? ECHILD : 0;
 }
