@@ -227,14 +227,11 @@ run_pair() {
 # always hand the cold slot to ours and the first peer. So the first pair
 # runs once untimed, both sides, and its figures are dropped.
 if [ "${WARMUP_PAIR:-1}" = 1 ]; then
-  # shellcheck disable=SC2086 # one word per workload
-  set -- $WORKLOADS
-  first_wl=$1
-  # shellcheck disable=SC2086 # one word per peer
-  set -- $PEERS
+  read -r first_wl _ <<<"$WORKLOADS"
+  read -r first_peer _ <<<"$PEERS"
   discard=1
   log "warm-up pair (discarded)"
-  run_pair "$first_wl" "$1"
+  run_pair "$first_wl" "$first_peer"
   discard=0
 fi
 
