@@ -296,6 +296,36 @@ steal_race_tally(struct steal_race *s, long *missing, long *dup)
   }
 }
 
+/* Counts one entry taken out of the deque, by the owner or by a thief. */
+static void
+steal_race_took(struct steal_race *s, const struct future *f)
+{
+  long k = record_index(s->recs, s->n, f);
+
+  if (k < 0)
+    atomic_fetch_add(&s->foreign, 1);
+  else
+    atomic_fetch_add(&s->taken[k], 1);
+}
+
+/*
+ * After the thieves are joined: every entry came out exactly once (@popped
+ * of them by the owner, the rest by thieves), nothing else came out, and
+ * the deque is empty.
+ */
+static void
+steal_race_check(struct steal_race *s, long popped)
+{
+  long missing, dup;
+
+  steal_race_tally(s, &missing, &dup);
+  ck_assert_msg(missing == 0 && dup == 0 && atomic_load(&s->foreign) == 0,
+                "of %ld entries: %ld missing, %ld duplicated, %ld foreign",
+                s->n, missing, dup, atomic_load(&s->foreign));
+  ck_assert_int_eq(popped + atomic_load(&s->stolen), s->n);
+  ck_assert_int_eq(futures__deque_size(s->d), 0);
+}
+
 /*
  * For helgrind (a build with --enable-valgrind-annotations): the counters
  * and flags are C11 atomics, and the fake records only travel through the
@@ -348,7 +378,6 @@ thief_main(void *arg, int i)
   for (;;) {
     int lost = 0;
     struct future *f = futures__deque_steal(s->d, &lost);
-    long k;
 
     if (f == NULL) {
       lost_races += lost;
@@ -361,11 +390,7 @@ thief_main(void *arg, int i)
         sched_yield();
       continue;
     }
-    k = record_index(s->recs, s->n, f);
-    if (k < 0)
-      atomic_fetch_add(&s->foreign, 1);
-    else
-      atomic_fetch_add(&s->taken[k], 1);
+    steal_race_took(s, f);
     /* Relaxed: a count, read by the owner only to see that stealing has
      * begun, and exactly after the joins. */
     atomic_fetch_add_explicit(&s->stolen, 1, memory_order_relaxed);
@@ -401,7 +426,7 @@ START_TEST(test_queue_deque_owner_and_thieves_take_each_entry_once)
   struct steal_race s;
   struct thieves t;
   pthread_t th;
-  long popped = 0, dup, missing, foreign = 0;
+  long popped = 0;
   uint64_t rng = 0x9e3779b97f4a7c15ULL;
 
   steal_race_init(&s, n, 8);
@@ -419,14 +444,10 @@ START_TEST(test_queue_deque_owner_and_thieves_take_each_entry_once)
     if ((rng & 3) == 0) {
       for (unsigned k = (unsigned)(rng >> 8) % 4; k > 0; k--) {
         struct future *f = futures__deque_pop(s.d, 0);
-        long x = record_index(s.recs, n, f);
 
         if (f == NULL)
           break;
-        if (x < 0)
-          foreign++;
-        else
-          atomic_fetch_add(&s.taken[x], 1);
+        steal_race_took(&s, f);
         popped++;
       }
     }
@@ -439,33 +460,22 @@ START_TEST(test_queue_deque_owner_and_thieves_take_each_entry_once)
     sched_yield();
   for (;;) {
     struct future *f = futures__deque_pop(s.d, 0);
-    long x;
 
     if (f == NULL) {
       if (futures__deque_size(s.d) == 0)
         break;
       continue;
     }
-    x = record_index(s.recs, n, f);
-    if (x < 0)
-      foreign++;
-    else
-      atomic_fetch_add(&s.taken[x], 1);
+    steal_race_took(&s, f);
     popped++;
   }
   atomic_store_explicit(&s.owner_done, 1, memory_order_release);
   pthread_join(th, NULL);
 
-  steal_race_tally(&s, &missing, &dup);
-  ck_assert_msg(missing == 0 && dup == 0 && foreign == 0 &&
-                    atomic_load(&s.foreign) == 0,
-                "of %ld entries: %ld missing, %ld duplicated, %ld foreign", n,
-                missing, dup, foreign + atomic_load(&s.foreign));
-  ck_assert_int_eq(popped + atomic_load(&s.stolen), n);
+  steal_race_check(&s, popped);
   /* Without any steal the test proved nothing about the race (the owner
    * waits for one above, unless it had taken every entry itself). */
   ck_assert_int_gt(atomic_load(&s.stolen), 0);
-  ck_assert_int_eq(futures__deque_size(s.d), 0);
   steal_race_fini(&s);
 }
 END_TEST
@@ -478,7 +488,7 @@ END_TEST
  */
 START_TEST(test_queue_deque_thieves_racing_each_other_take_each_entry_once)
 {
-  long n = tu_scaled(400000, 20000), missing, dup;
+  long n = tu_scaled(400000, 20000);
   struct steal_race s;
   struct thieves t;
   pthread_t th;
@@ -492,12 +502,7 @@ START_TEST(test_queue_deque_thieves_racing_each_other_take_each_entry_once)
   t.n = 2;
   ck_assert_int_eq(pthread_create(&th, NULL, thieves_main, &t), 0);
   pthread_join(th, NULL);
-  steal_race_tally(&s, &missing, &dup);
-  ck_assert_msg(missing == 0 && dup == 0 && atomic_load(&s.foreign) == 0,
-                "of %ld entries: %ld missing, %ld duplicated, %ld foreign", n,
-                missing, dup, atomic_load(&s.foreign));
-  ck_assert_int_eq(atomic_load(&s.stolen), n);
-  ck_assert_int_eq(futures__deque_size(s.d), 0);
+  steal_race_check(&s, 0); /* every entry stolen */
   steal_race_fini(&s);
 }
 END_TEST
@@ -510,7 +515,7 @@ END_TEST
  */
 START_TEST(test_queue_deque_owner_and_thief_race_for_the_last_entry)
 {
-  long n = tu_scaled(400000, 20000), popped = 0, missing, dup, foreign = 0;
+  long n = tu_scaled(400000, 20000), popped = 0;
   struct steal_race s;
   struct thieves t;
   pthread_t th;
@@ -527,26 +532,16 @@ START_TEST(test_queue_deque_owner_and_thief_race_for_the_last_entry)
         break;
     for (;;) {
       struct future *f = futures__deque_pop(s.d, 0);
-      long x;
 
       if (f == NULL)
         break;
-      x = record_index(s.recs, n, f);
-      if (x < 0)
-        foreign++;
-      else
-        atomic_fetch_add(&s.taken[x], 1);
+      steal_race_took(&s, f);
       popped++;
     }
   }
   atomic_store_explicit(&s.owner_done, 1, memory_order_release);
   pthread_join(th, NULL);
-  steal_race_tally(&s, &missing, &dup);
-  ck_assert_msg(missing == 0 && dup == 0 && foreign == 0 &&
-                    atomic_load(&s.foreign) == 0,
-                "of %ld entries: %ld missing, %ld duplicated, %ld foreign", n,
-                missing, dup, foreign + atomic_load(&s.foreign));
-  ck_assert_int_eq(popped + atomic_load(&s.stolen), n);
+  steal_race_check(&s, popped);
   steal_race_fini(&s);
 }
 END_TEST
