@@ -50,13 +50,6 @@ Suite *faults_suite(void);
 /* TSan does not support starting threads in the child of a multi-threaded
  * fork() (the child hangs or dies when its new pool starts workers), so
  * the fork test is left out under TSan, as in check_fork. */
-#if defined(__SANITIZE_THREAD__)
-#define FORK_UNDER_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define FORK_UNDER_TSAN 1
-#endif
-#endif
 
 /* ------------------------------------------------------------ helpers */
 
@@ -1333,7 +1326,7 @@ START_TEST(test_faults_duplicated_futures_in_every_join)
 END_TEST
 
 /* ------------------------------------------------------------ fork */
-#ifndef FORK_UNDER_TSAN
+#ifndef TU_TSAN
 
 /* The child's numbered checks; the exit status names the first failure. */
 static const char *const fork_checks[] = {
@@ -1478,7 +1471,7 @@ START_TEST(test_faults_fork_inside_a_task)
   ck_assert_int_eq(futures_pool_destroy(ft.pool), 0);
 }
 END_TEST
-#endif /* !FORK_UNDER_TSAN */
+#endif /* !TU_TSAN */
 
 #if FUTURES_DEBUG
 static int
@@ -1591,7 +1584,7 @@ faults_suite(void)
 #if FUTURES_DEBUG
   tcase_add_test(tc, test_faults_use_after_release_is_detected_in_debug_builds);
 #endif
-#ifndef FORK_UNDER_TSAN
+#ifndef TU_TSAN
   tcase_add_test(tc, test_faults_fork_inside_a_task);
 #endif
   suite_add_tcase(s, tc);

@@ -35,26 +35,13 @@ Suite *fork_suite(void);
  * child dies when its new pool starts workers), so the suite is empty
  * under TSan. GCC 12's ASan does not lock its allocator around fork(), so
  * a child forked while another thread allocates can deadlock in malloc;
- * under ASan only the fork-during-activity test is left out.
+ * under ASan only the fork-during-activity test is left out. (TU_TSAN and
+ * TU_ASAN come from testutil.h.)
  */
-#if defined(__SANITIZE_THREAD__)
-#define FORK_UNDER_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define FORK_UNDER_TSAN 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__)
-#define FORK_UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define FORK_UNDER_ASAN 1
-#endif
-#endif
 
 #define MS 1000000LL /* nanoseconds per millisecond */
 
-#ifndef FORK_UNDER_TSAN
+#ifndef TU_TSAN
 
 /* A task that returns 0 with its argument as the result. */
 static int
@@ -312,7 +299,7 @@ START_TEST(test_fork_child_policy_and_parent_keeps_working)
 }
 END_TEST
 
-#ifndef FORK_UNDER_ASAN
+#ifndef TU_ASAN
 
 static const char *const busy_checks[] = {
     "none",
@@ -410,8 +397,8 @@ START_TEST(test_fork_during_pool_activity)
 }
 END_TEST
 
-#endif /* !FORK_UNDER_ASAN */
-#endif /* !FORK_UNDER_TSAN */
+#endif /* !TU_ASAN */
+#endif /* !TU_TSAN */
 
 Suite *
 fork_suite(void)
@@ -420,9 +407,9 @@ fork_suite(void)
   TCase *tc = tcase_create("fork");
 
   tcase_set_timeout(tc, 60);
-#ifndef FORK_UNDER_TSAN
+#ifndef TU_TSAN
   tcase_add_test(tc, test_fork_child_policy_and_parent_keeps_working);
-#ifndef FORK_UNDER_ASAN
+#ifndef TU_ASAN
   tcase_add_test(tc, test_fork_during_pool_activity);
 #endif
 #endif

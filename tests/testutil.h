@@ -15,6 +15,23 @@
 
 #include "futures.h"
 
+/* TU_TSAN / TU_ASAN: 1 when the tests are built under ThreadSanitizer /
+ * AddressSanitizer (gcc and clang spell the check differently). */
+#if defined(__SANITIZE_THREAD__)
+#define TU_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define TU_TSAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define TU_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TU_ASAN 1
+#endif
+#endif
+
 /* A one-shot gate: tu_latch_wait() blocks until tu_latch_open(). */
 struct tu_latch {
   pthread_mutex_t lock;
