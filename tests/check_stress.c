@@ -933,7 +933,8 @@ mixed_run(const struct mixed_cfg *cfg)
  * operations, each round's pool destroyed with tasks queued and submits
  * racing the destroy. The checks are those of the slow run.
  */
-START_TEST(test_stress_mixed_workload_quick)
+static void
+mixed_run_quick(void)
 {
   struct mixed_cfg cfg;
 
@@ -942,6 +943,11 @@ START_TEST(test_stress_mixed_workload_quick)
   cfg.queued = 64;
   cfg.late = 16;
   mixed_run(&cfg);
+}
+
+START_TEST(test_stress_mixed_workload_quick)
+{
+  mixed_run_quick();
 }
 END_TEST
 
@@ -956,7 +962,6 @@ START_TEST(test_stress_mixed_workload_cached_records_quick)
 {
   const char *prev = getenv("FUTURES_ALLOC");
   char *saved = prev != NULL ? strdup(prev) : NULL;
-  struct mixed_cfg cfg;
   int cached;
 
   setenv("FUTURES_ALLOC", "cached", 1);
@@ -971,11 +976,7 @@ START_TEST(test_stress_mixed_workload_cached_records_quick)
            "nothing checked\n");
     return;
   }
-  cfg.rounds = tu_scaled(20, 2);
-  cfg.ops = tu_scaled(200, 20);
-  cfg.queued = 64;
-  cfg.late = 16;
-  mixed_run(&cfg);
+  mixed_run_quick();
 }
 END_TEST
 
