@@ -162,12 +162,33 @@ typedef int (*futures_then_fn)(void *arg, int code, void *value,
  */
 typedef int (*futures_range_fn)(void *arg, size_t begin, size_t end);
 
-/** A task for futures_submit_ex() and futures_submit_all(). */
+/**
+ * A task for futures_submit_ex() and futures_submit_all(). Initialise with
+ * FUTURES_TASK_INIT, then set the fields you need: the first field carries
+ * the struct's size, so later versions can append fields without breaking
+ * programs built against this one (in an array, every element must carry
+ * the same size). A size smaller than this version's struct is refused
+ * with EINVAL.
+ */
 typedef struct futures_task {
+  size_t size;          /* sizeof(futures_task_t); set by the initialiser */
   futures_task_fn fn;   /* required */
   void *arg;            /* passed to fn */
   futures_drop_fn drop; /* optional: cleanup of arg if the task never runs */
 } futures_task_t;
+
+#define FUTURES_TASK_INIT                                                      \
+  {                                                                            \
+    sizeof(futures_task_t), NULL, NULL, NULL                                   \
+  }
+
+/** An initialiser for a task with every field given, e.g.
+ * futures_task_t t = FUTURES_TASK(fn, arg, NULL); (also a compound literal:
+ * (futures_task_t)FUTURES_TASK(fn, arg, drop)). */
+#define FUTURES_TASK(fn, arg, drop)                                            \
+  {                                                                            \
+    sizeof(futures_task_t), (fn), (arg), (drop)                                \
+  }
 
 /** One future's final state, for futures_join_all_settled(). */
 typedef struct futures_outcome {

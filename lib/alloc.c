@@ -23,7 +23,7 @@
  * hook, so the tests can make the k-th one fail for every k.
  */
 #include "internal.h"
-#include "future.h"
+#include "record.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -78,13 +78,13 @@ static FUTURES_TLS int cache_registered;
 
 /* Atomic: statistics and fault hooks. Relaxed is enough: they order
  * nothing, and a test reads them only after joining the threads. */
-static _Atomic long live_records;
-static _Atomic long alloc_fail_at, alloc_count;
-static _Atomic long thread_fail_at, thread_count;
+static _Atomic(long) live_records;
+static _Atomic(long) alloc_fail_at, alloc_count;
+static _Atomic(long) thread_fail_at, thread_count;
 
 /* 1 if the attempt counted in @count is the one chosen to fail. */
 static int
-fault_hit(_Atomic long *at, _Atomic long *count)
+fault_hit(_Atomic(long) *at, _Atomic(long) *count)
 {
   long k;
 

@@ -1,6 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * internal.h - declarations every file in lib/ may use.
+ * internal.h - the base layer: what every file in lib/ may use.
+ *
+ * Layers. Each file uses only the files below it; a lower layer that must
+ * tell an upper one something calls a function pointer it was handed.
+ *
+ *   6. pool.c                  pool lifecycle, registry, fork, statistics
+ *   5. submit.c future.c join.c then.c parallel.c     the public API
+ *   4. wait.c help.c           waiting for futures; helping; hazard pins
+ *   3. worker.c                worker threads
+ *      gate.c                  the one gate that runs or settles a record
+ *      scheduler.c                 where a record goes, where work is found,
+ *                              parking and waking, the drain
+ *   2. deque.c inject.c ring.c the three queues
+ *   1. record.c                the future record: state word, references,
+ *                              outcome, waiter lists and wait groups
+ *   0. sync.c alloc.c          locks, clocks, memory, this header
  *
  * Lock order, outermost first. A thread may take a lock only while it holds
  * no lock that comes after it in this list.
@@ -8,22 +23,22 @@
  *   1. registry_lock (pool.c)  The list of live pools. Held only to add,
  *                              remove or look up a pool; nothing nests in it
  *                              except depot_lock, in the fork handlers.
- *   2. pool->lock (pool.c)     Worker parking, wake tokens, drain detection,
+ *   2. sched->lock (scheduler.c)   Worker parking, wake tokens, the drain,
  *                              blocked submitters. Never held while a task,
  *                              a continuation or a drop function runs.
- *   3. stripe locks (wait.c)   One of WAIT_STRIPES mutexes, chosen by the
- *                              future's address; it guards f->waiters. No
+ *   3. stripe locks (record.c) One of the stripe mutexes, chosen by the
+ *                              record's address; it guards f->waiters. No
  *                              thread holds two stripes at once.
- *   4. group->lock (wait.c)    A waiter's condition. The completer takes it
+ *   4. group->lock (record.c)  A waiter's condition. The completer takes it
  *                              under the stripe lock, so that a waiter that
  *                              later takes the stripe knows the completer is
  *                              done with its (stack-allocated) group.
- *   5. depot_lock (alloc.c)    The shared free list of future records; a
- *                              leaf.
+ *   5. depot_lock (alloc.c)    The shared free list of records; a leaf.
  *
- * Lock-free structures (the per-slot deques, the injection queue and the
- * future state word) are described where they are defined; every memory
- * order weaker than seq_cst there carries a comment saying why it suffices.
+ * Lock-free protocols (the state word, the deque, the injection queue, the
+ * rings, admission, parking) are described where they are defined; every
+ * memory order weaker than seq_cst carries a comment saying why it
+ * suffices, and tests/model/ checks them under the C11 memory model.
  */
 #ifndef FUTURES_INTERNAL_H
 #define FUTURES_INTERNAL_H
@@ -33,11 +48,13 @@
 #endif
 
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
+#include "atomics.h"
 #include "futures.h"
 
 #define FUTURES_CACHELINE 64
@@ -92,19 +109,81 @@
 #define FUTURES_HAPPENS_AFTER(p) ((void)0)
 #endif
 
-struct future;
-struct futures_pool;
-struct slot;
+/*
+ * Test points. A test build (the hooked core library that some tests
+ * link, compiled with FUTURES_TEST_HOOKS=1) calls futures__tp() at each
+ * named point, where a test can park the calling thread to force an
+ * interleaving that the public API cannot reach. In the library as
+ * shipped the macro is empty.
+ */
+enum futures_tp {
+  /* help.c: a waiter took its own unstarted record back from its ring and
+   * has not yet offered it to the gate (obj: the record). */
+  FUTURES_TP_TAKEN_BACK = 1,
+  /* help.c: a joiner took a batch of records back from its ring; before
+   * the first of them runs (obj: the first record of the batch). */
+  FUTURES_TP_BATCH_TAKEN,
+  /* scheduler.c: a worker is about to decide, under the pool's lock, whether
+   * the drain has ended (obj: the scheduler). */
+  FUTURES_TP_DRAIN_CHECK,
+  /* scheduler.c: the drain has ended (obj: the scheduler). */
+  FUTURES_TP_DRAINED,
+  /* scheduler.c: an outside submitter has been admitted and has not yet
+   * published its records (obj: the scheduler). */
+  FUTURES_TP_ADMITTED,
+  /* gate.c: a record was claimed by this thread, before it runs or is
+   * settled (obj: the record). */
+  FUTURES_TP_CLAIMED,
+  /* gate.c: a record is about to be published DONE (obj: the record). */
+  FUTURES_TP_PUBLISH,
+  /* wait.c: a waiter registered on a record and is about to sleep (obj:
+   * the record). */
+  FUTURES_TP_SLEEP,
+  FUTURES_TP_COUNT
+};
+#ifndef FUTURES_TEST_HOOKS
+#define FUTURES_TEST_HOOKS 0
+#endif
+#if FUTURES_TEST_HOOKS
+void futures__tp(int tp, const void *obj);
+/* Installs @fn (NULL: none), called at every test point. */
+void futures__tp_set(void (*fn)(int tp, const void *obj, void *ctx),
+                     void *ctx);
+#define FUTURES_TP(tp, obj) futures__tp((tp), (obj))
+#else
+#define FUTURES_TP(tp, obj) ((void)0)
+#endif
 
-/* Per-thread state. Zero-initialised; only the owning thread touches it. */
-struct futures_tls {
-  struct slot *slot;       /* deque this thread pushes to, or NULL */
-  struct future *current;  /* task being run by this thread, or NULL */
-  long base;               /* slot deque bottom when current started */
-  int hazard;              /* index of this thread's hazard entry + 1 */
+struct future;
+struct sched;
+struct slot;
+struct producer;
+
+/* A thread's submission rings, one per pool it submitted to (scheduler.c). */
+#define FUTURES_PREG_SLOTS 8
+struct preg {
+  unsigned long long sched_id; /* 0: empty */
+  struct producer *p;
 };
 
+/*
+ * All thread-local state of the scheduler and the gate, in one variable,
+ * so that the model build can give each checked thread its own. Only the
+ * owning thread touches it; it starts zeroed.
+ */
+struct futures_tls {
+  struct slot *slot;      /* deque this thread pushes to, or NULL */
+  struct future *current; /* task being run by this thread, or NULL */
+  long base;              /* slot deque bottom when current started */
+  unsigned hazard_hint;   /* where this thread's last pin was (help.c) */
+  unsigned preg_victim;   /* next registration to give up (scheduler.c) */
+  int preg_keyed;         /* the thread-exit destructor is armed */
+  struct preg preg[FUTURES_PREG_SLOTS];
+};
+
+#ifndef FUTURES_MODEL
 extern FUTURES_TLS struct futures_tls futures__tls;
+#endif
 
 /* Pause inside a spin loop: tells the CPU we are waiting on memory. */
 static inline void
@@ -156,13 +235,25 @@ long futures__alloc_live(void);
  * a malloc (FUTURES_ALLOC=malloc, or a debug build). */
 int futures__alloc_cached(void);
 
-/* ---- clock helpers (sync.c). */
+/* ---- sync.c: clocks and deadlines. Arithmetic on time saturates. */
+
+/* A deadline in CLOCK_MONOTONIC nanoseconds that never comes. */
+#define FUTURES_FOREVER LLONG_MAX
 
 long long futures__now_ns(void);
+/* 1 if @ts is usable as a deadline: not NULL, tv_nsec in [0, 1e9). Any
+ * tv_sec is fine: a negative or past one polls, a huge one is forever. */
 int futures__timespec_valid(const struct timespec *ts);
-long long futures__timespec_ns(const struct timespec *ts);
+/* @ts in nanoseconds: FUTURES_FOREVER when it does not fit, 0 (the past)
+ * for a negative tv_sec. */
+long long futures__deadline_of(const struct timespec *ts);
+/* now + @ns, saturating: FUTURES_FOREVER when it does not fit; now for
+ * @ns <= 0. */
+long long futures__deadline_in(long long ns);
+/* 1 once @deadline has passed. */
+int futures__deadline_passed(long long deadline);
 
-/* ---- mutex and condition wrappers (sync.c): abort on impossible errors. */
+/* ---- sync.c: mutex and condition wrappers; abort on impossible errors. */
 
 void futures__mutex_init(pthread_mutex_t *m);
 void futures__mutex_destroy(pthread_mutex_t *m);
@@ -171,9 +262,10 @@ void futures__mutex_unlock(pthread_mutex_t *m);
 void futures__cond_init(pthread_cond_t *c);
 void futures__cond_destroy(pthread_cond_t *c);
 void futures__cond_wait(pthread_cond_t *c, pthread_mutex_t *m);
-/* Returns 0 or ETIMEDOUT; @abstime is on CLOCK_MONOTONIC. */
-int futures__cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
-                            const struct timespec *abstime);
+/* Waits until signalled or @deadline (CLOCK_MONOTONIC ns; FUTURES_FOREVER
+ * waits untimed); 0, or ETIMEDOUT. */
+int futures__cond_wait_until(pthread_cond_t *c, pthread_mutex_t *m,
+                             long long deadline);
 void futures__cond_signal(pthread_cond_t *c);
 void futures__cond_broadcast(pthread_cond_t *c);
 
@@ -184,8 +276,36 @@ void futures__mutex_assert_owner(pthread_mutex_t *m);
 #define FUTURES_ASSERT_OWNER(m) ((void)0)
 #endif
 
+/*
+ * Asymmetric barrier pair (sync.c), for a Dekker-style handshake where one
+ * side is hot (a submit) and the other rare (a park, a destroy). The light
+ * side is a compiler barrier when the kernel offers
+ * membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED), a full fence otherwise; the
+ * heavy side is that system call (or a full fence). The model build makes
+ * both seq_cst fences.
+ */
+void futures__barrier_init(void);
+extern int futures__barrier_cheap;
+static inline void
+futures__light_barrier(void)
+{
+  if (likely(futures__barrier_cheap))
+    atomic_signal_fence(memory_order_seq_cst);
+  else
+    atomic_thread_fence(memory_order_seq_cst);
+}
+void futures__heavy_barrier(void);
+
 /* ---- fork generation (pool.c): bumped in every child after fork(). */
 
-extern _Atomic unsigned long futures__fork_gen;
+extern _Atomic(unsigned long) futures__fork_gen;
+
+/* 1 if this process is a fork() child of a process that used the library
+ * (cheap: one relaxed load). */
+static inline int
+futures__forked(void)
+{
+  return atomic_load_explicit(&futures__fork_gen, memory_order_relaxed) != 0;
+}
 
 #endif /* FUTURES_INTERNAL_H */

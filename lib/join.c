@@ -1,31 +1,23 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * join.c - waiting for many futures: all, all with a deadline, settled,
- * fail-fast, any, any with a deadline, first success.
+ * join.c - layer 5: waiting for many futures: all, all with a deadline,
+ * settled, fail-fast, any, any with a deadline, first success.
  *
  * The "all" family waits for each future in turn after running, in the
- * caller, every future that has not started (newest first, so that the
- * caller and the workers, which take the oldest first, meet in the middle
- * rather than fight over the same tasks). Once the caller has nothing left
- * to run, only futures running elsewhere remain, so it sleeps at most once
- * per running task, not once per future.
+ * caller, every future that has not started (help.c,
+ * futures__help_run_all). Once the caller has nothing left to run, only
+ * futures running elsewhere remain, so it sleeps at most once per running
+ * task, not once per future. Whatever the helping did, each future counts
+ * as finished only once its state reads DONE.
  *
  * The "any" family must notice whichever future finishes first, so it
  * registers one waiter node per future in a single wait group and sleeps on
  * the group's condition variable.
  */
-#include "future.h"
-#include "pool.h"
-#include "sync.h"
 #include "wait.h"
 
-#include <stdint.h>
-
 #define STACK_WAITERS 64
-#define RETRACT_BATCH 32
 #define PREFETCH_AHEAD 8
-/* A task this short is cheaper to run here than to wake a worker for. */
-#define SHORT_TASK_NS 5000
 #define NO_INDEX ((size_t)-1)
 
 static int
@@ -34,84 +26,34 @@ check_array(future_t *const futures[], size_t n)
   if (n > 0 && futures == NULL)
     return EINVAL;
   for (size_t i = 0; i < n; i++)
-    if (futures__future_bad(futures[i]))
+    if (futures__record_bad(futures[i]))
       return EINVAL;
   return 0;
 }
 
-/* Runs a record taken back from a ring (we hold the queue's reference). */
-static void
-run_retracted(struct future *f)
+/*
+ * Before any wait: EDEADLK if the caller is a task waiting for its own
+ * future, ECHILD if an unfinished future belongs to the parent of a
+ * fork() (it will never finish here, and must not be run here), else 0.
+ */
+static int
+check_stale(future_t *const futures[], size_t n)
 {
-  if (futures__future_claim(f))
-    futures__future_execute(f, EXEC_QREF | EXEC_HELPED);
-  else
-    futures__future_unref(f); /* another waiter claimed it meanwhile */
+  int rc;
+
+  if (unlikely(futures__forked()))
+    for (size_t i = 0; i < n; i++)
+      if ((rc = futures__help_stale(futures[i])) != 0)
+        return rc;
+  return 0;
 }
 
-/*
- * Runs futures of the array that have not started, newest first: the
- * caller and the workers, which take the oldest first, then meet in the
- * middle instead of fighting over the same tasks. An outside thread first
- * takes its own newest submissions back from its ring (no stale entry is
- * left for a worker to skip later); anything else it claims in place. One
- * helping episode serves every consecutive future of the same pool.
- */
-static void
-help_all(future_t *const futures[], size_t n)
+static int
+check_waitable(future_t *const futures[], size_t n)
 {
-  struct future *batch[RETRACT_BATCH];
-  FUTURES_HELP_CTX(h);
-  int inside = 0;
-  size_t i = n, want = 1;
+  int rc = futures__wait_check_self(futures, n);
 
-  /* Our own sub-tasks first: usually these are the futures themselves. */
-  while (futures__pool_run_descendant())
-    ;
-  while (i > 0) {
-    struct future *f = futures[i - 1];
-    struct producer *p;
-    size_t k;
-
-    if ((future_state(f) & F_PHASE) != F_QUEUED) {
-      i--;
-      continue;
-    }
-    if (inside && h.pool != f->pool) {
-      futures__help_exit(&h);
-      inside = 0;
-    }
-    if (!inside) {
-      if (!futures__help_enter(&h, f)) {
-        i--;
-        continue;
-      }
-      inside = 1;
-    }
-    p = h.pin >= 0 ? futures__producer_find(f->pool) : NULL;
-    k = p != NULL ? futures__producer_retract(p, futures, i, batch, want)
-                  : 0;
-    if (k > 0) {
-      long long t0 = futures__now_ns();
-
-      for (size_t j = 0; j < k; j++)
-        run_retracted(batch[j]);
-      i -= k;
-      /* Take more at once only while tasks prove short: a long one taken
-       * back with its siblings would hold them all in this thread while
-       * the workers, woken when they were submitted, find nothing. */
-      if (futures__now_ns() - t0 < (long long)k * SHORT_TASK_NS)
-        want = want * 2 < RETRACT_BATCH ? want * 2 : RETRACT_BATCH;
-      else
-        want = 1;
-      continue;
-    }
-    if (futures__future_claim(f))
-      futures__future_execute(f, EXEC_HELPED);
-    i--;
-  }
-  if (inside)
-    futures__help_exit(&h);
+  return rc != 0 ? rc : check_stale(futures, n);
 }
 
 /* Every future is DONE: the lowest-index failure, results filled. */
@@ -125,10 +67,8 @@ collect(future_t *const futures[], size_t n, void *results[])
 
     if (i + PREFETCH_AHEAD < n)
       __builtin_prefetch(futures[i + PREFETCH_AHEAD], 0);
-    code = futures[i]->code;
-
-    if (results != NULL)
-      results[i] = futures[i]->u.q.result;
+    code = futures__record_outcome(futures[i],
+                                   results != NULL ? &results[i] : NULL);
     if (code != 0 && rc == 0)
       rc = code;
   }
@@ -136,10 +76,9 @@ collect(future_t *const futures[], size_t n, void *results[])
 }
 
 static int
-wait_each(future_t *const futures[], size_t n,
-          const struct timespec *abstime)
+wait_each(future_t *const futures[], size_t n, long long deadline)
 {
-  int may_run = abstime == NULL;
+  int may_run = deadline == FUTURES_FOREVER;
 
   for (size_t i = 0; i < n; i++) {
     int rc;
@@ -147,7 +86,7 @@ wait_each(future_t *const futures[], size_t n,
     /* The records are scattered: fetch ahead of the walk. */
     if (i + PREFETCH_AHEAD < n)
       __builtin_prefetch(futures[i + PREFETCH_AHEAD], 0);
-    rc = futures__wait_one(futures[i], abstime, may_run);
+    rc = futures__wait_one(futures[i], deadline, may_run);
 
     if (rc != 0)
       return rc;
@@ -160,21 +99,22 @@ futures_join_all(future_t *const futures[], size_t n, void *results[])
 {
   int rc, code;
 
-  if ((rc = check_array(futures, n)) != 0)
+  if ((rc = check_array(futures, n)) != 0 ||
+      (rc = check_waitable(futures, n)) != 0)
     return rc;
-  help_all(futures, n);
+  futures__help_run_all(futures, n);
   /* One pass: wait for each in index order and take its outcome at once,
    * while its record is in cache (the first failure met is the lowest-
    * index one). */
   for (size_t i = 0; i < n; i++) {
     if (i + PREFETCH_AHEAD < n)
       __builtin_prefetch(futures[i + PREFETCH_AHEAD], 0);
-    if ((code = futures__wait_one(futures[i], NULL, 1)) != 0)
+    if ((code = futures__wait_one(futures[i], FUTURES_FOREVER, 1)) != 0)
       return code;
-    if (results != NULL)
-      results[i] = futures[i]->u.q.result;
-    if (futures[i]->code != 0 && rc == 0)
-      rc = futures[i]->code;
+    code = futures__record_outcome(futures[i],
+                                   results != NULL ? &results[i] : NULL);
+    if (code != 0 && rc == 0)
+      rc = code;
   }
   return rc;
 }
@@ -189,7 +129,8 @@ futures_join_all_until(future_t *const futures[], size_t n, void *results[],
     return rc;
   if (!futures__timespec_valid(abstime))
     return EINVAL;
-  if ((rc = wait_each(futures, n, abstime)) != 0)
+  if ((rc = check_waitable(futures, n)) != 0 ||
+      (rc = wait_each(futures, n, futures__deadline_of(abstime))) != 0)
     return rc;
   return collect(futures, n, results);
 }
@@ -204,13 +145,14 @@ futures_join_all_settled(future_t *const futures[], size_t n,
     return rc;
   if (n > 0 && outcomes == NULL)
     return EINVAL;
-  help_all(futures, n);
-  if ((rc = wait_each(futures, n, NULL)) != 0)
+  if ((rc = check_waitable(futures, n)) != 0)
     return rc;
-  for (size_t i = 0; i < n; i++) {
-    outcomes[i].code = futures[i]->code;
-    outcomes[i].result = futures[i]->u.q.result;
-  }
+  futures__help_run_all(futures, n);
+  if ((rc = wait_each(futures, n, FUTURES_FOREVER)) != 0)
+    return rc;
+  for (size_t i = 0; i < n; i++)
+    outcomes[i].code =
+        futures__record_outcome(futures[i], &outcomes[i].result);
   return 0;
 }
 
@@ -238,7 +180,9 @@ typedef enum verdict (*judge_fn)(void *ctx, size_t index, int code);
 static int
 multi_init(struct multi *m, size_t n)
 {
-  m->w = n <= STACK_WAITERS ? m->stack : futures__malloc(n * sizeof(*m->w));
+  m->w = n <= STACK_WAITERS
+             ? m->stack
+             : (struct waiter *)futures__malloc(n * sizeof(*m->w));
   if (m->w == NULL)
     return ENOMEM;
   futures__group_init(&m->g);
@@ -282,27 +226,31 @@ multi_take(struct multi *m, judge_fn judge, void *ctx)
   for (; rev != NULL; rev = rev->fired_next) {
     m->seen++;
     if (winner == NO_INDEX &&
-        judge(ctx, rev->index, rev->f->code) == WINNER)
+        judge(ctx, rev->index, futures__record_outcome(rev->f, NULL)) ==
+            WINNER)
       winner = rev->index;
   }
   return winner;
 }
 
 /*
- * Runs one unstarted future of the array in the caller; 1 if it did. Only
- * futures of a pool whose task the caller is running: there, waiting
- * without helping could deadlock a small pool (this thread holds one of its
- * workers). Any other caller leaves the race to the workers, since a long
- * task run here would keep it from returning when a short one wins.
+ * Offers one unstarted future of the array to the gate in the caller; 1
+ * if there was one (whether it ran here or elsewhere, its node fires when
+ * it is published). Only futures of a pool whose task the caller is
+ * running: there, waiting without helping could deadlock a small pool
+ * (this thread holds one of its workers). Any other caller leaves the race
+ * to the workers, since a long task run here would keep it from returning
+ * when a short one wins.
  */
 static int
 help_one(future_t *const futures[], size_t n)
 {
   for (size_t i = n; i-- > 0;)
-    if ((future_state(futures[i]) & F_PHASE) == F_QUEUED &&
-        futures__pool_in_task(futures[i]->pool) &&
-        futures__run_inline(futures[i]))
+    if ((futures__record_state(futures[i]) & F_PHASE) == F_QUEUED &&
+        futures__sched_in_task(futures[i]->sched)) {
+      futures__help_run(futures[i]);
       return 1;
+    }
   return 0;
 }
 
@@ -314,7 +262,7 @@ help_one(future_t *const futures[], size_t n)
  */
 static int
 wait_any(future_t *const futures[], size_t n, judge_fn judge, void *ctx,
-         const struct timespec *abstime, size_t *winner)
+         long long deadline, size_t *winner)
 {
   /* The cleanup unregisters the nodes if a task this thread runs while
    * waiting (help_one) exits the thread: they live on this stack. */
@@ -324,18 +272,21 @@ wait_any(future_t *const futures[], size_t n, judge_fn judge, void *ctx,
 
   m.active = 0;
   *winner = NO_INDEX;
+  /* A task waiting for itself would wait for ever (even if another future
+   * could win: the answer must not depend on timing). */
+  if ((rc = futures__wait_check_self(futures, n)) != 0)
+    return rc;
   /* A winner among the finished ones needs no registration at all. */
   for (size_t i = 0; i < n; i++)
-    if (future_done(futures[i]) &&
-        judge(ctx, i, futures[i]->code) == WINNER) {
+    if (futures__record_done(futures[i]) &&
+        judge(ctx, i, futures__record_outcome(futures[i], NULL)) == WINNER) {
       *winner = i;
       return 0;
     }
   /* In a fork() child, a future of the parent's pool that has not
    * finished never will: no winner can be certain, so say so now. */
-  for (size_t i = 0; i < n; i++)
-    if ((rc = futures__wait_stale(futures[i])) != 0)
-      return rc;
+  if ((rc = check_stale(futures, n)) != 0)
+    return rc;
   if ((rc = multi_init(&m, n)) != 0)
     return rc;
   /* Every future is either registered (and judged when it fires) or found
@@ -347,7 +298,8 @@ wait_any(future_t *const futures[], size_t n, judge_fn judge, void *ctx,
     } else {
       /* Finished between the scan and now. */
       done++;
-      if (judge(ctx, i, futures[i]->code) == WINNER) {
+      if (judge(ctx, i, futures__record_outcome(futures[i], NULL)) ==
+          WINNER) {
         *winner = i;
         goto out;
       }
@@ -357,9 +309,9 @@ wait_any(future_t *const futures[], size_t n, judge_fn judge, void *ctx,
     *winner = multi_take(&m, judge, ctx);
     if (*winner != NO_INDEX || done + m.seen == n)
       break;
-    if (abstime == NULL && help_one(futures, n))
+    if (deadline == FUTURES_FOREVER && help_one(futures, n))
       continue;
-    rc = futures__group_sleep(&m.g, m.seen, abstime);
+    rc = futures__group_sleep(&m.g, m.seen, deadline);
     if (rc != 0) {
       *winner = multi_take(&m, judge, ctx);
       if (*winner != NO_INDEX || done + m.seen == n)
@@ -394,13 +346,14 @@ join_any(future_t *const futures[], size_t n, size_t *index, void **result,
     return EINVAL;
   if (abstime != NULL && !futures__timespec_valid(abstime))
     return EINVAL;
-  rc = wait_any(futures, n, judge_first, NULL, abstime, &w);
+  rc = wait_any(futures, n, judge_first, NULL,
+                abstime != NULL ? futures__deadline_of(abstime)
+                                : FUTURES_FOREVER,
+                &w);
   if (rc != 0)
     return rc;
   *index = w;
-  if (result != NULL)
-    *result = futures[w]->u.q.result;
-  return futures[w]->code;
+  return futures__record_outcome(futures[w], result);
 }
 
 int
@@ -442,19 +395,18 @@ futures_join_any_ok(future_t *const futures[], size_t n, size_t *index,
     return EINVAL;
   if (n == 0)
     return ENOENT;
-  if ((rc = wait_any(futures, n, judge_success, NULL, NULL, &w)) != 0)
+  if ((rc = wait_any(futures, n, judge_success, NULL, FUTURES_FOREVER,
+                     &w)) != 0)
     return rc;
   if (w == NO_INDEX) {
     if (codes != NULL)
       for (size_t i = 0; i < n; i++)
-        codes[i] = futures[i]->code;
+        codes[i] = futures__record_outcome(futures[i], NULL);
     return ENOENT;
   }
   if (index != NULL)
     *index = w;
-  if (result != NULL)
-    *result = futures[w]->u.q.result;
-  return 0;
+  return futures__record_outcome(futures[w], result);
 }
 
 static enum verdict
@@ -478,12 +430,13 @@ futures_join_all_failfast(future_t *const futures[], size_t n,
     return rc;
   if (n == 0)
     return 0;
-  if ((rc = wait_any(futures, n, judge_failure, NULL, NULL, &w)) != 0)
+  if ((rc = wait_any(futures, n, judge_failure, NULL, FUTURES_FOREVER,
+                     &w)) != 0)
     return rc;
   if (w != NO_INDEX) {
     if (failed != NULL)
       *failed = w;
-    return futures[w]->code;
+    return futures__record_outcome(futures[w], NULL);
   }
   return collect(futures, n, results);
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * parallel.c - futures_parallel_for().
+ * parallel.c - layer 5: futures_parallel_for().
  *
  * The returned future is an ordinary task, the "driver". When it runs (on
  * a worker, or in a thread that waits for it, which so takes part in the
@@ -11,7 +11,6 @@
  * futures_join_all() on its helpers is a nested wait, which never
  * deadlocks.
  */
-#include "future.h"
 #include "pool.h"
 
 #include <stdint.h>
@@ -21,13 +20,13 @@ struct pfor {
   futures_range_fn fn;
   void *arg;
   size_t begin, end, grain, nchunks;
-  struct futures_pool *pool;
+  futures_pool_t *pool;
   struct future *driver; /* set when the driver starts */
   /* Atomic. */
-  _Atomic size_t next;        /* next chunk to claim */
-  _Atomic int stop;           /* a chunk failed: skip the rest */
-  _Atomic size_t fail_chunk;  /* lowest failing chunk, SIZE_MAX if none */
-  _Atomic int fail_code;      /* its code (written with fail_chunk) */
+  _Atomic(size_t) next;        /* next chunk to claim */
+  _Atomic(int) stop;           /* a chunk failed: skip the rest */
+  _Atomic(size_t) fail_chunk;  /* lowest failing chunk, SIZE_MAX if none */
+  _Atomic(int) fail_code;      /* its code (written with fail_chunk) */
   pthread_mutex_t fail_lock;  /* orders updates of the pair above */
   size_t nhelpers;
   future_t *helpers[];        /* owned by the driver */
@@ -39,8 +38,8 @@ cancelled(struct pfor *p)
   return atomic_load_explicit(&p->stop, memory_order_relaxed) ||
          (atomic_load_explicit(&p->driver->state, memory_order_relaxed) &
           F_CANCEL) ||
-         atomic_load_explicit(&p->pool->stopping, memory_order_relaxed) ==
-             STOP_CANCEL;
+         atomic_load_explicit(&p->pool->sched.stopping,
+                              memory_order_relaxed) == STOP_CANCEL;
 }
 
 static void
@@ -122,7 +121,7 @@ futures_parallel_for(futures_pool_t *pool, size_t begin, size_t end,
                      size_t grain, futures_range_fn fn, void *arg,
                      future_t **future)
 {
-  futures_task_t task;
+  futures_task_t task = FUTURES_TASK_INIT;
   struct pfor *p;
   size_t nhelpers, nchunks;
   int rc;
@@ -133,16 +132,17 @@ futures_parallel_for(futures_pool_t *pool, size_t begin, size_t end,
   if (pool == NULL || fn == NULL || end < begin)
     return EINVAL;
   if (grain == 0) {
-    size_t target = 8 * (size_t)pool->nworkers;
+    size_t target = 8 * (size_t)pool->sched.nworkers;
 
     grain = (end - begin + target - 1) / target;
     if (grain == 0)
       grain = 1;
   }
   nchunks = (end - begin) / grain + ((end - begin) % grain != 0);
-  nhelpers = nchunks < pool->nworkers ? nchunks : pool->nworkers;
+  nhelpers = nchunks < pool->sched.nworkers ? nchunks : pool->sched.nworkers;
   nhelpers = nhelpers > 0 ? nhelpers - 1 : 0;
-  p = futures__malloc(sizeof(*p) + nhelpers * sizeof(p->helpers[0]));
+  p = (struct pfor *)futures__malloc(sizeof(*p) +
+                                     nhelpers * sizeof(p->helpers[0]));
   if (p == NULL)
     return ENOMEM;
   p->fn = fn;

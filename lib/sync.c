@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * sync.c - mutex and condition-variable wrappers, and clock helpers.
+ * sync.c - mutex and condition-variable wrappers, clocks and deadlines,
+ * the asymmetric barrier pair, and the fork generation.
  *
  * A pthread call on a mutex or condition variable that we initialised can
  * only fail if memory is already corrupt (or, in debug builds, if a thread
@@ -9,7 +10,8 @@
  * libuv's do. No user input can reach these aborts.
  */
 #include "internal.h"
-#include "sync.h"
+
+#include <linux/membarrier.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,17 +119,6 @@ futures__cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
     die("pthread_cond_wait", rc);
 }
 
-int
-futures__cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
-                        const struct timespec *abstime)
-{
-  int rc = pthread_cond_timedwait(c, m, abstime);
-
-  if (rc != 0 && rc != ETIMEDOUT)
-    die("pthread_cond_timedwait", rc);
-  return rc;
-}
-
 void
 futures__cond_signal(pthread_cond_t *c)
 {
@@ -158,29 +149,90 @@ futures__now_ns(void)
 int
 futures__timespec_valid(const struct timespec *ts)
 {
-  return ts != NULL && ts->tv_nsec >= 0 && ts->tv_nsec < 1000000000L &&
-         ts->tv_sec >= 0;
+  return ts != NULL && ts->tv_nsec >= 0 && ts->tv_nsec < 1000000000L;
 }
 
 long long
-futures__timespec_ns(const struct timespec *ts)
+futures__deadline_of(const struct timespec *ts)
 {
+  /* Saturate: a tv_sec too large for nanoseconds in a long long is
+   * forever (it is centuries away), a negative one is the past. */
+  if (ts->tv_sec < 0)
+    return 0;
+  if ((unsigned long long)ts->tv_sec >
+      (unsigned long long)((FUTURES_FOREVER - ts->tv_nsec) / 1000000000LL))
+    return FUTURES_FOREVER;
   return (long long)ts->tv_sec * 1000000000LL + ts->tv_nsec;
 }
 
-struct timespec
+long long
 futures__deadline_in(long long ns)
 {
-  long long t = futures__now_ns() + ns;
-  struct timespec ts;
+  long long now = futures__now_ns();
 
-  ts.tv_sec = (time_t)(t / 1000000000LL);
-  ts.tv_nsec = (long)(t % 1000000000LL);
-  return ts;
+  if (ns <= 0)
+    return now;
+  if (ns >= FUTURES_FOREVER - now)
+    return FUTURES_FOREVER;
+  return now + ns;
 }
 
 int
-futures__deadline_passed(const struct timespec *abstime)
+futures__deadline_passed(long long deadline)
 {
-  return futures__now_ns() >= futures__timespec_ns(abstime);
+  return deadline != FUTURES_FOREVER && futures__now_ns() >= deadline;
 }
+
+int
+futures__cond_wait_until(pthread_cond_t *c, pthread_mutex_t *m,
+                         long long deadline)
+{
+  struct timespec ts;
+  int rc;
+
+  if (deadline == FUTURES_FOREVER) {
+    futures__cond_wait(c, m);
+    return 0;
+  }
+  /* In range by construction: 0 <= deadline < LLONG_MAX. */
+  ts.tv_sec = (time_t)(deadline / 1000000000LL);
+  ts.tv_nsec = (long)(deadline % 1000000000LL);
+  rc = pthread_cond_timedwait(c, m, &ts);
+  if (rc != 0 && rc != ETIMEDOUT)
+    die("pthread_cond_timedwait", rc);
+  return rc;
+}
+
+/* ------------------------------------------------------------ barriers */
+
+int futures__barrier_cheap;
+
+void
+futures__barrier_init(void)
+{
+#ifdef SYS_membarrier
+  long cmds = syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
+
+  if (cmds > 0 && (cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED) &&
+      syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0,
+              0) == 0)
+    futures__barrier_cheap = 1;
+#endif
+}
+
+void
+futures__heavy_barrier(void)
+{
+#ifdef SYS_membarrier
+  if (futures__barrier_cheap &&
+      syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) == 0)
+    return;
+#endif
+  atomic_thread_fence(memory_order_seq_cst);
+}
+
+/* ------------------------------------------------------------ fork */
+
+/* Bumped by pool.c's fork handler in every child: pools and futures that
+ * exist at a fork belong to the parent. */
+_Atomic(unsigned long) futures__fork_gen;

@@ -1,55 +1,85 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * then.c - continuations.
+ * then.c - layer 5: continuations.
  *
  * A continuation is an ordinary record in phase DEFERRED, linked into its
  * antecedent's waiter list through its own (unused while deferred) queue
- * link, so attaching one allocates nothing beyond its future. When the
- * antecedent completes, its completer moves the record to QUEUED with the
- * antecedent's code and result as input and queues it like any task
- * (wait.c, schedule_continuation). A chain of continuations therefore runs
- * one link per task, from the queue: no recursion, no stack growth.
+ * link, so attaching one allocates nothing beyond its future. It holds a
+ * reference to its antecedent, whose outcome is its input. When the
+ * antecedent is published, the gate moves each continuation to QUEUED and
+ * queues it like any task (gate.c, futures__gate_ready); if it was
+ * cancelled meanwhile, it stays DONE with ECANCELED. A chain of
+ * continuations therefore runs one link per task, from the queue: no
+ * recursion, no stack growth.
+ *
+ * On a bounded pool a continuation takes its place in the queue when it is
+ * attached: it is accepted work, and it must not overshoot the bound when
+ * its antecedent finishes, when it can no longer be refused.
  */
-#include "future.h"
+#include "gate.h"
 #include "pool.h"
+
+/* Admits an attach: ESHUTDOWN, ECHILD or 0 (then entered: the drain
+ * waits until futures__sched_leave()). */
+static int
+admit(struct sched *s)
+{
+  int st;
+
+  if (s->gen != atomic_load_explicit(&futures__fork_gen,
+                                     memory_order_relaxed))
+    return ECHILD;
+  futures__sched_enter(s);
+  /* Seq_cst: after our count (see "Admission" in scheduler.c). */
+  st = atomic_load_explicit(&s->stopping, memory_order_seq_cst);
+  if (st == STOP_CANCEL || (st == STOP_DRAIN && !futures__sched_in_task(s))) {
+    futures__sched_leave(s);
+    return ESHUTDOWN;
+  }
+  return 0;
+}
 
 int
 futures_then(futures_pool_t *pool, future_t *antecedent, futures_then_fn fn,
              void *arg, future_t **future)
 {
-  futures_task_t task = {NULL, arg, NULL};
-  int timed, rc;
+  struct sched *s;
   struct future *c;
-  uint32_t s;
+  int timed, rc;
 
   if (future == NULL)
     return EINVAL;
   *future = NULL;
-  if (pool == NULL || futures__future_bad(antecedent) || fn == NULL ||
-      antecedent->pool != pool)
+  if (pool == NULL || futures__record_bad(antecedent) || fn == NULL ||
+      antecedent->sched != &pool->sched)
     return EINVAL;
-  if ((rc = futures__pool_admit(pool)) != 0)
-    return rc;
-  timed = (pool->flags & FUTURES_POOL_TIMING) != 0;
+  s = &pool->sched;
+  if (s->max_queued != 0 && !futures__sched_try_reserve(s, 1))
+    return EAGAIN;
+  if ((rc = admit(s)) != 0)
+    goto unreserve;
+  timed = (s->flags & FUTURES_POOL_TIMING) != 0;
   c = futures__record_alloc(timed);
-  if (c == NULL)
-    return ENOMEM;
-  futures__future_init(c, pool, &task, F_CONT | (timed ? F_TIMED : 0));
+  if (c == NULL) {
+    futures__sched_leave(s);
+    rc = ENOMEM;
+    goto unreserve;
+  }
+  futures__record_init(c, s, NULL, arg, NULL,
+                       F_CONT | F_DEFERRED | (timed ? F_TIMED : 0));
   c->fn.then = fn;
-  /* Unpublished yet: a relaxed store makes it DEFERRED. */
-  s = atomic_load_explicit(&c->state, memory_order_relaxed);
-  atomic_store_explicit(&c->state, s | F_DEFERRED, memory_order_relaxed);
-  futures__pool_count_submits(pool, 1);
+  futures__record_ref(antecedent);
+  c->x.ante = antecedent;
+  futures__sched_count_submits(s, 1);
   *future = c;
-  if (futures__wait_add_continuation(antecedent, c))
-    return 0;
-  /* The antecedent has finished: queue the continuation now. */
-  c->code = antecedent->code;
-  atomic_store_explicit(&c->u.q.next, NULL, memory_order_relaxed);
-  c->u.q.result = antecedent->u.q.result;
-  atomic_store_explicit(&c->state, s | F_QUEUED, memory_order_relaxed);
-  if (pool->max_queued != 0)
-    atomic_fetch_add_explicit(&pool->queued, 1, memory_order_relaxed);
-  futures__pool_enqueue(pool, c);
+  /* Linked: the antecedent's publication readies it. Else the antecedent
+   * has finished, and it is ready now. */
+  if (!futures__record_add_continuation(antecedent, c))
+    futures__gate_ready(c);
+  futures__sched_leave(s);
   return 0;
+unreserve:
+  if (s->max_queued != 0)
+    futures__sched_release_room(s, 1);
+  return rc;
 }

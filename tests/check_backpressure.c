@@ -121,7 +121,7 @@ START_TEST(test_backpressure_fail_returns_eagain_when_full)
 {
   struct full x;
   struct rec over;
-  futures_task_t t = {task_rec, &over, drop_rec};
+  futures_task_t t = FUTURES_TASK(task_rec, &over, drop_rec);
   future_t *f = (future_t *)&f;
 
   rec_init(&over);
@@ -158,9 +158,7 @@ START_TEST(test_backpressure_submit_all_larger_than_room_fails)
 
   for (int i = 0; i < 3; i++) {
     rec_init(&r[i]);
-    tasks[i].fn = task_rec;
-    tasks[i].arg = &r[i];
-    tasks[i].drop = drop_rec;
+    tasks[i] = (futures_task_t)FUTURES_TASK(task_rec, &r[i], drop_rec);
     fs[i] = (future_t *)&fs;
   }
   full_setup(&x, 3, FUTURES_OVERFLOW_FAIL, 1);
@@ -196,7 +194,7 @@ START_TEST(test_backpressure_block_times_out_at_deadline)
 {
   struct full x;
   struct rec over;
-  futures_task_t t = {task_rec, &over, drop_rec};
+  futures_task_t t = FUTURES_TASK(task_rec, &over, drop_rec);
   future_t *f = (future_t *)&f;
   struct timespec dl;
   long long dl_ns;
@@ -290,9 +288,7 @@ START_TEST(test_backpressure_block_submit_all_does_not_block)
 
   for (int i = 0; i < 2; i++) {
     rec_init(&r[i]);
-    tasks[i].fn = task_rec;
-    tasks[i].arg = &r[i];
-    tasks[i].drop = NULL;
+    tasks[i] = (futures_task_t)FUTURES_TASK(task_rec, &r[i], NULL);
   }
   full_setup(&x, 2, FUTURES_OVERFLOW_BLOCK, 1);
   ck_assert_int_eq(futures_submit_all(x.pool, tasks, 2, fs), EAGAIN);
@@ -412,9 +408,7 @@ START_TEST(test_backpressure_caller_runs_submit_all_overflow)
 
   for (int i = 0; i < 3; i++) {
     rec_init(&r[i]);
-    tasks[i].fn = task_rec;
-    tasks[i].arg = &r[i];
-    tasks[i].drop = NULL;
+    tasks[i] = (futures_task_t)FUTURES_TASK(task_rec, &r[i], NULL);
   }
   full_setup(&x, 2, FUTURES_OVERFLOW_CALLER_RUNS, 1);
   ck_assert_int_eq(futures_submit_all(x.pool, tasks, 3, fs), 0);
@@ -448,7 +442,7 @@ START_TEST(test_backpressure_deadline_ignored_unless_blocking)
   futures_pool_t *pool;
   struct full x;
   struct rec r;
-  futures_task_t t = {task_rec, &r, NULL};
+  futures_task_t t = FUTURES_TASK(task_rec, &r, NULL);
   struct timespec past = tu_deadline_in(-1 * MS);
   future_t *f;
 

@@ -57,9 +57,7 @@ START_TEST(test_submit_all_10000_tasks_each_run_once)
   ck_assert(tasks != NULL && fs != NULL && runs != NULL && results != NULL);
   for (int i = 0; i < N; i++) {
     atomic_init(&runs[i], 0);
-    tasks[i].fn = task_count;
-    tasks[i].arg = &runs[i];
-    tasks[i].drop = drop_count;
+    tasks[i] = (futures_task_t)FUTURES_TASK(task_count, &runs[i], drop_count);
   }
   ck_assert_int_eq(futures_pool_create(&pool, 2), 0);
   ck_assert_int_eq(futures_submit_all(pool, tasks, N, fs), 0);
@@ -123,9 +121,7 @@ START_TEST(test_submit_all_queues_tasks_in_order)
   for (int i = 0; i < N; i++) {
     args[i].log = &log;
     args[i].index = i;
-    tasks[i].fn = task_log_order;
-    tasks[i].arg = &args[i];
-    tasks[i].drop = NULL;
+    tasks[i] = (futures_task_t)FUTURES_TASK(task_log_order, &args[i], NULL);
   }
   ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
   ck_assert_int_eq(futures_submit(pool, tu_hold_task, &h, &held), 0);
@@ -150,7 +146,7 @@ END_TEST
 START_TEST(test_submit_all_empty_returns_zero)
 {
   futures_pool_t *pool;
-  futures_task_t tasks[1] = {{task_count, NULL, NULL}};
+  futures_task_t tasks[1] = {FUTURES_TASK(task_count, NULL, NULL)};
   future_t *fs[1] = {(future_t *)&fs};
 
   ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
@@ -176,9 +172,7 @@ START_TEST(test_submit_all_null_fn_rejects_whole_batch)
 
   for (int i = 0; i < N; i++) {
     atomic_init(&runs[i], 0);
-    tasks[i].fn = task_count;
-    tasks[i].arg = &runs[i];
-    tasks[i].drop = drop_count;
+    tasks[i] = (futures_task_t)FUTURES_TASK(task_count, &runs[i], drop_count);
     fs[i] = (future_t *)&fs; /* sentinel */
   }
   tasks[6].fn = NULL;

@@ -69,7 +69,7 @@ drop_mark(void *arg)
 static int
 submit_marked(futures_pool_t *pool, struct rec *r, future_t **f)
 {
-  futures_task_t t = {task_mark, r, drop_mark};
+  futures_task_t t = FUTURES_TASK(task_mark, r, drop_mark);
 
   return futures_submit_ex(pool, &t, NULL, f);
 }
@@ -389,7 +389,7 @@ START_TEST(test_cancel_running_task_sets_flag_and_returns_einprogress)
   future_t *f, *next;
   struct watcher w;
   struct rec r;
-  futures_task_t t = {task_watch, &w, drop_watcher};
+  futures_task_t t = FUTURES_TASK(task_watch, &w, drop_watcher);
   void *res = NULL;
 
   tu_latch_init(&w.started);

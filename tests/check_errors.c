@@ -249,8 +249,8 @@ END_TEST
  */
 START_TEST(test_errors_submit_ex_rejects_null_arguments)
 {
-  futures_task_t task = {count_task, NULL, count_drop};
-  futures_task_t no_fn = {NULL, NULL, count_drop};
+  futures_task_t task = FUTURES_TASK(count_task, NULL, count_drop);
+  futures_task_t no_fn = FUTURES_TASK(NULL, NULL, count_drop);
   futures_pool_t *pool = NULL;
   future_t *f;
 
@@ -278,9 +278,9 @@ END_TEST
  */
 START_TEST(test_errors_submit_all_rejects_bad_batches_all_or_nothing)
 {
-  futures_task_t tasks[3] = {{count_task, NULL, count_drop},
-                             {count_task, NULL, count_drop},
-                             {NULL, NULL, count_drop}};
+  futures_task_t tasks[3] = {FUTURES_TASK(count_task, NULL, count_drop),
+                             FUTURES_TASK(count_task, NULL, count_drop),
+                             FUTURES_TASK(NULL, NULL, count_drop)};
   futures_pool_t *pool = NULL;
   future_t *fs[3];
   size_t i;

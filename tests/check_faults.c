@@ -224,9 +224,7 @@ scen_run(struct scen *sc, long k)
     cell_init(&sc->sub[i], 1000 + (uintptr_t)i);
   for (int i = 0; i < SC_BATCH; i++) {
     cell_init(&sc->batch[i], 2000 + (uintptr_t)i);
-    tasks[i].fn = cell_task;
-    tasks[i].arg = &sc->batch[i];
-    tasks[i].drop = NULL;
+    tasks[i] = (futures_task_t)FUTURES_TASK(cell_task, &sc->batch[i], NULL);
   }
   cell_init(&sc->then_c, 30000);
   for (int i = 0; i < SC_RANGE; i++)
@@ -592,9 +590,7 @@ START_TEST(test_faults_enomem_on_bounded_pool_returns_reserved_places)
   for (int i = 0; i < 3; i++)
     cell_init(&c[i], 40 + (uintptr_t)i);
   for (int i = 0; i < 2; i++) {
-    t[i].fn = cell_task;
-    t[i].arg = &c[i];
-    t[i].drop = NULL;
+    t[i] = (futures_task_t)FUTURES_TASK(cell_task, &c[i], NULL);
   }
 
   /* The record allocation is the call's first (malloc mode) or may not

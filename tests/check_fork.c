@@ -177,7 +177,7 @@ static int
 child_checks_run(futures_pool_t *old, future_t *done, future_t *failed,
                  future_t *held, void *done_value)
 {
-  futures_task_t t = {task_echo, NULL, NULL};
+  futures_task_t t = FUTURES_TASK(task_echo, NULL, NULL);
   future_t *f = NULL, *both[2] = {done, failed};
   struct timespec dl;
   void *res = NULL;

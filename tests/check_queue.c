@@ -29,9 +29,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "future.h"
+#include "deque.h"
+#include "inject.h"
 #include "internal.h"
-#include "queue.h"
+#include "record.h"
 #include "testutil.h"
 
 Suite *queue_suite(void);

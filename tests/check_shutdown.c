@@ -111,7 +111,7 @@ tally_drop(void *arg)
 static futures_task_t
 tally_task_of(struct tally *t, size_t i)
 {
-  futures_task_t task = {tally_task, &t->items[i], tally_drop};
+  futures_task_t task = FUTURES_TASK(tally_task, &t->items[i], tally_drop);
 
   return task;
 }

@@ -353,7 +353,7 @@ mt_drop(void *arg)
 static futures_task_t
 mt_spec(struct round *r, long id)
 {
-  futures_task_t s = {mt_task, &r->tasks[id], mt_drop};
+  futures_task_t s = FUTURES_TASK(mt_task, &r->tasks[id], mt_drop);
 
   return s;
 }
@@ -557,7 +557,7 @@ op_run(struct round *r, int th, long id, uint64_t x)
     return;
   case OP_HOLD: {
     struct mhold h;
-    futures_task_t s = {hold_task, &h, NULL};
+    futures_task_t s = FUTURES_TASK(hold_task, &h, NULL);
 
     h.t = &r->tasks[id];
     h.t->nodrop = 1;
@@ -583,7 +583,7 @@ op_run(struct round *r, int th, long id, uint64_t x)
     return;
   }
   case OP_NESTED: {
-    futures_task_t s = {nested_task, &r->tasks[id], mt_drop};
+    futures_task_t s = FUTURES_TASK(nested_task, &r->tasks[id], mt_drop);
 
     if ((rc = futures_submit_ex(r->pool, &s, NULL, &f)) != 0)
       break;
@@ -1265,8 +1265,8 @@ static int
 td_parent(void *arg, void **result)
 {
   struct td_task *t = arg;
-  futures_task_t spec[2] = {{td_task, t + 1, td_drop},
-                            {td_task, t + 2, td_drop}};
+  futures_task_t spec[2] = {FUTURES_TASK(td_task, t + 1, td_drop),
+                            FUTURES_TASK(td_task, t + 2, td_drop)};
   future_t *f[2];
   int rc;
 
@@ -1314,7 +1314,7 @@ td_iteration(long it, struct td_stats *st)
     f[i] = NULL;
   }
   for (long i = 0; i < n; i++) {
-    futures_task_t spec = {td_task, &t[i], td_drop};
+    futures_task_t spec = FUTURES_TASK(td_task, &t[i], td_drop);
 
     if (parent_at >= 0 && i > parent_at)
       continue; /* a child, submitted by its parent */

@@ -73,7 +73,7 @@ main(void)
    * task already waits. One more submit: */
   rc1 = futures_submit(fail_pool, quick, NULL, &f); /* EAGAIN at once */
 
-  futures_task_t t = { quick, NULL, NULL };
+  futures_task_t t = FUTURES_TASK(quick, NULL, NULL);
   clock_gettime(CLOCK_MONOTONIC, &deadline);
   deadline.tv_nsec += 20 * 1000000L; /* give it 20 ms to find room */
   if (deadline.tv_nsec >= 1000000000L) {

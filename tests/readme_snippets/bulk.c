@@ -45,7 +45,7 @@ main(void)
   /* Promise.all over an array built in one go: all N queued with a single
    * wake-up, or none (then every f[i] is NULL). */
   for (int i = 0; i < N; i++)
-    tasks[i] = (futures_task_t){ plus_one, (void *)(intptr_t)i, NULL };
+    tasks[i] = (futures_task_t)FUTURES_TASK(plus_one, (void *)(intptr_t)i, NULL);
   rc = futures_submit_all(pool, tasks, N, f);
   rc = rc ? rc : futures_join_all(f, N, r);
 

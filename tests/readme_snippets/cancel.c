@@ -59,7 +59,7 @@ main(void)
   /* README: begin */
   /* A task with a heap argument, queued behind long_job on a 1-worker
    * pool: if it never runs, free_arg() gets the argument. */
-  futures_task_t task = { use_buffer, malloc(4096), free_arg };
+  futures_task_t task = FUTURES_TASK(use_buffer, malloc(4096), free_arg);
   futures_submit_ex(pool, &task, NULL, &queued);
 
   rc1 = future_cancel(queued);  /* 0: it never runs; free_arg() ran */

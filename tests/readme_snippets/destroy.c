@@ -51,7 +51,7 @@ main(void)
   if (futures_pool_create(&other, 1) != 0)
     return 1;
   for (int i = 0; i < 3; i++) {
-    futures_task_t t = { work, malloc(16), drop };
+    futures_task_t t = FUTURES_TASK(work, malloc(16), drop);
     futures_submit_ex(other, &t, NULL, &g[i]);
   }
   ok &= futures_pool_destroy(other) == 0 && atomic_load(&ran) == 3;
@@ -63,7 +63,7 @@ main(void)
   while (!atomic_load(&started))
     nanosleep(&ms, NULL);
   for (int i = 1; i < 4; i++) {
-    futures_task_t t = { work, malloc(16), drop };
+    futures_task_t t = FUTURES_TASK(work, malloc(16), drop);
     futures_submit_ex(pool, &t, NULL, &f[i]);
   }
   /* README: begin */

@@ -1,15 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * queue.c - the work-stealing deque and the injection queue (queue.h).
+ * deque.c - layer 2: the work-stealing deque (deque.h).
  */
-#include "queue.h"
+#include "deque.h"
 
 static struct deque_buf *
 buf_new(long capacity)
 {
   struct deque_buf *a;
 
-  a = futures__malloc(sizeof(*a) + (size_t)capacity * sizeof(a->slot[0]));
+  a = (struct deque_buf *)futures__malloc(sizeof(*a) + (size_t)capacity *
+                                                         sizeof(a->slot[0]));
   if (a == NULL)
     return NULL;
   a->mask = capacity - 1;
@@ -172,91 +173,4 @@ long
 futures__deque_bottom(struct deque *d)
 {
   return atomic_load_explicit(&d->bottom, memory_order_relaxed);
-}
-
-/* ------------------------------------------------------------ inject */
-
-void
-futures__inject_init(struct inject *q)
-{
-  FUTURES_ATOMIC_VAR(q->head);
-  FUTURES_ATOMIC_VAR(q->tail);
-  FUTURES_ATOMIC_VAR(q->busy);
-  FUTURES_ATOMIC_VAR(q->stub.u.q.next);
-  atomic_init(&q->stub.u.q.next, NULL);
-  atomic_init(&q->head, &q->stub);
-  atomic_init(&q->tail, &q->stub);
-  atomic_flag_clear(&q->busy);
-}
-
-void
-futures__inject_push(struct inject *q, struct future *first,
-                     struct future *last)
-{
-  struct future *prev;
-
-  atomic_store_explicit(&last->u.q.next, NULL, memory_order_relaxed);
-  /* Seq_cst: the exchange also orders this push before the producer's
-   * later check for sleeping workers (pool.c, wake_for_inject). */
-  prev = atomic_exchange_explicit(&q->head, last, memory_order_seq_cst);
-  /* Release: the consumer that follows this link sees the records. */
-  atomic_store_explicit(&prev->u.q.next, first, memory_order_release);
-}
-
-int
-futures__inject_trylock(struct inject *q)
-{
-  /* Acquire: the previous consumer's updates of tail are visible. */
-  if (atomic_flag_test_and_set_explicit(&q->busy, memory_order_acquire))
-    return 0;
-  FUTURES_HAPPENS_AFTER(&q->busy);
-  return 1;
-}
-
-void
-futures__inject_unlock(struct inject *q)
-{
-  FUTURES_HAPPENS_BEFORE(&q->busy);
-  atomic_flag_clear_explicit(&q->busy, memory_order_release);
-}
-
-struct future *
-futures__inject_pop(struct inject *q)
-{
-  struct future *tail = atomic_load_explicit(&q->tail, memory_order_relaxed);
-  struct future *next =
-      atomic_load_explicit(&tail->u.q.next, memory_order_acquire);
-  struct future *head;
-
-  if (tail == &q->stub) {
-    if (next == NULL)
-      return NULL;
-    atomic_store_explicit(&q->tail, next, memory_order_relaxed);
-    tail = next;
-    next = atomic_load_explicit(&next->u.q.next, memory_order_acquire);
-  }
-  if (next != NULL) {
-    atomic_store_explicit(&q->tail, next, memory_order_relaxed);
-    return tail;
-  }
-  head = atomic_load_explicit(&q->head, memory_order_acquire);
-  if (tail != head)
-    return NULL; /* a producer has exchanged head but not linked yet */
-  /* tail is the last record: put the stub behind it so it can leave. */
-  futures__inject_push(q, &q->stub, &q->stub);
-  next = atomic_load_explicit(&tail->u.q.next, memory_order_acquire);
-  if (next != NULL) {
-    atomic_store_explicit(&q->tail, next, memory_order_relaxed);
-    return tail;
-  }
-  return NULL;
-}
-
-int
-futures__inject_nonempty(struct inject *q)
-{
-  struct future *tail = atomic_load_explicit(&q->tail, memory_order_acquire);
-  struct future *head = atomic_load_explicit(&q->head, memory_order_seq_cst);
-
-  return !(tail == &q->stub && head == &q->stub);
 }

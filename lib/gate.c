@@ -1,0 +1,222 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * gate.c - layer 3: the one gate through which every record is run or
+ * settled.
+ *
+ * The rule. A record leaves QUEUED or DEFERRED only through a
+ * compare-and-swap made in this file (claim(), futures__gate_ready()),
+ * and only the thread that wins it runs the record's body or settles it.
+ * DONE is published only from this file, through futures__record_publish().
+ * Every other path that meets a record either comes through this gate or
+ * only reads the state word: a worker taking a queue entry for a record a
+ * waiter already ran, a waiter taking its own record back from its ring,
+ * a thief, a join's batch, the drain, a cancel that lost. "Has it
+ * finished?" is answered only by reading DONE with acquire order
+ * (futures__record_done()), never by what one of these paths returned.
+ *
+ * Callers: worker.c (every record a worker finds), help.c (a waiter runs a
+ * task in place, takes its own back from its ring, runs its descendants),
+ * future.c (future_cancel()), submit.c (caller-runs overflow), pool.c
+ * (destroy runs what is left when no worker is), and record.c, which hands
+ * each continuation of a finished record to futures__gate_ready().
+ */
+#include "gate.h"
+
+/*
+ * If the thread running a task exits inside it (pthread_exit(), or a
+ * cancellation it let through), the stack unwinds through run() and this
+ * runs: the task never returned, so its future finishes with EOWNERDEAD
+ * and its waiters wake. The library is built with -fexceptions, so this
+ * cleanup costs nothing unless it runs.
+ */
+struct run_guard {
+  struct future *f;
+  struct future *saved;
+  long saved_base;
+  unsigned flags;
+  int armed;
+};
+
+static void settle(struct future *f, int code, void *result, int drop_ref);
+
+static void
+run_unwound(struct run_guard *g)
+{
+  struct future *f = g->f;
+
+  if (!g->armed)
+    return;
+  futures__tls.current = g->saved;
+  futures__tls.base = g->saved_base;
+  if (atomic_load_explicit(&f->state, memory_order_relaxed) & F_TIMED)
+    futures__record_times(f)->finished = futures__now_ns();
+  futures__sched_count_complete(f->sched);
+  settle(f, EOWNERDEAD, NULL, g->flags & GATE_QREF);
+}
+
+/*
+ * Moves @f out of QUEUED (or, with @deferred_too, out of DEFERRED as well)
+ * into RUNNING, adding @extra to the flags; 1 if this thread won.
+ */
+static int
+claim(struct future *f, int deferred_too, uint32_t extra)
+{
+  uint32_t s = atomic_load_explicit(&f->state, memory_order_relaxed);
+  uint32_t phase;
+
+  do {
+    phase = s & F_PHASE;
+    if (phase != F_QUEUED && !(deferred_too && phase == F_DEFERRED))
+      return 0;
+    /* Acquire: the submitter's (or attacher's) writes to the record are
+     * visible to the winner. Seq_cst: a hazard pin's check of the state
+     * (help.c) is ordered with the transition. */
+  } while (!atomic_compare_exchange_weak_explicit(
+      &f->state, &s, (s & ~F_PHASE) | F_RUNNING | extra,
+      memory_order_seq_cst, memory_order_relaxed));
+  FUTURES_HAPPENS_AFTER(&f->state);
+  FUTURES_TP(FUTURES_TP_CLAIMED, f);
+  /* The record was queued or deferred, so its pool has not finished
+   * draining: it is alive. A place reserved in a bounded queue is free. */
+  if (f->sched->max_queued != 0 && !(s & F_NOPLACE))
+    futures__sched_release_room(f->sched, 1);
+  return 1;
+}
+
+/* Publishes the outcome of a record this thread won; a continuation lets
+ * go of its antecedent first. */
+static void
+settle(struct future *f, int code, void *result, int drop_ref)
+{
+  if (atomic_load_explicit(&f->state, memory_order_relaxed) & F_CONT)
+    futures__record_unref(f->x.ante);
+  futures__record_publish(f, code, result, drop_ref, futures__gate_ready);
+}
+
+/* Settles a record this thread won with ECANCELED, without running it. */
+static void
+settle_unrun(struct future *f, int drop_ref)
+{
+  uint32_t s = atomic_load_explicit(&f->state, memory_order_relaxed);
+
+  if (s & F_TIMED) {
+    struct future_times *t = futures__record_times(f);
+
+    t->started = t->finished = futures__now_ns();
+  }
+  futures__sched_count_cancel(f->sched);
+  /* The drop function runs before waiters wake, so that a waiter that sees
+   * ECANCELED knows the argument has been cleaned up. */
+  if (!(s & F_CONT) && f->x.drop != NULL)
+    f->x.drop(f->arg);
+  settle(f, ECANCELED, NULL, drop_ref);
+}
+
+/* Runs the body of a record this thread won, and publishes its outcome. */
+static void
+run(struct future *f, unsigned flags)
+{
+  struct sched *s = f->sched;
+  struct futures_tls *tls = &futures__tls;
+  uint32_t st = atomic_load_explicit(&f->state, memory_order_relaxed);
+  struct run_guard guard __attribute__((cleanup(run_unwound))) = {
+      f, tls->current, tls->base, flags, 0};
+  void *res = NULL;
+  int code;
+
+  futures__sched_count_start(s, (flags & GATE_HELPED) != 0);
+  if (st & F_TIMED)
+    futures__record_times(f)->started = futures__now_ns();
+  tls->current = f;
+  tls->base = tls->slot != NULL ? futures__deque_bottom(&tls->slot->dq) : 0;
+  guard.armed = 1;
+  if (st & F_CONT) {
+    void *value;
+    /* The antecedent is DONE: its publication happens before the
+     * continuation was readied, which happens before we claimed it. */
+    int in = futures__record_outcome(f->x.ante, &value);
+
+    code = f->fn.then(f->arg, in, value, &res);
+  } else {
+    code = f->fn.task(f->arg, &res);
+  }
+  guard.armed = 0;
+  tls->current = guard.saved;
+  tls->base = guard.saved_base;
+  if (st & F_TIMED)
+    futures__record_times(f)->finished = futures__now_ns();
+  futures__sched_count_complete(s);
+  settle(f, code, res, flags & GATE_QREF);
+}
+
+int
+futures__gate_run(struct future *f, unsigned flags)
+{
+  if (!claim(f, 0, 0)) {
+    if (flags & GATE_QREF)
+      futures__record_unref(f);
+    return 0;
+  }
+  if (unlikely(atomic_load_explicit(&f->sched->stopping,
+                                    memory_order_relaxed) == STOP_CANCEL))
+    settle_unrun(f, flags & GATE_QREF);
+  else
+    run(f, flags);
+  return 1;
+}
+
+int
+futures__gate_run_helped(struct future *f)
+{
+  return futures__gate_run(f, GATE_QREF | GATE_HELPED);
+}
+
+int
+futures__gate_cancel(struct future *f)
+{
+  if (!claim(f, 1, F_CANCEL))
+    return 0;
+  /* The queue (or the antecedent's list) keeps its reference: whoever
+   * takes the record out of it drops that. */
+  settle_unrun(f, 0);
+  return 1;
+}
+
+void
+futures__gate_ready(struct future *c)
+{
+  uint32_t s = atomic_load_explicit(&c->state, memory_order_relaxed);
+
+  /* The antecedent's list is done with u.link (record.c read its next
+   * before handing us the record); a racing cancel does not touch it. */
+  atomic_store_explicit(&c->u.q.next, (struct future *)NULL,
+                        memory_order_relaxed);
+  do {
+    if ((s & F_PHASE) != F_DEFERRED) {
+      /* Cancelled while deferred: drop the list's reference. */
+      futures__record_unref(c);
+      return;
+    }
+    /* Release: a thread that claims the continuation after finding it in
+     * a queue or through its handle sees the antecedent's outcome. */
+  } while (!atomic_compare_exchange_weak_explicit(
+      &c->state, &s, (s & ~F_PHASE) | F_QUEUED, memory_order_acq_rel,
+      memory_order_relaxed));
+  /* The list's reference becomes the queue's. The caller keeps the pool
+   * from draining (it is a worker, a helper or a canceller of the
+   * antecedent's pool, which is the continuation's pool). */
+  futures__sched_push(c->sched, c);
+}
+
+uint32_t
+futures__gate_request_stop(struct future *f)
+{
+  uint32_t s = futures__record_state(f);
+
+  if ((s & F_PHASE) != F_RUNNING)
+    return s & F_PHASE;
+  /* Relaxed: a request seen a little late is still honoured. RUNNING only
+   * moves on to DONE, so the phase this returns is one of the two. */
+  s = atomic_fetch_or_explicit(&f->state, F_CANCEL, memory_order_relaxed);
+  return s & F_PHASE;
+}

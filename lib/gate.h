@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * gate.h - layer 3: the one gate through which a record is run or settled
+ * (see the rule at the top of gate.c).
+ */
+#ifndef FUTURES_GATE_H
+#define FUTURES_GATE_H
+
+#include "scheduler.h"
+
+/* Flags for futures__gate_run(). */
+#define GATE_QREF 0x1u   /* the caller hands over the queue's reference */
+#define GATE_HELPED 0x2u /* the caller is a thread waiting for the task */
+
+/*
+ * Runs @f in the calling thread if it is still QUEUED: claims it, runs its
+ * body (or settles it ECANCELED unrun if its pool is being destroyed in
+ * cancel mode) and publishes the outcome. Returns 1 if this thread won the
+ * record, 0 if another thread had already claimed or settled it. With
+ * GATE_QREF the queue's reference is dropped in either case.
+ *
+ * Neither answer says whether @f has finished: after a 0 another thread
+ * may still be running it. Whoever needs to know reads its state
+ * (futures__record_done()), as the rule at the top of gate.c says.
+ */
+int futures__gate_run(struct future *f, unsigned flags);
+
+/* futures__gate_run(@f, GATE_QREF | GATE_HELPED), in the shape
+ * futures__sched_run_descendant() takes. */
+int futures__gate_run_helped(struct future *f);
+
+/*
+ * Settles @f with ECANCELED if it is still QUEUED or DEFERRED: calls its
+ * drop function in the calling thread, publishes, wakes its waiters and
+ * readies its continuations. 1 if this thread won the record.
+ */
+int futures__gate_cancel(struct future *f);
+
+/*
+ * A continuation whose antecedent has finished: moves it from DEFERRED to
+ * QUEUED and queues it on its pool, or, if it was cancelled meanwhile,
+ * drops the antecedent's list's reference. This is the futures_ready_fn
+ * that the gate hands to futures__record_publish().
+ */
+void futures__gate_ready(struct future *c);
+
+/*
+ * Asks a RUNNING task to stop (futures_cancelled() then returns 1 in it).
+ * Returns the phase it saw: F_RUNNING if the request was recorded while
+ * it ran, F_DONE if it had finished, F_QUEUED or F_DEFERRED if it has not
+ * started (the request was not recorded: use futures__gate_cancel()).
+ */
+uint32_t futures__gate_request_stop(struct future *f);
+
+#endif /* FUTURES_GATE_H */

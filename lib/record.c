@@ -1,0 +1,352 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * record.c - layer 1: the record's references, the publication of its
+ * outcome, and its waiters.
+ *
+ * A record has no mutex or condition variable of its own (that would
+ * double its size and cost an initialisation per task). Instead the
+ * waiters of a record form a list, f->waiters, guarded by one of
+ * WAIT_STRIPES mutexes picked by the record's address, and each waiter
+ * brings its own condition variable in a wait group on its stack. A waiter
+ * sets F_WAITERS in the state word while holding the stripe lock; the
+ * publisher, which sets DONE with a compare-and-swap, sees that flag and
+ * takes the stripe lock only then. So:
+ *   - a task that finishes with nobody waiting never touches a lock;
+ *   - no wake-up is lost: the waiter registers under the stripe lock only
+ *     if DONE is not yet set, and the publisher, having set DONE, takes the
+ *     same lock before it walks the list;
+ *   - one group can wait on many records at once (join_any and friends),
+ *     and sleeps on one condition variable that all of them signal.
+ */
+#include "record.h"
+
+#include <stdio.h>
+
+#define WAIT_STRIPES 128
+
+void
+futures__record_init(struct future *f, struct sched *sched,
+                     futures_task_fn fn, void *arg, futures_drop_fn drop,
+                     uint32_t flags)
+{
+  FUTURES_ATOMIC_VAR(f->state);
+  FUTURES_ATOMIC_VAR(f->u.q.next);
+  /* Relaxed: the record is published later, by a queue's release or by
+   * the antecedent's stripe lock. */
+  atomic_store_explicit(&f->state, 2 * F_REF | flags, memory_order_relaxed);
+  f->code = 0;
+  f->fn.task = fn;
+  f->arg = arg;
+  atomic_store_explicit(&f->u.q.next, (struct future *)NULL,
+                        memory_order_relaxed);
+  f->u.q.result = NULL;
+  f->sched = sched;
+  f->waiters = NULL;
+  f->x.drop = drop;
+#if FUTURES_DEBUG
+  f->magic = FUTURE_MAGIC;
+  atomic_store_explicit(&f->handles, 1, memory_order_relaxed);
+#endif
+  if (flags & F_TIMED)
+    futures__record_times(f)->submitted = futures__now_ns();
+}
+
+void
+futures__record_ref(struct future *f)
+{
+  /* Relaxed: the caller's own reference keeps the record alive; nothing
+   * is published by taking another. */
+  atomic_fetch_add_explicit(&f->state, F_REF, memory_order_relaxed);
+}
+
+void
+futures__record_unref(struct future *f)
+{
+  uint32_t s;
+
+  /* Release: our writes to the record happen before its free; acquire on
+   * the last drop: every other holder's writes happen before the free. */
+  FUTURES_HAPPENS_BEFORE(&f->state);
+  s = atomic_fetch_sub_explicit(&f->state, F_REF, memory_order_acq_rel);
+  FUTURES_ASSERT(F_REFS(s) >= 1);
+  if (F_REFS(s) == 1) {
+    FUTURES_HAPPENS_AFTER(&f->state);
+    futures__record_free(f);
+  }
+}
+
+#if FUTURES_DEBUG
+int
+futures__record_bad(const struct future *f)
+{
+  if (f == NULL)
+    return 1;
+  if (f->magic != FUTURE_MAGIC ||
+      atomic_load_explicit(&((struct future *)f)->handles,
+                           memory_order_relaxed) <= 0) {
+    fprintf(stderr, "libfutures: future %p used after release\n",
+            (const void *)f);
+    return 1;
+  }
+  return 0;
+}
+#endif
+
+void
+futures__record_handle_release(struct future *f)
+{
+#if FUTURES_DEBUG
+  /* Relaxed: a debugging aid, read by the same user's later misuse. */
+  atomic_fetch_sub_explicit(&f->handles, 1, memory_order_relaxed);
+#else
+  (void)f;
+#endif
+}
+
+/* ------------------------------------------------------------ stripes */
+
+struct stripe {
+  pthread_mutex_t lock;
+} FUTURES_ALIGNED;
+
+static struct stripe stripes[WAIT_STRIPES];
+static pthread_once_t stripes_once = PTHREAD_ONCE_INIT;
+
+static void
+stripes_init(void)
+{
+  for (int i = 0; i < WAIT_STRIPES; i++)
+    futures__mutex_init(&stripes[i].lock);
+}
+
+void
+futures__waiters_init(void)
+{
+  pthread_once(&stripes_once, stripes_init);
+}
+
+static pthread_mutex_t *
+stripe_of(const struct future *f)
+{
+  uintptr_t h = (uintptr_t)f / FUTURES_CACHELINE;
+
+  h ^= h >> 7;
+  return &stripes[h % WAIT_STRIPES].lock;
+}
+
+/*
+ * fork() child: a stripe may have been held by a thread that does not exist
+ * here, so every stripe starts afresh. The stripes are not held across the
+ * fork (taking 128 locks per fork is costly, and more than ThreadSanitizer
+ * can track): the only state they guard is the waiter lists of records,
+ * and the child never walks the list of a record of the parent's pools
+ * (waits on them return ECHILD, cancels too), while its own records are
+ * all created after the fork.
+ */
+void
+futures__waiters_atfork_child(void)
+{
+  for (int i = 0; i < WAIT_STRIPES; i++)
+    futures__mutex_init(&stripes[i].lock);
+}
+
+/*
+ * Sets F_WAITERS on @f unless it is DONE; 1 if set (the caller may then
+ * link into f->waiters), 0 if @f has finished. Called with @f's stripe
+ * held: the publisher, which sets DONE first and checks F_WAITERS after,
+ * then takes the same stripe before it walks the list.
+ */
+static int
+mark_waiters_locked(struct future *f)
+{
+  uint32_t s = atomic_load_explicit(&f->state, memory_order_acquire);
+
+  FUTURES_ASSERT_OWNER(stripe_of(f));
+  do {
+    if ((s & F_PHASE) == F_DONE) {
+      FUTURES_HAPPENS_AFTER(&f->state);
+      return 0;
+    }
+    /* Acquire on failure: if DONE was set meanwhile, we read the outcome
+     * after. */
+  } while (!atomic_compare_exchange_weak_explicit(
+      &f->state, &s, s | F_WAITERS, memory_order_acq_rel,
+      memory_order_acquire));
+  return 1;
+}
+
+/* ------------------------------------------------------------ groups */
+
+void
+futures__group_init(struct wgroup *g)
+{
+  futures__mutex_init(&g->lock);
+  futures__cond_init(&g->cond);
+  g->fired = NULL;
+  g->nfired = 0;
+}
+
+void
+futures__group_fini(struct wgroup *g)
+{
+  futures__cond_destroy(&g->cond);
+  futures__mutex_destroy(&g->lock);
+}
+
+int
+futures__group_add(struct wgroup *g, struct waiter *w, struct future *f,
+                   size_t index)
+{
+  pthread_mutex_t *st = stripe_of(f);
+
+  w->link.group = g;
+  w->f = f;
+  w->index = index;
+  w->fired_next = NULL;
+  futures__mutex_lock(st);
+  if (!mark_waiters_locked(f)) {
+    futures__mutex_unlock(st);
+    return 0;
+  }
+  w->link.next = f->waiters;
+  f->waiters = &w->link;
+  futures__mutex_unlock(st);
+  return 1;
+}
+
+void
+futures__group_remove(struct waiter *w)
+{
+  pthread_mutex_t *st = stripe_of(w->f);
+  struct wlink **p;
+
+  /* Taking the stripe also waits out a publisher that is firing this
+   * node right now: it holds the stripe until it has let go of our
+   * group. */
+  futures__mutex_lock(st);
+  for (p = &w->f->waiters; *p != NULL; p = &(*p)->next) {
+    if (*p == &w->link) {
+      *p = w->link.next;
+      break;
+    }
+  }
+  futures__mutex_unlock(st);
+}
+
+struct waiter *
+futures__group_take_fired(struct wgroup *g)
+{
+  struct waiter *w;
+
+  futures__mutex_lock(&g->lock);
+  w = g->fired;
+  g->fired = NULL;
+  futures__mutex_unlock(&g->lock);
+  return w;
+}
+
+int
+futures__group_sleep(struct wgroup *g, size_t seen, long long deadline)
+{
+  int rc = 0;
+
+  futures__mutex_lock(&g->lock);
+  /* Predicate: a record of the group fired since the caller last looked
+   * (the publisher signals g->cond under g->lock after counting it). */
+  while (g->nfired == seen && rc == 0)
+    rc = futures__cond_wait_until(&g->cond, &g->lock, deadline);
+  if (g->nfired != seen)
+    rc = 0;
+  futures__mutex_unlock(&g->lock);
+  return rc;
+}
+
+int
+futures__record_add_continuation(struct future *ante, struct future *c)
+{
+  pthread_mutex_t *st = stripe_of(ante);
+
+  c->u.link.group = NULL;
+  futures__mutex_lock(st);
+  if (!mark_waiters_locked(ante)) {
+    futures__mutex_unlock(st);
+    return 0;
+  }
+  c->u.link.next = ante->waiters;
+  ante->waiters = &c->u.link;
+  futures__mutex_unlock(st);
+  return 1;
+}
+
+/* ------------------------------------------------------------ publish */
+
+/* Wakes everything registered on @f, which just became DONE, and hands its
+ * continuations to @ready. */
+static void
+fire(struct future *f, futures_ready_fn ready)
+{
+  pthread_mutex_t *st = stripe_of(f);
+  struct wlink *l, *next, *conts = NULL;
+
+  futures__mutex_lock(st);
+  l = f->waiters;
+  f->waiters = NULL;
+  for (; l != NULL; l = next) {
+    next = l->next;
+    if (l->group != NULL) {
+      struct wgroup *g = l->group;
+      struct waiter *w = (struct waiter *)(void *)l;
+
+      futures__mutex_lock(&g->lock);
+      w->fired_next = g->fired;
+      g->fired = w;
+      g->nfired++;
+      /* Wakes the group's owner, asleep in futures__group_sleep(). */
+      futures__cond_signal(&g->cond);
+      futures__mutex_unlock(&g->lock);
+    } else {
+      l->next = conts;
+      conts = l;
+    }
+  }
+  futures__mutex_unlock(st);
+  /* Continuations are handed on with no lock held. */
+  for (l = conts; l != NULL; l = next) {
+    next = l->next;
+    ready((struct future *)(void *)((char *)l -
+                                    offsetof(struct future, u.link)));
+  }
+}
+
+void
+futures__record_publish(struct future *f, int code, void *result,
+                        int drop_ref, futures_ready_fn ready)
+{
+  uint32_t s = atomic_load_explicit(&f->state, memory_order_relaxed);
+  uint32_t n;
+
+  f->code = code;
+  /* A continuation cancelled while deferred is still linked through u.link
+   * (which result overlaps) until its antecedent fires: leave it alone. */
+  if (code == 0)
+    f->u.q.result = result;
+  FUTURES_TP(FUTURES_TP_PUBLISH, f);
+  FUTURES_HAPPENS_BEFORE(&f->state);
+  do {
+    n = (s & ~F_PHASE) | F_DONE;
+    /* With nobody to wake, the queue's reference goes in the same step. */
+    if (drop_ref && !(s & F_WAITERS))
+      n -= F_REF;
+    /* Release: publishes code and result; acquire: if this drops the last
+     * reference, the releaser's writes happen before our free. */
+  } while (!atomic_compare_exchange_weak_explicit(
+      &f->state, &s, n, memory_order_acq_rel, memory_order_relaxed));
+  if (s & F_WAITERS) {
+    fire(f, ready);
+    if (drop_ref)
+      futures__record_unref(f);
+  } else if (drop_ref && F_REFS(n) == 0) {
+    FUTURES_HAPPENS_AFTER(&f->state);
+    futures__record_free(f);
+  }
+}

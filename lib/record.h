@@ -1,0 +1,223 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * record.h - layer 1: the future record, its state word, its references,
+ * its outcome and its waiters.
+ *
+ * One record is both the queued task and its future, so a submit costs one
+ * allocation (usually a pop from a per-thread free list). Its state word
+ * packs the phase, a few flags and the reference count, so that finishing
+ * a task nobody waits for is a single compare-and-swap.
+ *
+ * Phases.
+ *
+ *   QUEUED   -> RUNNING -> DONE   a task, run by whoever wins the gate
+ *   QUEUED   -> RUNNING -> DONE   the same, settled ECANCELED unrun
+ *   DEFERRED -> QUEUED  -> ...    a continuation whose antecedent finished
+ *   DEFERRED -> RUNNING -> DONE   a continuation cancelled while deferred
+ *
+ * Every transition out of QUEUED or DEFERRED is a compare-and-swap made by
+ * the gate (gate.c): its winner alone runs or settles the record. DONE is
+ * published only by futures__record_publish(), which only the gate calls.
+ * Every other path (a queue that still holds an entry, a waiter, a join)
+ * learns that a record has finished by reading DONE with acquire order.
+ *
+ * References. A task starts with two: the caller's handle (dropped by
+ * future_release()) and the queue's (dropped by whoever takes the record
+ * out of a queue, or by the gate on behalf of the thread that took it).
+ * A deferred continuation's second reference is held by its antecedent's
+ * waiter list and becomes the queue's when it is queued; the continuation
+ * also holds a reference to its antecedent, whose outcome is its input,
+ * until it is settled. Whoever drops the last reference frees the record.
+ */
+#ifndef FUTURES_RECORD_H
+#define FUTURES_RECORD_H
+
+#include "internal.h"
+
+#define F_PHASE 0x3u
+#define F_QUEUED 0x0u
+#define F_RUNNING 0x1u
+#define F_DONE 0x2u
+#define F_DEFERRED 0x3u
+#define F_WAITERS 0x4u /* f->waiters may be non-empty: take the stripe */
+#define F_CANCEL 0x8u  /* cancellation requested (futures_cancelled()) */
+#define F_TIMED 0x10u  /* the record has a struct future_times tail */
+#define F_CONT 0x20u   /* a continuation: fn.then, x.ante */
+#define F_NOPLACE 0x40u /* holds no place in a bounded pool's queue */
+#define F_REF 0x100u   /* one reference; the count is state >> 8 */
+
+#define F_REFS(s) ((s) >> 8)
+
+/*
+ * A link in a record's waiter list. group == NULL marks a deferred
+ * continuation, whose link is embedded in its own record (u.link).
+ */
+struct wlink {
+  struct wlink *next;
+  struct wgroup *group;
+};
+
+struct future {
+  /* Atomic: phase, flags and reference count (see above). */
+  _Atomic(uint32_t) state;
+  /* The outcome. Written by the gate's winner before it publishes DONE
+   * with release order; read after an acquire load has seen DONE. */
+  int code;
+  /* Immutable after submit. */
+  union {
+    futures_task_fn task;
+    futures_then_fn then;
+  } fn;
+  void *arg;
+  union {
+    /* QUEUED, RUNNING, DONE: the queue link and the result. */
+    struct {
+      _Atomic(struct future *) next;
+      void *result; /* meaningful only when code == 0 */
+    } q;
+    /* DEFERRED: the link in the antecedent's waiter list. Untouched until
+     * the antecedent fires it, even if the record is cancelled. */
+    struct wlink link;
+  } u;
+  /* Immutable after submit; valid while the record is not DONE. */
+  struct sched *sched;
+  /* Protected by the record's stripe lock. */
+  struct wlink *waiters;
+  /* Immutable after submit. */
+  union {
+    futures_drop_fn drop; /* a task: cleanup of arg if it never runs */
+    struct future *ante;  /* a continuation: its antecedent (a reference) */
+  } x;
+#if FUTURES_DEBUG
+  uint64_t magic;         /* FUTURE_MAGIC while allocated, poisoned after */
+  _Atomic(int) handles;   /* user handles not yet released */
+#endif
+};
+
+#define FUTURE_MAGIC 0x66757475726521ULL /* "future!" */
+#define FUTURE_POISON 0xdeadbeefdeadbeefULL
+
+/* The tail of a record on a pool created with FUTURES_POOL_TIMING. */
+struct future_times {
+  long long submitted, started, finished; /* CLOCK_MONOTONIC ns */
+};
+
+struct future_timed {
+  struct future f;
+  struct future_times t;
+};
+
+static inline struct future_times *
+futures__record_times(struct future *f)
+{
+  return &((struct future_timed *)f)->t;
+}
+
+/* The state word with acquire order: whoever sees DONE also sees the
+ * outcome written before it was published. */
+static inline uint32_t
+futures__record_state(const struct future *f)
+{
+  uint32_t s = atomic_load_explicit(&((struct future *)f)->state,
+                                    memory_order_acquire);
+
+  if ((s & F_PHASE) == F_DONE)
+    FUTURES_HAPPENS_AFTER(&((struct future *)f)->state);
+  return s;
+}
+
+static inline int
+futures__record_done(const struct future *f)
+{
+  return (futures__record_state(f) & F_PHASE) == F_DONE;
+}
+
+/* The outcome of a DONE record: its code, and in *@result (optional) its
+ * result, NULL unless the code is 0. */
+static inline int
+futures__record_outcome(const struct future *f, void **result)
+{
+  if (result != NULL)
+    *result = f->code == 0 ? f->u.q.result : NULL;
+  return f->code;
+}
+
+/* Initialises a fresh record: QUEUED (or DEFERRED with F_DEFERRED in
+ * @flags), two references, not yet visible to any other thread. */
+void futures__record_init(struct future *f, struct sched *sched,
+                          futures_task_fn fn, void *arg, futures_drop_fn drop,
+                          uint32_t flags);
+
+/* Takes one more reference. The caller already holds one. */
+void futures__record_ref(struct future *f);
+/* Drops one reference; frees the record when it was the last. */
+void futures__record_unref(struct future *f);
+
+/*
+ * Publishes DONE with @code and @result, wakes every waiter and hands
+ * every continuation waiting on @f to @ready (with the waiter list's
+ * reference). With @drop_ref, also drops the caller's reference (the
+ * queue's), in the same compare-and-swap when nobody waits. Only the gate
+ * calls this, once per record, from the thread that won it.
+ */
+typedef void (*futures_ready_fn)(struct future *continuation);
+void futures__record_publish(struct future *f, int code, void *result,
+                             int drop_ref, futures_ready_fn ready);
+
+/*
+ * 1 if a handle passed in by the user is unusable: NULL, or (debug builds
+ * only, where released records stay mapped) released already.
+ */
+#if FUTURES_DEBUG
+int futures__record_bad(const struct future *f);
+#else
+#define futures__record_bad(f) ((f) == NULL)
+#endif
+/* Debug builds: the user drops a handle (future_release()). */
+void futures__record_handle_release(struct future *f);
+
+/* ------------------------------------------------------------ waiters */
+
+/*
+ * A wait group is one thread's condition: a mutex, a condition variable
+ * and the list of its waiter nodes that have fired. The thread registers
+ * one node per record it waits for (futures__group_add), sleeps until a
+ * node fires (futures__group_sleep), and removes the nodes that have not
+ * fired before the group goes out of scope (futures__group_remove).
+ */
+struct wgroup {
+  pthread_mutex_t lock;
+  pthread_cond_t cond;
+  /* Protected by lock. */
+  struct waiter *fired; /* nodes fired and not yet taken, newest first */
+  size_t nfired;        /* nodes fired in all */
+};
+
+struct waiter {
+  struct wlink link;         /* in f->waiters; link.group is the group */
+  struct waiter *fired_next; /* in group->fired; protected by its lock */
+  struct future *f;
+  size_t index;              /* the caller's index for this record */
+};
+
+void futures__waiters_init(void);
+void futures__waiters_atfork_child(void);
+
+void futures__group_init(struct wgroup *g);
+void futures__group_fini(struct wgroup *g);
+/* Registers @w on @f; 0 (nothing registered) if @f is already DONE. */
+int futures__group_add(struct wgroup *g, struct waiter *w, struct future *f,
+                       size_t index);
+/* Unregisters @w unless it has fired; afterwards no completer touches it. */
+void futures__group_remove(struct waiter *w);
+/* Takes the list of fired nodes (newest first). */
+struct waiter *futures__group_take_fired(struct wgroup *g);
+/* Sleeps until nfired != @seen; 0, or ETIMEDOUT at @deadline. */
+int futures__group_sleep(struct wgroup *g, size_t seen, long long deadline);
+
+/* Links the DEFERRED continuation @c into @ante's waiters unless @ante is
+ * already DONE; 1 if linked (the list now holds @c's second reference), 0
+ * if @ante is done. */
+int futures__record_add_continuation(struct future *ante, struct future *c);
+
+#endif /* FUTURES_RECORD_H */

@@ -1,0 +1,951 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * scheduler.c - layer 3: where a record goes and where a worker finds it.
+ *
+ * The life of a task.
+ *
+ *  1. Submit (submit.c) reserves a place if the pool is bounded, admits the
+ *     caller (futures__sched_admit: see "Admission" below), allocates and
+ *     fills a record (record.c) and hands it here.
+ *  2. futures__sched_submit() queues it: into the caller's own deque if the
+ *     caller is running one of the pool's tasks (a worker, or an outside
+ *     thread running a task in place with a borrowed slot), else into the
+ *     caller's own submission ring in this pool (ring.c), else (no ring
+ *     could be allocated) into the shared injection queue (inject.c). Then,
+ *     if a worker is parked and none is spinning, it wakes one ("Waking"
+ *     below).
+ *  3. A worker (worker.c) asks futures__sched_find(): its own deque, newest
+ *     first; else one record from the shared queue or from a ring, oldest
+ *     first, taking the rings in turn; else a steal, oldest first, from
+ *     another slot's deque. Taking one record at a time from a ring keeps
+ *     one outside thread's tasks in submission order: a task starts only
+ *     after every older one from the same thread has been taken, so at most
+ *     nworkers - 1 older ones can still be starting elsewhere.
+ *  4. The worker offers the record to the gate (gate.c), which runs it if
+ *     it is still QUEUED; a waiter may have run it already (help.c claims
+ *     a task in place, or takes it back from its own ring), or a canceller
+ *     settled it, in which case the gate only drops the queue's reference.
+ *  5. When nothing is found the worker spins a little, then parks on the
+ *     pool's condition variable until a submitter grants it a token.
+ *
+ * Waking without a fence on the submit path. A parking worker counts
+ * itself in sched->sleepers, then issues the heavy barrier (a membarrier
+ * system call, which makes every running thread of the process execute a
+ * full memory barrier), then looks for work one last time. A submitter
+ * publishes its record, then reads sched->sleepers with a plain load after
+ * a compiler barrier. Whatever the interleaving, either the worker's last
+ * look sees the record, or the submitter's load sees the worker. So the
+ * common submit pays one load, and only the rare park pays the system
+ * call. Where the kernel lacks membarrier, both sides use full fences.
+ *
+ * Admission. A submit that passes the shutdown check must either have its
+ * task run or not be lost: destroy must not end the drain between the
+ * check and the publication. An outside submitter sets its ring's
+ * admitting flag, issues the light barrier, then reads sched->stopping;
+ * destroy stores stopping, issues the heavy barrier, then waits until no
+ * ring is admitting before it lets the drain end (admission_closed). The
+ * same handshake as waking: either the submitter sees stopping (and
+ * returns ESHUTDOWN), or destroy sees its flag (and waits for the
+ * publication). Slow paths with no ring count themselves in
+ * sched->entering instead, and the drain also waits for that to be 0.
+ *
+ * The drain ends (futures__sched_wait_drained) when the pool is stopping,
+ * admission is closed, every worker is parked, no helper or entering
+ * thread is left, and no queue holds a record, read in that order: a
+ * helper publishes its work before it stops counting itself, so a drain
+ * that saw it gone also sees its work.
+ */
+#include "scheduler.h"
+
+#include <scheduler.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Initial deque capacity (it doubles as needed). */
+#define DEQUE_INIT 256
+/* How long an idle worker spins before it parks. */
+#define IDLE_SPIN_NS 50000
+/* Most records a thief takes from one deque at once (see steal_any). */
+#define STEAL_BATCH 8
+
+FUTURES_TLS struct futures_tls futures__tls;
+
+static _Atomic(unsigned long long) next_sched_id = 1;
+static pthread_key_t preg_key;
+
+/* ------------------------------------------------------------ producers */
+
+static void
+producer_unref(struct producer *p)
+{
+  /* Acq_rel: the last one to let go sees every write of the others. */
+  if (atomic_fetch_sub_explicit(&p->refs, 1, memory_order_acq_rel) == 1) {
+    futures__ring_fini(&p->ring);
+    futures__free(p);
+  }
+}
+
+/* The owning thread lets go of @p (it exits, or gives the pair up). */
+static void
+producer_disown(struct producer *p)
+{
+  /* Release: our producer-side writes happen before an adopter's. */
+  FUTURES_HAPPENS_BEFORE(&p->owned);
+  atomic_store_explicit(&p->owned, 0, memory_order_release);
+  producer_unref(p);
+}
+
+/* Thread exit: lets go of every ring this thread owns. */
+static void
+preg_release_all(void *unused)
+{
+  struct futures_tls *tls = &futures__tls;
+
+  (void)unused;
+  for (unsigned i = 0; i < FUTURES_PREG_SLOTS; i++) {
+    if (tls->preg[i].sched_id != 0)
+      producer_disown(tls->preg[i].p);
+    tls->preg[i].sched_id = 0;
+  }
+}
+
+static struct producer *
+producer_new(void)
+{
+  struct producer *p =
+      (struct producer *)futures__aligned_malloc(sizeof(*p));
+
+  if (p == NULL)
+    return NULL;
+  if (futures__ring_init(&p->ring) != 0) {
+    futures__free(p);
+    return NULL;
+  }
+  FUTURES_ATOMIC_VAR(p->admitting);
+  FUTURES_ATOMIC_VAR(p->owned);
+  FUTURES_ATOMIC_VAR(p->refs);
+  atomic_init(&p->admitting, 0);
+  atomic_init(&p->owned, 1);
+  atomic_init(&p->refs, 2); /* the pool's list and the owner */
+  p->next = NULL;
+  return p;
+}
+
+/* Finds an unowned producer of @s to adopt, or makes one. */
+static struct producer *
+producer_attach(struct sched *s)
+{
+  struct producer *p;
+
+  for (p = futures__sched_producers(s); p != NULL; p = p->next) {
+    int unowned = 0;
+
+    /* Acquire: the previous owner's producer-side fields. */
+    if (atomic_load_explicit(&p->owned, memory_order_relaxed) == 0 &&
+        atomic_compare_exchange_strong_explicit(&p->owned, &unowned, 1,
+                                                memory_order_acquire,
+                                                memory_order_relaxed)) {
+      FUTURES_HAPPENS_AFTER(&p->owned);
+      atomic_fetch_add_explicit(&p->refs, 1, memory_order_relaxed);
+      return p;
+    }
+  }
+  p = producer_new();
+  if (p == NULL)
+    return NULL;
+  p->next = atomic_load_explicit(&s->producers, memory_order_relaxed);
+  FUTURES_HAPPENS_BEFORE(&s->producers);
+  /* Release: a worker that finds p in the list sees it initialised. */
+  while (!atomic_compare_exchange_weak_explicit(&s->producers, &p->next, p,
+                                                memory_order_release,
+                                                memory_order_relaxed))
+    ;
+  return p;
+}
+
+/* The calling thread's ring in @s, registering it on first use; NULL if
+ * memory ran out. */
+static struct producer *
+producer_get(struct sched *s)
+{
+  struct futures_tls *tls = &futures__tls;
+  struct producer *p;
+  unsigned i;
+
+  for (i = 0; i < FUTURES_PREG_SLOTS; i++)
+    if (tls->preg[i].sched_id == s->id)
+      return tls->preg[i].p;
+  if (!tls->preg_keyed) {
+    if (pthread_setspecific(preg_key, tls) != 0)
+      return NULL;
+    tls->preg_keyed = 1;
+  }
+  p = producer_attach(s);
+  if (p == NULL)
+    return NULL;
+  /* Use a free pair, or give up the oldest one. */
+  for (i = 0; i < FUTURES_PREG_SLOTS && tls->preg[i].sched_id != 0; i++)
+    ;
+  if (i == FUTURES_PREG_SLOTS) {
+    i = tls->preg_victim++ % FUTURES_PREG_SLOTS;
+    producer_disown(tls->preg[i].p);
+  }
+  tls->preg[i].sched_id = s->id;
+  tls->preg[i].p = p;
+  return p;
+}
+
+struct ring *
+futures__sched_my_ring(struct sched *s)
+{
+  struct futures_tls *tls = &futures__tls;
+
+  for (unsigned i = 0; i < FUTURES_PREG_SLOTS; i++)
+    if (tls->preg[i].sched_id == s->id)
+      return &tls->preg[i].p->ring;
+  return NULL;
+}
+
+/* ------------------------------------------------------------ life */
+
+int
+futures__sched_global_init(void)
+{
+  FUTURES_ATOMIC_VAR(next_sched_id);
+  return pthread_key_create(&preg_key, preg_release_all);
+}
+
+void
+futures__sched_atfork_child(void)
+{
+  /* The pairs name pools of the parent; its rings are not ours. */
+  memset(futures__tls.preg, 0, sizeof(futures__tls.preg));
+}
+
+int
+futures__sched_init(struct sched *s, unsigned nworkers)
+{
+  FUTURES_ATOMIC_VAR(s->producers);
+  FUTURES_ATOMIC_VAR(s->stopping);
+  FUTURES_ATOMIC_VAR(s->sleepers);
+  FUTURES_ATOMIC_VAR(s->room_waiters);
+  FUTURES_ATOMIC_VAR(s->helpers);
+  FUTURES_ATOMIC_VAR(s->entering);
+  FUTURES_ATOMIC_VAR(s->queued);
+  FUTURES_ATOMIC_VAR(s->ext_submitted);
+  FUTURES_ATOMIC_VAR(s->ext_started);
+  FUTURES_ATOMIC_VAR(s->ext_completed);
+  FUTURES_ATOMIC_VAR(s->ext_helped);
+  FUTURES_ATOMIC_VAR(s->cancelled);
+  s->nworkers = nworkers;
+  s->nslots = nworkers < 2 ? nworkers + 2 : 2 * nworkers;
+  s->gen = atomic_load_explicit(&futures__fork_gen, memory_order_relaxed);
+  s->id = atomic_fetch_add_explicit(&next_sched_id, 1, memory_order_relaxed);
+  futures__inject_init(&s->inj);
+  futures__mutex_init(&s->lock);
+  futures__cond_init(&s->wake);
+  futures__cond_init(&s->room);
+  futures__cond_init(&s->done);
+  s->slots = (struct slot *)futures__aligned_malloc(s->nslots *
+                                                    sizeof(struct slot));
+  if (s->slots == NULL) {
+    s->nslots = 0;
+    return ENOMEM;
+  }
+  memset(s->slots, 0, s->nslots * sizeof(struct slot));
+  for (unsigned i = 0; i < s->nslots; i++) {
+    struct slot *sl = &s->slots[i];
+
+    FUTURES_ATOMIC_VAR(sl->taken);
+    FUTURES_ATOMIC_VAR(sl->submitted);
+    FUTURES_ATOMIC_VAR(sl->started);
+    FUTURES_ATOMIC_VAR(sl->completed);
+    FUTURES_ATOMIC_VAR(sl->stolen);
+    FUTURES_ATOMIC_VAR(sl->helped);
+    sl->sched = s;
+    sl->index = i;
+    sl->is_worker = i < nworkers;
+    sl->rng = 0x9e3779b97f4a7c15ULL * (i + 1);
+    if (futures__deque_init(&sl->dq, DEQUE_INIT) != 0) {
+      s->nslots = i; /* only these have a deque to free */
+      return ENOMEM;
+    }
+  }
+  return 0;
+}
+
+void
+futures__sched_fini(struct sched *s)
+{
+  struct producer *p, *next;
+
+  for (p = futures__sched_producers(s); p != NULL; p = next) {
+    next = p->next;
+    producer_unref(p);
+  }
+  if (s->slots != NULL) {
+    for (unsigned i = 0; i < s->nslots; i++)
+      futures__deque_fini(&s->slots[i].dq);
+    FUTURES_PLAIN_RANGE(s->slots, s->nslots * sizeof(struct slot));
+    futures__free(s->slots);
+  }
+  futures__cond_destroy(&s->done);
+  futures__cond_destroy(&s->room);
+  futures__cond_destroy(&s->wake);
+  futures__mutex_destroy(&s->lock);
+}
+
+/* ------------------------------------------------------------ waking */
+
+/* Hands one parked worker a wake token, if one is parked without one. */
+static void
+wake_one(struct sched *s)
+{
+  futures__mutex_lock(&s->lock);
+  if (s->nidle > s->tokens) {
+    s->tokens++;
+    atomic_fetch_sub_explicit(&s->sleepers, 1, memory_order_relaxed);
+    /* Wakes one worker waiting in park() for a token. */
+    futures__cond_signal(&s->wake);
+  }
+  futures__mutex_unlock(&s->lock);
+}
+
+void
+futures__sched_poke(struct sched *s)
+{
+  futures__mutex_lock(&s->lock);
+  s->epoch++;
+  /* Wakes every worker in park() (the epoch changed) and destroy in
+   * futures__sched_wait_drained(): the drain may be over. */
+  futures__cond_broadcast(&s->wake);
+  futures__cond_broadcast(&s->done);
+  futures__mutex_unlock(&s->lock);
+}
+
+static int
+needs_wake(uint64_t w)
+{
+  return (uint32_t)w != 0 && (w >> 32) == 0;
+}
+
+/* After publishing work: wake a parked worker if one has no token and no
+ * worker is spinning. */
+static void
+wake_after_publish(struct sched *s)
+{
+  futures__light_barrier();
+  /* Relaxed: ordered by the barrier pair (see the top of this file). */
+  if (unlikely(needs_wake(
+          atomic_load_explicit(&s->sleepers, memory_order_relaxed))))
+    wake_one(s);
+}
+
+int
+futures__sched_work_visible(struct sched *s)
+{
+  struct producer *p;
+
+  if (futures__inject_nonempty(&s->inj))
+    return 1;
+  for (p = futures__sched_producers(s); p != NULL; p = p->next)
+    if (futures__ring_nonempty(&p->ring))
+      return 1;
+  for (unsigned i = 0; i < s->nslots; i++)
+    if (futures__deque_size(&s->slots[i].dq) > 0)
+      return 1;
+  return 0;
+}
+
+/* ------------------------------------------------------------ queueing */
+
+int
+futures__sched_admit(struct sched *s, struct admission *a)
+{
+  int st;
+
+  a->p = NULL;
+  a->entered = 0;
+  if (unlikely(s->gen != atomic_load_explicit(&futures__fork_gen,
+                                              memory_order_relaxed)))
+    return ECHILD;
+  if (futures__sched_in_task(s)) {
+    /* Our task keeps the drain from ending; sub-tasks of accepted work
+     * are part of a drain, but cancel mode takes nothing new. */
+    st = atomic_load_explicit(&s->stopping, memory_order_acquire);
+    return st == STOP_CANCEL ? ESHUTDOWN : 0;
+  }
+  a->p = producer_get(s);
+  if (unlikely(a->p == NULL)) {
+    /* No ring: count ourselves the slow way. */
+    futures__sched_enter(s);
+    a->entered = 1;
+    st = atomic_load_explicit(&s->stopping, memory_order_seq_cst);
+  } else {
+    /* Relaxed store and load, ordered by the barrier pair (see
+     * "Admission" at the top of this file). */
+    atomic_store_explicit(&a->p->admitting, 1, memory_order_relaxed);
+    futures__light_barrier();
+    st = atomic_load_explicit(&s->stopping, memory_order_relaxed);
+  }
+  if (unlikely(st != STOP_NONE)) {
+    futures__sched_admit_end(s, a);
+    return ESHUTDOWN;
+  }
+  FUTURES_TP(FUTURES_TP_ADMITTED, s);
+  return 0;
+}
+
+void
+futures__sched_admit_end(struct sched *s, struct admission *a)
+{
+  if (a->p != NULL) {
+    FUTURES_HAPPENS_BEFORE(&a->p->admitting);
+    /* Release: destroy, which waits for 0, then sees what we queued. */
+    atomic_store_explicit(&a->p->admitting, 0, memory_order_release);
+  }
+  if (a->entered)
+    futures__sched_leave(s);
+  a->p = NULL;
+  a->entered = 0;
+}
+
+void
+futures__sched_enter(struct sched *s)
+{
+  /* Seq_cst: before our later look at stopping or at a record's state;
+   * the drain reads this count before it looks for work. */
+  atomic_fetch_add_explicit(&s->entering, 1, memory_order_seq_cst);
+}
+
+void
+futures__sched_leave(struct sched *s)
+{
+  /* Seq_cst: after the work we queued, so that a drain that sees 0 sees
+   * that work too. */
+  if (atomic_fetch_sub_explicit(&s->entering, 1, memory_order_seq_cst) ==
+          1 &&
+      atomic_load_explicit(&s->stopping, memory_order_seq_cst) != STOP_NONE)
+    futures__sched_poke(s);
+}
+
+/* Queues a chain first..last on the shared queue and wakes if needed. */
+static void
+inject(struct sched *s, struct future *first, struct future *last)
+{
+#if FUTURES_ANNOTATE
+  for (struct future *f = first;; f = atomic_load_explicit(
+                                       &f->u.q.next, memory_order_relaxed)) {
+    FUTURES_HAPPENS_BEFORE(&f->state); /* publication of the record */
+    if (f == last)
+      break;
+  }
+#endif
+  futures__inject_push(&s->inj, first, last);
+  wake_after_publish(s);
+}
+
+void
+futures__sched_push(struct sched *s, struct future *f)
+{
+  struct slot *sl = futures__sched_my_slot(s);
+
+  FUTURES_HAPPENS_BEFORE(&f->state); /* publication of the record */
+  if (sl != NULL && futures__deque_push(&sl->dq, f) == 0)
+    wake_after_publish(s);
+  else
+    inject(s, f, f);
+}
+
+void
+futures__sched_hand_back(struct slot *sl)
+{
+  struct future *f;
+
+  /* Look first: a pop writes the deque's bottom, which idle workers keep
+   * reading. */
+  while (futures__deque_size(&sl->dq) > 0 &&
+         (f = futures__deque_pop(&sl->dq, 0)) != NULL)
+    inject(sl->sched, f, f);
+}
+
+void
+futures__sched_submit(struct sched *s, struct admission *a,
+                      struct future *const f[], size_t n)
+{
+  struct slot *sl = futures__sched_my_slot(s);
+  struct producer *p = a->p;
+
+#if FUTURES_ANNOTATE
+  for (size_t i = 0; i < n; i++)
+    FUTURES_HAPPENS_BEFORE(&f[i]->state); /* publication of the record */
+#endif
+  if (sl != NULL) {
+    futures__sched_count_submits(s, n);
+    for (size_t i = 0; i < n; i++)
+      if (unlikely(futures__deque_push(&sl->dq, f[i]) != 0))
+        inject(s, f[i], f[i]);
+    futures__sched_admit_end(s, a);
+    wake_after_publish(s);
+    return;
+  }
+  /* An outside thread running one of our tasks in place without a slot
+   * was admitted without its ring: use it now. */
+  if (p == NULL && !a->entered)
+    p = producer_get(s);
+  /* The ring's tail counts what goes through it. */
+  if (likely(p != NULL) && likely(futures__ring_push(&p->ring, f, n) == 0)) {
+    futures__sched_admit_end(s, a);
+    wake_after_publish(s);
+    return;
+  }
+  /* No ring, or it could not grow: the shared queue never fails. */
+  futures__sched_count_submits(s, n);
+  for (size_t i = 0; i + 1 < n; i++)
+    atomic_store_explicit(&f[i]->u.q.next, f[i + 1], memory_order_relaxed);
+  inject(s, f[0], f[n - 1]);
+  futures__sched_admit_end(s, a);
+}
+
+/* ------------------------------------------------------------ finding */
+
+/* One record from the rings, oldest first, taking the rings in turn. */
+static struct future *
+take_ring(struct slot *me)
+{
+  struct sched *s = me->sched;
+  struct producer *head = futures__sched_producers(s);
+  struct producer *start = me->cursor != NULL && me->cursor->next != NULL
+                               ? me->cursor->next
+                               : head;
+  struct producer *p = start;
+  struct future *f;
+
+  if (p == NULL)
+    return NULL;
+  do {
+    if (futures__ring_take(&p->ring, &f, 1) == 1) {
+      me->cursor = p;
+      return f;
+    }
+    p = p->next != NULL ? p->next : head;
+  } while (p != start);
+  return NULL;
+}
+
+/* One record from the shared queue, oldest first. */
+static struct future *
+take_inject(struct sched *s)
+{
+  struct future *f = NULL;
+
+  if (futures__inject_nonempty(&s->inj) &&
+      futures__inject_trylock(&s->inj)) {
+    f = futures__inject_pop(&s->inj);
+    futures__inject_unlock(&s->inj);
+  }
+  return f;
+}
+
+/* The rings and the shared queue, in alternating order, so that neither
+ * can keep the other waiting. */
+static struct future *
+take_shared(struct slot *me)
+{
+  struct future *f;
+
+  if (me->tick++ & 1) {
+    if ((f = take_inject(me->sched)) == NULL)
+      f = take_ring(me);
+  } else if ((f = take_ring(me)) == NULL) {
+    f = take_inject(me->sched);
+  }
+  return f;
+}
+
+static struct future *
+steal_any(struct slot *me)
+{
+  struct sched *s = me->sched;
+  unsigned n = s->nslots, start, i;
+
+  /* xorshift64: a cheap random starting victim per attempt. */
+  me->rng ^= me->rng << 13;
+  me->rng ^= me->rng >> 7;
+  me->rng ^= me->rng << 17;
+  start = (unsigned)(me->rng % n);
+  for (i = 0; i < n; i++) {
+    struct slot *v = &s->slots[(start + i) % n];
+    struct future *f, *g;
+    long size, extra;
+    int lost = 0;
+
+    if (v == me || (size = futures__deque_size(&v->dq)) == 0)
+      continue;
+    f = futures__deque_steal(&v->dq, &lost);
+    if (f == NULL)
+      continue;
+    counter_inc(&me->stolen);
+    /*
+     * Take up to half of what was there (at most STEAL_BATCH in all) into
+     * our own deque, one ordinary steal at a time: the lines of the
+     * victim's deque are in this cache now, and every later look at them
+     * would pull them back from a producer that keeps writing them. Our
+     * deque is empty here (we looked before stealing), so the pushes never
+     * grow it; other thieves may take these in turn. Deque entries are
+     * sub-tasks, which promise no order.
+     */
+    extra = size / 2 < STEAL_BATCH ? size / 2 - 1 : STEAL_BATCH - 1;
+    while (extra-- > 0 && (g = futures__deque_steal(&v->dq, &lost)) != NULL) {
+      counter_inc(&me->stolen);
+      if (unlikely(futures__deque_push(&me->dq, g) != 0))
+        inject(s, g, g);
+    }
+    return f;
+  }
+  return NULL;
+}
+
+/* Work came from a shared place: if a worker is parked and more is there,
+ * wake it. It does the same when it finds work, so wake-ups spread in a
+ * chain, each costing a system call only while someone is actually
+ * asleep. */
+static void
+wake_chain(struct sched *s)
+{
+  if (needs_wake(atomic_load_explicit(&s->sleepers, memory_order_relaxed)) &&
+      futures__sched_work_visible(s))
+    wake_one(s);
+}
+
+/* The shared places (rings, shared queue), then the other deques. */
+static struct future *
+look_elsewhere(struct slot *me)
+{
+  struct future *f = take_shared(me);
+
+  return f != NULL ? f : steal_any(me);
+}
+
+struct future *
+futures__sched_find(struct slot *me)
+{
+  struct future *f = futures__deque_pop(&me->dq, 0);
+
+  if (f == NULL && (f = look_elsewhere(me)) != NULL)
+    wake_chain(me->sched);
+  return f;
+}
+
+int
+futures__sched_run_descendant(int (*run)(struct future *f))
+{
+  struct futures_tls *tls = &futures__tls;
+  struct slot *sl = tls->slot;
+  struct future *f;
+
+  /* After fork() in a task, the child's copy of this thread still names
+   * the parent's slot: its entries belong to the parent. */
+  if (sl == NULL || unlikely(sl->sched->gen != atomic_load_explicit(
+                                                  &futures__fork_gen,
+                                                  memory_order_relaxed)))
+    return 0;
+  /* Only entries pushed since the current task began: running an older
+   * one could take a lock the current task holds. */
+  f = futures__deque_pop(&sl->dq, tls->current != NULL ? tls->base : 0);
+  if (f == NULL)
+    return 0;
+  run(f);
+  return 1;
+}
+
+struct future *
+futures__sched_take_any(struct sched *s)
+{
+  struct producer *p;
+  struct future *f;
+  int lost;
+
+  if ((f = take_inject(s)) != NULL)
+    return f;
+  for (p = futures__sched_producers(s); p != NULL; p = p->next)
+    if (futures__ring_take(&p->ring, &f, 1) == 1)
+      return f;
+  for (unsigned i = 0; i < s->nslots; i++) {
+    lost = 0;
+    if ((f = futures__deque_steal(&s->slots[i].dq, &lost)) != NULL)
+      return f;
+  }
+  return NULL;
+}
+
+/* ------------------------------------------------------------ parking */
+
+/* Under the lock: 1 if the drain has ended (see the top of this file). */
+static int
+drain_over_locked(struct sched *s)
+{
+  FUTURES_ASSERT_OWNER(&s->lock);
+  FUTURES_TP(FUTURES_TP_DRAIN_CHECK, s);
+  if (atomic_load_explicit(&s->stopping, memory_order_seq_cst) ==
+          STOP_NONE ||
+      !s->admission_closed || s->nidle != s->started)
+    return 0;
+  /* Seq_cst, and the counts before the queues: a helper or an entering
+   * thread publishes its work before it stops counting itself. */
+  if (atomic_load_explicit(&s->helpers, memory_order_seq_cst) != 0 ||
+      atomic_load_explicit(&s->entering, memory_order_seq_cst) != 0)
+    return 0;
+  return !futures__sched_work_visible(s);
+}
+
+static void
+set_drained_locked(struct sched *s)
+{
+  FUTURES_ASSERT_OWNER(&s->lock);
+  s->drained = 1;
+  FUTURES_TP(FUTURES_TP_DRAINED, s);
+  /* Wakes every parked worker so that it exits, and destroy, which waits
+   * for the drain to end before it joins them. */
+  futures__cond_broadcast(&s->wake);
+  futures__cond_broadcast(&s->done);
+}
+
+/* Parks until woken; 0 when the worker must exit. */
+static int
+park(struct slot *me)
+{
+  struct sched *s = me->sched;
+  int ret = 1, took = 0;
+
+  futures__mutex_lock(&s->lock);
+  s->nidle++;
+  atomic_fetch_add_explicit(&s->sleepers, 1, memory_order_relaxed);
+  /* See "Waking without a fence" at the top of this file. */
+  futures__heavy_barrier();
+  for (;;) {
+    unsigned long epoch;
+
+    if (s->exit_now || s->drained) {
+      ret = 0;
+      break;
+    }
+    /* A token means "one worker, go and look": take it before leaving for
+     * any reason, or tokens would pile up with nobody asleep for them. */
+    if (s->tokens > 0) {
+      s->tokens--;
+      took = 1;
+      break;
+    }
+    if (drain_over_locked(s)) {
+      set_drained_locked(s);
+      ret = 0;
+      break;
+    }
+    if (futures__sched_work_visible(s))
+      break;
+    epoch = s->epoch;
+    /* Predicate: a submitter granted a token, the drain ended, create
+     * failed, or the epoch changed (destroy began, a helper left). */
+    while (s->tokens == 0 && !s->drained && !s->exit_now &&
+           s->epoch == epoch)
+      futures__cond_wait(&s->wake, &s->lock);
+  }
+  s->nidle--;
+  /* A granted token was already taken off the sleepers count. */
+  if (!took)
+    atomic_fetch_sub_explicit(&s->sleepers, 1, memory_order_relaxed);
+  futures__mutex_unlock(&s->lock);
+  return ret;
+}
+
+/*
+ * The spinner stays counted in sched->sleepers while it tries for work it
+ * saw, so a failed try (another thread was quicker) costs no write to that
+ * line; and it looks less often as the spin goes on, since each look reads
+ * lines that submitters write.
+ */
+struct future *
+futures__sched_idle(struct slot *me, int *exit)
+{
+  struct sched *s = me->sched;
+  long long limit = futures__now_ns() + IDLE_SPIN_NS;
+  unsigned backoff = 1;
+  struct future *f;
+
+  atomic_fetch_add_explicit(&s->sleepers, SPINNER_ONE, memory_order_relaxed);
+  for (unsigned i = 1;; i++) {
+    if (futures__sched_work_visible(s) &&
+        ((f = futures__deque_pop(&me->dq, 0)) != NULL ||
+         (f = look_elsewhere(me)) != NULL)) {
+      atomic_fetch_sub_explicit(&s->sleepers, SPINNER_ONE,
+                                memory_order_relaxed);
+      wake_chain(s);
+      return f;
+    }
+    for (unsigned k = 0; k < backoff; k++)
+      futures__cpu_relax();
+    if (backoff < 64)
+      backoff *= 2;
+    if ((i & 7) == 0) {
+      if (futures__now_ns() >= limit)
+        break;
+      /* Let a runnable thread (a submitter, a waiter) have the CPU. */
+      sched_yield();
+    }
+  }
+  atomic_fetch_sub_explicit(&s->sleepers, SPINNER_ONE, memory_order_relaxed);
+  *exit = !park(me);
+  return NULL;
+}
+
+/* ------------------------------------------------------------ stopping */
+
+void
+futures__sched_stop(struct sched *s, int mode)
+{
+  /* Seq_cst, then the heavy barrier: see "Admission" at the top. */
+  atomic_store_explicit(&s->stopping, mode, memory_order_seq_cst);
+  futures__heavy_barrier();
+  futures__mutex_lock(&s->lock);
+  s->epoch++;
+  /* Wakes every parked worker (to drain) and every blocked submitter (to
+   * return ESHUTDOWN). */
+  futures__cond_broadcast(&s->wake);
+  futures__cond_broadcast(&s->room);
+  futures__mutex_unlock(&s->lock);
+  /* Outside submitters that passed the check publish within a few
+   * instructions; wait for them. */
+  for (struct producer *p = futures__sched_producers(s); p != NULL;
+       p = p->next) {
+    /* Acquire: pairs with futures__sched_admit_end(). */
+    while (atomic_load_explicit(&p->admitting, memory_order_acquire) != 0)
+      sched_yield();
+    FUTURES_HAPPENS_AFTER(&p->admitting);
+  }
+  futures__mutex_lock(&s->lock);
+  s->admission_closed = 1;
+  s->epoch++;
+  /* Wakes every parked worker: the drain may now end. */
+  futures__cond_broadcast(&s->wake);
+  futures__mutex_unlock(&s->lock);
+}
+
+void
+futures__sched_wait_drained(struct sched *s, void (*run_here)(struct sched *))
+{
+  futures__mutex_lock(&s->lock);
+  /* Predicate: a worker found the drain over and set drained (it signals
+   * done); with no worker left, we decide it here. */
+  while (!s->drained) {
+    if (s->started == 0) {
+      if (drain_over_locked(s)) {
+        set_drained_locked(s);
+        break;
+      }
+      if (futures__sched_work_visible(s)) {
+        futures__mutex_unlock(&s->lock);
+        run_here(s);
+        futures__mutex_lock(&s->lock);
+        continue;
+      }
+    }
+    futures__cond_wait(&s->done, &s->lock);
+  }
+  futures__mutex_unlock(&s->lock);
+}
+
+void
+futures__sched_worker_replaced(struct slot *slot, int ok, pthread_t t)
+{
+  struct sched *s = slot->sched;
+
+  FUTURES_ASSERT_OWNER(&s->lock);
+  if (ok)
+    slot->thread = t; /* destroy joins the replacement */
+  else
+    s->started--; /* destroy joins this exited thread instead */
+  s->epoch++;
+  /* Wakes every parked worker and destroy: the drain may be over, or,
+   * with no worker left, destroy must run what is queued itself. */
+  futures__cond_broadcast(&s->wake);
+  futures__cond_broadcast(&s->done);
+}
+
+/* ------------------------------------------------------------ counters */
+
+int
+futures__sched_try_reserve(struct sched *s, size_t n)
+{
+  long q = atomic_load_explicit(&s->queued, memory_order_seq_cst);
+
+  do {
+    if ((size_t)q + n > s->max_queued)
+      return 0;
+    /* Seq_cst: pairs with futures__sched_release_room(). */
+  } while (!atomic_compare_exchange_weak_explicit(
+      &s->queued, &q, q + (long)n, memory_order_seq_cst,
+      memory_order_seq_cst));
+  return 1;
+}
+
+void
+futures__sched_release_room(struct sched *s, size_t n)
+{
+  /* Seq_cst: pairs with a blocked submitter that registers in
+   * room_waiters and then retries (submit.c). */
+  atomic_fetch_sub_explicit(&s->queued, (long)n, memory_order_seq_cst);
+  if (atomic_load_explicit(&s->room_waiters, memory_order_seq_cst) != 0) {
+    futures__mutex_lock(&s->lock);
+    /* Wakes submitters blocked on a full queue. */
+    futures__cond_broadcast(&s->room);
+    futures__mutex_unlock(&s->lock);
+  }
+}
+
+void
+futures__sched_count_submits(struct sched *s, size_t n)
+{
+  struct slot *sl = futures__sched_my_slot(s);
+
+  if (sl != NULL)
+    atomic_store_explicit(
+        &sl->submitted,
+        atomic_load_explicit(&sl->submitted, memory_order_relaxed) + n,
+        memory_order_relaxed);
+  else
+    atomic_fetch_add_explicit(&s->ext_submitted, n, memory_order_relaxed);
+}
+
+void
+futures__sched_count_cancel(struct sched *s)
+{
+  atomic_fetch_add_explicit(&s->cancelled, 1, memory_order_relaxed);
+}
+
+void
+futures__sched_count_start(struct sched *s, int helped)
+{
+  struct slot *sl = futures__sched_my_slot(s);
+
+  if (sl != NULL) {
+    counter_inc(&sl->started);
+    if (helped)
+      counter_inc(&sl->helped);
+  } else {
+    atomic_fetch_add_explicit(&s->ext_started, 1, memory_order_relaxed);
+    if (helped)
+      atomic_fetch_add_explicit(&s->ext_helped, 1, memory_order_relaxed);
+  }
+}
+
+void
+futures__sched_count_complete(struct sched *s)
+{
+  struct slot *sl = futures__sched_my_slot(s);
+
+  if (sl != NULL)
+    counter_inc(&sl->completed);
+  else
+    atomic_fetch_add_explicit(&s->ext_completed, 1, memory_order_relaxed);
+}
