@@ -52,10 +52,16 @@
  *
  *   Threads. Every function is safe to call from any thread at the same
  *            time as any other, on the same or different objects, except
- *            where its "Threads:" line says otherwise. Destroying a pool or
- *            releasing a future is the end of the caller's use of it: no
- *            other call on the same handle may run concurrently with, or
- *            after, that call (as with free()).
+ *            where its "Threads:" line says otherwise. Releasing a future is
+ *            the end of the caller's use of that handle: no other call on it
+ *            may run concurrently with, or after, future_release() (as with
+ *            free()). A pool may still be used by other threads while
+ *            futures_pool_destroy() runs: a submit then returns ESHUTDOWN
+ *            or its task runs before destroy returns, never neither. But as
+ *            with free(), no call may use a pool once its destroy can have
+ *            returned: a thread racing destroy must know the pool is still
+ *            there (it is one of the pool's tasks, or destroy's caller
+ *            waits for it).
  *
  *   Tasks.   A task may call every function in this header, including the
  *            blocking ones: a task that waits on a future that has not
@@ -68,25 +74,67 @@
  *            A task that calls pthread_exit() ends the thread running it,
  *            as it asked: its future finishes with EOWNERDEAD, a worker is
  *            replaced by a new thread (the pool keeps its size), and no
- *            other task or waiter is affected. A task that never returns
- *            keeps its worker, and futures_pool_destroy() waits for it:
- *            poll futures_cancelled() in long tasks so that
+ *            other task or waiter is affected. If no new thread can be
+ *            started the pool goes on with one worker fewer; a pool left
+ *            with none runs its queued tasks only in threads that wait for
+ *            them (future_get(), the untimed joins) and in
+ *            futures_pool_destroy(), which runs what is left itself. A task
+ *            that never returns keeps its worker, and futures_pool_destroy()
+ *            waits for it: poll futures_cancelled() in long tasks so that
  *            FUTURES_DESTROY_CANCEL can stop them.
+ *
+ *   Order.   A worker takes the tasks that one outside thread submitted to
+ *            a pool oldest first, one at a time: when one of them starts,
+ *            every task the same thread submitted earlier has started or is
+ *            being started by another worker (so at most nworkers - 1 of
+ *            them are still to start). Tasks submitted from one of the
+ *            pool's tasks go to that thread's own deque, which it runs
+ *            newest first and idle workers steal from oldest first. A
+ *            thread that waits for a task which has not started runs it at
+ *            once, ahead of that order (future_get(), the untimed joins).
  *
  *   Memory.  Futures and pools are opaque and owned by the library. A future
  *            handle stays valid until future_release(), even after its pool
  *            has been destroyed; results are opaque pointers that the
  *            library never dereferences or frees. Using a future after
  *            future_release() is undefined; builds configured with
- *            --enable-debug detect it (the record keeps a poisoned magic
- *            number), print a message and return EINVAL (future_release()
- *            and future_is_ready() then do nothing and return 0).
+ *            --enable-debug detect it (the handle's record keeps a count of
+ *            handles and a poisoned magic number), print a message and
+ *            return EINVAL (future_release() and future_is_ready() then do
+ *            nothing and return 0).
+ *
+ *   Visibility. What the submitting thread wrote before futures_submit*()
+ *            or futures_then() returned happens before the task or the
+ *            continuation starts. What a task wrote before it returned (and
+ *            what a drop function wrote, for a task cancelled unrun) happens
+ *            before any call returns that reports the future finished:
+ *            future_get(), future_wait_until() and future_wait_for()
+ *            returning 0, future_is_ready() returning 1, every join that
+ *            reports it, and the start of its continuations. Future records
+ *            and results need no lock of the caller's for that.
+ *
+ *   Deadlines. An absolute deadline is a CLOCK_MONOTONIC timespec with
+ *            tv_nsec in [0, 1e9) (else EINVAL). A deadline in the past,
+ *            a negative tv_sec included, polls. Time arithmetic saturates: a
+ *            deadline too far to count in nanoseconds (tv_sec beyond about
+ *            292 years of uptime, such as the largest time_t) and a timeout
+ *            of LLONG_MAX nanoseconds both mean "for ever".
  *
  *   fork.    In a child process created by fork() while a pool exists, that
  *            pool has no worker threads. Calls on it return ECHILD
  *            (futures_pool_destroy() releases nothing and returns ECHILD),
- *            waits on its unfinished futures return ECHILD, finished futures
- *            still report their outcome, and new pools work normally.
+ *            waits and joins on its unfinished futures return ECHILD without
+ *            running any of them, finished futures still report their
+ *            outcome, and new pools work normally.
+ *
+ *   exit.    The library registers no atexit() handler and no destructor.
+ *            exit() with pools still alive ends the process as it would
+ *            without them: their workers go on running tasks, queued ones
+ *            included, while the atexit handlers run, and vanish at
+ *            _exit(); nothing waits for unfinished tasks. A task that may
+ *            run during exit() must not use what the program's own atexit
+ *            handlers free. Destroy a pool before exit() when its tasks
+ *            must finish.
  *
  * Linking: cc app.c $(pkg-config --cflags --libs futures)
  */
@@ -278,7 +326,8 @@ typedef struct futures_stats {
  * In a task: allowed.
  * Since:     0.1
  */
-FUTURES_API int futures_pool_create(futures_pool_t **pool, size_t nthreads);
+FUTURES_API FUTURES_WARN_UNUSED int
+futures_pool_create(futures_pool_t **pool, size_t nthreads);
 
 /**
  * futures_pool_create_ex() - Start a pool with options.
@@ -295,8 +344,8 @@ FUTURES_API int futures_pool_create(futures_pool_t **pool, size_t nthreads);
  * In a task: allowed.
  * Since:     0.1
  */
-FUTURES_API int futures_pool_create_ex(futures_pool_t **pool,
-                                       const futures_pool_opts_t *opts);
+FUTURES_API FUTURES_WARN_UNUSED int
+futures_pool_create_ex(futures_pool_t **pool, const futures_pool_opts_t *opts);
 
 /**
  * futures_pool_destroy() - Finish every accepted task, then stop the pool.
@@ -306,7 +355,10 @@ FUTURES_API int futures_pool_create_ex(futures_pool_t **pool,
  * ESHUTDOWN; every task accepted before runs to completion (tasks that it
  * runs may still submit sub-tasks, which run too); then the workers are
  * joined and the pool's memory is freed. Futures obtained earlier stay
- * valid until released.
+ * valid until released. A submit that overlaps destroy either returns
+ * ESHUTDOWN or its task runs before destroy returns. If the pool has no
+ * worker left (each one exited in a task and none could be replaced),
+ * destroy runs the remaining tasks in the calling thread.
  *
  * @pool: (consumed) The pool. NULL -> EINVAL.
  *
@@ -369,12 +421,14 @@ FUTURES_API int futures_pool_stats(futures_pool_t *pool,
 /**
  * futures_submit() - Queue a task and get its future.
  *
- * Never waits for the task to run. A task submitted from one of the pool's
- * own tasks goes to that worker's own queue (last in, first out, where idle
- * workers steal it); a task submitted from any other thread goes to that
- * thread's own queue in the pool (first in, first out: one thread's tasks
- * start in the order it submitted them). On a bounded pool the overflow
- * policy applies, with no deadline for FUTURES_OVERFLOW_BLOCK.
+ * Never waits for the task to run, and never runs it in the caller unless
+ * a bounded pool's policy is FUTURES_OVERFLOW_CALLER_RUNS (or
+ * FUTURES_OVERFLOW_BLOCK in one of the pool's own tasks). A task submitted
+ * from one of the pool's own tasks goes to that thread's own deque (last
+ * in, first out, where idle workers steal it); a task submitted from any
+ * other thread goes to that thread's own queue in the pool, which the
+ * workers take oldest first (see "Order" above). On a bounded pool the
+ * overflow policy applies, with no deadline for FUTURES_OVERFLOW_BLOCK.
  *
  * @pool:   (borrowed) The pool. NULL -> EINVAL.
  * @fn:     The task. NULL -> EINVAL.
@@ -387,12 +441,14 @@ FUTURES_API int futures_pool_stats(futures_pool_t *pool,
  *            under FUTURES_OVERFLOW_FAIL; ECHILD in a forked child. On any
  *            error the task does not run.
  * Ownership: the caller owns *@future and must future_release() it.
- * Threads:   safe; must not race with the end of futures_pool_destroy().
+ * Threads:   safe, also while futures_pool_destroy() runs: then ESHUTDOWN,
+ *            or the task runs before destroy returns (see "Threads" above).
  * In a task: allowed; this is how fork-join is written.
  * Since:     0.1
  */
-FUTURES_API int futures_submit(futures_pool_t *pool, futures_task_fn fn,
-                               void *arg, future_t **future);
+FUTURES_API FUTURES_WARN_UNUSED int
+futures_submit(futures_pool_t *pool, futures_task_fn fn, void *arg,
+               future_t **future);
 
 /**
  * futures_submit_ex() - Queue a task with a drop function and a deadline.
@@ -417,10 +473,9 @@ FUTURES_API int futures_submit(futures_pool_t *pool, futures_task_fn fn,
  *            instead of waiting, since waiting could deadlock the pool.
  * Since:     0.1
  */
-FUTURES_API int futures_submit_ex(futures_pool_t *pool,
-                                  const futures_task_t *task,
-                                  const struct timespec *abstime,
-                                  future_t **future);
+FUTURES_API FUTURES_WARN_UNUSED int
+futures_submit_ex(futures_pool_t *pool, const futures_task_t *task,
+                  const struct timespec *abstime, future_t **future);
 
 /**
  * futures_submit_all() - Queue @n tasks at once, with one wake-up.
@@ -431,7 +486,9 @@ FUTURES_API int futures_submit_ex(futures_pool_t *pool,
  * workers as there are tasks. On a bounded pool all @n must fit.
  *
  * @pool:    (borrowed) The pool. NULL -> EINVAL.
- * @tasks:   (borrowed) @n tasks; NULL (with @n > 0) or any fn NULL -> EINVAL.
+ * @tasks:   (borrowed) @n tasks, each initialised as FUTURES_TASK_INIT
+ *           does (all of the same size); NULL (with @n > 0), a size that
+ *           differs or is too small, or any fn NULL -> EINVAL.
  * @n:       Number of tasks; 0 returns 0 and does nothing.
  * @futures: (out) Array of @n slots; NULL (with @n > 0) -> EINVAL.
  *
@@ -444,9 +501,9 @@ FUTURES_API int futures_submit_ex(futures_pool_t *pool,
  * In a task: allowed.
  * Since:     0.1
  */
-FUTURES_API int futures_submit_all(futures_pool_t *pool,
-                                   const futures_task_t tasks[], size_t n,
-                                   future_t *futures[]);
+FUTURES_API FUTURES_WARN_UNUSED int
+futures_submit_all(futures_pool_t *pool, const futures_task_t tasks[], size_t n,
+                   future_t *futures[]);
 
 /**
  * futures_parallel_for() - Run @fn over [@begin, @end) in chunks.
@@ -474,10 +531,10 @@ FUTURES_API int futures_submit_all(futures_pool_t *pool,
  * In a task: allowed (nests like any fork-join).
  * Since:     0.1
  */
-FUTURES_API int futures_parallel_for(futures_pool_t *pool, size_t begin,
-                                     size_t end, size_t grain,
-                                     futures_range_fn fn, void *arg,
-                                     future_t **future);
+FUTURES_API FUTURES_WARN_UNUSED int
+futures_parallel_for(futures_pool_t *pool, size_t begin, size_t end,
+                     size_t grain, futures_range_fn fn, void *arg,
+                     future_t **future);
 
 /**
  * futures_then() - Attach a continuation to a future.
@@ -488,22 +545,28 @@ FUTURES_API int futures_parallel_for(futures_pool_t *pool, size_t begin,
  * finished is queued at once. Each continuation runs exactly once, as a task
  * of its own: chains of any length use no recursion and no stack growth.
  *
+ * Never blocks and never runs @fn in the caller. On a bounded pool the
+ * continuation takes its place in the queue when it is attached (it is
+ * accepted work, and cannot be refused later when the antecedent
+ * finishes): a full queue gives EAGAIN, whatever the overflow policy.
+ *
  * @pool:       (borrowed) The antecedent's pool; a different pool -> EINVAL.
  * @antecedent: (borrowed) The future to follow. NULL -> EINVAL.
  * @fn:         The continuation. NULL -> EINVAL.
  * @arg:        Passed to @fn.
  * @future:     (out) The continuation's future.
  *
- * Return:    0; EINVAL; ENOMEM; ESHUTDOWN as futures_submit(); ECHILD.
+ * Return:    0; EINVAL; ENOMEM; ESHUTDOWN as futures_submit(); EAGAIN when
+ *            a bounded queue is full; ECHILD.
  * Ownership: does not consume @antecedent (it may be released at once: the
  *            continuation still runs); the caller owns *@future.
  * Threads:   safe; many threads may attach to one future at once.
  * In a task: allowed.
  * Since:     0.1
  */
-FUTURES_API int futures_then(futures_pool_t *pool, future_t *antecedent,
-                             futures_then_fn fn, void *arg,
-                             future_t **future);
+FUTURES_API FUTURES_WARN_UNUSED int
+futures_then(futures_pool_t *pool, future_t *antecedent, futures_then_fn fn,
+             void *arg, future_t **future);
 
 /* ------------------------------------------------------------ future */
 
@@ -544,7 +607,8 @@ FUTURES_API int future_get(future_t *future, void **result);
  *
  * @future:  (borrowed) NULL -> EINVAL.
  * @abstime: (borrowed) Deadline; NULL -> EINVAL; tv_nsec outside
- *           [0, 1e9) -> EINVAL; a past deadline polls.
+ *           [0, 1e9) -> EINVAL; a past (or negative) deadline polls; one
+ *           too far to count means for ever (see "Deadlines" above).
  *
  * Return:    0 when finished (read the outcome with future_get(), which then
  *            does not block); ETIMEDOUT, leaving the future intact; EINVAL;
@@ -561,7 +625,9 @@ FUTURES_API int future_wait_until(future_t *future,
  * future_wait_for() - Wait for a future for at most @timeout_ns.
  *
  * future_wait_until() with a deadline of now + @timeout_ns on
- * CLOCK_MONOTONIC. @timeout_ns == 0 polls; a negative value -> EINVAL.
+ * CLOCK_MONOTONIC, saturating: @timeout_ns == 0 polls, LLONG_MAX (or any
+ * value that takes the deadline past what a long long counts) waits for
+ * ever; a negative value -> EINVAL.
  *
  * Return:    as future_wait_until().
  * Ownership: borrows @future.
@@ -675,8 +741,9 @@ FUTURES_API void future_release(future_t *future);
  *
  * Return:    0 if every task succeeded; else the code of the lowest-index
  *            future that failed (ECANCELED for a cancelled one); EINVAL;
- *            ECHILD; EDEADLK if one of the futures is the calling task's
- *            own.
+ *            ECHILD (nothing is run or waited for); EDEADLK if one of the
+ *            futures is the calling task's own (nothing is run or waited
+ *            for).
  * Ownership: borrows every future; the caller still releases them.
  * Threads:   safe; any number of joins may share futures.
  * In a task: allowed.
@@ -714,7 +781,7 @@ FUTURES_API int futures_join_all_until(future_t *const futures[], size_t n,
  *            NULL (with @n > 0) -> EINVAL.
  *
  * Return:    0 once all have finished, whatever their outcomes; EINVAL;
- *            ECHILD.
+ *            ECHILD and EDEADLK as futures_join_all().
  * Ownership: as futures_join_all().
  * Threads:   safe.
  * In a task: allowed.
@@ -743,7 +810,7 @@ FUTURES_API int futures_join_all_settled(future_t *const futures[], size_t n,
  *
  * Return:    0; the failing future's code; EINVAL; ENOMEM if the wait
  *            records for a large @n (over 64) could not be allocated;
- *            ECHILD.
+ *            ECHILD and EDEADLK as futures_join_all().
  * Ownership: as futures_join_all().
  * Threads:   safe.
  * In a task: allowed.
@@ -771,7 +838,9 @@ FUTURES_API int futures_join_all_failfast(future_t *const futures[],
  * Return:    the winner's code (0 or its error); EINVAL (then *@index is
  *            (size_t)-1 when @index is not NULL); ENOMEM if the wait
  *            records for a large @n (over 64) could not be allocated;
- *            ECHILD.
+ *            ECHILD when no future has finished and one will never finish
+ *            here; EDEADLK if one of the futures is the calling task's own
+ *            and unfinished (even if another one has finished).
  * Ownership: borrows every future; the others keep running.
  * Threads:   safe.
  * In a task: allowed.
@@ -791,7 +860,8 @@ FUTURES_API int futures_join_any(future_t *const futures[], size_t n,
  * @index:   (out) As futures_join_any(); (size_t)-1 on any error.
  * @result:  (out, optional) The winner's result.
  * @abstime: (borrowed) CLOCK_MONOTONIC deadline; NULL or a malformed one
- *           (tv_nsec outside [0, 1e9)) -> EINVAL; a past deadline polls.
+ *           (tv_nsec outside [0, 1e9)) -> EINVAL; a past deadline polls; see
+ *           "Deadlines" above.
  *
  * Return:    as futures_join_any(); ETIMEDOUT if none finished by
  *            @abstime, leaving every future intact.
@@ -816,8 +886,8 @@ FUTURES_API int futures_join_any_until(future_t *const futures[], size_t n,
  * @result:  (out, optional) Its result.
  * @codes:   (out, optional) @n slots; filled only when ENOENT is returned.
  *
- * Return:    0; ENOENT when no future succeeded; EINVAL; ENOMEM as
- *            futures_join_any(); ECHILD.
+ * Return:    0; ENOENT when no future succeeded; EINVAL; ENOMEM, ECHILD and
+ *            EDEADLK as futures_join_any().
  * Ownership: borrows every future.
  * Threads:   safe.
  * In a task: allowed.

@@ -217,6 +217,8 @@ function end_item() {
 
 function add_func(d,   name, p, i, line, m) {
   sub(/^ *FUTURES_API +/, "", d)
+  # The attribute is for the compiler; the synopsis shows the prototype.
+  sub(/^FUTURES_WARN_UNUSED +/, "", d)
   gsub(/[ \t]+/, " ", d)
   sub(/ *; *$/, ";", d)
   gsub(/\( /, "(", d)

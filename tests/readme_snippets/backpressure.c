@@ -48,10 +48,12 @@ full_pool(int policy, future_t **held, future_t **queued)
   if (futures_pool_create_ex(&pool, &opts) != 0)
     return NULL;
   /* README: end */
-  futures_submit(pool, hold, NULL, held);
+  if (futures_submit(pool, hold, NULL, held) != 0)
+    return NULL;
   while (atomic_load(&started) < want) /* the worker holds it */
     nanosleep(&ms, NULL);
-  futures_submit(pool, quick, NULL, queued);
+  if (futures_submit(pool, quick, NULL, queued) != 0)
+    return NULL;
   return pool;
 }
 

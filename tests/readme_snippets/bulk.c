@@ -32,7 +32,7 @@ main(void)
 {
   futures_pool_t *pool;
   futures_task_t tasks[N];
-  future_t *f[N], *loop;
+  future_t *f[N], *loop = NULL;
   void *r[N];
   double k = 2.0;
   int ok = 1, rc;
@@ -51,8 +51,9 @@ main(void)
 
   /* A loop over [0, 1000000) in chunks of 10000, as one future; the
    * waiting thread runs chunks too. */
-  futures_parallel_for(pool, 0, 1000000, 10000, scale_chunk, &k, &loop);
-  future_get(loop, NULL);
+  rc = rc ? rc : futures_parallel_for(pool, 0, 1000000, 10000, scale_chunk,
+                                      &k, &loop);
+  rc = rc ? rc : future_get(loop, NULL);
   /* README: end */
   ok &= rc == 0 && (intptr_t)r[N - 1] == N && x[0] == 2.0 && x[999999] == 2.0;
   for (int i = 0; i < N; i++)

@@ -60,7 +60,8 @@ main(void)
   /* A task with a heap argument, queued behind long_job on a 1-worker
    * pool: if it never runs, free_arg() gets the argument. */
   futures_task_t task = FUTURES_TASK(use_buffer, malloc(4096), free_arg);
-  futures_submit_ex(pool, &task, NULL, &queued);
+  if (futures_submit_ex(pool, &task, NULL, &queued) != 0)
+    return 1; /* not accepted: the argument is still ours */
 
   rc1 = future_cancel(queued);  /* 0: it never runs; free_arg() ran */
   rc2 = future_cancel(running); /* EINPROGRESS: asked; it stops itself */

@@ -52,19 +52,22 @@ main(void)
     return 1;
   for (int i = 0; i < 3; i++) {
     futures_task_t t = FUTURES_TASK(work, malloc(16), drop);
-    futures_submit_ex(other, &t, NULL, &g[i]);
+    if (futures_submit_ex(other, &t, NULL, &g[i]) != 0)
+      return 1;
   }
   ok &= futures_pool_destroy(other) == 0 && atomic_load(&ran) == 3;
 
   /* Cancel: one running task and three queued ones. */
   if (futures_pool_create(&pool, 1) != 0)
     return 1;
-  futures_submit(pool, poll_until_cancelled, NULL, &f[0]);
+  if (futures_submit(pool, poll_until_cancelled, NULL, &f[0]) != 0)
+    return 1;
   while (!atomic_load(&started))
     nanosleep(&ms, NULL);
   for (int i = 1; i < 4; i++) {
     futures_task_t t = FUTURES_TASK(work, malloc(16), drop);
-    futures_submit_ex(pool, &t, NULL, &f[i]);
+    if (futures_submit_ex(pool, &t, NULL, &f[i]) != 0)
+      return 1;
   }
   /* README: begin */
   /* futures_pool_destroy(pool) would run all four tasks first (drain).

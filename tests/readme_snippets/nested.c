@@ -51,10 +51,12 @@ main(void)
   for (size_t i = 0; i < N; i++)
     data[i] = (int)(i % 7);
   /* README: begin */
-  futures_pool_create(&pool, 1); /* even one worker is enough */
+  if (futures_pool_create(&pool, 1) != 0) /* even one worker is enough */
+    return 1;
   struct range all = { pool, data, 0, N, 0 };
-  futures_submit(pool, sum_task, &all, &f);
-  future_get(f, NULL);
+  if (futures_submit(pool, sum_task, &all, &f) != 0 ||
+      future_get(f, NULL) != 0)
+    return 1;
   printf("sum = %lld\n", all.sum);
   /* README: end */
   long long expect = 0;

@@ -44,10 +44,11 @@ main(void)
 
   /* const r1 = await task1(); const r2 = await task2(); */
   t0 = now_ms();
-  futures_submit(pool, sleep_task, (void *)1000L, &f[0]);
-  future_get(f[0], &r[0]);
-  futures_submit(pool, sleep_task, (void *)500L, &f[1]);
-  future_get(f[1], &r[1]);
+  if (futures_submit(pool, sleep_task, (void *)1000L, &f[0]) != 0 ||
+      future_get(f[0], &r[0]) != 0 ||
+      futures_submit(pool, sleep_task, (void *)500L, &f[1]) != 0 ||
+      future_get(f[1], &r[1]) != 0)
+    return 1; /* a rejection: await would throw */
   printf("Sequential: %.1f ms [%s, %s]\n", now_ms() - t0, (char *)r[0],
          (char *)r[1]);
   future_release(f[0]);
@@ -55,9 +56,10 @@ main(void)
 
   /* const [r1, r2] = await Promise.all([task1(), task2()]); */
   t0 = now_ms();
-  futures_submit(pool, sleep_task, (void *)1000L, &f[0]);
-  futures_submit(pool, sleep_task, (void *)500L, &f[1]);
-  futures_join_all(f, 2, r);
+  if (futures_submit(pool, sleep_task, (void *)1000L, &f[0]) != 0 ||
+      futures_submit(pool, sleep_task, (void *)500L, &f[1]) != 0 ||
+      futures_join_all(f, 2, r) != 0)
+    return 1;
   printf("Parallel: %.1f ms [%s, %s]\n", now_ms() - t0, (char *)r[0],
          (char *)r[1]);
   future_release(f[0]);

@@ -28,13 +28,15 @@ main(void)
 
   opts.nthreads = 1;
   opts.flags = FUTURES_POOL_TIMING; /* record per-future times */
-  futures_pool_create_ex(&pool, &opts);
+  if (futures_pool_create_ex(&pool, &opts) != 0)
+    return 1;
 
   /* Where did the time of `await a; await b;` go? */
-  futures_submit(pool, nap, (void *)100L, &f[0]);
-  future_get(f[0], NULL);
-  futures_submit(pool, nap, (void *)50L, &f[1]);
-  future_get(f[1], NULL);
+  if (futures_submit(pool, nap, (void *)100L, &f[0]) != 0 ||
+      future_get(f[0], NULL) != 0 ||
+      futures_submit(pool, nap, (void *)50L, &f[1]) != 0 ||
+      future_get(f[1], NULL) != 0)
+    return 1;
   for (int i = 0; i < 2; i++) {
     future_times(f[i], &queued_ns, &running_ns);
     printf("task %d: queued %.1f ms, ran %.1f ms\n", i, queued_ns / 1e6,

@@ -43,8 +43,9 @@ main(void)
   if (futures_submit(pool, fetch_number, (void *)(intptr_t)21, &f) != 0)
     return 1;
   /* README: begin */
-  futures_then(pool, f, double_it, NULL, &g); /* f.then(double_it) */
-  futures_then(pool, g, double_it, NULL, &h); /*  .then(double_it) */
+  if (futures_then(pool, f, double_it, NULL, &g) != 0 || /* f.then(...) */
+      futures_then(pool, g, double_it, NULL, &h) != 0)    /*  .then(...) */
+    return 1;
   future_release(f); /* the chain runs on without these handles */
   future_release(g);
   rc = future_get(h, &value);
