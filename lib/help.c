@@ -14,7 +14,7 @@
  */
 #include "help.h"
 
-#include <scheduler.h>
+#include <sched.h>
 
 #define HAZARDS 1024
 #define HAZARD_BUCKETS 64
@@ -22,6 +22,13 @@
 #define RETRACT_BATCH 32
 /* A task this short is cheaper to run here than to wake a worker for. */
 #define SHORT_TASK_NS 5000
+
+#if FUTURES_TEST_HOOKS
+size_t futures__tp_retract_first = 1;
+#define RETRACT_FIRST futures__tp_retract_first
+#else
+#define RETRACT_FIRST 1
+#endif
 
 /* Atomic: hazard pins. An entry holds the pool one thread has pinned; when
  * every entry is taken, a pin falls back to a counter per bucket of
@@ -278,7 +285,7 @@ futures__help_run_all(struct future *const futures[], size_t n)
 {
   FUTURES_HELP_CTX(h);
   int inside = 0;
-  size_t i = n, want = 1;
+  size_t i = n, want = RETRACT_FIRST;
 
   /* Our own sub-tasks first: usually these are the futures themselves. */
   while (futures__help_descendant())

@@ -123,9 +123,11 @@ enum futures_tp {
   /* help.c: a joiner took a batch of records back from its ring; before
    * the first of them runs (obj: the first record of the batch). */
   FUTURES_TP_BATCH_TAKEN,
-  /* scheduler.c: a worker is about to decide, under the pool's lock, whether
-   * the drain has ended (obj: the scheduler). */
-  FUTURES_TP_DRAIN_CHECK,
+  /* scheduler.c: the pool is stopping, admission is closed and every
+   * worker is parked, yet the drain goes on: a helper or an entering
+   * thread is still counted, or a queue holds work (obj: the scheduler;
+   * reached under its lock). */
+  FUTURES_TP_DRAIN_KEPT,
   /* scheduler.c: the drain has ended (obj: the scheduler). */
   FUTURES_TP_DRAINED,
   /* scheduler.c: an outside submitter has been admitted and has not yet
@@ -150,6 +152,9 @@ void futures__tp(int tp, const void *obj);
 void futures__tp_set(void (*fn)(int tp, const void *obj, void *ctx),
                      void *ctx);
 #define FUTURES_TP(tp, obj) futures__tp((tp), (obj))
+/* How many records a join first takes back from its ring at once (help.c;
+ * 1 in the library as shipped). A test sets it before it starts threads. */
+extern size_t futures__tp_retract_first;
 #else
 #define FUTURES_TP(tp, obj) ((void)0)
 #endif

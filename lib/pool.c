@@ -7,7 +7,7 @@
 #include "pool.h"
 #include "worker.h"
 
-#include <scheduler.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>

@@ -57,7 +57,7 @@
  */
 #include "scheduler.h"
 
-#include <scheduler.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -686,7 +686,6 @@ static int
 drain_over_locked(struct sched *s)
 {
   FUTURES_ASSERT_OWNER(&s->lock);
-  FUTURES_TP(FUTURES_TP_DRAIN_CHECK, s);
   if (atomic_load_explicit(&s->stopping, memory_order_seq_cst) ==
           STOP_NONE ||
       !s->admission_closed || s->nidle != s->started)
@@ -694,9 +693,12 @@ drain_over_locked(struct sched *s)
   /* Seq_cst, and the counts before the queues: a helper or an entering
    * thread publishes its work before it stops counting itself. */
   if (atomic_load_explicit(&s->helpers, memory_order_seq_cst) != 0 ||
-      atomic_load_explicit(&s->entering, memory_order_seq_cst) != 0)
+      atomic_load_explicit(&s->entering, memory_order_seq_cst) != 0 ||
+      futures__sched_work_visible(s)) {
+    FUTURES_TP(FUTURES_TP_DRAIN_KEPT, s);
     return 0;
-  return !futures__sched_work_visible(s);
+  }
+  return 1;
 }
 
 static void

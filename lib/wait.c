@@ -10,7 +10,7 @@
  */
 #include "wait.h"
 
-#include <scheduler.h>
+#include <sched.h>
 
 /* How long a waiter spins before it sleeps. Waking a sleeping thread costs
  * tens of microseconds on a virtual machine, so a short spin pays for

@@ -1,0 +1,395 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * check_interleave: interleavings inside the library that the public API
+ * cannot force, forced through the test points of the hooked core library
+ * (lib/libfutures_hooked.la; FUTURES_TP in lib/internal.h, stations in
+ * tests/tputil.h). Each test parks one thread at a named point, lets
+ * another act, then lets the first go on, and checks the outcome the
+ * header promises.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <check.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "futures.h"
+#include "internal.h"
+#include "pool.h"
+#include "testutil.h"
+#include "tputil.h"
+
+Suite *interleave_suite(void);
+
+#define WAIT_NS (30LL * 1000000000LL) /* a bound that only a hang reaches */
+
+static int marker; /* a task's result: its address */
+
+/* ------------------------------------------------------------ defect 1 */
+
+/*
+ * Issue 10, defect 1. Thread A submits f on a busy 1-worker pool and
+ * calls future_get(f): it takes f back from its own ring (test point
+ * TAKEN_BACK, where it is parked). Thread B calls future_get(f) too and
+ * claims f in place; f's task then blocks. A goes on, loses the gate, and
+ * must wait for the task to finish instead of reporting it finished.
+ */
+struct two_getters {
+  futures_pool_t *pool;
+  future_t *f;
+  struct tu_tp taken; /* A, parked after taking f back from its ring */
+  struct tu_tp sleep; /* A, noted as it goes to sleep on f */
+  struct tu_latch task_started, task_go;
+  atomic_int ran, finished;
+  atomic_int a_returned;
+  int a_code, a_saw_finished, b_code;
+  void *a_result, *b_result;
+};
+
+static int
+task_seven(void *arg, void **result)
+{
+  struct two_getters *d = arg;
+
+  atomic_fetch_add(&d->ran, 1);
+  tu_latch_open(&d->task_started);
+  tu_latch_wait(&d->task_go);
+  atomic_store(&d->finished, 1);
+  *result = &marker;
+  return 7;
+}
+
+static void *
+getter_a(void *arg)
+{
+  struct two_getters *d = arg;
+  void *res = NULL;
+  int code;
+
+  tu_tp_only_me(&d->taken);
+  tu_tp_only_me(&d->sleep);
+  if (futures_submit(d->pool, task_seven, d, &d->f) != 0)
+    return NULL;
+  code = future_get(d->f, &res);
+  d->a_saw_finished = atomic_load(&d->finished);
+  d->a_code = code;
+  d->a_result = res;
+  atomic_store(&d->a_returned, 1);
+  return NULL;
+}
+
+static void *
+getter_b(void *arg)
+{
+  struct two_getters *d = arg;
+
+  d->b_code = future_get(d->f, &d->b_result);
+  return NULL;
+}
+
+static int
+a_returned_or_asleep(void *arg)
+{
+  struct two_getters *d = arg;
+
+  return atomic_load(&d->a_returned) || tu_tp_fired(&d->sleep);
+}
+
+START_TEST(test_interleave_get_waits_after_losing_its_taken_back_record)
+{
+  struct two_getters d = {0};
+  struct tu_tp *stations[2] = {&d.taken, &d.sleep};
+  struct tu_hold h;
+  future_t *held;
+  pthread_t a, b;
+  int early;
+
+  tu_hold_init(&h, NULL);
+  tu_latch_init(&d.task_started);
+  tu_latch_init(&d.task_go);
+  tu_tp_init(&d.taken, FUTURES_TP_TAKEN_BACK, NULL, 1);
+  tu_tp_init(&d.sleep, FUTURES_TP_SLEEP, NULL, 0);
+  ck_assert_int_eq(futures_pool_create(&d.pool, 1), 0);
+  ck_assert_int_eq(futures_submit(d.pool, tu_hold_task, &h, &held), 0);
+  tu_latch_wait(&h.started); /* the only worker is busy */
+  tu_tp_install(stations, 2);
+
+  ck_assert_int_eq(pthread_create(&a, NULL, getter_a, &d), 0);
+  tu_tp_wait(&d.taken); /* A holds f, taken back, not yet claimed */
+  ck_assert_int_eq(pthread_create(&b, NULL, getter_b, &d), 0);
+  tu_latch_wait(&d.task_started); /* B claimed f in place and runs it */
+  tu_tp_release(&d.taken);
+  /* A must now go to sleep on f, not return: the task is still running. */
+  ck_assert(tu_spin_until(a_returned_or_asleep, &d, WAIT_NS));
+  early = atomic_load(&d.a_returned);
+  ck_assert_msg(!early, "future_get returned while its task still ran");
+  tu_latch_open(&d.task_go);
+  pthread_join(a, NULL);
+  pthread_join(b, NULL);
+  tu_tp_uninstall();
+
+  ck_assert_int_eq(d.a_code, 7);
+  ck_assert_ptr_null(d.a_result); /* a failed task has no result */
+  ck_assert_int_eq(d.a_saw_finished, 1);
+  ck_assert_int_eq(d.b_code, 7);
+  ck_assert_int_eq(atomic_load(&d.ran), 1);
+  tu_latch_open(&h.release);
+  ck_assert_int_eq(future_get(held, NULL), 0);
+  future_release(held);
+  future_release(d.f);
+  ck_assert_int_eq(futures_pool_destroy(d.pool), 0);
+  tu_tp_destroy(&d.sleep);
+  tu_tp_destroy(&d.taken);
+  tu_latch_destroy(&d.task_go);
+  tu_latch_destroy(&d.task_started);
+  tu_hold_destroy(&h);
+}
+END_TEST
+
+/* ------------------------------------------------------------ defect 2 */
+
+/*
+ * Issue 10, defect 2. future_cancel() of a queued antecedent runs its drop
+ * function (held on a latch) while futures_pool_destroy(DRAIN) runs, until
+ * the only worker, parked with no queue holding work, has decided whether
+ * the drain is over (test point DRAIN_KEPT, or DRAINED). The canceller
+ * still has the continuation to ready: the drain must wait for it, so the
+ * continuation runs (with ECANCELED) before destroy returns.
+ */
+struct cancel_drain {
+  futures_pool_t *pool;
+  future_t *a, *c;
+  struct tu_tp kept, drained;
+  struct tu_latch in_drop, drop_go;
+  atomic_int dropped, ran, cont_ran;
+  int cont_saw, cancel_rc, destroy_rc;
+};
+
+static int
+task_mark(void *arg, void **result)
+{
+  struct cancel_drain *d = arg;
+
+  atomic_fetch_add(&d->ran, 1);
+  *result = &marker;
+  return 0;
+}
+
+static void
+drop_held(void *arg)
+{
+  struct cancel_drain *d = arg;
+
+  atomic_fetch_add(&d->dropped, 1);
+  tu_latch_open(&d->in_drop);
+  tu_latch_wait(&d->drop_go);
+}
+
+static int
+cont_mark(void *arg, int code, void *value, void **result)
+{
+  struct cancel_drain *d = arg;
+
+  (void)value;
+  d->cont_saw = code;
+  atomic_fetch_add(&d->cont_ran, 1);
+  *result = &marker;
+  return 0;
+}
+
+/* At DRAIN_KEPT: no queue holds a record, so the drain goes on only for a
+ * thread outside the queues. Called under the pool's lock. */
+static int
+no_work_visible(const void *obj, void *ctx)
+{
+  (void)ctx;
+  return !futures__sched_work_visible((struct sched *)obj);
+}
+
+static int
+drain_decided(void *arg)
+{
+  struct cancel_drain *d = arg;
+
+  return tu_tp_fired(&d->kept) || tu_tp_fired(&d->drained);
+}
+
+static void *
+canceller(void *arg)
+{
+  struct cancel_drain *d = arg;
+
+  d->cancel_rc = future_cancel(d->a);
+  return NULL;
+}
+
+static void *
+destroyer(void *arg)
+{
+  struct cancel_drain *d = arg;
+
+  d->destroy_rc = futures_pool_destroy(d->pool);
+  return NULL;
+}
+
+START_TEST(test_interleave_cancel_racing_drain_keeps_the_continuation)
+{
+  struct cancel_drain d = {0};
+  struct tu_tp *stations[2] = {&d.kept, &d.drained};
+  futures_task_t t = FUTURES_TASK(task_mark, &d, drop_held);
+  struct tu_hold h;
+  future_t *held;
+  pthread_t x, y;
+  void *res = NULL;
+
+  tu_hold_init(&h, NULL);
+  tu_latch_init(&d.in_drop);
+  tu_latch_init(&d.drop_go);
+  ck_assert_int_eq(futures_pool_create(&d.pool, 1), 0);
+  ck_assert_int_eq(futures_submit(d.pool, tu_hold_task, &h, &held), 0);
+  tu_latch_wait(&h.started);
+  ck_assert_int_eq(futures_submit_ex(d.pool, &t, NULL, &d.a), 0);
+  ck_assert_int_eq(futures_then(d.pool, d.a, cont_mark, &d, &d.c), 0);
+  tu_tp_init(&d.kept, FUTURES_TP_DRAIN_KEPT, &d.pool->sched, 0);
+  d.kept.filter = no_work_visible;
+  tu_tp_init(&d.drained, FUTURES_TP_DRAINED, &d.pool->sched, 0);
+  tu_tp_install(stations, 2);
+
+  ck_assert_int_eq(pthread_create(&x, NULL, canceller, &d), 0);
+  tu_latch_wait(&d.in_drop); /* X settles a, its drop function runs */
+  ck_assert_int_eq(pthread_create(&y, NULL, destroyer, &d), 0);
+  tu_latch_open(&h.release); /* the worker finishes, finds nothing */
+  ck_assert(tu_spin_until(drain_decided, &d, WAIT_NS));
+  tu_latch_open(&d.drop_go); /* X readies the continuation now */
+  pthread_join(x, NULL);
+  pthread_join(y, NULL);
+  tu_tp_uninstall();
+
+  ck_assert_int_eq(d.cancel_rc, 0);
+  ck_assert_int_eq(d.destroy_rc, 0);
+  ck_assert_int_eq(atomic_load(&d.dropped), 1);
+  ck_assert_int_eq(atomic_load(&d.ran), 0);
+  /* The continuation ran before destroy returned, exactly once. */
+  ck_assert_int_eq(future_is_ready(d.c), 1);
+  ck_assert_int_eq(atomic_load(&d.cont_ran), 1);
+  ck_assert_int_eq(d.cont_saw, ECANCELED);
+  ck_assert_int_eq(future_get(d.c, &res), 0);
+  ck_assert_ptr_eq(res, &marker);
+  ck_assert_int_eq(future_get(d.a, NULL), ECANCELED);
+  future_release(d.c);
+  future_release(d.a);
+  future_release(held);
+  tu_tp_destroy(&d.drained);
+  tu_tp_destroy(&d.kept);
+  tu_latch_destroy(&d.drop_go);
+  tu_latch_destroy(&d.in_drop);
+  tu_hold_destroy(&h);
+}
+END_TEST
+
+/* ------------------------------------------------------------ defect 3 */
+
+/*
+ * Issue 10, defect 3. A thread submits four tasks and joins them all on a
+ * busy 1-worker pool: it takes all four back from its ring in one batch
+ * (the test sets the first batch's size) and runs them newest first. The
+ * second one calls pthread_exit(): its future says EOWNERDEAD, and the two
+ * records still in the exited thread's batch must run all the same.
+ */
+struct batch_exit {
+  futures_pool_t *pool;
+  future_t *f[4];
+  atomic_int ran[4];
+};
+
+struct batch_task {
+  struct batch_exit *d;
+  int i;
+};
+
+static int
+batch_task(void *arg, void **result)
+{
+  struct batch_task *t = arg;
+
+  if (t->i == 2)
+    pthread_exit(NULL);
+  atomic_fetch_add(&t->d->ran[t->i], 1);
+  *result = &marker;
+  return 0;
+}
+
+static void *
+batch_joiner(void *arg)
+{
+  static struct batch_task tasks[4];
+  struct batch_exit *d = arg;
+
+  for (int i = 0; i < 4; i++) {
+    tasks[i].d = d;
+    tasks[i].i = i;
+    if (futures_submit(d->pool, batch_task, &tasks[i], &d->f[i]) != 0)
+      return NULL;
+  }
+  futures_join_all(d->f, 4, NULL); /* exits inside task 2 */
+  return &marker;
+}
+
+START_TEST(test_interleave_exit_in_a_taken_back_batch_loses_nothing)
+{
+  struct batch_exit d = {0};
+  struct tu_hold h;
+  future_t *held;
+  pthread_t j;
+  void *ret = NULL;
+
+  futures__tp_retract_first = 4;
+  tu_hold_init(&h, NULL);
+  ck_assert_int_eq(futures_pool_create(&d.pool, 1), 0);
+  ck_assert_int_eq(futures_submit(d.pool, tu_hold_task, &h, &held), 0);
+  tu_latch_wait(&h.started);
+  ck_assert_int_eq(pthread_create(&j, NULL, batch_joiner, &d), 0);
+  pthread_join(j, &ret);
+  ck_assert_ptr_ne(ret, &marker); /* it did exit inside the join */
+  tu_latch_open(&h.release);
+  ck_assert_int_eq(futures_pool_destroy(d.pool), 0);
+
+  /* Destroy drained everything accepted: nothing was lost. */
+  for (int i = 0; i < 4; i++)
+    ck_assert_int_eq(future_is_ready(d.f[i]), 1);
+  ck_assert_int_eq(future_get(d.f[2], NULL), EOWNERDEAD);
+  for (int i = 0; i < 4; i++) {
+    if (i != 2) {
+      ck_assert_int_eq(future_get(d.f[i], NULL), 0);
+      ck_assert_int_eq(atomic_load(&d.ran[i]), 1);
+    }
+    future_release(d.f[i]);
+  }
+  future_release(held);
+  tu_hold_destroy(&h);
+}
+END_TEST
+
+Suite *
+interleave_suite(void)
+{
+  Suite *s = suite_create("interleave");
+  TCase *tc = tcase_create("defects");
+
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc, test_interleave_get_waits_after_losing_its_taken_back_record);
+  tcase_add_test(tc, test_interleave_cancel_racing_drain_keeps_the_continuation);
+  tcase_add_test(tc, test_interleave_exit_in_a_taken_back_batch_loses_nothing);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int
+main(void)
+{
+  return tu_run_suite(interleave_suite());
+}
