@@ -12,9 +12,13 @@
 
 #include <check.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "futures.h"
 #include "testutil.h"
@@ -270,6 +274,113 @@ START_TEST(test_release_mixing_queued_and_finished_futures)
 }
 END_TEST
 
+/* ------------------------------------------------------------ debug */
+
+#if FUTURES_DEBUG
+/*
+ * Issue 10, lesser defect: debug builds detect a handle used after
+ * future_release() only once the record is freed. A handle released while
+ * its task is still queued (the record lives on for the queue) must be
+ * detected too: every call with it prints the "used after release" message
+ * and returns EINVAL, and touches nothing (the task still runs once, on
+ * the worker, as releasing promised). _i picks the call.
+ */
+struct released_run {
+  atomic_int runs;
+  pthread_t thread;
+};
+
+static int
+released_task(void *arg, void **result)
+{
+  struct released_run *r = arg;
+
+  r->thread = pthread_self();
+  atomic_fetch_add(&r->runs, 1);
+  *result = r;
+  return 0;
+}
+
+static const char *const released_calls[] = {
+    "future_get", "future_wait_for", "future_cancel", "futures_join_all"};
+
+static int
+released_call(int which, future_t *f)
+{
+  switch (which) {
+  case 0:
+    return future_get(f, NULL);
+  case 1:
+    return future_wait_for(f, 100 * 1000000LL);
+  case 2:
+    return future_cancel(f);
+  default:
+    return futures_join_all(&f, 1, NULL);
+  }
+}
+
+/* Calls released_call(@which, @f) with stderr caught; *@said is 1 if it
+ * printed the library's "used after release" message. */
+static int
+released_call_caught(int which, future_t *f, int *said)
+{
+  FILE *tmp = tmpfile();
+  char buf[512];
+  size_t n;
+  int saved, rc;
+
+  ck_assert_ptr_nonnull(tmp);
+  fflush(stderr);
+  saved = dup(2);
+  ck_assert_int_ge(saved, 0);
+  ck_assert_int_eq(dup2(fileno(tmp), 2), 2);
+  rc = released_call(which, f);
+  fflush(stderr);
+  dup2(saved, 2);
+  close(saved);
+  rewind(tmp);
+  n = fread(buf, 1, sizeof(buf) - 1, tmp);
+  buf[n] = '\0';
+  fclose(tmp);
+  *said = strstr(buf, "used after release") != NULL;
+  return rc;
+}
+
+START_TEST(test_release_use_of_a_released_queued_future_is_einval_in_debug)
+{
+  futures_pool_t *pool = NULL;
+  struct released_run r;
+  struct tu_crowd h;
+  future_t *held, *f = NULL;
+  int rc, said;
+
+  atomic_init(&r.runs, 0);
+  ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
+  ck_assert_int_eq(tu_crowd_hold(pool, &h, &held, 1), 0);
+  ck_assert_int_eq(futures_submit(pool, released_task, &r, &f), 0);
+  future_release(f); /* the queue still holds the record */
+  rc = released_call_caught(_i, f, &said);
+  tu_latch_open(&h.gate);
+  ck_assert_int_eq(future_get(held, NULL), 0);
+  future_release(held);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+  tu_crowd_destroy(&h);
+  ck_assert_msg(rc == EINVAL,
+                "%s on a future released while queued returned %d, want "
+                "EINVAL (%d); the task ran %d times%s",
+                released_calls[_i], rc, EINVAL, atomic_load(&r.runs),
+                atomic_load(&r.runs) > 0 &&
+                        pthread_equal(r.thread, pthread_self())
+                    ? ", in the caller"
+                    : "");
+  ck_assert_msg(said, "%s printed no \"used after release\" message",
+                released_calls[_i]);
+  ck_assert_int_eq(atomic_load(&r.runs), 1);
+  ck_assert(!pthread_equal(r.thread, pthread_self()));
+}
+END_TEST
+#endif
+
 Suite *
 release_suite(void)
 {
@@ -294,6 +405,15 @@ release_suite(void)
   tcase_add_test(tc, test_release_racing_with_completion_runs_every_task_once);
   tcase_add_test(tc, test_release_mixing_queued_and_finished_futures);
   suite_add_tcase(s, tc);
+
+#if FUTURES_DEBUG
+  tc = tcase_create("debug");
+  tcase_set_timeout(tc, 30);
+  tcase_add_loop_test(
+      tc, test_release_use_of_a_released_queued_future_is_einval_in_debug, 0,
+      4);
+  suite_add_tcase(s, tc);
+#endif
   return s;
 }
 
