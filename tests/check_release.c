@@ -12,6 +12,7 @@
 
 #include <check.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -319,29 +320,37 @@ released_call(int which, future_t *f)
   }
 }
 
-/* Calls released_call(@which, @f) with stderr caught; *@said is 1 if it
- * printed the library's "used after release" message. */
+/*
+ * Calls released_call(@which, @f) with stderr caught in a file of the
+ * current directory, check_release-debug-<which>.stderr; *@said is 1 if
+ * the call printed the library's "used after release" message. What was
+ * caught is copied to the real stderr and the file removed once the call
+ * returned; if the call crashed, the file keeps what it printed (a
+ * sanitizer's report, say).
+ */
 static int
 released_call_caught(int which, future_t *f, int *said)
 {
-  FILE *tmp = tmpfile();
-  char buf[512];
-  size_t n;
-  int saved, rc;
+  char path[64], buf[512];
+  ssize_t n;
+  int fd, saved, rc;
 
-  ck_assert_ptr_nonnull(tmp);
+  snprintf(path, sizeof(path), "check_release-debug-%d.stderr", which);
+  fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+  ck_assert_int_ge(fd, 0);
   fflush(stderr);
   saved = dup(2);
   ck_assert_int_ge(saved, 0);
-  ck_assert_int_eq(dup2(fileno(tmp), 2), 2);
+  ck_assert_int_eq(dup2(fd, 2), 2);
   rc = released_call(which, f);
   fflush(stderr);
   dup2(saved, 2);
   close(saved);
-  rewind(tmp);
-  n = fread(buf, 1, sizeof(buf) - 1, tmp);
-  buf[n] = '\0';
-  fclose(tmp);
+  n = pread(fd, buf, sizeof(buf) - 1, 0);
+  buf[n > 0 ? n : 0] = '\0';
+  close(fd);
+  unlink(path);
+  fputs(buf, stderr);
   *said = strstr(buf, "used after release") != NULL;
   return rc;
 }
