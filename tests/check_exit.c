@@ -246,9 +246,9 @@ child_main(int what)
 }
 
 /*
- * exit() with live pools in each scenario of scenes[_i]: the status is
- * exactly EXIT_CODE, within the 20 s alarm, and stderr stays empty (no
- * queued task ran, no sanitizer or library message).
+ * exit() with live pools in scenario scenes[_i] (issue 10, exit with live
+ * pools): the status is exactly EXIT_CODE, within the 20 s alarm, and
+ * stderr stays empty (no queued task ran, no sanitizer or library message).
  */
 START_TEST(test_exit_with_live_pools_returns_its_status_silently)
 {

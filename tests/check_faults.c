@@ -1133,10 +1133,9 @@ lose_the_only_worker(futures_pool_t **pool, struct tu_hold *h, struct where *w,
 }
 
 /*
- * With no worker left and a task queued, futures_pool_destroy() returns
- * 0 (bounded: 20 s) and the queued task has run exactly once, in the
- * destroying thread. On b229082 destroy waits for ever for a worker to
- * finish the drain.
+ * With no worker left and a task queued, futures_pool_destroy() returns 0
+ * (bounded: 20 s) and the task has run once (issue 10, lesser defect: on
+ * b229082 destroy waits for ever for a worker to finish the drain).
  */
 START_TEST(test_faults_destroy_runs_queued_tasks_when_no_worker_is_left)
 {
@@ -1163,10 +1162,9 @@ START_TEST(test_faults_destroy_runs_queued_tasks_when_no_worker_is_left)
 END_TEST
 
 /*
- * With no worker left, future_get() on a queued task runs it in the
- * calling thread and returns its outcome; destroy then returns (bounded:
- * 20 s) with nothing left to run. On b229082 the get works, the destroy
- * waits for ever.
+ * With no worker left, future_get() runs a queued task in the caller, and
+ * destroy then returns (bounded: 20 s) (issue 10, lesser defect: on b229082
+ * the get works, the destroy waits for ever).
  */
 START_TEST(test_faults_get_runs_queued_task_when_no_worker_is_left)
 {

@@ -356,9 +356,8 @@ static const char *const child_call_names[] = {
 
 /*
  * For each join (and future_get), a child forked while task Q waits behind
- * a held task on a 1-worker pool calls it on Q: it must return ECHILD and
- * leave Q unrun (checked in the shared page, in the child and after it).
- * The parent then releases its worker and Q runs exactly once, there.
+ * a held task on a 1-worker pool calls it on Q: ECHILD, Q unrun (issue 10,
+ * defect 7). The parent then releases its worker and Q runs once, there.
  */
 START_TEST(test_fork_child_join_returns_echild_and_does_not_run_the_task)
 {

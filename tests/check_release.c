@@ -355,6 +355,11 @@ released_call_caught(int which, future_t *f, int *said)
   return rc;
 }
 
+/*
+ * The call _i on a handle released while its task was queued: EINVAL and
+ * the message, the task left to run once on the worker (issue 10, lesser
+ * defect: on b229082 the calls ran, waited, cancelled or crashed).
+ */
 START_TEST(test_release_use_of_a_released_queued_future_is_einval_in_debug)
 {
   futures_pool_t *pool = NULL;
