@@ -300,6 +300,69 @@ START_TEST(test_backpressure_block_submit_all_does_not_block)
 }
 END_TEST
 
+/* A futures_submit_all() of one task, in a thread of its own. */
+struct one_batch {
+  futures_pool_t *pool;
+  struct rec r;
+  atomic_int done; /* set once the call returned */
+  int rc;
+  future_t *f[1];
+};
+
+static void *
+one_batch_main(void *arg)
+{
+  struct one_batch *b = arg;
+  futures_task_t t = {task_rec, &b->r, NULL};
+
+  b->rc = futures_submit_all(b->pool, &t, 1, b->f);
+  atomic_store(&b->done, 1);
+  return NULL;
+}
+
+static int
+one_batch_done(void *arg)
+{
+  return atomic_load(&((struct one_batch *)arg)->done);
+}
+
+/*
+ * A batch never blocks, not even a batch of one: futures_submit_all() with
+ * n == 1 into a full BLOCK queue returns EAGAIN at once, *futures NULL, the
+ * task unrun (issue 10, lesser defect: it blocked like futures_submit()).
+ * The call runs in another thread; the worker is released only once it
+ * returned, or after 2 s, so a blocking call fails instead of hanging.
+ */
+START_TEST(test_backpressure_block_submit_all_of_one_does_not_block)
+{
+  struct full x;
+  struct one_batch b;
+  pthread_t t;
+  int in_time;
+
+  rec_init(&b.r);
+  atomic_init(&b.done, 0);
+  b.rc = -1;
+  b.f[0] = (future_t *)&b;
+  full_setup(&x, 1, FUTURES_OVERFLOW_BLOCK, 1);
+  b.pool = x.pool;
+  ck_assert_int_eq(pthread_create(&t, NULL, one_batch_main, &b), 0);
+  in_time = tu_spin_until(one_batch_done, &b, 2000 * MS);
+  tu_latch_open(&x.h.release);
+  pthread_join(t, NULL);
+  if (b.rc == 0) {
+    ck_assert_int_eq(future_get(b.f[0], NULL), 0);
+    future_release(b.f[0]);
+  }
+  full_teardown(&x);
+  ck_assert_msg(in_time, "futures_submit_all(n = 1) blocked on a full queue "
+                         "until the worker was released");
+  ck_assert_int_eq(b.rc, EAGAIN);
+  ck_assert_ptr_null(b.f[0]);
+  ck_assert_int_eq(atomic_load(&b.r.runs), 0);
+}
+END_TEST
+
 /* A pool task that submits two children into a 1-slot BLOCK queue. */
 struct inner_block {
   futures_pool_t *pool;
@@ -501,6 +564,7 @@ backpressure_suite(void)
   tcase_add_test(tc, test_backpressure_block_times_out_at_deadline);
   tcase_add_test(tc, test_backpressure_blocked_submit_completes_after_release);
   tcase_add_test(tc, test_backpressure_block_submit_all_does_not_block);
+  tcase_add_test(tc, test_backpressure_block_submit_all_of_one_does_not_block);
   tcase_add_test(tc, test_backpressure_block_from_task_runs_in_caller);
   suite_add_tcase(s, tc);
 

@@ -16,6 +16,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #include "futures.h"
 #include "testutil.h"
@@ -797,6 +798,149 @@ START_TEST(test_combinators_reject_bad_arguments)
 }
 END_TEST
 
+/* ------------------------------------------------------------ self-wait */
+
+/*
+ * Issue 10, defect 6: a task that waits for its own future must get
+ * EDEADLK at once, with nothing waited for (header, "Errors": EDEADLK for
+ * "a task waiting (future_get(), a wait or a join) for its own future").
+ * The harness is tu_self_wait_run(); in each test, _i = 1 puts another
+ * unfinished future first in the array, which the call must not wait for
+ * either. check_join covers future_get, the waits and the "all" joins.
+ */
+#define SELF_PATIENCE (2 * 1000000000LL)  /* a correct call returns at once */
+#define SELF_FAR      (60 * 1000000000LL) /* a deadline no test reaches */
+
+static void
+check_self_wait(int (*call)(struct tu_self_wait *), int mixed, const char *what)
+{
+  /* On the heap: a task stuck in the call keeps using it, so it is freed
+   * only when the call came back. */
+  struct tu_self_wait *sw = calloc(1, sizeof(*sw));
+  int run, rc, in_time, other_ready;
+
+  ck_assert_ptr_nonnull(sw);
+  run = tu_self_wait_run(sw, call, mixed, SELF_PATIENCE);
+  ck_assert_msg(run != 1, "%s on its own future%s: still waiting %s", what,
+                mixed ? " and another" : "",
+                mixed ? "2 s after the other one finished" : "after 2 s");
+  rc = sw->rc;
+  in_time = sw->in_time;
+  other_ready = sw->other_ready;
+  free(sw);
+  ck_assert_msg(in_time && rc == EDEADLK && other_ready <= 0,
+                "%s on its own future%s: returned %d (want EDEADLK = %d) %s; "
+                "other future finished when it returned: %d",
+                what, mixed ? " and another unfinished one" : "", rc, EDEADLK,
+                in_time ? "at once"
+                        : "only after the other future was released",
+                other_ready);
+  ck_assert_int_eq(run, 0);
+}
+
+static int
+self_settled(struct tu_self_wait *sw)
+{
+  future_t *arr[2];
+  futures_outcome_t out[2];
+
+  return futures_join_all_settled(arr, tu_self_wait_array(sw, arr), out);
+}
+
+static int
+self_failfast(struct tu_self_wait *sw)
+{
+  future_t *arr[2];
+  size_t failed;
+
+  return futures_join_all_failfast(arr, tu_self_wait_array(sw, arr), NULL,
+                                   &failed);
+}
+
+static int
+self_join_any(struct tu_self_wait *sw)
+{
+  future_t *arr[2];
+  size_t index;
+
+  return futures_join_any(arr, tu_self_wait_array(sw, arr), &index, NULL);
+}
+
+static int
+self_join_any_until(struct tu_self_wait *sw)
+{
+  future_t *arr[2];
+  size_t index;
+  struct timespec dl = tu_deadline_in(SELF_FAR);
+
+  return futures_join_any_until(arr, tu_self_wait_array(sw, arr), &index, NULL,
+                                &dl);
+}
+
+static int
+self_join_any_ok(struct tu_self_wait *sw)
+{
+  future_t *arr[2];
+  size_t index;
+
+  return futures_join_any_ok(arr, tu_self_wait_array(sw, arr), &index, NULL,
+                             NULL);
+}
+
+/*
+ * futures_join_all_settled() over the task's own future, alone (_i = 0) or
+ * after another unfinished one (_i = 1): EDEADLK at once, nothing waited
+ * for (issue 10, defect 6; its Return line omits EDEADLK, the global rule
+ * does not).
+ */
+START_TEST(test_settled_own_future_from_its_task_is_edeadlk)
+{
+  check_self_wait(self_settled, _i, "futures_join_all_settled");
+}
+END_TEST
+
+/*
+ * futures_join_all_failfast() over the task's own future, alone or mixed:
+ * EDEADLK at once, not a wait for ever (issue 10, defect 6).
+ */
+START_TEST(test_failfast_own_future_from_its_task_is_edeadlk)
+{
+  check_self_wait(self_failfast, _i, "futures_join_all_failfast");
+}
+END_TEST
+
+/*
+ * futures_join_any() over the task's own future, alone or mixed: EDEADLK
+ * at once; not a wait for ever, nor the other future's outcome once it
+ * finishes (issue 10, defect 6).
+ */
+START_TEST(test_join_any_own_future_from_its_task_is_edeadlk)
+{
+  check_self_wait(self_join_any, _i, "futures_join_any");
+}
+END_TEST
+
+/*
+ * futures_join_any_until() with a far deadline over the task's own future,
+ * alone or mixed: EDEADLK at once, not ETIMEDOUT at the deadline (issue
+ * 10, defect 6).
+ */
+START_TEST(test_join_any_until_own_future_from_its_task_is_edeadlk)
+{
+  check_self_wait(self_join_any_until, _i, "futures_join_any_until");
+}
+END_TEST
+
+/*
+ * futures_join_any_ok() over the task's own future, alone or mixed:
+ * EDEADLK at once (issue 10, defect 6).
+ */
+START_TEST(test_join_any_ok_own_future_from_its_task_is_edeadlk)
+{
+  check_self_wait(self_join_any_ok, _i, "futures_join_any_ok");
+}
+END_TEST
+
 Suite *
 combinators_suite(void)
 {
@@ -839,6 +983,21 @@ combinators_suite(void)
 
   tc = tcase_create("errors");
   tcase_add_test(tc, test_combinators_reject_bad_arguments);
+  suite_add_tcase(s, tc);
+
+  /* A failing case waits SELF_PATIENCE, twice when mixed. */
+  tc = tcase_create("self_wait");
+  tcase_set_timeout(tc, 30);
+  tcase_add_loop_test(tc, test_settled_own_future_from_its_task_is_edeadlk, 0,
+                      2);
+  tcase_add_loop_test(tc, test_failfast_own_future_from_its_task_is_edeadlk, 0,
+                      2);
+  tcase_add_loop_test(tc, test_join_any_own_future_from_its_task_is_edeadlk, 0,
+                      2);
+  tcase_add_loop_test(
+      tc, test_join_any_until_own_future_from_its_task_is_edeadlk, 0, 2);
+  tcase_add_loop_test(tc, test_join_any_ok_own_future_from_its_task_is_edeadlk,
+                      0, 2);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -11,8 +11,11 @@
 
 #include <check.h>
 #include <errno.h>
+#include <limits.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #include "futures.h"
 #include "testutil.h"
@@ -20,6 +23,10 @@
 Suite *deadline_suite(void);
 
 #define MS 1000000LL /* nanoseconds per millisecond */
+
+/* The largest time_t (signed on every platform this library supports). */
+#define TIME_T_MAX                                                             \
+  ((time_t)(((uintmax_t)1 << (sizeof(time_t) * CHAR_BIT - 1)) - 1))
 
 /* A task that returns 0 with its argument as the result. */
 static int
@@ -537,6 +544,428 @@ START_TEST(test_wait_until_rejects_bad_arguments)
 }
 END_TEST
 
+/* ------------------------------------------------------------ forever */
+
+/*
+ * A wait that must last "for ever" (issue 10, defect 4): the task is held
+ * until an opener thread lets it go. The opener first gives a wait that
+ * wrongly returns at once 50 ms to do so (it waits until the waiter is
+ * back, or 50 ms), then opens the latch: a correct wait returns 0 only
+ * after that, with the future finished.
+ */
+struct forever {
+  future_t *f;
+  struct tu_hold h;
+  atomic_int returned; /* the waiter is back from the call */
+};
+
+static int
+forever_returned(void *arg)
+{
+  return atomic_load(&((struct forever *)arg)->returned);
+}
+
+static void *
+forever_opener(void *arg)
+{
+  struct forever *w = arg;
+
+  tu_spin_until(forever_returned, w, 50 * MS);
+  tu_latch_open(&w->h.release);
+  return NULL;
+}
+
+/* The wait under test, on the single held future @f. */
+typedef int (*forever_fn)(future_t *f, long long arg);
+
+/*
+ * Runs @wait(f, @arg) on a held future while the opener waits to release
+ * it; asserts the wait returned 0 with the task finished.
+ */
+static void
+check_waits_forever(forever_fn wait, long long arg, const char *what)
+{
+  futures_pool_t *pool;
+  struct forever w;
+  pthread_t opener;
+  int rc, ready;
+
+  atomic_init(&w.returned, 0);
+  tu_hold_init(&w.h, NULL);
+  ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
+  ck_assert_int_eq(futures_submit(pool, tu_hold_task, &w.h, &w.f), 0);
+  tu_latch_wait(&w.h.started);
+  ck_assert_int_eq(pthread_create(&opener, NULL, forever_opener, &w), 0);
+  rc = wait(w.f, arg);
+  ready = future_is_ready(w.f);
+  atomic_store(&w.returned, 1);
+  pthread_join(opener, NULL);
+  ck_assert_int_eq(future_get(w.f, NULL), 0);
+  future_release(w.f);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+  tu_hold_destroy(&w.h);
+  ck_assert_msg(rc == 0 && ready == 1,
+                "%s returned %d with the task %s: not a wait for ever", what,
+                rc, ready ? "finished" : "still held");
+}
+
+static int
+forever_wait_for(future_t *f, long long ns)
+{
+  return future_wait_for(f, ns);
+}
+
+/* The latest deadline there is: {TIME_T_MAX, 999999999}. */
+static struct timespec
+max_deadline(void)
+{
+  struct timespec ts;
+
+  ts.tv_sec = TIME_T_MAX;
+  ts.tv_nsec = 999999999L;
+  return ts;
+}
+
+static int
+forever_wait_until(future_t *f, long long unused)
+{
+  struct timespec dl = max_deadline();
+
+  (void)unused;
+  return future_wait_until(f, &dl);
+}
+
+static int
+forever_join_all_until(future_t *f, long long unused)
+{
+  struct timespec dl = max_deadline();
+  future_t *fs[1] = {f};
+
+  (void)unused;
+  return futures_join_all_until(fs, 1, NULL, &dl);
+}
+
+static int
+forever_join_any_until(future_t *f, long long unused)
+{
+  struct timespec dl = max_deadline();
+  future_t *fs[1] = {f};
+  size_t index = 99;
+  int rc;
+
+  (void)unused;
+  rc = futures_join_any_until(fs, 1, &index, NULL, &dl);
+  return rc == 0 && index != 0 ? -1 : rc;
+}
+
+/*
+ * future_wait_for(LLONG_MAX) means for ever: it returns 0 once the task
+ * finishes (issue 10, defect 4: now + LLONG_MAX overflowed, and the library
+ * aborted on the malformed deadline).
+ */
+START_TEST(test_wait_for_llong_max_waits_until_the_task_finishes)
+{
+  check_waits_forever(forever_wait_for, LLONG_MAX,
+                      "future_wait_for(LLONG_MAX)");
+}
+END_TEST
+
+/* The same for LLONG_MAX - 1 (issue 10, defect 4). */
+START_TEST(test_wait_for_llong_max_minus_one_waits_until_the_task_finishes)
+{
+  check_waits_forever(forever_wait_for, LLONG_MAX - 1,
+                      "future_wait_for(LLONG_MAX - 1)");
+}
+END_TEST
+
+/*
+ * The same for the smallest timeout whose deadline no longer fits: now +
+ * ns is LLONG_MAX + 1 at least, since the library reads the clock after
+ * the test did (issue 10, defect 4).
+ */
+START_TEST(test_wait_for_overflowing_timeout_waits_until_the_task_finishes)
+{
+  check_waits_forever(forever_wait_for, LLONG_MAX - tu_now_ns() + 1,
+                      "future_wait_for(LLONG_MAX - now + 1)");
+}
+END_TEST
+
+/*
+ * future_wait_until({TIME_T_MAX, 999999999}) means for ever: 0 once the
+ * task finishes (issue 10, defect 4: the deadline in ns overflows).
+ */
+START_TEST(test_wait_until_max_time_t_waits_until_the_task_finishes)
+{
+  check_waits_forever(forever_wait_until, 0,
+                      "future_wait_until({TIME_T_MAX, 999999999})");
+}
+END_TEST
+
+/* The same for futures_join_all_until() (issue 10, defect 4). */
+START_TEST(test_join_all_until_max_time_t_waits_until_the_task_finishes)
+{
+  check_waits_forever(forever_join_all_until, 0,
+                      "futures_join_all_until({TIME_T_MAX, 999999999})");
+}
+END_TEST
+
+/*
+ * The same for futures_join_any_until(), which must also name index 0
+ * (issue 10, defect 4).
+ */
+START_TEST(test_join_any_until_max_time_t_waits_until_the_task_finishes)
+{
+  check_waits_forever(forever_join_any_until, 0,
+                      "futures_join_any_until({TIME_T_MAX, 999999999})");
+}
+END_TEST
+
+/* ------------------------------------------------------------ far */
+
+/* A task on a 1-worker pool that submits a child and waits for it. */
+struct far_parent {
+  futures_pool_t *pool;
+  struct timespec dl; /* the deadline of the wait */
+  int join;           /* 0: future_wait_until, 1: futures_join_all_until */
+  atomic_int child_ran;
+  int submit_rc, wait_rc, get_rc;
+};
+
+static int
+far_parent_task(void *arg, void **result)
+{
+  struct far_parent *p = arg;
+  future_t *child = NULL;
+
+  *result = NULL;
+  p->submit_rc = futures_submit(p->pool, task_set_flag, &p->child_ran, &child);
+  if (p->submit_rc != 0)
+    return 0;
+  if (p->join)
+    p->wait_rc = futures_join_all_until(&child, 1, NULL, &p->dl);
+  else
+    p->wait_rc = future_wait_until(child, &p->dl);
+  p->get_rc = future_get(child, NULL);
+  future_release(child);
+  return 0;
+}
+
+/*
+ * Runs the parent task with @dl; asserts its wait returned 0 with the
+ * child run. The test thread waits at most 10 s, so that a deadlocked pool
+ * fails the test (the pool is then left behind: it cannot be destroyed).
+ */
+static void
+check_far_wait_in_task(struct timespec dl, int join, const char *what)
+{
+  futures_pool_t *pool;
+  struct far_parent *p = calloc(1, sizeof(*p));
+  future_t *f;
+
+  ck_assert_ptr_nonnull(p);
+  ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
+  p->pool = pool;
+  p->dl = dl;
+  p->join = join;
+  atomic_init(&p->child_ran, 0);
+  p->submit_rc = p->wait_rc = p->get_rc = -1;
+  ck_assert_int_eq(futures_submit(pool, far_parent_task, p, &f), 0);
+  ck_assert_msg(future_wait_for(f, 10000 * MS) == 0,
+                "%s of its sub-task, in a task on a 1-worker pool: no "
+                "progress in 10 s (the worker waits instead of running its "
+                "own sub-task)",
+                what);
+  ck_assert_int_eq(future_get(f, NULL), 0);
+  future_release(f);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+  ck_assert_int_eq(p->submit_rc, 0);
+  ck_assert_msg(p->wait_rc == 0, "%s returned %d", what, p->wait_rc);
+  ck_assert_int_eq(p->get_rc, 0);
+  ck_assert_int_eq(atomic_load(&p->child_ran), 1);
+  free(p);
+}
+
+/*
+ * On a 1-worker pool, a task waiting for its own sub-task with the far
+ * deadline {TIME_T_MAX, 0} runs the sub-task itself and gets 0 (issue 10,
+ * defect 5: the deadline overflowed to "passed", so the worker stopped
+ * helping and slept for ever).
+ */
+START_TEST(test_wait_until_far_deadline_in_a_task_runs_its_subtask)
+{
+  struct timespec dl = {TIME_T_MAX, 0};
+
+  check_far_wait_in_task(dl, 0, "future_wait_until({TIME_T_MAX, 0})");
+}
+END_TEST
+
+/*
+ * The same through futures_join_all_until(), whose header also promises
+ * that a task runs its own pending sub-tasks (issue 10, defect 5).
+ */
+START_TEST(test_join_all_until_far_deadline_in_a_task_runs_its_subtask)
+{
+  struct timespec dl = {TIME_T_MAX, 0};
+
+  check_far_wait_in_task(dl, 1, "futures_join_all_until({TIME_T_MAX, 0})");
+}
+END_TEST
+
+/*
+ * A deadline before the epoch of CLOCK_MONOTONIC (negative tv_sec, valid
+ * tv_nsec) is a past deadline and polls: ETIMEDOUT on an unfinished future,
+ * 0 on a finished one, for future_wait_until(), futures_join_all_until()
+ * and futures_join_any_until() (issue 10, defect 5: EINVAL today).
+ */
+START_TEST(test_wait_until_negative_tv_sec_is_a_past_deadline)
+{
+  static const struct timespec past[2] = {{-1, 0}, {-5, 500000000L}};
+  futures_pool_t *pool;
+  future_t *f;
+  struct tu_hold h;
+  int held[2][3], done[2][3];
+  size_t held_index[2], done_index[2];
+
+  tu_hold_init(&h, NULL);
+  ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
+  ck_assert_int_eq(futures_submit(pool, tu_hold_task, &h, &f), 0);
+  tu_latch_wait(&h.started);
+  for (int k = 0; k < 2; k++) {
+    held_index[k] = 99;
+    held[k][0] = future_wait_until(f, &past[k]);
+    held[k][1] = futures_join_all_until(&f, 1, NULL, &past[k]);
+    held[k][2] = futures_join_any_until(&f, 1, &held_index[k], NULL, &past[k]);
+  }
+  tu_latch_open(&h.release);
+  ck_assert_int_eq(future_get(f, NULL), 0);
+  for (int k = 0; k < 2; k++) {
+    done_index[k] = 99;
+    done[k][0] = future_wait_until(f, &past[k]);
+    done[k][1] = futures_join_all_until(&f, 1, NULL, &past[k]);
+    done[k][2] = futures_join_any_until(&f, 1, &done_index[k], NULL, &past[k]);
+  }
+  future_release(f);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+  tu_hold_destroy(&h);
+
+  for (int k = 0; k < 2; k++) {
+    static const char *const name[3] = {"future_wait_until",
+                                        "futures_join_all_until",
+                                        "futures_join_any_until"};
+
+    for (int c = 0; c < 3; c++) {
+      ck_assert_msg(held[k][c] == ETIMEDOUT,
+                    "%s({%lld, %ld}) on an unfinished future: %d, want "
+                    "ETIMEDOUT (%d)",
+                    name[c], (long long)past[k].tv_sec, past[k].tv_nsec,
+                    held[k][c], ETIMEDOUT);
+      ck_assert_msg(done[k][c] == 0,
+                    "%s({%lld, %ld}) on a finished future: %d, want 0", name[c],
+                    (long long)past[k].tv_sec, past[k].tv_nsec, done[k][c]);
+    }
+    ck_assert_uint_eq(held_index[k], (size_t)-1);
+    ck_assert_uint_eq(done_index[k], 0);
+  }
+}
+END_TEST
+
+/*
+ * futures_submit_ex() into a full FUTURES_OVERFLOW_BLOCK pool with a
+ * deadline of negative tv_sec times out at once: ETIMEDOUT, *future NULL,
+ * the task not run (issue 10, defect 5: EINVAL today). A
+ * submit that blocked would never return (the worker stays held).
+ */
+START_TEST(test_submit_ex_negative_tv_sec_on_a_full_pool_times_out)
+{
+  static const struct timespec past[2] = {{-1, 0}, {-5, 500000000L}};
+  futures_pool_opts_t o = FUTURES_POOL_OPTS_INIT;
+  futures_pool_t *pool = NULL;
+  future_t *held, *queued, *f;
+  struct tu_hold h;
+  atomic_int ran = 0;
+  futures_task_t t = {task_set_flag, &ran, NULL};
+  int rc[2], f_null[2];
+
+  o.nthreads = 1;
+  o.max_queued = 1;
+  o.overflow = FUTURES_OVERFLOW_BLOCK;
+  tu_hold_init(&h, NULL);
+  ck_assert_int_eq(futures_pool_create_ex(&pool, &o), 0);
+  ck_assert_int_eq(futures_submit(pool, tu_hold_task, &h, &held), 0);
+  tu_latch_wait(&h.started);
+  ck_assert_int_eq(futures_submit(pool, task_echo, NULL, &queued), 0);
+  for (int k = 0; k < 2; k++) {
+    f = (future_t *)&f;
+    rc[k] = futures_submit_ex(pool, &t, &past[k], &f);
+    f_null[k] = f == NULL;
+    if (rc[k] == 0)
+      future_release(f);
+  }
+  tu_latch_open(&h.release);
+  ck_assert_int_eq(future_get(held, NULL), 0);
+  ck_assert_int_eq(future_get(queued, NULL), 0);
+  future_release(held);
+  future_release(queued);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+  tu_hold_destroy(&h);
+  for (int k = 0; k < 2; k++) {
+    ck_assert_msg(rc[k] == ETIMEDOUT,
+                  "submit_ex({%lld, %ld}) on a full pool: %d, want "
+                  "ETIMEDOUT (%d)",
+                  (long long)past[k].tv_sec, past[k].tv_nsec, rc[k], ETIMEDOUT);
+    ck_assert(f_null[k]);
+  }
+  ck_assert_int_eq(atomic_load(&ran), 0);
+}
+END_TEST
+
+/*
+ * A malformed tv_nsec stays EINVAL when tv_sec is negative too, for every
+ * call that takes a deadline; nothing is waited for or submitted (issue
+ * 10, defect 5 must not turn these into past deadlines).
+ */
+START_TEST(test_deadline_negative_tv_sec_with_bad_tv_nsec_is_einval)
+{
+  static const struct timespec bad[3] = {
+      {-1, 1000000000L}, {-1, -1}, {-5, 1500000000L}};
+  futures_pool_opts_t o = FUTURES_POOL_OPTS_INIT;
+  futures_pool_t *pool = NULL;
+  future_t *held, *queued, *f;
+  struct tu_hold h;
+  atomic_int ran = 0;
+  futures_task_t t = {task_set_flag, &ran, NULL};
+  size_t index;
+
+  o.nthreads = 1;
+  o.max_queued = 1;
+  o.overflow = FUTURES_OVERFLOW_BLOCK;
+  tu_hold_init(&h, NULL);
+  ck_assert_int_eq(futures_pool_create_ex(&pool, &o), 0);
+  ck_assert_int_eq(futures_submit(pool, tu_hold_task, &h, &held), 0);
+  tu_latch_wait(&h.started);
+  ck_assert_int_eq(futures_submit(pool, task_echo, NULL, &queued), 0);
+  for (int k = 0; k < 3; k++) {
+    index = 99;
+    f = (future_t *)&f;
+    ck_assert_int_eq(future_wait_until(held, &bad[k]), EINVAL);
+    ck_assert_int_eq(futures_join_all_until(&held, 1, NULL, &bad[k]), EINVAL);
+    ck_assert_int_eq(futures_join_any_until(&held, 1, &index, NULL, &bad[k]),
+                     EINVAL);
+    ck_assert_uint_eq(index, (size_t)-1);
+    ck_assert_int_eq(futures_submit_ex(pool, &t, &bad[k], &f), EINVAL);
+    ck_assert_ptr_null(f);
+  }
+  tu_latch_open(&h.release);
+  ck_assert_int_eq(future_get(held, NULL), 0);
+  ck_assert_int_eq(future_get(queued, NULL), 0);
+  future_release(held);
+  future_release(queued);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+  tu_hold_destroy(&h);
+  ck_assert_int_eq(atomic_load(&ran), 0);
+}
+END_TEST
+
 Suite *
 deadline_suite(void)
 {
@@ -571,6 +1000,34 @@ deadline_suite(void)
 
   tc = tcase_create("errors");
   tcase_add_test(tc, test_wait_until_rejects_bad_arguments);
+  suite_add_tcase(s, tc);
+
+  /* Issue 10, defect 4: "for ever" waits. */
+  tc = tcase_create("forever");
+  tcase_set_timeout(tc, 30);
+  tcase_add_test(tc, test_wait_for_llong_max_waits_until_the_task_finishes);
+  tcase_add_test(
+      tc, test_wait_for_llong_max_minus_one_waits_until_the_task_finishes);
+  tcase_add_test(
+      tc, test_wait_for_overflowing_timeout_waits_until_the_task_finishes);
+  tcase_add_test(tc, test_wait_until_max_time_t_waits_until_the_task_finishes);
+  tcase_add_test(tc,
+                 test_join_all_until_max_time_t_waits_until_the_task_finishes);
+  tcase_add_test(tc,
+                 test_join_any_until_max_time_t_waits_until_the_task_finishes);
+  suite_add_tcase(s, tc);
+
+  /* Issue 10, defect 5: far and negative absolute deadlines. A deadlocked
+   * pool fails in check_far_wait_in_task() after 10 s; the timeout is the
+   * backstop. */
+  tc = tcase_create("far");
+  tcase_set_timeout(tc, 30);
+  tcase_add_test(tc, test_wait_until_far_deadline_in_a_task_runs_its_subtask);
+  tcase_add_test(tc,
+                 test_join_all_until_far_deadline_in_a_task_runs_its_subtask);
+  tcase_add_test(tc, test_wait_until_negative_tv_sec_is_a_past_deadline);
+  tcase_add_test(tc, test_submit_ex_negative_tv_sec_on_a_full_pool_times_out);
+  tcase_add_test(tc, test_deadline_negative_tv_sec_with_bad_tv_nsec_is_einval);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -1046,6 +1046,148 @@ START_TEST(test_faults_pthread_exit_inside_join_any_in_a_task)
 }
 END_TEST
 
+/* ------------------------------------------------------------ no worker */
+
+/*
+ * Issue 10, lesser defect: a pool whose last worker exited inside a task
+ * (pthread_exit()) and could not be replaced (thread creation failed) has
+ * no thread left to run what is queued. The intended behaviour, which
+ * these tests pin down: futures_pool_destroy() then runs the remaining
+ * tasks itself, in the destroying thread, and returns; future_get() on a
+ * queued task runs it in the caller, as it does when the workers are busy.
+ */
+
+/* A task that announces itself, waits for its latch, then ends its thread. */
+static int
+exit_when_told_task(void *arg, void **result)
+{
+  struct tu_hold *h = arg;
+
+  (void)result;
+  tu_latch_open(&h->started);
+  tu_latch_wait(&h->release);
+  atomic_fetch_add(&exit_started, 1);
+  pthread_exit(NULL);
+  return 0; /* not reached */
+}
+
+/* A task that records how often it ran, and in which thread. */
+struct where {
+  atomic_int runs;
+  pthread_t thread;
+};
+
+static int
+where_task(void *arg, void **result)
+{
+  struct where *w = arg;
+
+  w->thread = pthread_self();
+  atomic_fetch_add(&w->runs, 1);
+  *result = w;
+  return 0;
+}
+
+static int
+thread_create_attempted(void *arg)
+{
+  return futures__fault_thread_count() > *(const long *)arg;
+}
+
+/*
+ * On a 1-worker pool: holds the worker with exit_when_told_task (@h),
+ * queues where_task(@w) behind it (*@q), then lets the held task exit its
+ * thread while the next thread creation fails. Returns once the future of
+ * the exited task has finished and the replacement has been attempted
+ * (and refused), so the pool has no worker left; 1 on success.
+ */
+static int
+lose_the_only_worker(futures_pool_t **pool, struct tu_hold *h, struct where *w,
+                     future_t **q)
+{
+  future_t *ex = NULL;
+  long t0;
+  int ok;
+
+  atomic_store(&exit_started, 0);
+  atomic_init(&w->runs, 0);
+  tu_hold_init(h, NULL);
+  ck_assert_int_eq(futures_pool_create(pool, 1), 0);
+  ck_assert_int_eq(futures_submit(*pool, exit_when_told_task, h, &ex), 0);
+  tu_latch_wait(&h->started);
+  ck_assert_int_eq(futures_submit(*pool, where_task, w, q), 0);
+  t0 = futures__fault_thread_count();
+  futures__fault_thread_at(1);
+  tu_latch_open(&h->release);
+  ok = future_wait_for(ex, 10 * SEC) == 0 &&
+       tu_spin_until(thread_create_attempted, &t0, 10 * SEC);
+  hooks_off();
+  ok = ok && future_get(ex, NULL) == EOWNERDEAD &&
+       atomic_load(&exit_started) == 1;
+  future_release(ex);
+  return ok;
+}
+
+/*
+ * With no worker left and a task queued, futures_pool_destroy() returns 0
+ * (bounded: 20 s) and the task has run once (issue 10, lesser defect: on
+ * b229082 destroy waits for ever for a worker to finish the drain).
+ */
+START_TEST(test_faults_destroy_runs_queued_tasks_when_no_worker_is_left)
+{
+  futures_pool_t *pool = NULL;
+  struct tu_hold h;
+  struct where w;
+  future_t *q = NULL;
+  void *r = NULL;
+  int rc;
+
+  ck_assert_msg(lose_the_only_worker(&pool, &h, &w, &q),
+                "the worker did not exit, or no replacement was attempted");
+  rc = destroy_within_20s(pool);
+  ck_assert_msg(rc == 0,
+                "futures_pool_destroy() with no worker left and a task "
+                "queued: %s %d",
+                rc == -1 ? "still waiting after 20 s" : "returned", rc);
+  ck_assert_int_eq(atomic_load(&w.runs), 1);
+  ck_assert_int_eq(future_get(q, &r), 0);
+  ck_assert_ptr_eq(r, &w);
+  future_release(q);
+  tu_hold_destroy(&h);
+}
+END_TEST
+
+/*
+ * With no worker left, future_get() runs a queued task in the caller, and
+ * destroy then returns (bounded: 20 s) (issue 10, lesser defect: on b229082
+ * the get works, the destroy waits for ever).
+ */
+START_TEST(test_faults_get_runs_queued_task_when_no_worker_is_left)
+{
+  futures_pool_t *pool = NULL;
+  struct tu_hold h;
+  struct where w;
+  future_t *q = NULL;
+  void *r = NULL;
+  int rc;
+
+  ck_assert_msg(lose_the_only_worker(&pool, &h, &w, &q),
+                "the worker did not exit, or no replacement was attempted");
+  ck_assert_int_eq(future_get(q, &r), 0);
+  ck_assert_ptr_eq(r, &w);
+  ck_assert_int_eq(atomic_load(&w.runs), 1);
+  ck_assert(pthread_equal(w.thread, pthread_self()));
+  future_release(q);
+  rc = destroy_within_20s(pool);
+  ck_assert_msg(rc == 0,
+                "futures_pool_destroy() with no worker left (nothing "
+                "queued): %s %d",
+                rc == -1 ? "still waiting after 20 s" : "returned", rc);
+  ck_assert_int_eq(atomic_load(&w.runs), 1);
+  tu_hold_destroy(&h);
+}
+END_TEST
+
 /* ------------------------------------------------------------ in a task */
 
 /* A task or continuation that tries to destroy its own pool. */
@@ -1569,6 +1711,15 @@ faults_suite(void)
   tcase_add_test(tc,
                  test_faults_pthread_exit_in_a_waiting_thread_closes_its_help);
   tcase_add_test(tc, test_faults_pthread_exit_inside_join_any_in_a_task);
+  suite_add_tcase(s, tc);
+
+  /* A failing destroy is given up on after 20 s. */
+  tc = tcase_create("no_worker_left");
+  tcase_add_checked_fixture(tc, fixture_setup, fixture_teardown);
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc,
+                 test_faults_destroy_runs_queued_tasks_when_no_worker_is_left);
+  tcase_add_test(tc, test_faults_get_runs_queued_task_when_no_worker_is_left);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("bad_input");

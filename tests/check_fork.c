@@ -20,6 +20,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/mman.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -299,6 +300,135 @@ START_TEST(test_fork_child_policy_and_parent_keeps_working)
 }
 END_TEST
 
+/*
+ * Issue 10, defect 7: in a fork() child, a join on an unfinished task of the
+ * parent's pool returns ECHILD and never runs that task in the child (its
+ * side effects would happen twice: in the child, and in the parent when
+ * its worker gets to it). The task counts its runs in a MAP_SHARED page,
+ * so the parent sees what each child did.
+ */
+struct shared_runs {
+  atomic_int runs; /* runs of the queued task, in any process */
+  int rc[8];       /* what each child's call returned */
+};
+
+static int
+task_count_shared(void *arg, void **result)
+{
+  atomic_fetch_add(&((struct shared_runs *)arg)->runs, 1);
+  *result = arg;
+  return 0;
+}
+
+/* The calls a child makes on @q, a queued task of the parent's pool. */
+static int
+child_call(int which, future_t *q)
+{
+  future_t *fs[1] = {q};
+  futures_outcome_t out[1];
+  struct timespec dl;
+  size_t idx = 0;
+
+  switch (which) {
+  case 0:
+    return futures_join_all(fs, 1, NULL);
+  case 1:
+    return futures_join_all_settled(fs, 1, out);
+  case 2:
+    return futures_join_any(fs, 1, &idx, NULL);
+  case 3:
+    return futures_join_any_ok(fs, 1, &idx, NULL, NULL);
+  case 4:
+    return futures_join_all_failfast(fs, 1, NULL, &idx);
+  case 5:
+    return future_get(q, NULL);
+  default:
+    dl = tu_deadline_in(5000 * MS);
+    return futures_join_all_until(fs, 1, NULL, &dl);
+  }
+}
+
+static const char *const child_call_names[] = {
+    "futures_join_all",       "futures_join_all_settled",  "futures_join_any",
+    "futures_join_any_ok",    "futures_join_all_failfast", "future_get",
+    "futures_join_all_until",
+};
+
+/*
+ * For each join (and future_get), a child forked while task Q waits behind
+ * a held task on a 1-worker pool calls it on Q: ECHILD, Q unrun (issue 10,
+ * defect 7). The parent then releases its worker and Q runs once, there.
+ */
+START_TEST(test_fork_child_join_returns_echild_and_does_not_run_the_task)
+{
+  enum { NCALLS = 7 };
+  futures_pool_t *pool;
+  future_t *held, *q, *up[1];
+  struct tu_hold h;
+  struct tu_crowd m;
+  struct shared_runs *sh;
+  int status[NCALLS], runs_after[NCALLS];
+  char bad[512] = "";
+  size_t len = 0;
+
+  sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
+            MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  ck_assert_ptr_ne(sh, MAP_FAILED);
+  atomic_init(&sh->runs, 0);
+  tu_hold_init(&h, NULL);
+  ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
+  workers_up(pool, &m, up, 1);
+  ck_assert_int_eq(futures_submit(pool, tu_hold_task, &h, &held), 0);
+  tu_latch_wait(&h.started);
+  ck_assert_int_eq(futures_submit(pool, task_count_shared, sh, &q), 0);
+
+  for (int i = 0; i < NCALLS; i++) {
+    pid_t pid = fork();
+
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+      int rc;
+
+      child_arm_alarm();
+      rc = child_call(i, q);
+      sh->rc[i] = rc;
+      child_exit((rc != ECHILD ? 1 : 0) |
+                 (atomic_load(&sh->runs) != 0 ? 2 : 0));
+    }
+    if (waitpid(pid, &status[i], 0) != pid)
+      status[i] = -1;
+    runs_after[i] = atomic_exchange(&sh->runs, 0);
+  }
+  /* Q is still queued in the parent: it runs once, here. */
+  tu_latch_open(&h.release);
+  ck_assert_int_eq(future_get(held, NULL), 0);
+  ck_assert_int_eq(future_get(q, NULL), 0);
+  ck_assert_int_eq(atomic_load(&sh->runs), 1);
+  future_release(held);
+  future_release(q);
+  ck_assert_int_eq(tu_crowd_release(&m, up, 1), 0);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+  tu_hold_destroy(&h);
+
+  for (int i = 0; i < NCALLS; i++) {
+    int ok = status[i] != -1 && WIFEXITED(status[i]) &&
+             WEXITSTATUS(status[i]) == 0 && runs_after[i] == 0;
+
+    if (!ok && len < sizeof(bad))
+      len += (size_t)snprintf(
+          bad + len, sizeof(bad) - len, "%s%s: %s %d, ran the task %d times",
+          len ? "; " : "", child_call_names[i],
+          status[i] != -1 && WIFSIGNALED(status[i]) ? "killed by signal"
+                                                    : "returned",
+          status[i] != -1 && WIFSIGNALED(status[i]) ? WTERMSIG(status[i])
+                                                    : sh->rc[i],
+          runs_after[i]);
+  }
+  munmap(sh, sizeof(*sh));
+  ck_assert_msg(len == 0, "in the fork() child (want ECHILD, 0 runs): %s", bad);
+}
+END_TEST
+
 #ifndef TU_ASAN
 
 static const char *const busy_checks[] = {
@@ -409,6 +539,8 @@ fork_suite(void)
   tcase_set_timeout(tc, 60);
 #ifndef TU_TSAN
   tcase_add_test(tc, test_fork_child_policy_and_parent_keeps_working);
+  tcase_add_test(tc,
+                 test_fork_child_join_returns_echild_and_does_not_run_the_task);
 #ifndef TU_ASAN
   tcase_add_test(tc, test_fork_during_pool_activity);
 #endif

@@ -12,9 +12,14 @@
 
 #include <check.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "futures.h"
 #include "testutil.h"
@@ -270,6 +275,126 @@ START_TEST(test_release_mixing_queued_and_finished_futures)
 }
 END_TEST
 
+/* ------------------------------------------------------------ debug */
+
+#if FUTURES_DEBUG
+/*
+ * Issue 10, lesser defect: debug builds detect a handle used after
+ * future_release() only once the record is freed. A handle released while
+ * its task is still queued (the record lives on for the queue) must be
+ * detected too: every call with it prints the "used after release" message
+ * and returns EINVAL, and touches nothing (the task still runs once, on
+ * the worker, as releasing promised). _i picks the call.
+ */
+struct released_run {
+  atomic_int runs;
+  pthread_t thread;
+};
+
+static int
+released_task(void *arg, void **result)
+{
+  struct released_run *r = arg;
+
+  r->thread = pthread_self();
+  atomic_fetch_add(&r->runs, 1);
+  *result = r;
+  return 0;
+}
+
+static const char *const released_calls[] = {
+    "future_get", "future_wait_for", "future_cancel", "futures_join_all"};
+
+static int
+released_call(int which, future_t *f)
+{
+  switch (which) {
+  case 0:
+    return future_get(f, NULL);
+  case 1:
+    return future_wait_for(f, 100 * 1000000LL);
+  case 2:
+    return future_cancel(f);
+  default:
+    return futures_join_all(&f, 1, NULL);
+  }
+}
+
+/*
+ * Calls released_call(@which, @f) with stderr caught in a file of the
+ * current directory, check_release-debug-<which>.stderr; *@said is 1 if
+ * the call printed the library's "used after release" message. What was
+ * caught is copied to the real stderr and the file removed once the call
+ * returned; if the call crashed, the file keeps what it printed (a
+ * sanitizer's report, say).
+ */
+static int
+released_call_caught(int which, future_t *f, int *said)
+{
+  char path[64], buf[512];
+  ssize_t n;
+  int fd, saved, rc;
+
+  snprintf(path, sizeof(path), "check_release-debug-%d.stderr", which);
+  fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+  ck_assert_int_ge(fd, 0);
+  fflush(stderr);
+  saved = dup(2);
+  ck_assert_int_ge(saved, 0);
+  ck_assert_int_eq(dup2(fd, 2), 2);
+  rc = released_call(which, f);
+  fflush(stderr);
+  dup2(saved, 2);
+  close(saved);
+  n = pread(fd, buf, sizeof(buf) - 1, 0);
+  buf[n > 0 ? n : 0] = '\0';
+  close(fd);
+  unlink(path);
+  fputs(buf, stderr);
+  *said = strstr(buf, "used after release") != NULL;
+  return rc;
+}
+
+/*
+ * The call _i on a handle released while its task was queued: EINVAL and
+ * the message, the task left to run once on the worker (issue 10, lesser
+ * defect: on b229082 the calls ran, waited, cancelled or crashed).
+ */
+START_TEST(test_release_use_of_a_released_queued_future_is_einval_in_debug)
+{
+  futures_pool_t *pool = NULL;
+  struct released_run r;
+  struct tu_crowd h;
+  future_t *held, *f = NULL;
+  int rc, said;
+
+  atomic_init(&r.runs, 0);
+  ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
+  ck_assert_int_eq(tu_crowd_hold(pool, &h, &held, 1), 0);
+  ck_assert_int_eq(futures_submit(pool, released_task, &r, &f), 0);
+  future_release(f); /* the queue still holds the record */
+  rc = released_call_caught(_i, f, &said);
+  tu_latch_open(&h.gate);
+  ck_assert_int_eq(future_get(held, NULL), 0);
+  future_release(held);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+  tu_crowd_destroy(&h);
+  ck_assert_msg(rc == EINVAL,
+                "%s on a future released while queued returned %d, want "
+                "EINVAL (%d); the task ran %d times%s",
+                released_calls[_i], rc, EINVAL, atomic_load(&r.runs),
+                atomic_load(&r.runs) > 0 &&
+                        pthread_equal(r.thread, pthread_self())
+                    ? ", in the caller"
+                    : "");
+  ck_assert_msg(said, "%s printed no \"used after release\" message",
+                released_calls[_i]);
+  ck_assert_int_eq(atomic_load(&r.runs), 1);
+  ck_assert(!pthread_equal(r.thread, pthread_self()));
+}
+END_TEST
+#endif
+
 Suite *
 release_suite(void)
 {
@@ -294,6 +419,15 @@ release_suite(void)
   tcase_add_test(tc, test_release_racing_with_completion_runs_every_task_once);
   tcase_add_test(tc, test_release_mixing_queued_and_finished_futures);
   suite_add_tcase(s, tc);
+
+#if FUTURES_DEBUG
+  tc = tcase_create("debug");
+  tcase_set_timeout(tc, 30);
+  tcase_add_loop_test(
+      tc, test_release_use_of_a_released_queued_future_is_einval_in_debug, 0,
+      4);
+  suite_add_tcase(s, tc);
+#endif
   return s;
 }
 

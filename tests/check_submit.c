@@ -333,6 +333,128 @@ START_TEST(test_submit_from_outside_runs_tasks_in_fifo_order)
 END_TEST
 
 /*
+ * Issue 10, defect 8: workers take one outside thread's tasks oldest first,
+ * one at a time, so when task j starts, at most nworkers - 1 tasks that the
+ * same thread submitted before it have not started (they are in the other
+ * workers' hands, between taking a task and starting it). Each task takes
+ * its start rank, then spins 20 us so that a worker taking a batch would
+ * hold it long enough for the other to overtake it.
+ */
+#define RANK_N       256
+#define RANK_WORKERS 2
+
+struct rank_run {
+  atomic_long next;
+  long rank[RANK_N]; /* start rank of each task, by submission index */
+  struct tu_count done;
+};
+
+struct rank_arg {
+  struct rank_run *r;
+  int i;
+};
+
+static int
+rank_task(void *arg, void **result)
+{
+  struct rank_arg *a = arg;
+
+  a->r->rank[a->i] = atomic_fetch_add(&a->r->next, 1);
+  tu_spin_for(20000);
+  *result = NULL;
+  tu_count_down(&a->r->done);
+  return 0;
+}
+
+/*
+ * Runs RANK_N rank tasks from this thread on a RANK_WORKERS pool whose
+ * workers are held while they are submitted (one by one, or with one
+ * futures_submit_all() if @batch), waits on the countdown (never helping),
+ * then joins. Returns the largest number of earlier-submitted tasks that
+ * started after a task, and that task's index in *@worst.
+ */
+static long
+rank_overtaken(int batch, int *worst)
+{
+  futures_pool_t *pool = NULL;
+  future_t *held[RANK_WORKERS], *f[RANK_N];
+  futures_task_t tasks[RANK_N];
+  struct rank_arg a[RANK_N];
+  struct rank_run *r = calloc(1, sizeof(*r));
+  struct hold h;
+  long max = 0;
+
+  ck_assert_ptr_nonnull(r);
+  atomic_init(&r->next, 0);
+  tu_count_init(&r->done, RANK_N);
+  ck_assert_int_eq(futures_pool_create(&pool, RANK_WORKERS), 0);
+  hold_workers(pool, &h, held, RANK_WORKERS);
+  for (int i = 0; i < RANK_N; i++) {
+    a[i].r = r;
+    a[i].i = i;
+    tasks[i].fn = rank_task;
+    tasks[i].arg = &a[i];
+    tasks[i].drop = NULL;
+    if (!batch)
+      ck_assert_int_eq(futures_submit(pool, rank_task, &a[i], &f[i]), 0);
+  }
+  if (batch)
+    ck_assert_int_eq(futures_submit_all(pool, tasks, RANK_N, f), 0);
+  tu_latch_open(&h.gate);
+  tu_count_wait(&r->done);
+  unhold_workers(&h, held, RANK_WORKERS);
+  ck_assert_int_eq(futures_join_all(f, RANK_N, NULL), 0);
+  for (int i = 0; i < RANK_N; i++)
+    future_release(f[i]);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+  *worst = 0;
+  for (int j = 0; j < RANK_N; j++) {
+    long n = 0;
+
+    for (int i = 0; i < j; i++)
+      n += r->rank[i] > r->rank[j];
+    if (n > max) {
+      max = n;
+      *worst = j;
+    }
+  }
+  tu_count_destroy(&r->done);
+  free(r);
+  return max;
+}
+
+/*
+ * futures_submit() from one outside thread: no task starts ahead of more
+ * than nworkers - 1 of the same thread's earlier tasks (issue 10, defect 8:
+ * workers took batches of 32 and ran them newest first).
+ */
+START_TEST(test_submit_from_one_thread_starts_tasks_oldest_first)
+{
+  int worst;
+  long n = rank_overtaken(0, &worst);
+
+  ck_assert_msg(n <= RANK_WORKERS - 1,
+                "task %d started before %ld tasks submitted earlier by the "
+                "same thread (at most %d may be in other workers' hands)",
+                worst, n, RANK_WORKERS - 1);
+}
+END_TEST
+
+/* The same for one futures_submit_all() of all the tasks (defect 8). */
+START_TEST(test_submit_all_from_one_thread_starts_tasks_oldest_first)
+{
+  int worst;
+  long n = rank_overtaken(1, &worst);
+
+  ck_assert_msg(n <= RANK_WORKERS - 1,
+                "task %d started before %ld tasks submitted earlier in the "
+                "same futures_submit_all() (at most %d may be in other "
+                "workers' hands)",
+                worst, n, RANK_WORKERS - 1);
+}
+END_TEST
+
+/*
  * Shared state for several submitting threads: each task bumps its own
  * slot (exactly once), a shared count and a checksum of ids.
  */
@@ -515,6 +637,8 @@ submit_suite(void)
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, test_submit_does_not_wait_for_the_task_to_run);
   tcase_add_test(tc, test_submit_from_outside_runs_tasks_in_fifo_order);
+  tcase_add_test(tc, test_submit_from_one_thread_starts_tasks_oldest_first);
+  tcase_add_test(tc, test_submit_all_from_one_thread_starts_tasks_oldest_first);
   tcase_add_test(tc,
                  test_submit_from_many_threads_runs_every_task_exactly_once);
   tcase_add_test(tc, test_submit_from_a_task_and_get_works_on_one_thread_pool);

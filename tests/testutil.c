@@ -268,3 +268,78 @@ tu_spin_for(long long ns)
   while (tu_now_ns() < end)
     ;
 }
+
+int
+tu_self_wait_task(void *arg, void **result)
+{
+  struct tu_self_wait *sw = arg;
+
+  tu_latch_wait(&sw->go); /* sw->self is stored by now */
+  sw->rc = sw->call(sw);
+  sw->other_ready = sw->other != NULL ? future_is_ready(sw->other) : -1;
+  atomic_store(&sw->returned, 1);
+  *result = NULL;
+  return 0;
+}
+
+static int
+self_wait_returned(void *arg)
+{
+  return atomic_load(&((struct tu_self_wait *)arg)->returned);
+}
+
+size_t
+tu_self_wait_array(const struct tu_self_wait *sw, future_t *arr[2])
+{
+  if (sw->other == NULL) {
+    arr[0] = sw->self;
+    return 1;
+  }
+  arr[0] = sw->other;
+  arr[1] = sw->self;
+  return 2;
+}
+
+int
+tu_self_wait_run(struct tu_self_wait *sw, int (*call)(struct tu_self_wait *),
+                 int mixed, long long patience_ns)
+{
+  futures_pool_t *pool = NULL;
+  struct tu_hold h;
+  int rc;
+
+  sw->call = call;
+  sw->self = sw->other = NULL;
+  atomic_init(&sw->returned, 0);
+  sw->rc = sw->other_ready = -1;
+  sw->in_time = 0;
+  tu_latch_init(&sw->go);
+  tu_hold_init(&h, NULL);
+  if ((rc = futures_pool_create(&pool, 2)) != 0)
+    return rc;
+  if (mixed) {
+    if ((rc = futures_submit(pool, tu_hold_task, &h, &sw->other)) != 0)
+      return rc;
+    tu_latch_wait(&h.started);
+  }
+  if ((rc = futures_submit(pool, tu_self_wait_task, sw, &sw->self)) != 0)
+    return rc;
+  tu_latch_open(&sw->go);
+  sw->in_time = tu_spin_until(self_wait_returned, sw, patience_ns);
+  tu_latch_open(&h.release);
+  /* Alone, nothing else can let the call return; mixed, a call that
+   * waited for the other future returns right after it. */
+  if (!sw->in_time &&
+      (!mixed || !tu_spin_until(self_wait_returned, sw, patience_ns)))
+    return 1; /* stuck for good: leave the pool and its memory alone */
+  rc = future_get(sw->self, NULL);
+  if (sw->other != NULL) {
+    rc |= future_get(sw->other, NULL);
+    future_release(sw->other);
+  }
+  future_release(sw->self);
+  rc |= futures_pool_destroy(pool);
+  tu_hold_destroy(&h);
+  tu_latch_destroy(&sw->go);
+  return rc;
+}

@@ -10,6 +10,7 @@
 
 #include <check.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <time.h>
 
@@ -114,6 +115,48 @@ int tu_crowd_hold(futures_pool_t *pool, struct tu_crowd *c,
 long tu_crowd_release(struct tu_crowd *c, future_t **futures, size_t n);
 /* Destroys @c, for a caller that waited for and released the futures. */
 void tu_crowd_destroy(struct tu_crowd *c);
+
+/*
+ * A task that waits for its own future, for the EDEADLK rule ("a task
+ * waiting for its own future ... nothing was done"). tu_self_wait_run()
+ * creates a 2-worker pool; if @mixed, holds one worker with a tu_hold task
+ * whose future is sw->other; submits tu_self_wait_task with @sw as its
+ * argument, stores the handle in sw->self and only then opens sw->go. The
+ * task calls sw->call(sw), stores its code in sw->rc and, if there is an
+ * other future, whether it had finished when the call returned in
+ * sw->other_ready, then sets sw->returned.
+ *
+ * The test thread waits up to @patience_ns for the call to return
+ * (sw->in_time), and only then releases the other task, so a call that
+ * waits for the other future cannot return before it is let go (a correct
+ * one returns at once, with the other still unfinished). If the call had
+ * not returned and there is an other future, it waits @patience_ns more.
+ * Returns 0 when the call returned and everything was freed; 1 when the
+ * task is still stuck in the call (the pool is then left as it is: it
+ * cannot be destroyed); another value if the setup failed.
+ */
+struct tu_self_wait {
+  int (*call)(struct tu_self_wait *sw); /* the wait under test */
+  future_t *self;                       /* the task's own future */
+  future_t *other;                      /* NULL, or an unfinished future */
+  struct tu_latch go;                   /* opened once self is stored */
+  atomic_int returned;                  /* the call came back */
+  int rc;                               /* what it returned */
+  int other_ready; /* future_is_ready(other) just after; -1 without one */
+  int in_time;     /* returned within the patience, other still held */
+};
+
+/* arg: struct tu_self_wait * */
+int tu_self_wait_task(void *arg, void **result);
+int tu_self_wait_run(struct tu_self_wait *sw,
+                     int (*call)(struct tu_self_wait *), int mixed,
+                     long long patience_ns);
+/*
+ * The array a join in sw->call() waits on: {self}, or {other, self} when
+ * there is an other future (its own future last, so that a join walking
+ * the array in order meets the other one first). Returns its length.
+ */
+size_t tu_self_wait_array(const struct tu_self_wait *sw, future_t *arr[2]);
 
 /*
  * Polls pred(arg) with sched_yield() until it returns non-zero (returns 1) or
