@@ -313,7 +313,7 @@ static void *
 one_batch_main(void *arg)
 {
   struct one_batch *b = arg;
-  futures_task_t t = {task_rec, &b->r, NULL};
+  futures_task_t t = FUTURES_TASK(task_rec, &b->r, NULL);
 
   b->rc = futures_submit_all(b->pool, &t, 1, b->f);
   atomic_store(&b->done, 1);

@@ -883,7 +883,7 @@ START_TEST(test_submit_ex_negative_tv_sec_on_a_full_pool_times_out)
   future_t *held, *queued, *f;
   struct tu_hold h;
   atomic_int ran = 0;
-  futures_task_t t = {task_set_flag, &ran, NULL};
+  futures_task_t t = FUTURES_TASK(task_set_flag, &ran, NULL);
   int rc[2], f_null[2];
 
   o.nthreads = 1;
@@ -933,7 +933,7 @@ START_TEST(test_deadline_negative_tv_sec_with_bad_tv_nsec_is_einval)
   future_t *held, *queued, *f;
   struct tu_hold h;
   atomic_int ran = 0;
-  futures_task_t t = {task_set_flag, &ran, NULL};
+  futures_task_t t = FUTURES_TASK(task_set_flag, &ran, NULL);
   size_t index;
 
   o.nthreads = 1;

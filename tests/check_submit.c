@@ -392,9 +392,7 @@ rank_overtaken(int batch, int *worst)
   for (int i = 0; i < RANK_N; i++) {
     a[i].r = r;
     a[i].i = i;
-    tasks[i].fn = rank_task;
-    tasks[i].arg = &a[i];
-    tasks[i].drop = NULL;
+    tasks[i] = (futures_task_t)FUTURES_TASK(rank_task, &a[i], NULL);
     if (!batch)
       ck_assert_int_eq(futures_submit(pool, rank_task, &a[i], &f[i]), 0);
   }
