@@ -852,8 +852,11 @@ FUTURES_API int futures_join_any(future_t *const futures[], size_t n,
 /**
  * futures_join_any_until() - futures_join_any() with a deadline.
  *
- * Waits as futures_join_any() does, but never runs a task in the caller,
- * and gives up at @abstime.
+ * Waits as futures_join_any() does, but never runs one of @futures in the
+ * caller, and gives up at @abstime. Like future_wait_until(), a thread
+ * running one of the pool's tasks runs its own pending sub-tasks while it
+ * waits (so a timed race of sub-tasks works on a 1-thread pool), each of
+ * which may overrun the deadline once.
  *
  * @futures: (borrowed) As futures_join_any().
  * @n:       As futures_join_any(); 0 -> EINVAL.

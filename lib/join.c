@@ -309,7 +309,12 @@ wait_any(future_t *const futures[], size_t n, judge_fn judge, void *ctx,
     *winner = multi_take(&m, judge, ctx);
     if (*winner != NO_INDEX || done + m.seen == n)
       break;
-    if (deadline == FUTURES_FOREVER && help_one(futures, n))
+    /* Untimed, a task helps with the race itself; timed, it only runs
+     * its own pending sub-tasks (each may overrun the deadline once), as
+     * future_wait_until() does. */
+    if (deadline == FUTURES_FOREVER ? help_one(futures, n)
+                                    : (!futures__deadline_passed(deadline) &&
+                                       futures__help_descendant()))
       continue;
     rc = futures__group_sleep(&m.g, m.seen, deadline);
     if (rc != 0) {

@@ -726,7 +726,8 @@ END_TEST
 struct far_parent {
   futures_pool_t *pool;
   struct timespec dl; /* the deadline of the wait */
-  int join;           /* 0: future_wait_until, 1: futures_join_all_until */
+  int join;           /* 0: future_wait_until, 1: futures_join_all_until,
+                         2: futures_join_any_until */
   atomic_int child_ran;
   int submit_rc, wait_rc, get_rc;
 };
@@ -741,10 +742,15 @@ far_parent_task(void *arg, void **result)
   p->submit_rc = futures_submit(p->pool, task_set_flag, &p->child_ran, &child);
   if (p->submit_rc != 0)
     return 0;
-  if (p->join)
+  if (p->join == 2) {
+    size_t index;
+
+    p->wait_rc = futures_join_any_until(&child, 1, &index, NULL, &p->dl);
+  } else if (p->join == 1) {
     p->wait_rc = futures_join_all_until(&child, 1, NULL, &p->dl);
-  else
+  } else {
     p->wait_rc = future_wait_until(child, &p->dl);
+  }
   p->get_rc = future_get(child, NULL);
   future_release(child);
   return 0;
@@ -808,6 +814,20 @@ START_TEST(test_join_all_until_far_deadline_in_a_task_runs_its_subtask)
   struct timespec dl = {TIME_T_MAX, 0};
 
   check_far_wait_in_task(dl, 1, "futures_join_all_until({TIME_T_MAX, 0})");
+}
+END_TEST
+
+/*
+ * The same through futures_join_any_until(): like the other timed waits, a
+ * task runs its own pending sub-tasks while it waits (issue 10: the race
+ * of a task's own sub-tasks could otherwise never be won on a 1-worker
+ * pool).
+ */
+START_TEST(test_join_any_until_far_deadline_in_a_task_runs_its_subtask)
+{
+  struct timespec dl = {TIME_T_MAX, 0};
+
+  check_far_wait_in_task(dl, 2, "futures_join_any_until({TIME_T_MAX, 0})");
 }
 END_TEST
 
@@ -1025,6 +1045,8 @@ deadline_suite(void)
   tcase_add_test(tc, test_wait_until_far_deadline_in_a_task_runs_its_subtask);
   tcase_add_test(tc,
                  test_join_all_until_far_deadline_in_a_task_runs_its_subtask);
+  tcase_add_test(tc,
+                 test_join_any_until_far_deadline_in_a_task_runs_its_subtask);
   tcase_add_test(tc, test_wait_until_negative_tv_sec_is_a_past_deadline);
   tcase_add_test(tc, test_submit_ex_negative_tv_sec_on_a_full_pool_times_out);
   tcase_add_test(tc, test_deadline_negative_tv_sec_with_bad_tv_nsec_is_einval);
