@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * inject.h - layer 2: the injection queue, the pool's one shared queue.
+ * inject.h - layer 2: the injection queue, the one queue of a pool that
+ * every thread may push to.
  *
  * Vyukov's intrusive multi-producer queue: records are linked through
  * their own u.q.next, so queueing never allocates and never fails.

@@ -11,11 +11,11 @@
  *     caller is running one of the pool's tasks (a worker, or an outside
  *     thread running a task in place with a borrowed slot), else into the
  *     caller's own submission ring in this pool (ring.c), else (no ring
- *     could be allocated) into the shared injection queue (inject.c). Then,
+ *     could be allocated) into the injection queue (inject.c). Then,
  *     if a worker is parked and none is spinning, it wakes one ("Waking"
  *     below).
  *  3. A worker (worker.c) asks futures__sched_find(): its own deque, newest
- *     first; else one record from the shared queue or from a ring, oldest
+ *     first; else one record from the injection queue or from a ring, oldest
  *     first, taking the rings in turn; else a steal, oldest first, from
  *     another slot's deque. Taking one record at a time from a ring keeps
  *     one outside thread's tasks in submission order: a task starts only
@@ -429,7 +429,7 @@ futures__sched_leave(struct sched *s)
     futures__sched_poke(s);
 }
 
-/* Queues a chain first..last on the shared queue and wakes if needed. */
+/* Queues a chain first..last on the injection queue and wakes if needed. */
 static void
 inject(struct sched *s, struct future *first, struct future *last)
 {
@@ -499,7 +499,7 @@ futures__sched_submit(struct sched *s, struct admission *a,
     wake_after_publish(s);
     return;
   }
-  /* No ring, or it could not grow: the shared queue never fails. */
+  /* No ring, or it could not grow: the injection queue never fails. */
   futures__sched_count_submits(s, n);
   for (size_t i = 0; i + 1 < n; i++)
     atomic_store_explicit(&f[i]->u.q.next, f[i + 1], memory_order_relaxed);
@@ -533,7 +533,7 @@ take_ring(struct slot *me)
   return NULL;
 }
 
-/* One record from the shared queue, oldest first. */
+/* One record from the injection queue, oldest first. */
 static struct future *
 take_inject(struct sched *s)
 {
@@ -547,7 +547,7 @@ take_inject(struct sched *s)
   return f;
 }
 
-/* The rings and the shared queue, in alternating order, so that neither
+/* The rings and the injection queue, in alternating order, so that neither
  * can keep the other waiting. */
 static struct future *
 take_shared(struct slot *me)
@@ -606,7 +606,7 @@ steal_any(struct slot *me)
   return NULL;
 }
 
-/* Work came from a shared place: if a worker is parked and more is there,
+/* Work came from a ring or the injection queue: if a worker is parked and more is there,
  * wake it. It does the same when it finds work, so wake-ups spread in a
  * chain, each costing a system call only while someone is actually
  * asleep. */
@@ -618,7 +618,7 @@ wake_chain(struct sched *s)
     wake_one(s);
 }
 
-/* The shared places (rings, shared queue), then the other deques. */
+/* The rings and the injection queue, then the other deques. */
 static struct future *
 look_elsewhere(struct slot *me)
 {

@@ -36,7 +36,7 @@ struct slot {
   /* Owner only (the worker, or the outside thread holding the slot). */
   uint64_t rng;             /* picks steal victims */
   struct producer *cursor;  /* the ring taken from last */
-  unsigned tick;            /* alternates rings and the shared queue */
+  unsigned tick;            /* alternates rings and the injection queue */
   /* Counters, written by the owner only (so a relaxed load and store, not
    * an atomic add) and read by futures_pool_stats(). */
   _Atomic(unsigned long long) submitted, started, completed, stolen, helped;
@@ -76,7 +76,7 @@ struct sched {
   /* Outside threads' submission rings; the list only grows until destroy,
    * so workers walk it without a lock. */
   _Atomic(struct producer *) producers;
-  /* The shared queue (inject.h). Never fails. */
+  /* The injection queue (inject.h). Never fails. */
   struct inject inj;
 
   /* Atomic; written rarely, read on every submit and dispatch. */
@@ -162,13 +162,13 @@ void futures__sched_admit_end(struct sched *s, struct admission *a);
 
 /* Queues @n fresh records submitted by the calling thread, admitted with
  * @a, in order, and ends the admission: its deque if it runs one of the
- * pool's tasks, else its ring (else the shared queue). Never fails. */
+ * pool's tasks, else its ring (else the injection queue). Never fails. */
 void futures__sched_submit(struct sched *s, struct admission *a,
                            struct future *const f[], size_t n);
 
 /* Queues a record that some thread must run (a continuation that became
  * ready, a record handed back): the caller's deque if it has one in this
- * pool, else the shared queue. Never fails. Only from a thread that keeps
+ * pool, else the injection queue. Never fails. Only from a thread that keeps
  * the drain from ending (a worker, a helper, an entered thread). */
 void futures__sched_push(struct sched *s, struct future *f);
 
@@ -177,7 +177,7 @@ void futures__sched_push(struct sched *s, struct future *f);
 struct ring *futures__sched_my_ring(struct sched *s);
 
 /* A thread leaving a borrowed slot: queues what is left in its deque on
- * the shared queue, where the workers find it. */
+ * the injection queue, where the workers find it. */
 void futures__sched_hand_back(struct slot *sl);
 
 /* Slow-path admission (continuations attached from outside, settling from
@@ -188,8 +188,8 @@ void futures__sched_leave(struct sched *s);
 
 /* ---- where a worker finds work (worker.c) */
 
-/* Own deque (newest first), then one record from a ring or the shared
- * queue (oldest first), then a steal. NULL if nothing was found. */
+/* Own deque (newest first), then one record from a ring or the
+ * injection queue (oldest first), then a steal. NULL if nothing was found. */
 struct future *futures__sched_find(struct slot *me);
 /* No work: spins a while, then parks. Returns work, or NULL with *@exit
  * set when the worker must leave (else the caller looks again). */

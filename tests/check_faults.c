@@ -385,7 +385,7 @@ scen_check(const struct scen *sc, long k, unsigned long long helpers)
    * One fault and no ENOMEM: the allocation that failed was one the
    * library may do without. A parallel_for helper (the driver covers its
    * chunks alone: one task fewer accepted) or an outside thread's
-   * submission ring (the records take the shared fallback queue: nothing
+   * submission ring (the records take the injection queue: nothing
    * changes). Each accepted task ran once either way (checked above).
    */
   if (k > 0 && nenomem == 0 && sc->accepted + 1 == expect_accepted)
@@ -517,7 +517,7 @@ fan_run(struct fan *fn, long k, int *outer_rc)
 /*
  * Sub-tasks submitted from inside a task under every allocation fault: a
  * failed record is that submit's ENOMEM; a failed growth of the worker's
- * deque is invisible (the record goes to the shared queue instead). Either
+ * deque is invisible (the record goes to the injection queue instead). Either
  * way every accepted sub-task runs exactly once, the join sees them all,
  * and no record leaks (malloc mode).
  */

@@ -295,7 +295,7 @@ order_task(void *arg, void **result)
 }
 
 /*
- * Submits from outside the pool go to its shared queue, first in, first
+ * Submits from outside the pool go to the thread's own ring, first in, first
  * out: on one worker, 200 tasks queued behind a held task start in order.
  * The test waits on a countdown, so only the worker runs them.
  */
