@@ -233,6 +233,104 @@ START_TEST(test_cancel_racing_inline_get_is_ran_or_cancelled)
 }
 END_TEST
 
+/* A continuation duel: the antecedent's task waits for @go. */
+struct cont_duel {
+  struct tu_latch go;
+  future_t *c;
+  int delay[2];
+  atomic_int arrived;
+  atomic_int ran; /* times the continuation ran */
+  int cancel_rc;
+};
+
+static int
+task_wait_go(void *arg, void **result)
+{
+  struct cont_duel *d = arg;
+
+  tu_latch_wait(&d->go);
+  *result = d;
+  return 0;
+}
+
+static int
+cont_count(void *arg, int code, void *value, void **result)
+{
+  struct cont_duel *d = arg;
+
+  (void)code;
+  (void)value;
+  atomic_fetch_add(&d->ran, 1);
+  *result = d;
+  return 0;
+}
+
+static void
+cont_duel_thread(void *arg, int i)
+{
+  struct cont_duel *d = arg;
+
+  atomic_fetch_add(&d->arrived, 1);
+  while (atomic_load(&d->arrived) < 2)
+    sched_yield();
+  spin(d->delay[i]);
+  if (i == 0)
+    d->cancel_rc = future_cancel(d->c);
+  else
+    tu_latch_open(&d->go); /* the antecedent finishes, readies c */
+}
+
+/*
+ * future_cancel() of a continuation racing its antecedent's end (which
+ * readies it), 1000 times. Whatever the cancel met (deferred, queued,
+ * running or finished), its answer agrees with what happened: 0 and the
+ * continuation never ran (ECANCELED); EINPROGRESS or EALREADY and it ran
+ * exactly once with its own outcome. (Issue 10: the continuation passed
+ * through a brief RUNNING state while being readied, where a cancel said
+ * EINPROGRESS and yet cancelled it unrun.)
+ */
+START_TEST(test_cancel_continuation_racing_its_antecedent_agrees_with_outcome)
+{
+  enum { ROUNDS = 1000 };
+  futures_pool_t *pool;
+
+  ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
+  for (int i = 0; i < ROUNDS; i++) {
+    struct cont_duel d;
+    future_t *a;
+    void *res = NULL;
+    int rc, ran;
+
+    tu_latch_init(&d.go);
+    atomic_init(&d.arrived, 0);
+    atomic_init(&d.ran, 0);
+    d.delay[0] = (i / 16) % 2 ? 0 : i % 16 * 1000;
+    d.delay[1] = (i / 16) % 2 ? i % 16 * 1000 : 0;
+    d.cancel_rc = -1;
+    ck_assert_int_eq(futures_submit(pool, task_wait_go, &d, &a), 0);
+    ck_assert_int_eq(futures_then(pool, a, cont_count, &d, &d.c), 0);
+    ck_assert_int_eq(tu_run_threads(2, cont_duel_thread, &d), 0);
+    rc = future_get(d.c, &res);
+    ran = atomic_load(&d.ran);
+    if (d.cancel_rc == 0) {
+      ck_assert_msg(ran == 0 && rc == ECANCELED && res == NULL,
+                    "round %d: cancel 0 but ran %d, get %d", i, ran, rc);
+    } else {
+      ck_assert_msg(d.cancel_rc == EINPROGRESS || d.cancel_rc == EALREADY,
+                    "round %d: cancel %d", i, d.cancel_rc);
+      ck_assert_msg(ran == 1 && rc == 0 && res == &d,
+                    "round %d: cancel %d but ran %d, get %d", i, d.cancel_rc,
+                    ran, rc);
+    }
+    ck_assert_int_eq(future_get(a, NULL), 0);
+    future_release(a);
+    future_release(d.c);
+    tu_latch_destroy(&d.go);
+  }
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+}
+END_TEST
+
 /* ------------------------------------------------------------ queued */
 
 struct waiter {
@@ -730,6 +828,8 @@ cancel_suite(void)
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, test_cancel_racing_task_start_is_ran_or_cancelled);
   tcase_add_test(tc, test_cancel_racing_inline_get_is_ran_or_cancelled);
+  tcase_add_test(
+      tc, test_cancel_continuation_racing_its_antecedent_agrees_with_outcome);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("queued");
