@@ -143,6 +143,70 @@ START_TEST(test_backpressure_fail_returns_eagain_when_full)
 }
 END_TEST
 
+static int
+then_count(void *arg, int code, void *value, void **result)
+{
+  struct rec *r = arg;
+
+  (void)value;
+  atomic_fetch_add(&r->runs, 1);
+  *result = r;
+  return code;
+}
+
+/*
+ * A continuation takes its place in a bounded queue when it is attached
+ * (issue 10: it used to skip the bound, which a pool could then overshoot
+ * once the antecedent finished). With room for 2, one queued task and one
+ * continuation fill it: a third submit gets EAGAIN, and so does another
+ * continuation, under every policy (futures_then() never blocks and never
+ * runs in the caller). Once both have run there is room again.
+ */
+START_TEST(test_backpressure_continuation_takes_a_place_when_attached)
+{
+  static const int policy[3] = {FUTURES_OVERFLOW_FAIL, FUTURES_OVERFLOW_BLOCK,
+                                FUTURES_OVERFLOW_CALLER_RUNS};
+
+  for (int k = 0; k < 3; k++) {
+    struct full x;
+    struct rec cont, over, cont2;
+    future_t *c, *c2 = (future_t *)&c2, *f = (future_t *)&f;
+
+    rec_init(&cont);
+    rec_init(&over);
+    rec_init(&cont2);
+    full_setup(&x, 2, policy[k], 1);
+    ck_assert_int_eq(futures_then(x.pool, x.queued[0], then_count, &cont, &c),
+                     0);
+    if (policy[k] != FUTURES_OVERFLOW_CALLER_RUNS) {
+      futures_task_t t = FUTURES_TASK(task_rec, &over, drop_rec);
+      struct timespec now = tu_deadline_in(0);
+
+      /* BLOCK with a deadline that has passed: the bound, not a wait. */
+      ck_assert_int_eq(futures_submit_ex(x.pool, &t, &now, &f),
+                       policy[k] == FUTURES_OVERFLOW_BLOCK ? ETIMEDOUT
+                                                           : EAGAIN);
+      ck_assert_ptr_null(f);
+    }
+    ck_assert_int_eq(
+        futures_then(x.pool, x.queued[0], then_count, &cont2, &c2), EAGAIN);
+    ck_assert_ptr_null(c2);
+    tu_latch_open(&x.h.release);
+    ck_assert_int_eq(future_get(c, NULL), 0);
+    ck_assert_int_eq(atomic_load(&cont.runs), 1);
+    ck_assert_int_eq(atomic_load(&cont2.runs), 0);
+    future_release(c);
+    /* Both places are free again. */
+    ck_assert_int_eq(
+        futures_then(x.pool, x.queued[0], then_count, &cont2, &c2), 0);
+    ck_assert_int_eq(future_get(c2, NULL), 0);
+    future_release(c2);
+    full_teardown(&x);
+    ck_assert_int_eq(atomic_load(&over.runs), 0);
+  }
+}
+END_TEST
+
 /*
  * futures_submit_all() under FAIL is all or nothing against the free room:
  * with room for 2, a batch of 3 gets EAGAIN (every future NULL, none runs),
@@ -557,6 +621,8 @@ backpressure_suite(void)
   tcase_set_timeout(tc, 30);
   tcase_add_test(tc, test_backpressure_fail_returns_eagain_when_full);
   tcase_add_test(tc, test_backpressure_submit_all_larger_than_room_fails);
+  tcase_add_test(tc,
+                 test_backpressure_continuation_takes_a_place_when_attached);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("block");
