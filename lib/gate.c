@@ -69,8 +69,8 @@ claim(struct future *f, int deferred_too, uint32_t extra)
     if (phase != F_QUEUED && !(deferred_too && phase == F_DEFERRED))
       return 0;
     /* Acquire: the submitter's (or attacher's) writes to the record are
-     * visible to the winner. Seq_cst: a hazard pin's check of the state
-     * (help.c) is ordered with the transition. */
+     * visible to the winner. Seq_cst: one total order with the other
+     * claims, cancels and readyings of the same word. */
   } while (!atomic_compare_exchange_weak_explicit(
       &f->state, &s, (s & ~F_PHASE) | F_RUNNING | extra,
       memory_order_seq_cst, memory_order_relaxed));
@@ -89,7 +89,7 @@ static void
 settle(struct future *f, int code, void *result, int drop_ref)
 {
   if (atomic_load_explicit(&f->state, memory_order_relaxed) & F_CONT)
-    futures__record_unref(f->x.ante);
+    futures__record_ante_drop(f);
   futures__record_publish(f, code, result, drop_ref, futures__gate_ready);
 }
 

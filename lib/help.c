@@ -16,8 +16,6 @@
 
 #include <sched.h>
 
-#define HAZARDS 1024
-#define HAZARD_BUCKETS 64
 /* Records taken back from a ring at once, at most. */
 #define RETRACT_BATCH 32
 /* A task this short is cheaper to run here than to wake a worker for. */
@@ -29,93 +27,6 @@ size_t futures__tp_retract_first = 1;
 #else
 #define RETRACT_FIRST 1
 #endif
-
-/* Atomic: hazard pins. An entry holds the pool one thread has pinned; when
- * every entry is taken, a pin falls back to a counter per bucket of
- * pools. */
-static _Atomic(struct sched *) hazards[HAZARDS];
-static _Atomic(long) overflow_pins[HAZARD_BUCKETS];
-
-void
-futures__help_global_init(void)
-{
-  FUTURES_ATOMIC_VAR(hazards);
-  FUTURES_ATOMIC_VAR(overflow_pins);
-}
-
-/* ------------------------------------------------------------ pins */
-
-static unsigned
-bucket_of(const struct sched *s)
-{
-  return (unsigned)(((uintptr_t)s / FUTURES_CACHELINE) % HAZARD_BUCKETS);
-}
-
-int
-futures__pin(struct sched *s, struct future *f)
-{
-  struct futures_tls *tls = &futures__tls;
-  unsigned start = tls->hazard_hint, i, k;
-  int pin = -1;
-
-  if (start == 0)
-    start = (unsigned)(((uintptr_t)tls / 64) % HAZARDS);
-  for (i = 0; i < HAZARDS; i++) {
-    struct sched *expect = NULL;
-
-    k = (start + i) % HAZARDS;
-    if (atomic_load_explicit(&hazards[k], memory_order_relaxed) == NULL &&
-        atomic_compare_exchange_strong_explicit(&hazards[k], &expect, s,
-                                                memory_order_seq_cst,
-                                                memory_order_relaxed)) {
-      pin = (int)k;
-      tls->hazard_hint = k;
-      break;
-    }
-  }
-  if (pin < 0) {
-    k = bucket_of(s);
-    atomic_fetch_add_explicit(&overflow_pins[k], 1, memory_order_seq_cst);
-    pin = HAZARDS + (int)k;
-  }
-  /* Seq_cst: either destroy's scan sees the pin, or this load sees DONE
-   * (every record is DONE before the drain ends, which is before the
-   * scan), in which case we must not use the pool. */
-  if ((atomic_load_explicit(&f->state, memory_order_seq_cst) & F_PHASE) !=
-      F_DONE)
-    return pin;
-  futures__unpin(pin);
-  return -1;
-}
-
-void
-futures__unpin(int pin)
-{
-  /* Release: our uses of the pool happen before destroy frees it. */
-  if (pin < HAZARDS)
-    atomic_store_explicit(&hazards[pin], (struct sched *)NULL,
-                          memory_order_release);
-  else
-    atomic_fetch_sub_explicit(&overflow_pins[pin - HAZARDS], 1,
-                              memory_order_release);
-}
-
-void
-futures__help_wait_unpinned(struct sched *s)
-{
-  /* Pins taken after the drain fail their check at once, so this wait is
-   * short. */
-  for (;;) {
-    int busy = atomic_load_explicit(&overflow_pins[bucket_of(s)],
-                                    memory_order_seq_cst) != 0;
-
-    for (unsigned k = 0; k < HAZARDS && !busy; k++)
-      busy = atomic_load_explicit(&hazards[k], memory_order_seq_cst) == s;
-    if (!busy)
-      return;
-    sched_yield();
-  }
-}
 
 /* ------------------------------------------------------------ episodes */
 
@@ -234,6 +145,36 @@ futures__help_run(struct future *f)
     futures__gate_run(f, GATE_HELPED);
   }
   futures__help_exit(&h);
+}
+
+static void
+unref_unwound(struct future **a)
+{
+  if (*a != NULL)
+    futures__record_unref(*a);
+}
+
+int
+futures__help_chain(struct future *c)
+{
+  /* The cleanup drops our reference if a task run here exits the thread. */
+  struct future *a __attribute__((cleanup(unref_unwound))) =
+      futures__record_ante_get(c);
+
+  while (a != NULL) {
+    uint32_t s = futures__record_state(a);
+    struct future *next = NULL;
+
+    if ((s & F_PHASE) == F_QUEUED) {
+      futures__help_run(a);
+      return 1;
+    }
+    if ((s & F_PHASE) == F_DEFERRED)
+      next = futures__record_ante_get(a);
+    futures__record_unref(a);
+    a = next;
+  }
+  return 0;
 }
 
 /*

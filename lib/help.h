@@ -7,20 +7,7 @@
 #define FUTURES_HELP_H
 
 #include "gate.h"
-
-/*
- * Hazard pins: keep @s's memory alive while the calling thread uses it
- * through a record it reached without the pool's help. futures__pin()
- * publishes the pin, then checks that @f is not DONE, which proves that
- * the pool has not finished draining, so destroy will see the pin and
- * wait for it. Returns a pin handle, or -1 if @f is DONE (then nothing is
- * pinned).
- */
-int futures__pin(struct sched *s, struct future *f);
-void futures__unpin(int pin);
-/* Destroy: waits until no thread has @s pinned. */
-void futures__help_wait_unpinned(struct sched *s);
-void futures__help_global_init(void);
+#include "pin.h"
 
 /*
  * An episode: a thread that is not one of @f's pool's workers enters the
@@ -62,6 +49,10 @@ int futures__help_descendant(void);
  * taken back from the caller's own ring if it is still there, else
  * claimed in place. Says nothing about @f's progress (gate.c's rule). */
 void futures__help_run(struct future *f);
+
+/* @c is a deferred continuation: offers the first unstarted antecedent of
+ * its chain to the gate (futures__help_run()); 1 if there was one. */
+int futures__help_chain(struct future *c);
 
 /* futures__help_run() for every future of the array that has not started,
  * newest first, taking back batches of the caller's own submissions. */

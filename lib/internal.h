@@ -7,12 +7,13 @@
  *
  *   6. pool.c                  pool lifecycle, registry, fork, statistics
  *   5. submit.c future.c join.c then.c parallel.c     the public API
- *   4. wait.c help.c           waiting for futures; helping; hazard pins
+ *   4. wait.c help.c           waiting for futures; helping
  *   3. worker.c                worker threads
  *      gate.c                  the one gate that runs or settles a record
  *      scheduler.c                 where a record goes, where work is found,
  *                              parking and waking, the drain
  *   2. deque.c inject.c ring.c the three queues
+ *      pin.c                   hazard pins that keep a pool's memory alive
  *   1. record.c                the future record: state word, references,
  *                              outcome, waiter lists and wait groups
  *   0. sync.c alloc.c          locks, clocks, memory, this header
@@ -133,14 +134,20 @@ enum futures_tp {
   /* scheduler.c: an outside submitter has been admitted and has not yet
    * published its records (obj: the scheduler). */
   FUTURES_TP_ADMITTED,
+  /* scheduler.c: destroy found an outside submitter between its admission
+   * and its publication, and waits for it (obj: the scheduler). */
+  FUTURES_TP_ADMISSION_WAIT,
   /* gate.c: a record was claimed by this thread, before it runs or is
    * settled (obj: the record). */
   FUTURES_TP_CLAIMED,
   /* gate.c: a record is about to be published DONE (obj: the record). */
   FUTURES_TP_PUBLISH,
-  /* wait.c: a waiter registered on a record and is about to sleep (obj:
-   * the record). */
+  /* record.c: a waiter is about to sleep on its group's condition
+   * variable, holding the group's lock (obj: the group). */
   FUTURES_TP_SLEEP,
+  /* scheduler.c: a worker is about to sleep on the pool's condition
+   * variable, holding the pool's lock (obj: the scheduler). */
+  FUTURES_TP_PARK,
   FUTURES_TP_COUNT
 };
 #ifndef FUTURES_TEST_HOOKS
@@ -272,6 +279,8 @@ void futures__cond_wait(pthread_cond_t *c, pthread_mutex_t *m);
 int futures__cond_wait_until(pthread_cond_t *c, pthread_mutex_t *m,
                              long long deadline);
 void futures__cond_signal(pthread_cond_t *c);
+/* pthread_join(), with cancellation disabled like every wait above. */
+void futures__thread_join(pthread_t t);
 void futures__cond_broadcast(pthread_cond_t *c);
 
 #if FUTURES_DEBUG

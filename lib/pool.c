@@ -50,7 +50,7 @@ static void
 global_init(void)
 {
   FUTURES_ATOMIC_VAR(futures__fork_gen);
-  futures__help_global_init();
+  futures__pin_global_init();
   futures__waiters_init();
   futures__barrier_init();
   global_init_rc = futures__sched_global_init();
@@ -141,7 +141,7 @@ stop_started(struct sched *s)
   futures__cond_broadcast(&s->wake);
   futures__mutex_unlock(&s->lock);
   for (unsigned i = 0; i < s->started; i++)
-    pthread_join(s->slots[i].thread, NULL);
+    futures__thread_join(s->slots[i].thread);
 }
 
 static int
@@ -281,13 +281,13 @@ futures_pool_destroy_ex(futures_pool_t *pool, int mode)
   /* Each slot names its current thread: a replacement, or an exited
    * worker that could not be replaced (never detached). */
   for (unsigned i = 0; i < s->nworkers; i++)
-    pthread_join(s->slots[i].thread, NULL);
+    futures__thread_join(s->slots[i].thread);
   /* Blocked submitters still inside submit must leave before the free. */
   futures__mutex_lock(&s->lock);
   while (atomic_load_explicit(&s->room_waiters, memory_order_relaxed) != 0)
     futures__cond_wait(&s->room, &s->lock); /* predicate: none left */
   futures__mutex_unlock(&s->lock);
-  futures__help_wait_unpinned(s);
+  futures__pin_wait_unpinned(s);
   pool_free(pool);
   return 0;
 }

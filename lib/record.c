@@ -255,8 +255,10 @@ futures__group_sleep(struct wgroup *g, size_t seen, long long deadline)
   futures__mutex_lock(&g->lock);
   /* Predicate: a record of the group fired since the caller last looked
    * (the publisher signals g->cond under g->lock after counting it). */
-  while (g->nfired == seen && rc == 0)
+  while (g->nfired == seen && rc == 0) {
+    FUTURES_TP(FUTURES_TP_SLEEP, g);
     rc = futures__cond_wait_until(&g->cond, &g->lock, deadline);
+  }
   if (g->nfired != seen)
     rc = 0;
   futures__mutex_unlock(&g->lock);
@@ -278,6 +280,38 @@ futures__record_add_continuation(struct future *ante, struct future *c)
   ante->waiters = &c->u.link;
   futures__mutex_unlock(st);
   return 1;
+}
+
+struct future *
+futures__record_ante_get(struct future *c)
+{
+  pthread_mutex_t *st = stripe_of(c);
+  struct future *a = NULL;
+
+  if (!(atomic_load_explicit(&c->state, memory_order_relaxed) & F_CONT))
+    return NULL;
+  futures__mutex_lock(st);
+  /* Under the stripe, x.ante is either NULL or still referenced by @c. */
+  if (c->x.ante != NULL) {
+    a = c->x.ante;
+    futures__record_ref(a);
+  }
+  futures__mutex_unlock(st);
+  return a;
+}
+
+void
+futures__record_ante_drop(struct future *c)
+{
+  pthread_mutex_t *st = stripe_of(c);
+  struct future *a;
+
+  futures__mutex_lock(st);
+  a = c->x.ante;
+  c->x.ante = NULL;
+  futures__mutex_unlock(st);
+  if (a != NULL)
+    futures__record_unref(a);
 }
 
 /* ------------------------------------------------------------ publish */
@@ -340,9 +374,11 @@ futures__record_publish(struct future *f, int code, void *result,
     if (drop_ref && !(s & F_WAITERS))
       n -= F_REF;
     /* Release: publishes code and result; acquire: if this drops the last
-     * reference, the releaser's writes happen before our free. */
+     * reference, the releaser's writes happen before our free. Seq_cst:
+     * a hazard pin validated by reading this word is ordered with it
+     * (pin.c). On x86 and AArch64 it costs nothing more than acq_rel. */
   } while (!atomic_compare_exchange_weak_explicit(
-      &f->state, &s, n, memory_order_acq_rel, memory_order_relaxed));
+      &f->state, &s, n, memory_order_seq_cst, memory_order_relaxed));
   if (s & F_WAITERS) {
     fire(f, ready);
     if (drop_ref)

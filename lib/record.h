@@ -215,6 +215,17 @@ struct waiter *futures__group_take_fired(struct wgroup *g);
 /* Sleeps until nfired != @seen; 0, or ETIMEDOUT at @deadline. */
 int futures__group_sleep(struct wgroup *g, size_t seen, long long deadline);
 
+/*
+ * A continuation's reference to its antecedent (x.ante) is taken when it
+ * is attached and dropped, under the continuation's stripe, when it is
+ * settled. futures__record_ante_get() returns the antecedent with a
+ * reference of the caller's own (drop it with futures__record_unref()), or
+ * NULL if @c is not a continuation or has let go of it already; it is how
+ * a waiter follows a chain of deferred continuations safely.
+ */
+struct future *futures__record_ante_get(struct future *c);
+void futures__record_ante_drop(struct future *c);
+
 /* Links the DEFERRED continuation @c into @ante's waiters unless @ante is
  * already DONE; 1 if linked (the list now holds @c's second reference), 0
  * if @ante is done. */

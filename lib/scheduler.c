@@ -55,6 +55,7 @@
  * helper publishes its work before it stops counting itself, so a drain
  * that saw it gone also sees its work.
  */
+#include "pin.h"
 #include "scheduler.h"
 
 #include <sched.h>
@@ -388,10 +389,8 @@ futures__sched_admit(struct sched *s, struct admission *a)
     futures__light_barrier();
     st = atomic_load_explicit(&s->stopping, memory_order_relaxed);
   }
-  if (unlikely(st != STOP_NONE)) {
-    futures__sched_admit_end(s, a);
+  if (unlikely(st != STOP_NONE))
     return ESHUTDOWN;
-  }
   FUTURES_TP(FUTURES_TP_ADMITTED, s);
   return 0;
 }
@@ -411,6 +410,16 @@ futures__sched_admit_end(struct sched *s, struct admission *a)
 }
 
 void
+futures__sched_admit_hold(struct sched *s, struct admission *a)
+{
+  if (a->entered)
+    return;
+  futures__sched_enter(s);
+  futures__sched_admit_end(s, a);
+  a->entered = 1;
+}
+
+void
 futures__sched_enter(struct sched *s)
 {
   /* Seq_cst: before our later look at stopping or at a record's state;
@@ -421,12 +430,17 @@ futures__sched_enter(struct sched *s)
 void
 futures__sched_leave(struct sched *s)
 {
+  /* Once we stop counting, destroy may end the drain and free the pool:
+   * the pin keeps it alive for the poke below. */
+  int pin = futures__pin_held(s);
+
   /* Seq_cst: after the work we queued, so that a drain that sees 0 sees
    * that work too. */
   if (atomic_fetch_sub_explicit(&s->entering, 1, memory_order_seq_cst) ==
           1 &&
       atomic_load_explicit(&s->stopping, memory_order_seq_cst) != STOP_NONE)
     futures__sched_poke(s);
+  futures__unpin(pin);
 }
 
 /* Queues a chain first..last on the injection queue and wakes if needed. */
@@ -485,7 +499,6 @@ futures__sched_submit(struct sched *s, struct admission *a,
     for (size_t i = 0; i < n; i++)
       if (unlikely(futures__deque_push(&sl->dq, f[i]) != 0))
         inject(s, f[i], f[i]);
-    futures__sched_admit_end(s, a);
     wake_after_publish(s);
     return;
   }
@@ -495,7 +508,6 @@ futures__sched_submit(struct sched *s, struct admission *a,
     p = producer_get(s);
   /* The ring's tail counts what goes through it. */
   if (likely(p != NULL) && likely(futures__ring_push(&p->ring, f, n) == 0)) {
-    futures__sched_admit_end(s, a);
     wake_after_publish(s);
     return;
   }
@@ -504,7 +516,6 @@ futures__sched_submit(struct sched *s, struct admission *a,
   for (size_t i = 0; i + 1 < n; i++)
     atomic_store_explicit(&f[i]->u.q.next, f[i + 1], memory_order_relaxed);
   inject(s, f[0], f[n - 1]);
-  futures__sched_admit_end(s, a);
 }
 
 /* ------------------------------------------------------------ finding */
@@ -750,8 +761,10 @@ park(struct slot *me)
     /* Predicate: a submitter granted a token, the drain ended, create
      * failed, or the epoch changed (destroy began, a helper left). */
     while (s->tokens == 0 && !s->drained && !s->exit_now &&
-           s->epoch == epoch)
+           s->epoch == epoch) {
+      FUTURES_TP(FUTURES_TP_PARK, s);
       futures__cond_wait(&s->wake, &s->lock);
+    }
   }
   s->nidle--;
   /* A granted token was already taken off the sleepers count. */
@@ -821,8 +834,11 @@ futures__sched_stop(struct sched *s, int mode)
   for (struct producer *p = futures__sched_producers(s); p != NULL;
        p = p->next) {
     /* Acquire: pairs with futures__sched_admit_end(). */
-    while (atomic_load_explicit(&p->admitting, memory_order_acquire) != 0)
-      sched_yield();
+    if (atomic_load_explicit(&p->admitting, memory_order_acquire) != 0) {
+      FUTURES_TP(FUTURES_TP_ADMISSION_WAIT, s);
+      while (atomic_load_explicit(&p->admitting, memory_order_acquire) != 0)
+        sched_yield();
+    }
     FUTURES_HAPPENS_AFTER(&p->admitting);
   }
   futures__mutex_lock(&s->lock);

@@ -146,23 +146,30 @@ void futures__sched_wait_drained(struct sched *s,
 /* ---- where a record goes */
 
 /*
- * Admission of outside submits, so that a submit racing destroy either
- * returns ESHUTDOWN or its task runs. futures__sched_admit() returns 0
- * (admitted: publish with futures__sched_submit(), or give up with
- * futures__sched_admit_end()), ESHUTDOWN, ECHILD, or ENOMEM (no ring could
- * be had). Threads running one of the pool's tasks are always admitted
- * during a drain: their sub-tasks are part of it.
+ * Admission of submits, so that a submit racing destroy either returns
+ * ESHUTDOWN or its task runs before destroy returns. Between
+ * futures__sched_admit() and futures__sched_admit_end() the caller may
+ * use the pool however destroy goes: destroy waits for it. Admission
+ * returns 0, ESHUTDOWN or ECHILD; whatever it returns, the caller ends it
+ * with futures__sched_admit_end(), and touches the pool no more after
+ * that. Threads running one of the pool's tasks are admitted during a
+ * drain (their sub-tasks are part of it) and need no counting: their
+ * task keeps the drain from ending.
  */
 struct admission {
-  struct producer *p; /* the caller's ring, or NULL */
+  struct producer *p; /* the caller's ring, marked admitting, or NULL */
   int entered;        /* counted in sched->entering instead */
 };
 int futures__sched_admit(struct sched *s, struct admission *a);
 void futures__sched_admit_end(struct sched *s, struct admission *a);
+/* Turns an admission into a count in sched->entering, which the drain
+ * waits for without spinning (for a caller about to run tasks itself). */
+void futures__sched_admit_hold(struct sched *s, struct admission *a);
 
 /* Queues @n fresh records submitted by the calling thread, admitted with
- * @a, in order, and ends the admission: its deque if it runs one of the
- * pool's tasks, else its ring (else the injection queue). Never fails. */
+ * @a, in order, and wakes a worker if needed: its deque if it runs one of
+ * the pool's tasks, else its ring (else the injection queue). Never fails;
+ * the admission stays open. */
 void futures__sched_submit(struct sched *s, struct admission *a,
                            struct future *const f[], size_t n);
 
@@ -180,9 +187,10 @@ struct ring *futures__sched_my_ring(struct sched *s);
  * the injection queue, where the workers find it. */
 void futures__sched_hand_back(struct slot *sl);
 
-/* Slow-path admission (continuations attached from outside, settling from
- * outside): counts the caller in sched->entering, so that the drain cannot
- * end until futures__sched_leave(). */
+/* Counts the caller in sched->entering, so that the drain cannot end until
+ * futures__sched_leave(); the caller must know the pool is alive (it is
+ * admitted, or holds a handle the user guarantees). Leaving is the
+ * caller's last touch of the pool. */
 void futures__sched_enter(struct sched *s);
 void futures__sched_leave(struct sched *s);
 

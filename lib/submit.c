@@ -130,7 +130,40 @@ alloc_records(struct sched *s, const futures_task_t *tasks, size_t n,
   return 0;
 }
 
-/* The common path of every submit: @n tasks, all or nothing. */
+/*
+ * Tasks that a bounded pool's policy runs in the caller. If one of them
+ * exits the thread (pthread_exit()), the cleanup queues the ones that have
+ * not run where the workers find them, so none is lost.
+ */
+struct here {
+  struct sched *sched;
+  future_t **rec;
+  size_t next, n;
+};
+
+static void
+here_unwound(struct here *h)
+{
+  while (h->next < h->n)
+    futures__sched_push(h->sched, h->rec[h->next++]);
+}
+
+static void
+run_here(struct sched *s, future_t *rec[], size_t n)
+{
+  struct here h __attribute__((cleanup(here_unwound))) = {s, rec, 0, n};
+
+  futures__sched_count_submits(s, n);
+  while (h.next < h.n)
+    futures__gate_run(h.rec[h.next++], GATE_QREF);
+}
+
+/*
+ * The common path of every submit: @n tasks, all or nothing. The caller is
+ * admitted before anything else, so that everything after, the wait for
+ * room included, happens while destroy waits for it; it ends the admission
+ * after its last touch of the pool.
+ */
 static int
 submit(struct sched *s, const futures_task_t *tasks, size_t n,
        int may_block, long long deadline, future_t *out[])
@@ -139,30 +172,27 @@ submit(struct sched *s, const futures_task_t *tasks, size_t n,
   size_t queue = n;
   int rc;
 
+  if (unlikely((rc = futures__sched_admit(s, &a)) != 0))
+    goto out;
   if (unlikely(s->max_queued != 0) &&
       (rc = reserve(s, n, may_block, deadline, &queue)) != 0)
-    return rc;
-  if (unlikely((rc = futures__sched_admit(s, &a)) != 0))
-    goto unreserve;
+    goto out;
   if (unlikely((rc = alloc_records(s, tasks, n, queue, out)) != 0)) {
-    futures__sched_admit_end(s, &a);
-    goto unreserve;
+    if (s->max_queued != 0 && queue > 0)
+      futures__sched_release_room(s, queue);
+    goto out;
   }
   /* One publication and at most one wake-up for the queued part. */
   if (likely(queue > 0))
     futures__sched_submit(s, &a, out, queue);
-  else
-    futures__sched_admit_end(s, &a);
   if (unlikely(queue < n)) {
-    futures__sched_count_submits(s, n - queue);
-    /* Caller-runs: the gate runs each fresh record here. */
-    for (size_t i = queue; i < n; i++)
-      futures__gate_run(out[i], GATE_QREF);
+    /* Caller-runs: counted while the gate runs them here, without making
+     * destroy spin for as long as they take. */
+    futures__sched_admit_hold(s, &a);
+    run_here(s, out + queue, n - queue);
   }
-  return 0;
-unreserve:
-  if (s->max_queued != 0 && queue > 0)
-    futures__sched_release_room(s, queue);
+out:
+  futures__sched_admit_end(s, &a);
   return rc;
 }
 

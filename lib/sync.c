@@ -110,13 +110,50 @@ futures__cond_destroy(pthread_cond_t *c)
     die("pthread_cond_destroy", rc);
 }
 
+/*
+ * Every blocking call the library makes is a cancellation point of POSIX
+ * threads. A cancellation request for a thread running a task must act in
+ * the task's own code (where the task let it through), never in the middle
+ * of the library's bookkeeping, which would leave a lock held or a waiter
+ * node linked on a stack that is gone. So the library waits with
+ * cancellation disabled; a request stays pending until the thread next
+ * reaches a cancellation point of its own.
+ */
+static int
+cancel_off(void)
+{
+  int old;
+
+  pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
+  return old;
+}
+
+static void
+cancel_restore(int old)
+{
+  pthread_setcancelstate(old, NULL);
+}
+
 void
 futures__cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
 {
+  int old = cancel_off();
   int rc = pthread_cond_wait(c, m);
 
+  cancel_restore(old);
   if (rc != 0)
     die("pthread_cond_wait", rc);
+}
+
+void
+futures__thread_join(pthread_t t)
+{
+  int old = cancel_off();
+  int rc = pthread_join(t, NULL);
+
+  cancel_restore(old);
+  if (rc != 0)
+    die("pthread_join", rc);
 }
 
 void
@@ -188,7 +225,7 @@ futures__cond_wait_until(pthread_cond_t *c, pthread_mutex_t *m,
                          long long deadline)
 {
   struct timespec ts;
-  int rc;
+  int rc, old;
 
   if (deadline == FUTURES_FOREVER) {
     futures__cond_wait(c, m);
@@ -197,7 +234,9 @@ futures__cond_wait_until(pthread_cond_t *c, pthread_mutex_t *m,
   /* In range by construction: 0 <= deadline < LLONG_MAX. */
   ts.tv_sec = (time_t)(deadline / 1000000000LL);
   ts.tv_nsec = (long)(deadline % 1000000000LL);
+  old = cancel_off();
   rc = pthread_cond_timedwait(c, m, &ts);
+  cancel_restore(old);
   if (rc != 0 && rc != ETIMEDOUT)
     die("pthread_cond_timedwait", rc);
   return rc;
@@ -224,9 +263,14 @@ void
 futures__heavy_barrier(void)
 {
 #ifdef SYS_membarrier
-  if (futures__barrier_cheap &&
-      syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) == 0)
+  if (futures__barrier_cheap) {
+    /* Registered at start-up, this cannot fail; if it did, the light
+     * sides (compiler barriers only) would order nothing, and wake-ups and
+     * admissions could be lost without a sign. */
+    if (syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) != 0)
+      die("membarrier", errno);
     return;
+  }
 #endif
   atomic_thread_fence(memory_order_seq_cst);
 }

@@ -19,51 +19,42 @@
 #include "gate.h"
 #include "pool.h"
 
-/* Admits an attach: ESHUTDOWN, ECHILD or 0 (then entered: the drain
- * waits until futures__sched_leave()). */
+/* Admits an attach: ESHUTDOWN, ECHILD or 0. Whatever it returns, the
+ * caller ends it with futures__sched_admit_end(). */
 static int
-admit(struct sched *s)
+admit(struct sched *s, struct admission *a)
 {
   int st;
 
+  a->p = NULL;
+  a->entered = 0;
   if (s->gen != atomic_load_explicit(&futures__fork_gen,
                                      memory_order_relaxed))
     return ECHILD;
   futures__sched_enter(s);
+  a->entered = 1;
   /* Seq_cst: after our count (see "Admission" in scheduler.c). */
   st = atomic_load_explicit(&s->stopping, memory_order_seq_cst);
-  if (st == STOP_CANCEL || (st == STOP_DRAIN && !futures__sched_in_task(s))) {
-    futures__sched_leave(s);
+  if (st == STOP_CANCEL || (st == STOP_DRAIN && !futures__sched_in_task(s)))
     return ESHUTDOWN;
-  }
   return 0;
 }
 
-int
-futures_then(futures_pool_t *pool, future_t *antecedent, futures_then_fn fn,
-             void *arg, future_t **future)
+/* Attaches a continuation of @antecedent to the admitted pool @s. */
+static int
+attach(struct sched *s, future_t *antecedent, futures_then_fn fn, void *arg,
+       future_t **future)
 {
-  struct sched *s;
+  int timed = (s->flags & FUTURES_POOL_TIMING) != 0;
   struct future *c;
-  int timed, rc;
 
-  if (future == NULL)
-    return EINVAL;
-  *future = NULL;
-  if (pool == NULL || futures__record_bad(antecedent) || fn == NULL ||
-      antecedent->sched != &pool->sched)
-    return EINVAL;
-  s = &pool->sched;
   if (s->max_queued != 0 && !futures__sched_try_reserve(s, 1))
     return EAGAIN;
-  if ((rc = admit(s)) != 0)
-    goto unreserve;
-  timed = (s->flags & FUTURES_POOL_TIMING) != 0;
   c = futures__record_alloc(timed);
   if (c == NULL) {
-    futures__sched_leave(s);
-    rc = ENOMEM;
-    goto unreserve;
+    if (s->max_queued != 0)
+      futures__sched_release_room(s, 1);
+    return ENOMEM;
   }
   futures__record_init(c, s, NULL, arg, NULL,
                        F_CONT | F_DEFERRED | (timed ? F_TIMED : 0));
@@ -76,10 +67,24 @@ futures_then(futures_pool_t *pool, future_t *antecedent, futures_then_fn fn,
    * has finished, and it is ready now. */
   if (!futures__record_add_continuation(antecedent, c))
     futures__gate_ready(c);
-  futures__sched_leave(s);
   return 0;
-unreserve:
-  if (s->max_queued != 0)
-    futures__sched_release_room(s, 1);
+}
+
+int
+futures_then(futures_pool_t *pool, future_t *antecedent, futures_then_fn fn,
+             void *arg, future_t **future)
+{
+  struct admission a;
+  int rc;
+
+  if (future == NULL)
+    return EINVAL;
+  *future = NULL;
+  if (pool == NULL || futures__record_bad(antecedent) || fn == NULL ||
+      antecedent->sched != &pool->sched)
+    return EINVAL;
+  if ((rc = admit(&pool->sched, &a)) == 0)
+    rc = attach(&pool->sched, antecedent, fn, arg, future);
+  futures__sched_admit_end(&pool->sched, &a);
   return rc;
 }

@@ -63,7 +63,6 @@ sleep_on(struct future *f, long long deadline)
 
   futures__group_init(&g);
   if (futures__group_add(&g, &w, f, 0)) {
-    FUTURES_TP(FUTURES_TP_SLEEP, f);
     rc = futures__group_sleep(&g, 0, deadline);
     if (rc != 0)
       futures__group_remove(&w);
@@ -101,6 +100,9 @@ futures__wait_one(struct future *f, long long deadline, int may_run)
       if ((futures__record_state(f) & F_PHASE) != F_QUEUED)
         continue;
     }
+    /* A continuation not yet readied: run what it waits for. */
+    if (may_run && (s & F_PHASE) == F_DEFERRED && futures__help_chain(f))
+      continue;
     break;
   }
   if (futures__wait_spin(f, deadline))

@@ -374,6 +374,94 @@ START_TEST(test_interleave_exit_in_a_taken_back_batch_loses_nothing)
 }
 END_TEST
 
+/* ------------------------------------------------------------ admission */
+
+/*
+ * Issue 10 (lesser): a submit that has passed the shutdown check when
+ * destroy begins must not be lost. The submitter is parked after its
+ * admission (test point ADMITTED), destroy starts: it must wait for the
+ * publication (ADMISSION_WAIT) rather than end the drain and free the
+ * pool; then the task runs before destroy returns.
+ */
+struct admitted {
+  futures_pool_t *pool;
+  future_t *f;
+  struct tu_tp admitted, waits;
+  atomic_int ran, destroyed;
+  int submit_rc, destroy_rc;
+};
+
+static int
+admitted_task(void *arg, void **result)
+{
+  struct admitted *d = arg;
+
+  atomic_fetch_add(&d->ran, 1);
+  *result = &marker;
+  return 0;
+}
+
+static void *
+admitted_submitter(void *arg)
+{
+  struct admitted *d = arg;
+
+  tu_tp_only_me(&d->admitted);
+  d->submit_rc = futures_submit(d->pool, admitted_task, d, &d->f);
+  return NULL;
+}
+
+static void *
+admitted_destroyer(void *arg)
+{
+  struct admitted *d = arg;
+
+  d->destroy_rc = futures_pool_destroy(d->pool);
+  atomic_store(&d->destroyed, 1);
+  return NULL;
+}
+
+static int
+destroyed_or_waiting(void *arg)
+{
+  struct admitted *d = arg;
+
+  return atomic_load(&d->destroyed) || tu_tp_fired(&d->waits);
+}
+
+START_TEST(test_interleave_submit_admitted_before_destroy_runs)
+{
+  struct admitted d = {0};
+  struct tu_tp *stations[2] = {&d.admitted, &d.waits};
+  pthread_t s, y;
+  int destroyed;
+
+  ck_assert_int_eq(futures_pool_create(&d.pool, 1), 0);
+  tu_tp_init(&d.admitted, FUTURES_TP_ADMITTED, &d.pool->sched, 1);
+  tu_tp_init(&d.waits, FUTURES_TP_ADMISSION_WAIT, &d.pool->sched, 0);
+  tu_tp_install(stations, 2);
+  ck_assert_int_eq(pthread_create(&s, NULL, admitted_submitter, &d), 0);
+  tu_tp_wait(&d.admitted); /* passed the check, not yet published */
+  ck_assert_int_eq(pthread_create(&y, NULL, admitted_destroyer, &d), 0);
+  ck_assert(tu_spin_until(destroyed_or_waiting, &d, WAIT_NS));
+  destroyed = atomic_load(&d.destroyed);
+  ck_assert_msg(!destroyed, "destroy returned under an admitted submit");
+  tu_tp_release(&d.admitted);
+  pthread_join(s, NULL);
+  pthread_join(y, NULL);
+  tu_tp_uninstall();
+
+  ck_assert_int_eq(d.submit_rc, 0);
+  ck_assert_int_eq(d.destroy_rc, 0);
+  ck_assert_int_eq(future_is_ready(d.f), 1); /* ran before destroy returned */
+  ck_assert_int_eq(atomic_load(&d.ran), 1);
+  ck_assert_int_eq(future_get(d.f, NULL), 0);
+  future_release(d.f);
+  tu_tp_destroy(&d.waits);
+  tu_tp_destroy(&d.admitted);
+}
+END_TEST
+
 Suite *
 interleave_suite(void)
 {
@@ -384,6 +472,7 @@ interleave_suite(void)
   tcase_add_test(tc, test_interleave_get_waits_after_losing_its_taken_back_record);
   tcase_add_test(tc, test_interleave_cancel_racing_drain_keeps_the_continuation);
   tcase_add_test(tc, test_interleave_exit_in_a_taken_back_batch_loses_nothing);
+  tcase_add_test(tc, test_interleave_submit_admitted_before_destroy_runs);
   suite_add_tcase(s, tc);
   return s;
 }

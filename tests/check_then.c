@@ -95,6 +95,26 @@ wait_no_help(future_t *f)
   return future_wait_until(f, &dl);
 }
 
+/* A task that waits (future_get) for a continuation it learns through
+ * @arg once the test has attached it. */
+struct cont_waiter {
+  struct tu_latch attached;
+  future_t *c;
+  int code;
+  void *value;
+};
+
+static int
+task_get_continuation(void *arg, void **result)
+{
+  struct cont_waiter *w = arg;
+
+  tu_latch_wait(&w->attached);
+  w->code = future_get(w->c, &w->value);
+  *result = w;
+  return 0;
+}
+
 /* ------------------------------------------------------------ basic */
 
 /*
@@ -617,6 +637,48 @@ START_TEST(test_then_rejects_other_pool_and_null_arguments)
 }
 END_TEST
 
+/*
+ * A task of a 1-worker pool waits for a continuation whose antecedent is
+ * queued behind it: it must run the antecedent (then the continuation)
+ * itself, as it would run any unstarted future it waits for (issue 10
+ * review: a waiter met the deferred continuation and slept, and the only
+ * worker was that waiter).
+ */
+START_TEST(test_then_task_waiting_on_deferred_continuation_runs_its_antecedent)
+{
+  futures_pool_t *pool;
+  future_t *t, *a;
+  struct cont_waiter w;
+  struct seen s;
+  atomic_int runs;
+  void *res = NULL;
+
+  tu_latch_init(&w.attached);
+  w.code = -1;
+  seen_init(&s, 0, &s);
+  atomic_init(&runs, 0);
+  ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
+  /* t first, so that the worker runs t while a waits in the queue. */
+  ck_assert_int_eq(futures_submit(pool, task_get_continuation, &w, &t), 0);
+  ck_assert_int_eq(futures_submit(pool, task_count, &runs, &a), 0);
+  ck_assert_int_eq(futures_then(pool, a, then_record, &s, &w.c), 0);
+  tu_latch_open(&w.attached);
+  ck_assert_msg(wait_no_help(t) == 0, "the waiting task never finished");
+  ck_assert_int_eq(future_get(t, &res), 0);
+  ck_assert_ptr_eq(res, &w);
+  ck_assert_int_eq(w.code, 0);
+  ck_assert_ptr_eq(w.value, &s);
+  ck_assert_int_eq(atomic_load(&runs), 1);
+  ck_assert_int_eq(atomic_load(&s.runs), 1);
+  ck_assert_ptr_eq(s.value, &runs);
+  future_release(w.c);
+  future_release(a);
+  future_release(t);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+  tu_latch_destroy(&w.attached);
+}
+END_TEST
+
 Suite *
 then_suite(void)
 {
@@ -631,6 +693,8 @@ then_suite(void)
   tcase_add_test(tc, test_then_on_finished_future_runs_exactly_once);
   tcase_add_test(tc, test_then_on_finished_future_is_queued_on_the_pool);
   tcase_add_test(tc, test_then_runs_after_antecedent_handle_released);
+  tcase_add_test(
+      tc, test_then_task_waiting_on_deferred_continuation_runs_its_antecedent);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("chain");
