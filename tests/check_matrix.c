@@ -1,0 +1,1696 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * check_matrix: every waiting function against every concurrent actor, on
+ * a busy 1-worker pool and an idle 2-worker pool (issue 10; STYLE.md 4.3:
+ * "the header is the test plan").
+ *
+ * A cell is (config, waiter, actor). The waiter under test, W, waits on the
+ * target future f with one of 11 kinds (future_get, future_wait_until,
+ * future_wait_for, the seven joins, futures_then); the actor does one thing
+ * to f or its pool at a point forced with latches. Each cell is one Check
+ * loop iteration, so it gets its own process and timeout. Configs:
+ *
+ *   busy1  1 worker, held busy by a tu_hold task: f is QUEUED behind it, so
+ *          whoever waits on f either runs it itself (the untimed outside
+ *          kinds: get, join_all, join_all_settled) or waits for the worker.
+ *   idle2  2 idle workers: f starts at once on one of them and blocks on a
+ *          latch, so f is RUNNING elsewhere while W and the actor act.
+ *
+ * f's task (probe_task) counts its runs, opens a 'started' latch, waits on
+ * a 'go' latch that the test opens after the actor acted, and sets
+ * 'finished' just before it returns 0 with its struct probe as the result.
+ * Its drop function counts calls. Every waiter records what it got and
+ * whether f's task had settled when it returned; the test thread checks it
+ * all after every thread is joined: the exact code each waiter got (the
+ * task's 0, ECANCELED for a task cancelled before it started, EOWNERDEAD
+ * after pthread_exit(), ECHILD in a fork() child, ETIMEDOUT for a deadline,
+ * EDEADLK for a task waiting on itself), the result pointers, that the task
+ * had finished when a waiter returned its outcome, that it ran exactly once
+ * (or, cancelled, never, with its drop function called exactly once), and
+ * that the pool still runs a task on every worker. Every future is released
+ * (ASan and valgrind see any leak).
+ *
+ * Join arrays hold f and, to exercise the many-future paths, an already
+ * finished future chosen so that it cannot decide the join alone: all and
+ * all_until and all_failfast get {ok, f} (ok returned 0), all_settled and
+ * any_ok get {failed, f} (failed returned EDOM), any and any_until get {f}
+ * (a finished future would win the race at once). futures_then attaches a
+ * continuation that passes the antecedent's code and result on, and reads
+ * it with future_get() on the continuation.
+ *
+ * Deadlines: as the waiter under test, future_wait_for waits "forever"
+ * (LLONG_MAX ns, which STYLE.md 4.5 says callers may pass); every other
+ * timed wait (future_wait_until, the _until joins, and future_wait_for as
+ * a second waiter or the submitter, so that a defect of "forever" does not
+ * hide what the other rows test) uses a finite 10-minute deadline; W's is
+ * cut to 20 ms where the actor is its deadline expiring.
+ *
+ * Actors (the columns):
+ *   SECOND_<kind>  a second thread waits on f with that kind (W waits
+ *                  first; on busy1 the first runner kind to arrive runs f).
+ *   SUBMITTER      f is submitted by an outside thread S, so it sits in S's
+ *                  own submission ring; S waits first, with W's kind (and
+ *                  takes f back from its ring and runs it when that kind
+ *                  runs unstarted tasks), then W waits.
+ *   CANCEL         future_cancel(f) from a third thread: 0 and ECANCELED if
+ *                  f had not started, else EINPROGRESS and f runs (seeing
+ *                  futures_cancelled() == 1).
+ *   CANCEL_DRAIN   as CANCEL, with futures_pool_destroy() (DRAIN) running
+ *                  while the cancel is still inside its drop function (which
+ *                  runs before the waiters wake and the continuations are
+ *                  queued), until the pool's workers have exited.
+ *   DESTROY_DRAIN  futures_pool_destroy() from a third thread while f is
+ *                  held: f still runs, every waiter gets its outcome.
+ *   DESTROY_CANCEL futures_pool_destroy_ex(CANCEL): an unstarted f ends
+ *                  ECANCELED, a running one finishes (futures_cancelled()).
+ *   FORK_CHILD     fork() before W waits and again while it waits; each
+ *                  child waits on f with W's kind: ECHILD, never running f;
+ *                  the parent's waiter is unaffected.
+ *   PTHREAD_EXIT   f's task calls pthread_exit(): f settles EOWNERDEAD;
+ *                  the thread that ran it ends (a waiter that ran it never
+ *                  returns; a worker is replaced), every other waiter wakes.
+ *   DEADLINE       W's own deadline (20 ms) expires while f is held:
+ *                  ETIMEDOUT with f intact, then f completes normally.
+ *   DEADLINE_OTHER a concurrent future_wait_until(f) with a 20 ms deadline
+ *                  expires next to W (its node leaves f's waiter list while
+ *                  W's may be on it); W is unaffected.
+ *   WORKER_HELPS   W is a task of the pool that submits f and waits on it
+ *                  (nested fork-join): on busy1 it is the only worker, so it
+ *                  must run f itself ("Tasks" in the header); on idle2 the
+ *                  other worker steals f and W waits for it.
+ *   SELF           f's own task waits on f: EDEADLK (the header's global
+ *                  rule), or, for futures_then, attaching to its own future
+ *                  works and the continuation gets f's outcome.
+ *
+ * 11 kinds x 22 actors x 2 configs = 484 cells. Excluded (printed by
+ * main() with reasons): DEADLINE for the 7 kinds that have no deadline
+ * (get, join_all, join_all_settled, join_all_failfast, join_any,
+ * join_any_ok, then), 14 cells; 470 run.
+ *
+ * Windows only a library test hook can force. The latches force the
+ * orders the public API can reach: the actor before W starts, the actor
+ * while f's task runs (or while f is queued behind the hold), the actor
+ * after f finished. These dangerous interleavings lie inside the library
+ * and need named test points (a test build of lib/) to be forced; the
+ * cells named run the nearest public order meanwhile:
+ *   H1 SUBMITTER x GET: in futures__wait_one() (lib/wait.c), after the
+ *      submitter read f as QUEUED and before futures__run_inline() calls
+ *      futures__producer_retract() and futures__future_claim(): another
+ *      waiter claims f there, the retract still succeeds, the claim fails
+ *      and run_inline() returns 1, so future_get() returns f->code before
+ *      the task finished. SUBMITTER x {JOIN_ALL, JOIN_ALL_SETTLED}: the
+ *      same window in help_all() (lib/join.c), between the retract and
+ *      run_retracted()'s claim (there a lost claim falls through to a
+ *      wait, as it should).
+ *   H2 SECOND_{GET,JOIN_ALL,JOIN_ALL_SETTLED} x the same kinds (busy1):
+ *      two outside waiters between futures__help_enter() and
+ *      futures__future_claim() at once; the loser must go on to wait.
+ *   H3 CANCEL (all rows): between future_cancel()'s state read (and
+ *      futures__pin()) and the CAS in futures__future_cancel_unstarted(),
+ *      a waiter or worker claims f: exactly one of "ran" and "ECANCELED".
+ *   H4 DESTROY_CANCEL (busy1 runner rows): between a helper's
+ *      futures__future_claim() and the stopping == STOP_CANCEL test in
+ *      futures__future_execute(), destroy_ex(CANCEL) begins.
+ *   H5 every column, idle2: a waiter registering (mark_waiters_locked()
+ *      under the stripe, lib/wait.c) while the completer publishes DONE in
+ *      futures__future_complete() and tests F_WAITERS: no lost wake-up.
+ *   H6 DEADLINE, DEADLINE_OTHER: f completing between
+ *      futures__group_sleep()'s ETIMEDOUT and futures__group_remove() in
+ *      futures__wait_one() (and multi_fini() in join.c).
+ *   H7 THEN, SECOND_THEN: futures__wait_add_continuation() racing the
+ *      antecedent's completion (DONE CAS vs mark_waiters_locked()): the
+ *      continuation is queued exactly once.
+ *   H8 FORK_CHILD: fork() while another thread holds a wait stripe or the
+ *      registry lock (inside futures__group_add()/group_remove()).
+ *   H9 WORKER_HELPS (idle2): the waiting task popping its own last deque
+ *      entry while the idle worker steals it (futures__deque_pop() vs
+ *      steal on one element).
+ *   H10 SUBMITTER (busy1): a worker's futures__producer_take() batch and
+ *      the submitter's futures__producer_retract() on the same entry.
+ *   CANCEL_DRAIN needs no hook: its window (between the cancel's CAS and
+ *   the continuation's futures__pool_enqueue() in futures__wait_fire(),
+ *   while the last worker parks and sets drained) holds the drop function,
+ *   which the test blocks.
+ *
+ * Expectations the header leaves open are fixed here and named: outside a
+ * task, join_all_settled runs unstarted futures like join_all (its
+ * contract is silent) and join_any_ok only waits like join_any; in a task
+ * waiting on its own unstarted sub-task every kind runs it (the global
+ * "Tasks" rule), including join_any_until, whose own line says it never
+ * runs a task in the caller (the header contradicts itself there); and
+ * under destroy_ex(CANCEL) a continuation either runs with f's outcome or
+ * ends ECANCELED unrun (the destroy contract's "exactly one of two ways").
+ *
+ * MATRIX_FILTER=<text> runs only the cells whose name contains <text>
+ * (e.g. "busy1 GET x SUB"); the others pass at once.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <check.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "futures.h"
+#include "testutil.h"
+
+Suite *matrix_suite(void);
+
+#define MS          1000000LL
+#define SEC         1000000000LL
+#define GENEROUS_NS (600 * SEC) /* a finite deadline no cell may reach */
+#define SHORT_NS    (20 * MS)   /* the deadline that expires */
+#define NO_INDEX    ((size_t)-1)
+#define POOL_NAME   "mxpool" /* workers are "mxpool-w<i>" */
+
+/* ------------------------------------------------------------ the axes */
+
+enum kind {
+  K_GET,
+  K_WAIT_UNTIL,
+  K_WAIT_FOR,
+  K_JOIN_ALL,
+  K_JOIN_ALL_UNTIL,
+  K_JOIN_ALL_SETTLED,
+  K_JOIN_ALL_FAILFAST,
+  K_JOIN_ANY,
+  K_JOIN_ANY_UNTIL,
+  K_JOIN_ANY_OK,
+  K_THEN,
+  NKINDS
+};
+
+static const char *const kind_name[NKINDS] = {"GET",
+                                              "WAIT_UNTIL",
+                                              "WAIT_FOR",
+                                              "JOIN_ALL",
+                                              "JOIN_ALL_UNTIL",
+                                              "JOIN_ALL_SETTLED",
+                                              "JOIN_ALL_FAILFAST",
+                                              "JOIN_ANY",
+                                              "JOIN_ANY_UNTIL",
+                                              "JOIN_ANY_OK",
+                                              "THEN"};
+
+/* Actors 0..NKINDS-1 are SECOND_<kind>: a second waiter of that kind. */
+enum actor {
+  A_SUBMITTER = NKINDS,
+  A_CANCEL,
+  A_CANCEL_DRAIN,
+  A_DESTROY_DRAIN,
+  A_DESTROY_CANCEL,
+  A_FORK_CHILD,
+  A_PTHREAD_EXIT,
+  A_DEADLINE,
+  A_DEADLINE_OTHER,
+  A_WORKER_HELPS,
+  A_SELF,
+  NACTORS
+};
+
+static const char *const actor_name[NACTORS - NKINDS] = {
+    "SUBMITTER",      "CANCEL",       "CANCEL_DRAIN", "DESTROY_DRAIN",
+    "DESTROY_CANCEL", "FORK_CHILD",   "PTHREAD_EXIT", "DEADLINE",
+    "DEADLINE_OTHER", "WORKER_HELPS", "SELF"};
+
+enum config { C_BUSY1, C_IDLE2, NCONFIGS };
+
+static const char *const config_name[NCONFIGS] = {"busy1", "idle2"};
+
+static void
+actor_str(int actor, char *buf, size_t len)
+{
+  if (actor < NKINDS)
+    snprintf(buf, len, "SECOND_%s", kind_name[actor]);
+  else
+    snprintf(buf, len, "%s", actor_name[actor - NKINDS]);
+}
+
+static int
+timed(int kind)
+{
+  return kind == K_WAIT_UNTIL || kind == K_WAIT_FOR ||
+         kind == K_JOIN_ALL_UNTIL || kind == K_JOIN_ANY_UNTIL;
+}
+
+/*
+ * Why a cell cannot occur, or NULL. One line each: main() prints them, so
+ * that run + excluded = 484 can be checked.
+ */
+static const char *
+excluded(int kind, int actor)
+{
+  if (actor == A_DEADLINE && !timed(kind))
+    return "has no deadline of its own (a concurrent expiring deadline is "
+           "DEADLINE_OTHER)";
+  return NULL;
+}
+
+/*
+ * Does a thread waiting with @kind run an unstarted f itself? In a task
+ * waiting on its own sub-task, every kind does (the header's "Tasks" rule).
+ * Outside the pool: future_get ("the calling thread claims it and runs it
+ * itself") and futures_join_all ("the caller runs futures that have not
+ * started yet") do; join_all_settled is taken to do so as its family does
+ * (its contract is silent); the timed kinds do not ("does not run the
+ * awaited task"), nor join_any and join_all_failfast ("other callers only
+ * wait"), nor join_any_ok (taken to behave as join_any), nor a
+ * continuation.
+ */
+static int
+runs_inline(int kind, int in_task)
+{
+  if (in_task)
+    return 1;
+  return kind == K_GET || kind == K_JOIN_ALL || kind == K_JOIN_ALL_SETTLED;
+}
+
+/* ------------------------------------------------------------ records */
+
+struct cell;
+
+/* f's task: what it saw. Atomics: read by the test thread while it runs. */
+struct probe {
+  struct cell *c;
+  pid_t parent;    /* the test process: a task run elsewhere is a child's */
+  int mode;        /* PROBE_* */
+  int drop_blocks; /* CANCEL_DRAIN: the drop function waits on drop_go */
+  struct tu_latch started, go, in_drop, drop_go;
+  atomic_int runs, finished, exited, drops, cancelled_seen, child_ran;
+};
+
+enum { PROBE_RETURN, PROBE_EXIT, PROBE_SELF };
+
+/* A continuation's record. Plain fields: written before it returns. */
+struct cprobe {
+  struct probe *p;
+  atomic_int runs;
+  int code;
+  void *value;
+  int ante_settled; /* f's task had settled when the continuation ran */
+};
+
+/* One waiter: what it called and what it got. */
+struct wrec {
+  struct cell *c;
+  int kind;
+  long long timeout_ns; /* timed kinds: relative to the call */
+  int attach_only;      /* THEN inside f's own task: attach, do not wait */
+  pid_t tid;
+  atomic_int entered, returned;
+  int rc, rc2, then_rc; /* rc2: future_get() after a wait returned 0 */
+  void *res;
+  size_t index, failed;
+  void *results[2];
+  futures_outcome_t outc[2];
+  int codes[2];
+  future_t *cont;
+  struct cprobe cp;
+  int settled_at_return, ready_at_return;
+};
+
+struct cell {
+  int cfg, kind, actor;
+  char name[64];
+  unsigned nworkers;
+  futures_pool_t *pool;
+  int pool_destroyed;
+  future_t *_Atomic f;
+  atomic_int submit_rc; /* -1 until f's submit returned */
+  future_t *done_ok, *done_fail, *hold_f, *task_f;
+  struct tu_hold hold;
+  int have_hold;
+  struct probe p;
+  struct wrec w; /* the waiter under test */
+  struct wrec a; /* second waiter, submitter, or expiring waiter */
+  struct tu_latch s_turn;
+  pthread_t wt, at, ct, dt;
+  int have_wt, have_at, have_ct, have_dt;
+  int cancel_rc, destroy_rc, task_rc;
+  atomic_int cancel_returned;
+  int fork_status[2], forks;
+  int f_started_early; /* busy1: f started though no waiter should run it */
+  int t_saw_start;     /* WORKER_HELPS idle2: the other worker took f */
+  int hung;            /* a thread never came back: leak the cell */
+  char why[4096];
+  size_t len;
+  int nwhy;
+};
+
+static int done_val; /* the result of done_ok */
+
+static long long
+hang_ns(void)
+{
+  const char *m = getenv("CK_TIMEOUT_MULTIPLIER");
+
+  /* Slow builds (sanitizers, valgrind) get twice as long; the cells take
+   * milliseconds, so more would only slow down a failing run. */
+  return m != NULL && atof(m) > 1.0 ? 10 * SEC : 5 * SEC;
+}
+
+static const char *
+errname(int rc, char *buf, size_t len)
+{
+  static const struct {
+    int code;
+    const char *name;
+  } names[] = {{0, "0"},
+               {EDOM, "EDOM"},
+               {ECANCELED, "ECANCELED"},
+               {EOWNERDEAD, "EOWNERDEAD"},
+               {ETIMEDOUT, "ETIMEDOUT"},
+               {EDEADLK, "EDEADLK"},
+               {ECHILD, "ECHILD"},
+               {ENOENT, "ENOENT"},
+               {EINPROGRESS, "EINPROGRESS"},
+               {EALREADY, "EALREADY"},
+               {EINVAL, "EINVAL"},
+               {EPROTO, "EPROTO"},
+               {ESHUTDOWN, "ESHUTDOWN"}};
+
+  for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+    if (names[i].code == rc) {
+      snprintf(buf, len, "%s", names[i].name);
+      return buf;
+    }
+  snprintf(buf, len, "%d", rc);
+  return buf;
+}
+
+/* Adds a finding to the cell's list (test thread only). */
+static void note(struct cell *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+note(struct cell *c, const char *fmt, ...)
+{
+  va_list ap;
+  int n;
+
+  c->nwhy++;
+  if (c->len + 2 >= sizeof(c->why))
+    return;
+  if (c->len > 0) {
+    c->why[c->len++] = ';';
+    c->why[c->len++] = ' ';
+  }
+  va_start(ap, fmt);
+  n = vsnprintf(c->why + c->len, sizeof(c->why) - c->len, fmt, ap);
+  va_end(ap);
+  if (n > 0)
+    c->len += (size_t)n < sizeof(c->why) - c->len ? (size_t)n
+                                                  : sizeof(c->why) - c->len - 1;
+}
+
+static void
+expect_code(struct cell *c, const char *who, const char *what, int want,
+            int got)
+{
+  char b1[24], b2[24];
+
+  if (want != got)
+    note(c, "%s: %s: expected %s, got %s", who, what,
+         errname(want, b1, sizeof(b1)), errname(got, b2, sizeof(b2)));
+}
+
+/* Names the pointers a cell deals in, for readable findings. */
+static const char *
+ptrname(struct cell *c, const void *p, char *buf, size_t len)
+{
+  if (p == NULL)
+    return "NULL";
+  if (p == &c->p)
+    return "f's result";
+  if (p == &done_val)
+    return "ok's result";
+  if (p == &done_val + 1)
+    return "(unwritten)";
+  snprintf(buf, len, "%p", p);
+  return buf;
+}
+
+static void
+expect_ptr(struct cell *c, const char *who, const char *what, const void *want,
+           const void *got)
+{
+  char b1[24], b2[24];
+
+  if (want != got)
+    note(c, "%s: %s: expected %s, got %s", who, what,
+         ptrname(c, want, b1, sizeof(b1)), ptrname(c, got, b2, sizeof(b2)));
+}
+
+static void
+expect_size(struct cell *c, const char *who, const char *what, size_t want,
+            size_t got)
+{
+  if (want != got)
+    note(c, "%s: %s: expected %zd, got %zd", who, what, (ssize_t)want,
+         (ssize_t)got);
+}
+
+/* ------------------------------------------------------------ tasks */
+
+static int
+probe_settled(struct probe *p)
+{
+  return atomic_load(&p->finished) || atomic_load(&p->exited) ||
+         (atomic_load(&p->drops) > 0 && atomic_load(&p->runs) == 0);
+}
+
+static void do_wait(struct wrec *w, future_t *f);
+
+/*
+ * f's task. In a fork() child (a child that ran the parent's task, which
+ * the fork policy forbids) it only says so and returns: nobody would open
+ * its latches there.
+ */
+static int
+probe_task(void *arg, void **result)
+{
+  struct probe *p = arg;
+
+  atomic_fetch_add(&p->runs, 1);
+  if (getpid() != p->parent) {
+    atomic_store(&p->child_ran, 1);
+    return EPROTO;
+  }
+  tu_latch_open(&p->started);
+  tu_latch_wait(&p->go);
+  if (p->mode == PROBE_SELF)
+    do_wait(&p->c->w, atomic_load(&p->c->f));
+  atomic_store(&p->cancelled_seen, futures_cancelled());
+  if (p->mode == PROBE_EXIT) {
+    atomic_store(&p->exited, 1);
+    pthread_exit(NULL);
+  }
+  atomic_store(&p->finished, 1);
+  *result = p;
+  return 0;
+}
+
+static void
+probe_drop(void *arg)
+{
+  struct probe *p = arg;
+
+  atomic_fetch_add(&p->drops, 1);
+  if (p->drop_blocks) {
+    tu_latch_open(&p->in_drop);
+    tu_latch_wait(&p->drop_go);
+  }
+}
+
+/* A continuation that passes its antecedent's outcome on. */
+static int
+cont_fn(void *arg, int code, void *value, void **result)
+{
+  struct cprobe *cp = arg;
+
+  cp->code = code;
+  cp->value = value;
+  cp->ante_settled = probe_settled(cp->p);
+  atomic_fetch_add(&cp->runs, 1);
+  *result = value;
+  return code;
+}
+
+static int
+ok_task(void *arg, void **result)
+{
+  *result = arg;
+  return 0;
+}
+
+static int
+fail_task(void *arg, void **result)
+{
+  (void)arg;
+  (void)result;
+  return EDOM;
+}
+
+/* Submits f (from whichever thread calls it) and publishes it. */
+static void
+submit_f(struct cell *c)
+{
+  futures_task_t t = {probe_task, &c->p, probe_drop};
+  future_t *f = NULL;
+  int rc = futures_submit_ex(c->pool, &t, NULL, &f);
+
+  atomic_store(&c->submit_rc, rc);
+  if (rc == 0)
+    atomic_store(&c->f, f);
+}
+
+/* ------------------------------------------------------------ waiting */
+
+/* The join kinds: the array that goes with each (see the top). */
+static int
+call_join(struct wrec *w, future_t *f, const struct timespec *dl)
+{
+  struct cell *c = w->c;
+  future_t *all[2] = {c->done_ok, f}, *settled[2] = {c->done_fail, f};
+  future_t *one[1] = {f};
+
+  switch (w->kind) {
+  case K_JOIN_ALL:
+    return futures_join_all(all, 2, w->results);
+  case K_JOIN_ALL_UNTIL:
+    return futures_join_all_until(all, 2, w->results, dl);
+  case K_JOIN_ALL_SETTLED:
+    return futures_join_all_settled(settled, 2, w->outc);
+  case K_JOIN_ALL_FAILFAST:
+    return futures_join_all_failfast(all, 2, w->results, &w->failed);
+  case K_JOIN_ANY:
+    return futures_join_any(one, 1, &w->index, &w->res);
+  case K_JOIN_ANY_UNTIL:
+    return futures_join_any_until(one, 1, &w->index, &w->res, dl);
+  default:
+    return futures_join_any_ok(settled, 2, &w->index, &w->res, w->codes);
+  }
+}
+
+/* Waits on @f with @w's kind and records everything it returned. */
+static void
+do_wait(struct wrec *w, future_t *f)
+{
+  struct cell *c = w->c;
+  struct timespec dl = {0, 0};
+
+  w->tid = (pid_t)syscall(SYS_gettid);
+  atomic_store(&w->entered, 1);
+  if (w->kind == K_WAIT_UNTIL || w->kind == K_JOIN_ALL_UNTIL ||
+      w->kind == K_JOIN_ANY_UNTIL)
+    dl = tu_deadline_in(w->timeout_ns);
+  if (w->kind == K_GET) {
+    w->rc = future_get(f, &w->res);
+  } else if (w->kind == K_WAIT_UNTIL) {
+    w->rc = future_wait_until(f, &dl);
+  } else if (w->kind == K_WAIT_FOR) {
+    w->rc = future_wait_for(f, w->timeout_ns);
+  } else if (w->kind == K_THEN) {
+    w->then_rc = futures_then(c->pool, f, cont_fn, &w->cp, &w->cont);
+    w->rc = w->then_rc;
+    if (w->then_rc == 0 && !w->attach_only)
+      w->rc = future_get(w->cont, &w->res);
+  } else {
+    w->rc = call_join(w, f, &dl);
+  }
+  w->settled_at_return = probe_settled(&c->p);
+  w->ready_at_return = future_is_ready(f);
+  /* "read the outcome with future_get(), which then does not block" */
+  if ((w->kind == K_WAIT_UNTIL || w->kind == K_WAIT_FOR) && w->rc == 0)
+    w->rc2 = future_get(f, &w->res);
+  atomic_store(&w->returned, 1);
+}
+
+static void *
+waiter_main(void *arg)
+{
+  struct wrec *w = arg;
+
+  do_wait(w, atomic_load(&w->c->f));
+  return NULL;
+}
+
+/* SUBMITTER: submits f (into this thread's ring), waits for its turn. */
+static void *
+submitter_main(void *arg)
+{
+  struct wrec *w = arg;
+  struct cell *c = w->c;
+
+  submit_f(c);
+  tu_latch_wait(&c->s_turn);
+  if (atomic_load(&c->f) != NULL)
+    do_wait(w, atomic_load(&c->f));
+  return NULL;
+}
+
+static int
+latch_opened(void *arg)
+{
+  return tu_latch_is_open(arg);
+}
+
+/* WORKER_HELPS: a task of the pool that submits f and waits on it. */
+static int
+helper_task(void *arg, void **result)
+{
+  struct wrec *w = arg;
+  struct cell *c = w->c;
+
+  submit_f(c);
+  if (atomic_load(&c->f) == NULL)
+    return ENOMEM;
+  /* idle2: the other worker takes f from our deque; wait until it has, so
+   * that we wait for a task running elsewhere. */
+  if (c->cfg == C_IDLE2)
+    c->t_saw_start = tu_spin_until(latch_opened, &c->p.started, hang_ns());
+  do_wait(w, atomic_load(&c->f));
+  *result = w;
+  return 0;
+}
+
+static void *
+cancel_main(void *arg)
+{
+  struct cell *c = arg;
+
+  c->cancel_rc = future_cancel(atomic_load(&c->f));
+  atomic_store(&c->cancel_returned, 1);
+  return NULL;
+}
+
+static void *
+destroy_main(void *arg)
+{
+  struct cell *c = arg;
+
+  c->destroy_rc = futures_pool_destroy_ex(c->pool, c->actor == A_DESTROY_CANCEL
+                                                       ? FUTURES_DESTROY_CANCEL
+                                                       : FUTURES_DESTROY_DRAIN);
+  return NULL;
+}
+
+/* ------------------------------------------------------------ observing */
+
+/* The scheduler state of thread @tid of this process ('S': asleep). */
+static char
+thread_state(pid_t tid)
+{
+  char path[64], buf[512], *p;
+  ssize_t n;
+  int fd;
+
+  snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
+  fd = open(path, O_RDONLY);
+  if (fd < 0)
+    return '?';
+  n = read(fd, buf, sizeof(buf) - 1);
+  close(fd);
+  if (n <= 0)
+    return '?';
+  buf[n] = '\0';
+  p = strrchr(buf, ')');
+  return p != NULL && p[1] == ' ' ? p[2] : '?';
+}
+
+/*
+ * The waiter has returned, or is inside its waiting call and asleep (in
+ * the library's condition wait, or in f's task blocked on its latch). The
+ * public API cannot say more; a thread briefly asleep on a library mutex
+ * counts too, which only makes the forced order weaker, never wrong.
+ */
+static int
+parked(void *arg)
+{
+  struct wrec *w = arg;
+
+  if (atomic_load(&w->returned))
+    return 1;
+  return atomic_load(&w->entered) && thread_state(w->tid) == 'S';
+}
+
+static int
+f_published(void *arg)
+{
+  struct cell *c = arg;
+
+  return atomic_load(&c->submit_rc) != -1;
+}
+
+static int
+shutting_down(void *arg)
+{
+  struct cell *c = arg;
+  futures_stats_t st = FUTURES_STATS_INIT;
+
+  return futures_pool_stats(c->pool, &st) == 0 && st.shutting_down;
+}
+
+static int
+cancel_in_drop_or_done(void *arg)
+{
+  struct cell *c = arg;
+
+  return tu_latch_is_open(&c->p.in_drop) || atomic_load(&c->cancel_returned);
+}
+
+/* No thread of this process is one of the pool's workers any more (the
+ * workers are named; a build without pthread_setname_np says yes at once,
+ * which only makes CANCEL_DRAIN's order weaker). */
+static int
+workers_gone(void *arg)
+{
+  DIR *d = opendir("/proc/self/task");
+  struct dirent *e;
+  int n = 0;
+
+  (void)arg;
+  if (d == NULL)
+    return 1;
+  while ((e = readdir(d)) != NULL) {
+    char path[300], comm[32] = "";
+    int fd;
+
+    if (e->d_name[0] == '.')
+      continue;
+    snprintf(path, sizeof(path), "/proc/self/task/%s/comm", e->d_name);
+    fd = open(path, O_RDONLY);
+    if (fd < 0)
+      continue;
+    if (read(fd, comm, sizeof(comm) - 1) > 0 &&
+        strncmp(comm, POOL_NAME "-w", sizeof(POOL_NAME "-w") - 1) == 0)
+      n++;
+    close(fd);
+  }
+  closedir(d);
+  return n == 0;
+}
+
+/* Joins @t within the hang bound; on failure notes it and marks the cell
+ * hung (the thread still uses it). */
+static int
+join_bounded(struct cell *c, pthread_t t, const char *who)
+{
+  struct timespec dl;
+  long long ns;
+
+  clock_gettime(CLOCK_REALTIME, &dl);
+  ns = (long long)dl.tv_nsec + hang_ns();
+  dl.tv_sec += (time_t)(ns / SEC);
+  dl.tv_nsec = (long)(ns % SEC);
+  if (pthread_timedjoin_np(t, NULL, &dl) == 0)
+    return 1;
+  note(c, "hang: %s did not return within %lld s", who, hang_ns() / SEC);
+  c->hung = 1;
+  return 0;
+}
+
+static void
+wrec_init(struct wrec *w, struct cell *c, int kind, long long timeout_ns)
+{
+  memset(w, 0, sizeof(*w));
+  w->c = c;
+  w->kind = kind;
+  w->timeout_ns = timeout_ns;
+  w->rc = w->rc2 = w->then_rc = -1;
+  w->res = &done_val + 1; /* a sentinel nobody returns */
+  w->index = w->failed = 777;
+  w->results[0] = w->results[1] = &done_val + 1;
+  w->outc[0].code = w->outc[1].code = -1;
+  w->codes[0] = w->codes[1] = -1;
+  w->cp.p = &c->p;
+  atomic_init(&w->entered, 0);
+  atomic_init(&w->returned, 0);
+  atomic_init(&w->cp.runs, 0);
+}
+
+/* ------------------------------------------------------------ fork */
+
+/* Check's fork mode leaves its SIGALRM handler in the test process. */
+static void
+child_arm_alarm(void)
+{
+  signal(SIGALRM, SIG_DFL);
+  alarm(10);
+}
+
+/* Leaves through exec so that leak checkers do not count the parent's
+ * threads' memory, stranded in the child, as lost (see check_fork.c). */
+static void
+child_exit(int code)
+{
+  char cmd[16];
+
+  snprintf(cmd, sizeof(cmd), "exit %d", code);
+  execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+  _exit(code);
+}
+
+/*
+ * FORK_CHILD: a child waits on f with W's kind. Exit status 0: ECHILD and
+ * f not run; 1: the child ran the parent's task; 2 + rc: it returned rc.
+ */
+static void
+fork_child_waits(struct cell *c)
+{
+  int status = 0;
+  pid_t pid = fork();
+
+  if (pid < 0) {
+    note(c, "fork failed");
+    return;
+  }
+  if (pid == 0) {
+    struct wrec w;
+
+    child_arm_alarm();
+    wrec_init(&w, c, c->kind, c->w.timeout_ns);
+    do_wait(&w, atomic_load(&c->f));
+    if (atomic_load(&c->p.child_ran))
+      child_exit(1);
+    child_exit(w.rc == ECHILD ? 0 : w.rc >= 0 && w.rc < 250 ? 2 + w.rc : 253);
+  }
+  if (waitpid(pid, &status, 0) != pid)
+    status = -1;
+  c->fork_status[c->forks++] = status;
+}
+
+static void
+check_fork_status(struct cell *c, int which, int status)
+{
+  const char *when = which == 0 ? "child forked before W waited"
+                                : "child forked while W waited";
+  char b[24];
+
+  if (status == -1)
+    note(c, "%s: waitpid failed", when);
+  else if (WIFSIGNALED(status))
+    note(c, "%s: killed by signal %d%s", when, WTERMSIG(status),
+         WTERMSIG(status) == SIGALRM ? " (it hung)" : "");
+  else if (!WIFEXITED(status))
+    note(c, "%s: did not exit", when);
+  else if (WEXITSTATUS(status) == 1)
+    note(c, "%s: %s ran the parent's task", when, kind_name[c->kind]);
+  else if (WEXITSTATUS(status) >= 2)
+    note(c, "%s: %s: expected ECHILD, got %s", when, kind_name[c->kind],
+         errname(WEXITSTATUS(status) - 2, b, sizeof(b)));
+}
+
+/* ------------------------------------------------------------ the pool */
+
+struct gate {
+  atomic_int in;
+  struct tu_latch open;
+};
+
+static int
+gate_task(void *arg, void **result)
+{
+  struct gate *g = arg;
+
+  atomic_fetch_add(&g->in, 1);
+  tu_latch_wait(&g->open);
+  *result = g;
+  return 0;
+}
+
+struct gate_count {
+  struct gate *g;
+  int n;
+};
+
+static int
+gate_full(void *arg)
+{
+  struct gate_count *gc = arg;
+
+  return atomic_load(&gc->g->in) >= gc->n;
+}
+
+/*
+ * 1 if the pool runs @n tasks at the same time, i.e. has @n live workers
+ * (all started, so a later fork() cannot catch one starting). The test
+ * thread only waits on a count, never on the futures, so it runs none.
+ */
+static int
+pool_serves(struct cell *c, int n)
+{
+  struct gate g;
+  struct gate_count gc = {&g, n};
+  future_t *f[2] = {NULL, NULL};
+  int ok = 1, k = 0;
+
+  atomic_init(&g.in, 0);
+  tu_latch_init(&g.open);
+  for (; k < n; k++)
+    if (futures_submit(c->pool, gate_task, &g, &f[k]) != 0) {
+      ok = 0;
+      break;
+    }
+  if (ok && !tu_spin_until(gate_full, &gc, hang_ns()))
+    ok = 0;
+  tu_latch_open(&g.open);
+  for (int i = 0; i < k; i++) {
+    void *r = NULL;
+
+    if (future_wait_for(f[i], hang_ns()) != 0 || future_get(f[i], &r) != 0 ||
+        r != &g)
+      ok = 0;
+    future_release(f[i]);
+  }
+  tu_latch_destroy(&g.open);
+  return ok;
+}
+
+/* ------------------------------------------------------------ a cell */
+
+/* The timeout a waiter of @kind uses when its deadline should not pass. */
+static long long
+generous(int kind)
+{
+  return kind == K_WAIT_FOR ? LLONG_MAX : GENEROUS_NS;
+}
+
+static void
+probe_init(struct probe *p, struct cell *c)
+{
+  p->c = c;
+  p->parent = getpid();
+  p->mode = c->actor == A_PTHREAD_EXIT ? PROBE_EXIT
+            : c->actor == A_SELF       ? PROBE_SELF
+                                       : PROBE_RETURN;
+  p->drop_blocks = c->actor == A_CANCEL_DRAIN;
+  tu_latch_init(&p->started);
+  tu_latch_init(&p->go);
+  tu_latch_init(&p->in_drop);
+  tu_latch_init(&p->drop_go);
+  atomic_init(&p->runs, 0);
+  atomic_init(&p->finished, 0);
+  atomic_init(&p->exited, 0);
+  atomic_init(&p->drops, 0);
+  atomic_init(&p->cancelled_seen, -1);
+  atomic_init(&p->child_ran, 0);
+}
+
+static void
+cell_init(struct cell *c, int cfg, int kind, int actor)
+{
+  char an[32];
+
+  c->cfg = cfg;
+  c->kind = kind;
+  c->actor = actor;
+  actor_str(actor, an, sizeof(an));
+  snprintf(c->name, sizeof(c->name), "%s %s x %s", config_name[cfg],
+           kind_name[kind], an);
+  c->nworkers = cfg == C_BUSY1 ? 1 : 2;
+  atomic_init(&c->f, NULL);
+  atomic_init(&c->submit_rc, -1);
+  atomic_init(&c->cancel_returned, 0);
+  probe_init(&c->p, c);
+  tu_latch_init(&c->s_turn);
+  wrec_init(&c->w, c, kind, actor == A_DEADLINE ? SHORT_NS : generous(kind));
+  c->w.attach_only = actor == A_SELF;
+  /* Only the waiter under test waits "forever" with future_wait_for. */
+  if (actor < NKINDS)
+    wrec_init(&c->a, c, actor, GENEROUS_NS);
+  else if (actor == A_SUBMITTER)
+    wrec_init(&c->a, c, kind, GENEROUS_NS);
+  else
+    wrec_init(&c->a, c, K_WAIT_UNTIL, SHORT_NS);
+}
+
+/* Pool, finished futures for the joins, and (busy1) the held worker. */
+static int
+cell_setup(struct cell *c)
+{
+  futures_pool_opts_t o = FUTURES_POOL_OPTS_INIT;
+  int rc;
+
+  o.nthreads = c->nworkers;
+  o.name = POOL_NAME;
+  if ((rc = futures_pool_create_ex(&c->pool, &o)) != 0) {
+    expect_code(c, "setup", "futures_pool_create_ex", 0, rc);
+    return 0;
+  }
+  if (futures_submit(c->pool, ok_task, &done_val, &c->done_ok) != 0 ||
+      futures_submit(c->pool, fail_task, NULL, &c->done_fail) != 0 ||
+      future_get(c->done_ok, NULL) != 0 ||
+      future_get(c->done_fail, NULL) != EDOM) {
+    note(c, "setup: the finished futures did not finish as they should");
+    return 0;
+  }
+  /* Every worker running before anything else happens (see check_fork.c,
+   * workers_up: a thread still starting at a fork() can hang the child). */
+  if (!pool_serves(c, (int)c->nworkers)) {
+    note(c, "setup: the pool did not run %u tasks at once", c->nworkers);
+    return 0;
+  }
+  if (c->cfg == C_BUSY1 && c->actor != A_WORKER_HELPS) {
+    tu_hold_init(&c->hold, &c->hold);
+    c->have_hold = 1;
+    if (futures_submit(c->pool, tu_hold_task, &c->hold, &c->hold_f) != 0 ||
+        !tu_spin_until(latch_opened, &c->hold.started, hang_ns())) {
+      note(c, "setup: the hold task did not start");
+      return 0;
+    }
+  }
+  return 1;
+}
+
+/* Waits for f's task to start; @why says who should have started it. */
+static int
+await_start(struct cell *c, const char *why)
+{
+  if (tu_spin_until(latch_opened, &c->p.started, hang_ns()))
+    return 1;
+  note(c, "hang: f's task never started (%s)", why);
+  c->hung = 1;
+  return 0;
+}
+
+/* Waits until @w sleeps in its call (or returned); a waiter that never
+ * sleeps is a finding ("spins briefly, then sleeps"). */
+static void
+await_parked(struct cell *c, struct wrec *w, const char *who)
+{
+  if (!tu_spin_until(parked, w, hang_ns()))
+    note(c, "%s (%s) did not block within %lld s", who, kind_name[w->kind],
+         hang_ns() / SEC);
+}
+
+/* f is submitted (by the test, by S or by the helping task) and, on idle2,
+ * running; FORK_CHILD forks for the first time. */
+static int
+stage_f(struct cell *c)
+{
+  int rc;
+
+  if (c->actor == A_SUBMITTER) {
+    if (pthread_create(&c->at, NULL, submitter_main, &c->a) != 0)
+      return 0;
+    c->have_at = 1;
+  } else if (c->actor == A_WORKER_HELPS) {
+    if (futures_submit(c->pool, helper_task, &c->w, &c->task_f) != 0) {
+      note(c, "setup: the helping task was not accepted");
+      return 0;
+    }
+  } else {
+    submit_f(c);
+  }
+  if (!tu_spin_until(f_published, c, hang_ns())) {
+    note(c, "hang: f was never submitted");
+    c->hung = 1;
+    return 0;
+  }
+  if ((rc = atomic_load(&c->submit_rc)) != 0) {
+    expect_code(c, "setup", "submitting f", 0, rc);
+    return 0;
+  }
+  if (c->cfg == C_IDLE2 && !await_start(c, "an idle worker should run it"))
+    return 0;
+  if (c->actor == A_FORK_CHILD)
+    fork_child_waits(c);
+  return 1;
+}
+
+/* The waiter under test starts and blocks (SUBMITTER: S waits first). */
+static int
+stage_waiter(struct cell *c)
+{
+  int busy = c->cfg == C_BUSY1;
+
+  if (c->actor == A_SUBMITTER) {
+    tu_latch_open(&c->s_turn);
+    if (busy && runs_inline(c->kind, 0) &&
+        !await_start(c, "the submitter waiting should run it"))
+      return 0;
+    await_parked(c, &c->a, "submitter");
+  }
+  if (c->actor == A_SELF)
+    return 1; /* the waiter is f's own task; it waits once 'go' opens */
+  if (c->actor == A_WORKER_HELPS) {
+    if (busy && !await_start(c, "the only worker, waiting on its own queued "
+                                "sub-task, should run it"))
+      return 0;
+    await_parked(c, &c->w, "waiting task");
+    return 1;
+  }
+  if (pthread_create(&c->wt, NULL, waiter_main, &c->w) != 0) {
+    note(c, "pthread_create failed");
+    return 0;
+  }
+  c->have_wt = 1;
+  if (busy && runs_inline(c->kind, 0) && !tu_latch_is_open(&c->p.started) &&
+      !await_start(c, "the waiter should run it"))
+    return 0;
+  await_parked(c, &c->w, "waiter");
+  /* Nobody else could have started f: the worker is held. */
+  if (busy && !runs_inline(c->kind, 0) &&
+      !(c->actor == A_SUBMITTER && runs_inline(c->a.kind, 0)))
+    c->f_started_early = tu_latch_is_open(&c->p.started);
+  return 1;
+}
+
+static int
+start_thread(struct cell *c, pthread_t *t, int *have, void *(*fn)(void *),
+             void *arg)
+{
+  if (pthread_create(t, NULL, fn, arg) != 0) {
+    note(c, "pthread_create failed");
+    return 0;
+  }
+  *have = 1;
+  return 1;
+}
+
+/* Destroy has begun (the pool says so), so what follows races with it. */
+static int
+start_destroy(struct cell *c)
+{
+  if (!start_thread(c, &c->dt, &c->have_dt, destroy_main, c))
+    return 0;
+  c->pool_destroyed = 1;
+  if (!tu_spin_until(shutting_down, c, hang_ns())) {
+    note(c, "hang: futures_pool_stats never said shutting_down");
+    c->hung = 1;
+    return 0;
+  }
+  return 1;
+}
+
+static int
+act_cancel_drain(struct cell *c)
+{
+  if (!start_thread(c, &c->ct, &c->have_ct, cancel_main, c))
+    return 0;
+  if (!tu_spin_until(cancel_in_drop_or_done, c, hang_ns())) {
+    note(c, "hang: future_cancel neither returned nor dropped");
+    c->hung = 1;
+    return 0;
+  }
+  if (!start_destroy(c))
+    return 0;
+  if (tu_latch_is_open(&c->p.in_drop)) {
+    /* The cancel is inside its drop function: let the drain run and end
+     * (the workers exit) before the cancel wakes f's waiters and queues
+     * its continuations. A library whose drain waits for the cancel never
+     * lets the workers go: then this waits out a short bound. */
+    tu_latch_open(&c->p.go);
+    if (c->have_hold)
+      tu_latch_open(&c->hold.release);
+    tu_spin_until(workers_gone, NULL, hang_ns() / 25);
+    tu_latch_open(&c->p.drop_go);
+  }
+  return 1;
+}
+
+/* Joins the thread of *@have within the bound (if started). */
+static int
+join_started(struct cell *c, pthread_t t, int *have, const char *who)
+{
+  if (!*have)
+    return 1;
+  if (c->hung) {
+    /* After a hang, only collect the threads that are done. */
+    if (pthread_tryjoin_np(t, NULL) == 0)
+      *have = 0;
+    return 0;
+  }
+  if (!join_bounded(c, t, who))
+    return 0;
+  *have = 0;
+  return 1;
+}
+
+/* The actor acts while f is held (queued behind the hold, or running). */
+static int
+stage_act(struct cell *c)
+{
+  int a = c->actor;
+
+  if (a < NKINDS) {
+    if (!start_thread(c, &c->at, &c->have_at, waiter_main, &c->a))
+      return 0;
+    if (c->cfg == C_BUSY1 && runs_inline(a, 0) &&
+        !tu_latch_is_open(&c->p.started) &&
+        !await_start(c, "the second waiter should run it"))
+      return 0;
+    await_parked(c, &c->a, "second waiter");
+    return 1;
+  }
+  switch (a) {
+  case A_CANCEL:
+    if (!start_thread(c, &c->ct, &c->have_ct, cancel_main, c))
+      return 0;
+    return join_started(c, c->ct, &c->have_ct, "future_cancel");
+  case A_CANCEL_DRAIN:
+    return act_cancel_drain(c);
+  case A_DESTROY_DRAIN:
+  case A_DESTROY_CANCEL:
+    return start_destroy(c);
+  case A_FORK_CHILD:
+    fork_child_waits(c);
+    return 1;
+  case A_DEADLINE:
+    /* W's 20 ms pass while f is held. */
+    return join_started(c, c->wt, &c->have_wt,
+                        "the waiter with the short deadline");
+  case A_DEADLINE_OTHER:
+    if (!start_thread(c, &c->at, &c->have_at, waiter_main, &c->a))
+      return 0;
+    return join_started(c, c->at, &c->have_at, "the expiring waiter");
+  default:
+    return 1; /* SUBMITTER acted first; PTHREAD_EXIT, WORKER_HELPS and
+                 SELF act through f's task or W itself */
+  }
+}
+
+/* Lets f (and the hold) go and waits for everything to end. */
+/* Waits (bounded) for @f to finish; on a hang notes @what. */
+static int
+await_done(struct cell *c, future_t *f, const char *what)
+{
+  if (future_wait_for(f, hang_ns()) == 0)
+    return 1;
+  note(c, "hang: %s", what);
+  c->hung = 1;
+  return 0;
+}
+
+static int
+stage_release(struct cell *c)
+{
+  tu_latch_open(&c->p.go);
+  if (c->have_hold)
+    tu_latch_open(&c->hold.release);
+  tu_latch_open(&c->p.drop_go);
+  /* All four, even after one hung, so that the others are collected. */
+  join_started(c, c->wt, &c->have_wt, "the waiter");
+  join_started(c, c->at, &c->have_at, "the actor's waiter");
+  join_started(c, c->ct, &c->have_ct, "future_cancel");
+  join_started(c, c->dt, &c->have_dt, "futures_pool_destroy");
+  if (c->hung && c->pool_destroyed && !c->have_dt)
+    note(c, "futures_pool_destroy had returned %d by then", c->destroy_rc);
+  if (c->hung)
+    return 0;
+  if (c->task_f != NULL) {
+    if (!await_done(c, c->task_f, "the waiting task never finished"))
+      return 0;
+    c->task_rc = future_get(c->task_f, NULL);
+  }
+  if (!await_done(c, atomic_load(&c->f),
+                  c->actor == A_SELF
+                      ? "f never finished (its task waits on itself)"
+                      : "f never finished"))
+    return 0;
+  if (c->have_hold && !await_done(c, c->hold_f, "the hold task never finished"))
+    return 0;
+  if (c->actor == A_SELF && c->kind == K_THEN && c->w.cont != NULL) {
+    if (!await_done(c, c->w.cont,
+                    "the continuation f attached to itself never ran"))
+      return 0;
+    c->w.rc = future_get(c->w.cont, &c->w.res);
+  }
+  return 1;
+}
+
+/* ------------------------------------------------------------ verdicts */
+
+enum fate { FATE_RAN, FATE_CANCELLED, FATE_EXITED };
+enum expect { X_OUTCOME, X_TIMEDOUT, X_DEADLK, X_NORETURN };
+
+static int
+cell_fate(struct cell *c)
+{
+  int a = c->actor;
+  /* The cancelling actors find f still queued only on busy1, when W is an
+   * outside waiter that does not run it. */
+  int queued = c->cfg == C_BUSY1 && !runs_inline(c->kind, 0);
+
+  if (a == A_PTHREAD_EXIT)
+    return FATE_EXITED;
+  if ((a == A_CANCEL || a == A_CANCEL_DRAIN || a == A_DESTROY_CANCEL) && queued)
+    return FATE_CANCELLED;
+  return FATE_RAN;
+}
+
+static int
+expect_w(struct cell *c)
+{
+  if (c->actor == A_SELF)
+    return c->kind == K_THEN ? X_OUTCOME : X_DEADLK;
+  if (c->actor == A_DEADLINE)
+    return X_TIMEDOUT;
+  /* W ran the exiting task in its own thread: that thread ended. */
+  if (c->actor == A_PTHREAD_EXIT && c->cfg == C_BUSY1 &&
+      runs_inline(c->kind, 0))
+    return X_NORETURN;
+  return X_OUTCOME;
+}
+
+static void
+check_then(struct cell *c, struct wrec *w, const char *who, int fc, void *fr)
+{
+  struct cprobe *cp = &w->cp;
+  int runs = atomic_load(&cp->runs);
+
+  expect_code(c, who, "futures_then", 0, w->then_rc);
+  if (w->then_rc != 0)
+    return;
+  /* destroy_ex(CANCEL): "every accepted task ends in exactly one of two
+   * ways: it ran, or its future says ECANCELED". */
+  if (c->actor == A_DESTROY_CANCEL && runs == 0 && w->rc == ECANCELED &&
+      w->res == NULL)
+    return;
+  if (runs != 1)
+    note(c, "%s: the continuation ran %d times", who, runs);
+  expect_code(c, who, "continuation's code", fc, w->rc);
+  expect_ptr(c, who, "continuation's result", fr, w->res);
+  if (runs == 1) {
+    expect_code(c, who, "code passed to the continuation", fc, cp->code);
+    expect_ptr(c, who, "value passed to the continuation", fr, cp->value);
+    if (!cp->ante_settled)
+      note(c, "%s: the continuation ran before f's task had finished", who);
+  }
+}
+
+/* What a join with its array (see the top) must report when f ended with
+ * @fc and @fr. */
+static void
+check_join(struct cell *c, struct wrec *w, const char *who, int fc, void *fr)
+{
+  int ok = fc == 0, any_ok = w->kind == K_JOIN_ANY_OK;
+
+  if (w->kind == K_JOIN_ALL_SETTLED) {
+    expect_code(c, who, "code", 0, w->rc);
+    expect_code(c, who, "outcomes[0].code", EDOM, w->outc[0].code);
+    expect_ptr(c, who, "outcomes[0].result", NULL, w->outc[0].result);
+    expect_code(c, who, "outcomes[1].code", fc, w->outc[1].code);
+    expect_ptr(c, who, "outcomes[1].result", fr, w->outc[1].result);
+    return;
+  }
+  expect_code(c, who, "code", any_ok && !ok ? ENOENT : fc, w->rc);
+  if (w->kind == K_JOIN_ALL_FAILFAST)
+    expect_size(c, who, "failed", ok ? NO_INDEX : 1, w->failed);
+  if (w->kind == K_JOIN_ANY || w->kind == K_JOIN_ANY_UNTIL || any_ok)
+    expect_size(c, who, "index", !any_ok ? 0 : ok ? 1 : NO_INDEX, w->index);
+  if (w->kind == K_JOIN_ALL || w->kind == K_JOIN_ALL_UNTIL ||
+      (w->kind == K_JOIN_ALL_FAILFAST && ok)) {
+    expect_ptr(c, who, "results[0]", &done_val, w->results[0]);
+    expect_ptr(c, who, "results[1]", fr, w->results[1]);
+  } else if (any_ok && !ok) {
+    expect_code(c, who, "codes[0]", EDOM, w->codes[0]);
+    expect_code(c, who, "codes[1]", fc, w->codes[1]);
+  } else if (w->kind != K_JOIN_ALL_FAILFAST) {
+    expect_ptr(c, who, "result", fr, w->res);
+  }
+}
+
+/* The outcome a waiter of its kind must report when f ended with @fc. */
+static void
+check_outcome(struct cell *c, struct wrec *w, const char *who, int fc, void *fr)
+{
+  if (w->kind == K_THEN) {
+    check_then(c, w, who, fc, fr);
+    return;
+  }
+  if (w->kind == K_GET) {
+    expect_code(c, who, "code", fc, w->rc);
+    expect_ptr(c, who, "result", fr, w->res);
+  } else if (w->kind == K_WAIT_UNTIL || w->kind == K_WAIT_FOR) {
+    expect_code(c, who, "code", 0, w->rc);
+    expect_code(c, who, "future_get() after it", fc, w->rc2);
+    expect_ptr(c, who, "result", fr, w->res);
+  } else {
+    check_join(c, w, who, fc, fr);
+  }
+  if (!w->settled_at_return)
+    note(c, "%s: returned before f's task had finished", who);
+}
+
+static void
+check_waiter(struct cell *c, struct wrec *w, const char *who, int x, int fc,
+             void *fr)
+{
+  char b[24];
+
+  if (x == X_NORETURN) {
+    if (atomic_load(&w->returned))
+      note(c, "%s: returned %s, but the task it ran ended its thread", who,
+           errname(w->rc, b, sizeof(b)));
+    return;
+  }
+  if (!atomic_load(&w->returned)) {
+    note(c, "%s: never returned (its thread ended inside the call)", who);
+    return;
+  }
+  switch (x) {
+  case X_DEADLK:
+    expect_code(c, who, "code", EDEADLK, w->rc);
+    break;
+  case X_TIMEDOUT:
+    expect_code(c, who, "code", ETIMEDOUT, w->rc);
+    if (w->ready_at_return)
+      note(c, "%s: f had finished when its deadline expired", who);
+    if (w->kind == K_JOIN_ALL_UNTIL &&
+        (w->results[0] != &done_val + 1 || w->results[1] != &done_val + 1))
+      note(c, "%s: ETIMEDOUT but the results were written", who);
+    if (w->kind == K_JOIN_ANY_UNTIL)
+      expect_size(c, who, "index", NO_INDEX, w->index);
+    break;
+  default:
+    check_outcome(c, w, who, fc, fr);
+  }
+}
+
+/* f's task: ran once (or, cancelled, never, dropped once), and f says so. */
+static void
+check_f(struct cell *c, int fate, int fc, void *fr)
+{
+  struct probe *p = &c->p;
+  int a = c->actor;
+  int cancelling =
+      a == A_CANCEL || a == A_CANCEL_DRAIN || a == A_DESTROY_CANCEL;
+  void *r = &done_val + 1;
+
+  expect_code(c, "f", "runs of its task", fate == FATE_CANCELLED ? 0 : 1,
+              atomic_load(&p->runs));
+  expect_code(c, "f", "drop calls", fate == FATE_CANCELLED ? 1 : 0,
+              atomic_load(&p->drops));
+  if (fate == FATE_RAN)
+    expect_code(c, "f", "futures_cancelled() in its task", cancelling,
+                atomic_load(&p->cancelled_seen));
+  if (c->f_started_early)
+    note(c,
+         "f: its task started while the worker was held: %s from "
+         "outside ran it, though its contract says it only waits",
+         kind_name[c->kind]);
+  expect_code(c, "f", "future_get() after all", fc,
+              future_get(atomic_load(&c->f), &r));
+  expect_ptr(c, "f", "future_get() result after all", fr, r);
+  if (c->have_hold)
+    expect_code(c, "the hold task", "code", 0, future_get(c->hold_f, NULL));
+}
+
+/* What the actors themselves got back. */
+static void
+check_actor(struct cell *c, int fate)
+{
+  int a = c->actor;
+
+  if (a == A_CANCEL || a == A_CANCEL_DRAIN)
+    expect_code(c, "future_cancel", "code",
+                fate == FATE_CANCELLED ? 0 : EINPROGRESS, c->cancel_rc);
+  if (a == A_CANCEL_DRAIN || a == A_DESTROY_DRAIN || a == A_DESTROY_CANCEL)
+    expect_code(c, "futures_pool_destroy", "code", 0, c->destroy_rc);
+  for (int i = 0; i < c->forks; i++)
+    check_fork_status(c, i, c->fork_status[i]);
+  if (a == A_WORKER_HELPS) {
+    expect_code(c, "the waiting task", "its own code", 0, c->task_rc);
+    if (c->cfg == C_IDLE2 && !c->t_saw_start)
+      note(c, "the idle worker never took f from the waiting task's queue");
+  }
+}
+
+static void
+cell_check(struct cell *c)
+{
+  int fate = cell_fate(c), a = c->actor;
+  int fc = fate == FATE_RAN         ? 0
+           : fate == FATE_CANCELLED ? ECANCELED
+                                    : EOWNERDEAD;
+  void *fr = fate == FATE_RAN ? (void *)&c->p : NULL;
+  char name[32];
+
+  check_f(c, fate, fc, fr);
+  check_waiter(c, &c->w,
+               a == A_WORKER_HELPS ? "W (a task)"
+               : a == A_SELF       ? "W (f's own task)"
+                                   : "W",
+               expect_w(c), fc, fr);
+  if (a < NKINDS) {
+    actor_str(a, name, sizeof(name));
+    check_waiter(c, &c->a, name, X_OUTCOME, fc, fr);
+  } else if (a == A_SUBMITTER) {
+    check_waiter(c, &c->a, "the submitter", X_OUTCOME, fc, fr);
+  } else if (a == A_DEADLINE_OTHER) {
+    check_waiter(c, &c->a, "the expiring waiter", X_TIMEDOUT, fc, fr);
+  }
+  check_actor(c, fate);
+}
+
+static void
+cell_cleanup(struct cell *c)
+{
+  int rc;
+
+  /* After a failed setup, nothing may stay held. */
+  tu_latch_open(&c->p.go);
+  tu_latch_open(&c->p.drop_go);
+  tu_latch_open(&c->s_turn);
+  if (c->have_hold)
+    tu_latch_open(&c->hold.release);
+  if (c->pool != NULL && !c->pool_destroyed) {
+    /* Nobody else was affected: every worker (a replacement, after
+     * pthread_exit()) still runs tasks. */
+    if (!pool_serves(c, (int)c->nworkers))
+      note(c, "afterwards the pool no longer runs %u tasks at once",
+           c->nworkers);
+    if ((rc = futures_pool_destroy(c->pool)) != 0)
+      expect_code(c, "cleanup", "futures_pool_destroy", 0, rc);
+  }
+  future_release(atomic_load(&c->f));
+  future_release(c->done_ok);
+  future_release(c->done_fail);
+  future_release(c->hold_f);
+  future_release(c->task_f);
+  future_release(c->w.cont);
+  future_release(c->a.cont);
+  if (c->have_hold)
+    tu_hold_destroy(&c->hold);
+  tu_latch_destroy(&c->p.started);
+  tu_latch_destroy(&c->p.go);
+  tu_latch_destroy(&c->p.in_drop);
+  tu_latch_destroy(&c->p.drop_go);
+  tu_latch_destroy(&c->s_turn);
+}
+
+/* ------------------------------------------------------------ the table */
+
+/* The cells that run, per config: kind * NACTORS + actor. */
+static int run_list[NCONFIGS][NKINDS * NACTORS];
+static int nrun[NCONFIGS];
+
+static void
+build_lists(void)
+{
+  for (int cfg = 0; cfg < NCONFIGS; cfg++) {
+    nrun[cfg] = 0;
+    for (int k = 0; k < NKINDS; k++)
+      for (int a = 0; a < NACTORS; a++)
+        if (excluded(k, a) == NULL)
+          run_list[cfg][nrun[cfg]++] = k * NACTORS + a;
+  }
+}
+
+static void
+run_cell(int cfg, int code)
+{
+  struct cell *c = calloc(1, sizeof(*c));
+  const char *filter = getenv("MATRIX_FILTER");
+  char msg[sizeof(c->why) + 80];
+  int bad, hung;
+
+  ck_assert_ptr_nonnull(c);
+  cell_init(c, cfg, code / NACTORS, code % NACTORS);
+  if (filter != NULL && strstr(c->name, filter) == NULL) {
+    free(c);
+    return;
+  }
+  if (cell_setup(c)) {
+    if (stage_f(c) && stage_waiter(c) && stage_act(c) && stage_release(c))
+      cell_check(c);
+    else
+      c->hung = 1; /* threads of the cell may still be running */
+  }
+  if (!c->hung)
+    cell_cleanup(c);
+  snprintf(msg, sizeof(msg), "%s: %s", c->name, c->why);
+  bad = c->nwhy;
+  hung = c->hung;
+  /* A hung cell is left as it is: its threads still use it. */
+  if (!hung)
+    free(c);
+  ck_assert_msg(bad == 0, "%s", msg);
+}
+
+/* One cell of busy1 (1 worker held busy; f queued behind it). */
+START_TEST(test_matrix_busy1)
+{
+  run_cell(C_BUSY1, run_list[C_BUSY1][_i]);
+}
+END_TEST
+
+/* One cell of idle2 (2 idle workers; f running on one of them). */
+START_TEST(test_matrix_idle2)
+{
+  run_cell(C_IDLE2, run_list[C_IDLE2][_i]);
+}
+END_TEST
+
+Suite *
+matrix_suite(void)
+{
+  Suite *s = suite_create("matrix");
+  TCase *tc;
+
+  build_lists();
+  tc = tcase_create("busy1");
+  tcase_set_timeout(tc, 30);
+  tcase_add_loop_test(tc, test_matrix_busy1, 0, nrun[C_BUSY1]);
+  suite_add_tcase(s, tc);
+  tc = tcase_create("idle2");
+  tcase_set_timeout(tc, 30);
+  tcase_add_loop_test(tc, test_matrix_idle2, 0, nrun[C_IDLE2]);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+/* The audit: how many cells run, which are excluded and why, and which
+ * loop index is which cell (Check names a cell only by its index). */
+static void
+print_table(void)
+{
+  int total = NCONFIGS * NKINDS * NACTORS, run = 0;
+  char an[32];
+
+  for (int cfg = 0; cfg < NCONFIGS; cfg++)
+    run += nrun[cfg];
+  printf("check_matrix: %d kinds x %d actors x %d configs = %d cells: %d run, "
+         "%d excluded:\n",
+         NKINDS, NACTORS, NCONFIGS, total, run, total - run);
+  for (int k = 0; k < NKINDS; k++)
+    for (int a = 0; a < NACTORS; a++)
+      if (excluded(k, a) != NULL) {
+        actor_str(a, an, sizeof(an));
+        printf("  %s x %s (busy1, idle2): %s %s\n", kind_name[k], an,
+               kind_name[k], excluded(k, a));
+      }
+  for (int cfg = 0; cfg < NCONFIGS; cfg++)
+    for (int i = 0; i < nrun[cfg]; i++) {
+      actor_str(run_list[cfg][i] % NACTORS, an, sizeof(an));
+      printf("  %s:%d = %s %s x %s\n", config_name[cfg], i, config_name[cfg],
+             kind_name[run_list[cfg][i] / NACTORS], an);
+    }
+  fflush(stdout);
+}
+
+int
+main(void)
+{
+  Suite *s = matrix_suite();
+
+  print_table();
+  return tu_run_suite(s);
+}
