@@ -574,10 +574,11 @@ futures_then(futures_pool_t *pool, future_t *antecedent, futures_then_fn fn,
  * future_get() - Wait for a future and fetch its outcome.
  *
  * Blocks until the task has finished and returns its code. If the task has
- * not started, the calling thread claims it and runs it itself; if it runs
- * elsewhere, the caller spins briefly, then sleeps on a condition variable
- * (a worker runs its own pending sub-tasks first). Calling it again, from
- * any thread, returns the same outcome.
+ * not started, the calling thread claims it and runs it itself (for a
+ * continuation whose antecedent has not started, it runs the antecedent
+ * first); if it runs elsewhere, the caller spins briefly, then sleeps on a
+ * condition variable (a worker runs its own pending sub-tasks first).
+ * Calling it again, from any thread, returns the same outcome.
  *
  * @future: (borrowed) Future to wait on. NULL -> EINVAL.
  * @result: (out, optional) Receives the task's result (NULL when the code is

@@ -269,15 +269,17 @@ excluded(int kind, int actor)
  * started yet") do; join_all_settled is taken to do so as its family does
  * (its contract is silent); the timed kinds do not ("does not run the
  * awaited task"), nor join_any and join_all_failfast ("other callers only
- * wait"), nor join_any_ok (taken to behave as join_any), nor a
- * continuation.
+ * wait"), nor join_any_ok (taken to behave as join_any). THEN waits with
+ * future_get() on the continuation, which runs an unstarted antecedent of
+ * a deferred continuation (the header's future_get()).
  */
 static int
 runs_inline(int kind, int in_task)
 {
   if (in_task)
     return 1;
-  return kind == K_GET || kind == K_JOIN_ALL || kind == K_JOIN_ALL_SETTLED;
+  return kind == K_GET || kind == K_JOIN_ALL || kind == K_JOIN_ALL_SETTLED ||
+         kind == K_THEN;
 }
 
 /* ------------------------------------------------------------ records */
@@ -550,7 +552,7 @@ fail_task(void *arg, void **result)
 static void
 submit_f(struct cell *c)
 {
-  futures_task_t t = {probe_task, &c->p, probe_drop};
+  futures_task_t t = FUTURES_TASK(probe_task, &c->p, probe_drop);
   future_t *f = NULL;
   int rc = futures_submit_ex(c->pool, &t, NULL, &f);
 
