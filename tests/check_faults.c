@@ -954,76 +954,6 @@ exiting_waiter_main(void *arg)
   return NULL;
 }
 
-/* A task that asks for its own thread's cancellation, then sleeps inside
- * the library waiting for a sub-task running on the other worker, then
- * reaches a cancellation point of its own. */
-struct cancel_self {
-  futures_pool_t *pool;
-  struct tu_hold sub;    /* the sub-task, held until the test lets it go */
-  struct tu_latch asleep; /* opened just before the task's future_get */
-  int get_rc;
-  atomic_int after; /* 1 if the task went on past pthread_testcancel() */
-};
-
-static int
-cancel_self_task(void *arg, void **result)
-{
-  struct cancel_self *c = arg;
-  future_t *sub;
-
-  (void)result;
-  if (futures_submit(c->pool, tu_hold_task, &c->sub, &sub) != 0)
-    return EIO;
-  tu_latch_wait(&c->sub.started); /* the other worker stole and runs it */
-  pthread_cancel(pthread_self());
-  tu_latch_open(&c->asleep);
-  c->get_rc = future_get(sub, NULL); /* sleeps: the library's own wait */
-  future_release(sub);
-  pthread_testcancel(); /* the task's own cancellation point: it acts here */
-  atomic_store(&c->after, 1);
-  return 0;
-}
-
-/*
- * A cancellation request for a thread running a task acts where the task
- * lets it through, not inside a wait of the library (issue 10 review: it
- * acted in the condition wait of future_get(), leaving the waiter's node
- * linked on a stack that was gone and the group's lock held). The task's
- * future_get() returns normally, the request then ends the thread at the
- * task's pthread_testcancel() (EOWNERDEAD), and the pool works on.
- */
-START_TEST(test_faults_cancellation_acts_in_the_task_not_in_a_library_wait)
-{
-  struct cancel_self c;
-  struct cell after;
-  future_t *f, *g;
-
-  cell_init(&after, 5);
-  atomic_init(&c.after, 0);
-  c.get_rc = -1;
-  tu_hold_init(&c.sub, NULL);
-  tu_latch_init(&c.asleep);
-  ck_assert_int_eq(futures_pool_create(&c.pool, 2), 0);
-  ck_assert_int_eq(futures_submit(c.pool, cancel_self_task, &c, &f), 0);
-  tu_latch_wait(&c.asleep);
-  tu_latch_open(&c.sub.release);
-  ck_assert_msg(future_wait_for(f, 10 * SEC) == 0,
-                "the cancelled task's future never finished");
-  ck_assert_int_eq(future_get(f, NULL), EOWNERDEAD);
-  ck_assert_int_eq(c.get_rc, 0);
-  ck_assert_int_eq(atomic_load(&c.after), 0);
-  future_release(f);
-  /* The pool still runs tasks, and destroy returns. */
-  ck_assert_int_eq(futures_submit(c.pool, cell_task, &after, &g), 0);
-  ck_assert_int_eq(future_wait_for(g, 10 * SEC), 0);
-  future_release(g);
-  ck_assert_int_eq(futures_pool_destroy(c.pool), 0);
-  ck_assert_int_eq(atomic_load(&after.runs), 1);
-  tu_latch_destroy(&c.asleep);
-  tu_hold_destroy(&c.sub);
-}
-END_TEST
-
 /*
  * A task run in place by a waiting outside thread (the pool's only worker
  * is held, so future_get() runs it) calls pthread_exit(): the thread that
@@ -1781,8 +1711,6 @@ faults_suite(void)
   tcase_add_test(tc,
                  test_faults_pthread_exit_in_a_waiting_thread_closes_its_help);
   tcase_add_test(tc, test_faults_pthread_exit_inside_join_any_in_a_task);
-  tcase_add_test(tc,
-                 test_faults_cancellation_acts_in_the_task_not_in_a_library_wait);
   suite_add_tcase(s, tc);
 
   /* A failing destroy is given up on after 20 s. */

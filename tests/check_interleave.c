@@ -29,6 +29,15 @@ Suite *interleave_suite(void);
 
 static int marker; /* a task's result: its address */
 
+/* A task that counts its runs in the atomic int at @arg. */
+static int
+task_count_runs(void *arg, void **result)
+{
+  atomic_fetch_add((atomic_int *)arg, 1);
+  *result = &marker;
+  return 0;
+}
+
 /* ------------------------------------------------------------ defect 1 */
 
 /*
@@ -462,6 +471,161 @@ START_TEST(test_interleave_submit_admitted_before_destroy_runs)
 }
 END_TEST
 
+/* ------------------------------------------------------------ cancel */
+
+/*
+ * A cancellation request for a thread running a task acts where the task
+ * lets it through, never inside a wait of the library (issue 10 review).
+ * Here a task asks for its own thread's cancellation, then sleeps inside
+ * future_get() on a sub-task that the other worker runs: it is parked at
+ * the group's condition wait (test point SLEEP, under the group's lock, so
+ * the sub-task's publication can only signal it once it waits). The wait
+ * must end normally; the request then ends the thread at the task's own
+ * pthread_testcancel() (EOWNERDEAD), and the pool works on.
+ */
+struct cancel_sleep {
+  futures_pool_t *pool;
+  struct tu_tp sleep;
+  struct tu_hold sub;
+  int get_rc;
+  atomic_int after;
+};
+
+static int
+cancel_then_wait_task(void *arg, void **result)
+{
+  struct cancel_sleep *c = arg;
+  future_t *sub;
+
+  (void)result;
+  tu_tp_only_me(&c->sleep);
+  if (futures_submit(c->pool, tu_hold_task, &c->sub, &sub) != 0)
+    return EIO;
+  tu_latch_wait(&c->sub.started); /* the other worker stole and runs it */
+  pthread_cancel(pthread_self());
+  c->get_rc = future_get(sub, NULL);
+  future_release(sub);
+  pthread_testcancel(); /* the task's own cancellation point */
+  atomic_store(&c->after, 1);
+  return 0;
+}
+
+START_TEST(test_interleave_cancellation_waits_out_a_library_sleep)
+{
+  struct cancel_sleep c;
+  struct tu_tp *stations[1] = {&c.sleep};
+  future_t *f, *g;
+  atomic_int runs;
+
+  c.get_rc = -1;
+  atomic_init(&c.after, 0);
+  atomic_init(&runs, 0);
+  tu_hold_init(&c.sub, NULL);
+  tu_tp_init(&c.sleep, FUTURES_TP_SLEEP, NULL, 0);
+  tu_tp_install(stations, 1);
+  ck_assert_int_eq(futures_pool_create(&c.pool, 2), 0);
+  ck_assert_int_eq(futures_submit(c.pool, cancel_then_wait_task, &c, &f), 0);
+  tu_tp_wait(&c.sleep); /* the task is in the library's wait */
+  tu_latch_open(&c.sub.release);
+  ck_assert_msg(future_wait_for(f, WAIT_NS) == 0,
+                "the cancelled task's future never finished");
+  ck_assert_int_eq(future_get(f, NULL), EOWNERDEAD);
+  ck_assert_int_eq(c.get_rc, 0);
+  ck_assert_int_eq(atomic_load(&c.after), 0);
+  future_release(f);
+  ck_assert_int_eq(futures_submit(c.pool, task_count_runs, &runs, &g), 0);
+  ck_assert_int_eq(future_wait_for(g, WAIT_NS), 0);
+  future_release(g);
+  ck_assert_int_eq(futures_pool_destroy(c.pool), 0);
+  tu_tp_uninstall();
+  ck_assert_int_eq(atomic_load(&runs), 1);
+  tu_tp_destroy(&c.sleep);
+  tu_hold_destroy(&c.sub);
+}
+END_TEST
+
+/*
+ * A task that asks for its own thread's cancellation and returns without
+ * reaching a cancellation point leaves the request pending: the worker
+ * then parks (test point PARK, under the pool's lock, so a submit can only
+ * wake it once it waits) and must wake for the next task as usual. The
+ * request acts at the next cancellation point of a task on that thread.
+ */
+struct cancel_park {
+  struct tu_tp park;
+  atomic_int returned;
+};
+
+static int
+cancel_and_return_task(void *arg, void **result)
+{
+  struct cancel_park *c = arg;
+
+  (void)result;
+  pthread_cancel(pthread_self());
+  atomic_store(&c->returned, 1);
+  return 0;
+}
+
+static int
+testcancel_task(void *arg, void **result)
+{
+  (void)arg;
+  (void)result;
+  pthread_testcancel();
+  return 0;
+}
+
+/* PARK fires only once the cancelling task has returned. */
+static int
+after_return(const void *obj, void *ctx)
+{
+  struct cancel_park *c = ctx;
+
+  (void)obj;
+  return atomic_load(&c->returned);
+}
+
+START_TEST(test_interleave_pending_cancellation_does_not_act_in_park)
+{
+  struct cancel_park c;
+  struct tu_tp *stations[1] = {&c.park};
+  futures_pool_t *pool;
+  future_t *t1, *t2, *t3, *t4;
+  atomic_int runs;
+
+  atomic_init(&c.returned, 0);
+  atomic_init(&runs, 0);
+  ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
+  tu_tp_init(&c.park, FUTURES_TP_PARK, &pool->sched, 0);
+  c.park.filter = after_return;
+  c.park.filter_ctx = &c;
+  tu_tp_install(stations, 1);
+  ck_assert_int_eq(futures_submit(pool, cancel_and_return_task, &c, &t1), 0);
+  ck_assert_int_eq(future_wait_for(t1, WAIT_NS), 0);
+  tu_tp_wait(&c.park); /* the worker, cancellation pending, parks */
+  ck_assert_int_eq(futures_submit(pool, task_count_runs, &runs, &t2), 0);
+  ck_assert_msg(future_wait_for(t2, WAIT_NS) == 0,
+                "the parked worker never ran the next task");
+  /* The request is still pending: it acts at the next cancellation point
+   * of a task on that thread, and the worker is replaced. */
+  ck_assert_int_eq(futures_submit(pool, testcancel_task, NULL, &t3), 0);
+  ck_assert_int_eq(future_wait_for(t3, WAIT_NS), 0);
+  ck_assert_int_eq(future_get(t3, NULL), EOWNERDEAD);
+  ck_assert_int_eq(futures_submit(pool, task_count_runs, &runs, &t4), 0);
+  ck_assert_int_eq(future_wait_for(t4, WAIT_NS), 0);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+  tu_tp_uninstall();
+  ck_assert_int_eq(future_get(t1, NULL), 0);
+  ck_assert_int_eq(atomic_load(&runs), 2);
+  future_release(t1);
+  future_release(t2);
+  future_release(t3);
+  future_release(t4);
+  tu_tp_destroy(&c.park);
+}
+END_TEST
+
 Suite *
 interleave_suite(void)
 {
@@ -473,6 +637,12 @@ interleave_suite(void)
   tcase_add_test(tc, test_interleave_cancel_racing_drain_keeps_the_continuation);
   tcase_add_test(tc, test_interleave_exit_in_a_taken_back_batch_loses_nothing);
   tcase_add_test(tc, test_interleave_submit_admitted_before_destroy_runs);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("cancellation");
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc, test_interleave_cancellation_waits_out_a_library_sleep);
+  tcase_add_test(tc, test_interleave_pending_cancellation_does_not_act_in_park);
   suite_add_tcase(s, tc);
   return s;
 }
