@@ -74,11 +74,14 @@
  *            A task that calls pthread_exit() ends the thread running it,
  *            as it asked: its future finishes with EOWNERDEAD, a worker is
  *            replaced by a new thread (the pool keeps its size), and no
- *            other task or waiter is affected. If no new thread can be
+ *            other task or waiter is affected (but a task that a waiting
+ *            thread runs in place runs on that thread: if it exits, so
+ *            does the waiter). If no new thread can be
  *            started the pool goes on with one worker fewer; a pool left
  *            with none runs its queued tasks only in threads that wait for
  *            them (future_get(), the untimed joins) and in
- *            futures_pool_destroy(), which runs what is left itself. A task
+ *            futures_pool_destroy(), which runs what is left in its own
+ *            thread. A task
  *            that never returns keeps its worker, and futures_pool_destroy()
  *            waits for it: poll futures_cancelled() in long tasks so that
  *            FUTURES_DESTROY_CANCEL can stop them.
@@ -92,16 +95,22 @@
  *            newest first and idle workers steal from oldest first. A
  *            thread that waits for a task which has not started runs it at
  *            once, ahead of that order (future_get(), the untimed joins).
+ *            Two rare cases fall outside this order: a thread with tasks
+ *            pending in more than eight pools at once, and a submit that
+ *            found no memory for its queue (its tasks then go to a shared
+ *            queue of the pool).
  *
  *   Memory.  Futures and pools are opaque and owned by the library. A future
  *            handle stays valid until future_release(), even after its pool
  *            has been destroyed; results are opaque pointers that the
  *            library never dereferences or frees. Using a future after
  *            future_release() is undefined; builds configured with
- *            --enable-debug detect it (the handle's record keeps a count of
- *            handles and a poisoned magic number), print a message and
- *            return EINVAL (future_release() and future_is_ready() then do
- *            nothing and return 0).
+ *            --enable-debug detect it as long as the record has not been
+ *            reused for another future (it keeps a count of handles and a
+ *            poisoned magic number), print a message and return EINVAL
+ *            (future_release() and future_is_ready() then do nothing and
+ *            return 0); under AddressSanitizer, which gives every record
+ *            its own allocation, the sanitizer reports it instead.
  *
  *   Visibility. What the submitting thread wrote before futures_submit*()
  *            or futures_then() returned happens before the task or the
@@ -190,8 +199,11 @@ typedef int (*futures_task_fn)(void *arg, void **result);
  *
  * Called exactly once, with the task's @arg, when a task that carries one is
  * cancelled before it started (future_cancel(), FUTURES_DESTROY_CANCEL). It
- * runs in the thread that cancelled the task, with no library lock held. It
- * is not called for tasks that ran: a task owns its argument once it starts.
+ * runs in the thread that cancelled the task, with no library lock held,
+ * as the task's body would have: futures_cancelled() returns 1 in it, and
+ * waiting in it for the task's own future, or destroying its pool, is
+ * EDEADLK. It is not called for tasks that ran: a task owns its argument
+ * once it starts.
  */
 typedef void (*futures_drop_fn)(void *arg);
 

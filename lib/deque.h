@@ -4,9 +4,11 @@
  *
  * Chase-Lev (Chase and Lev, SPAA 2005; memory orders after Le, Pop, Cohen
  * and Zappa Nardelli, PPoPP 2013). The owner pushes and pops at the
- * bottom; any thread steals from the top. Indices only grow (bottom drops
- * by one during a pop and is restored if the pop loses), so an index tells
- * when an entry was pushed: futures__deque_pop()'s @floor relies on that.
+ * bottom; any thread steals from the top. An entry keeps the index it was
+ * pushed at (top only grows; bottom moves down only as the owner pops its
+ * newest entries), so entries at or above an index are exactly those
+ * pushed since bottom was there: futures__deque_pop()'s @floor relies on
+ * that.
  * Entries are records; the deque never looks inside them. Pushing never
  * allocates except when the array doubles. tests/model/ checks push, pop,
  * steal and growth under the C11 memory model.

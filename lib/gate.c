@@ -88,6 +88,14 @@ claim(struct future *f, int deferred_too, uint32_t extra)
 static void
 settle(struct future *f, int code, void *result, int drop_ref)
 {
+  /* A fork() child finishing a task of its parent's pool (the task
+   * forked): its waiters and continuations live in the parent, and the
+   * locks that reach them may be held by threads that do not exist here.
+   * Nobody here can be waiting for it: leave it as it is. */
+  if (unlikely(futures__forked()) &&
+      f->sched->gen != atomic_load_explicit(&futures__fork_gen,
+                                            memory_order_relaxed))
+    return;
   if (atomic_load_explicit(&f->state, memory_order_relaxed) & F_CONT)
     futures__record_ante_drop(f);
   futures__record_publish(f, code, result, drop_ref, futures__gate_ready);
@@ -106,9 +114,21 @@ settle_unrun(struct future *f, int drop_ref)
   }
   futures__sched_count_cancel(f->sched);
   /* The drop function runs before waiters wake, so that a waiter that sees
-   * ECANCELED knows the argument has been cleaned up. */
-  if (!(s & F_CONT) && f->x.drop != NULL)
+   * ECANCELED knows the argument has been cleaned up. It runs as the
+   * record's body would: a wait in it on the record itself is EDEADLK,
+   * destroying the record's pool from it too, and the sub-tasks it may
+   * run while waiting are only those it pushed. */
+  if (!(s & F_CONT) && f->x.drop != NULL) {
+    struct futures_tls *tls = &futures__tls;
+    struct future *saved = tls->current;
+    long saved_base = tls->base;
+
+    tls->current = f;
+    tls->base = tls->slot != NULL ? futures__deque_bottom(&tls->slot->dq) : 0;
     f->x.drop(f->arg);
+    tls->current = saved;
+    tls->base = saved_base;
+  }
   settle(f, ECANCELED, NULL, drop_ref);
 }
 
@@ -203,8 +223,10 @@ futures__gate_ready(struct future *c)
       &c->state, &s, (s & ~F_PHASE) | F_QUEUED, memory_order_acq_rel,
       memory_order_relaxed));
   /* The list's reference becomes the queue's. The caller keeps the pool
-   * from draining (it is a worker, a helper or a canceller of the
-   * antecedent's pool, which is the continuation's pool). */
+   * from draining: it is a worker, a helper or a canceller of the
+   * antecedent's pool (which is the continuation's pool), a thread
+   * counted in sched->entering (an attach, a caller-runs submit), or
+   * destroy running what is left with no worker. */
   futures__sched_push(c->sched, c);
 }
 

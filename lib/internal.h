@@ -244,7 +244,7 @@ long futures__fault_thread_count(void);
 size_t futures__alloc_bytes(void);
 long futures__alloc_live(void);
 /* 1 when records are recycled through per-thread caches, 0 when each one is
- * a malloc (FUTURES_ALLOC=malloc, or a debug build). */
+ * a malloc (FUTURES_ALLOC=malloc, or an AddressSanitizer build). */
 int futures__alloc_cached(void);
 
 /* ---- sync.c: clocks and deadlines. Arithmetic on time saturates. */

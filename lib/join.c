@@ -76,9 +76,9 @@ collect(future_t *const futures[], size_t n, void *results[])
 }
 
 static int
-wait_each(future_t *const futures[], size_t n, long long deadline)
+wait_each(future_t *const futures[], size_t n, long long deadline,
+          int may_run)
 {
-  int may_run = deadline == FUTURES_FOREVER;
 
   for (size_t i = 0; i < n; i++) {
     int rc;
@@ -130,7 +130,7 @@ futures_join_all_until(future_t *const futures[], size_t n, void *results[],
   if (!futures__timespec_valid(abstime))
     return EINVAL;
   if ((rc = check_waitable(futures, n)) != 0 ||
-      (rc = wait_each(futures, n, futures__deadline_of(abstime))) != 0)
+      (rc = wait_each(futures, n, futures__deadline_of(abstime), 0)) != 0)
     return rc;
   return collect(futures, n, results);
 }
@@ -148,7 +148,7 @@ futures_join_all_settled(future_t *const futures[], size_t n,
   if ((rc = check_waitable(futures, n)) != 0)
     return rc;
   futures__help_run_all(futures, n);
-  if ((rc = wait_each(futures, n, FUTURES_FOREVER)) != 0)
+  if ((rc = wait_each(futures, n, FUTURES_FOREVER, 1)) != 0)
     return rc;
   for (size_t i = 0; i < n; i++)
     outcomes[i].code =
@@ -262,7 +262,7 @@ help_one(future_t *const futures[], size_t n)
  */
 static int
 wait_any(future_t *const futures[], size_t n, judge_fn judge, void *ctx,
-         long long deadline, size_t *winner)
+         int timed, long long deadline, size_t *winner)
 {
   /* The cleanup unregisters the nodes if a task this thread runs while
    * waiting (help_one) exits the thread: they live on this stack. */
@@ -312,9 +312,9 @@ wait_any(future_t *const futures[], size_t n, judge_fn judge, void *ctx,
     /* Untimed, a task helps with the race itself; timed, it only runs
      * its own pending sub-tasks (each may overrun the deadline once), as
      * future_wait_until() does. */
-    if (deadline == FUTURES_FOREVER ? help_one(futures, n)
-                                    : (!futures__deadline_passed(deadline) &&
-                                       futures__help_descendant()))
+    if (!timed ? help_one(futures, n)
+               : (!futures__deadline_passed(deadline) &&
+                  futures__help_descendant()))
       continue;
     rc = futures__group_sleep(&m.g, m.seen, deadline);
     if (rc != 0) {
@@ -351,7 +351,7 @@ join_any(future_t *const futures[], size_t n, size_t *index, void **result,
     return EINVAL;
   if (abstime != NULL && !futures__timespec_valid(abstime))
     return EINVAL;
-  rc = wait_any(futures, n, judge_first, NULL,
+  rc = wait_any(futures, n, judge_first, NULL, abstime != NULL,
                 abstime != NULL ? futures__deadline_of(abstime)
                                 : FUTURES_FOREVER,
                 &w);
@@ -400,7 +400,7 @@ futures_join_any_ok(future_t *const futures[], size_t n, size_t *index,
     return EINVAL;
   if (n == 0)
     return ENOENT;
-  if ((rc = wait_any(futures, n, judge_success, NULL, FUTURES_FOREVER,
+  if ((rc = wait_any(futures, n, judge_success, NULL, 0, FUTURES_FOREVER,
                      &w)) != 0)
     return rc;
   if (w == NO_INDEX) {
@@ -435,7 +435,7 @@ futures_join_all_failfast(future_t *const futures[], size_t n,
     return rc;
   if (n == 0)
     return 0;
-  if ((rc = wait_any(futures, n, judge_failure, NULL, FUTURES_FOREVER,
+  if ((rc = wait_any(futures, n, judge_failure, NULL, 0, FUTURES_FOREVER,
                      &w)) != 0)
     return rc;
   if (w != NO_INDEX) {

@@ -90,25 +90,61 @@ pfor_free(void *arg)
   futures__free(p);
 }
 
+/* Waits for the @n helpers the driver started and lets them go; the
+ * join's code (helpers return 0: EOWNERDEAD if a chunk exited its thread,
+ * ECANCELED if a helper was cancelled unrun). */
+static int
+join_helpers(struct pfor *p, size_t n)
+{
+  int rc = futures_join_all(p->helpers, n, NULL);
+
+  for (size_t i = 0; i < n; i++)
+    future_release(p->helpers[i]);
+  return rc;
+}
+
+/*
+ * If a chunk run by the driver exits the thread (pthread_exit()), the
+ * helpers still use @p: the cleanup stops the loop, waits for them and
+ * frees it, so that nothing leaks and no helper reads freed memory.
+ */
+struct driver_guard {
+  struct pfor *p;
+  size_t n;
+  int armed;
+};
+
+static void
+driver_unwound(struct driver_guard *g)
+{
+  if (!g->armed)
+    return;
+  atomic_store_explicit(&g->p->stop, 1, memory_order_relaxed);
+  (void)join_helpers(g->p, g->n);
+  pfor_free(g->p);
+}
+
 static int
 driver_task(void *arg, void **result)
 {
   struct pfor *p = arg;
-  size_t n = 0;
-  int code;
+  struct driver_guard guard __attribute__((cleanup(driver_unwound))) = {
+      p, 0, 1};
+  int code, joined;
 
   (void)result;
   p->driver = futures__tls.current;
   /* Helpers that could not be submitted (ENOMEM, ESHUTDOWN) only mean
    * less parallelism: the driver alone still covers every chunk. */
-  while (n < p->nhelpers &&
-         futures_submit(p->pool, helper_task, p, &p->helpers[n]) == 0)
-    n++;
+  while (guard.n < p->nhelpers &&
+         futures_submit(p->pool, helper_task, p, &p->helpers[guard.n]) == 0)
+    guard.n++;
   run_chunks(p);
-  futures_join_all(p->helpers, n, NULL);
-  for (size_t i = 0; i < n; i++)
-    future_release(p->helpers[i]);
+  joined = join_helpers(p, guard.n); /* may run helpers here: guarded */
+  guard.armed = 0;
   code = atomic_load_explicit(&p->fail_code, memory_order_relaxed);
+  if (code == 0 && joined == EOWNERDEAD)
+    code = EOWNERDEAD; /* a chunk exited its thread: the range is not done */
   if (code == 0 && cancelled(p) &&
       atomic_load_explicit(&p->next, memory_order_relaxed) < p->nchunks)
     code = ECANCELED; /* stopped by cancellation, not by a failure */

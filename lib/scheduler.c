@@ -125,8 +125,10 @@ producer_new(void)
   FUTURES_ATOMIC_VAR(p->admitting);
   FUTURES_ATOMIC_VAR(p->owned);
   FUTURES_ATOMIC_VAR(p->refs);
+  FUTURES_ATOMIC_VAR(p->orphaned);
   atomic_init(&p->admitting, 0);
   atomic_init(&p->owned, 1);
+  atomic_init(&p->orphaned, 0);
   atomic_init(&p->refs, 2); /* the pool's list and the owner */
   p->next = NULL;
   return p;
@@ -164,6 +166,30 @@ producer_attach(struct sched *s)
   return p;
 }
 
+/*
+ * A pair of the thread's table to (re)use: a free one; else one whose pool
+ * is gone; else one whose ring is empty, so that giving it up cannot
+ * reorder the thread's tasks there (a later submit to that pool may get
+ * another ring); else, with tasks pending in more pools than the table
+ * holds, the next in turn.
+ */
+static unsigned
+preg_free_pair(struct futures_tls *tls)
+{
+  unsigned i;
+
+  for (i = 0; i < FUTURES_PREG_SLOTS; i++)
+    if (tls->preg[i].sched_id == 0)
+      return i;
+  for (i = 0; i < FUTURES_PREG_SLOTS; i++)
+    if (atomic_load_explicit(&tls->preg[i].p->orphaned, memory_order_relaxed))
+      return i;
+  for (i = 0; i < FUTURES_PREG_SLOTS; i++)
+    if (!futures__ring_nonempty(&tls->preg[i].p->ring))
+      return i;
+  return tls->preg_victim++ % FUTURES_PREG_SLOTS;
+}
+
 /* The calling thread's ring in @s, registering it on first use; NULL if
  * memory ran out. */
 static struct producer *
@@ -184,13 +210,9 @@ producer_get(struct sched *s)
   p = producer_attach(s);
   if (p == NULL)
     return NULL;
-  /* Use a free pair, or give up the oldest one. */
-  for (i = 0; i < FUTURES_PREG_SLOTS && tls->preg[i].sched_id != 0; i++)
-    ;
-  if (i == FUTURES_PREG_SLOTS) {
-    i = tls->preg_victim++ % FUTURES_PREG_SLOTS;
+  i = preg_free_pair(tls);
+  if (tls->preg[i].sched_id != 0)
     producer_disown(tls->preg[i].p);
-  }
   tls->preg[i].sched_id = s->id;
   tls->preg[i].p = p;
   return p;
@@ -282,6 +304,8 @@ futures__sched_fini(struct sched *s)
 
   for (p = futures__sched_producers(s); p != NULL; p = next) {
     next = p->next;
+    /* Relaxed: read by the owner only, to choose a pair to give up. */
+    atomic_store_explicit(&p->orphaned, 1, memory_order_relaxed);
     producer_unref(p);
   }
   if (s->slots != NULL) {

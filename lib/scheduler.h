@@ -56,6 +56,8 @@ struct producer {
   _Atomic(int) admitting FUTURES_ALIGNED;
   /* Atomic: 1 while a live thread owns the producer side. */
   _Atomic(int) owned;
+  /* Atomic: 1 once the pool is destroyed (only its owner holds it then). */
+  _Atomic(int) orphaned;
   _Atomic(int) refs;
   /* Immutable once in the pool's list. */
   struct producer *next;

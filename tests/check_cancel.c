@@ -331,6 +331,69 @@ START_TEST(test_cancel_continuation_racing_its_antecedent_agrees_with_outcome)
 }
 END_TEST
 
+/* A drop function that waits for its own record and destroys its pool. */
+struct drop_ctx {
+  futures_pool_t *pool;
+  future_t *f;
+  int wait_rc, destroy_rc, cancelled_seen;
+  atomic_int calls;
+};
+
+static void
+drop_waits_on_itself(void *arg)
+{
+  struct drop_ctx *d = arg;
+
+  d->wait_rc = future_get(d->f, NULL);
+  d->destroy_rc = futures_pool_destroy(d->pool);
+  d->cancelled_seen = futures_cancelled();
+  atomic_fetch_add(&d->calls, 1);
+}
+
+static int
+task_never(void *arg, void **result)
+{
+  (void)arg;
+  (void)result;
+  return EIO;
+}
+
+/*
+ * A drop function runs as the cancelled record's body would have: waiting
+ * in it for that very record is EDEADLK (it could never finish), so is
+ * destroying the record's pool from it, and futures_cancelled() says 1
+ * (issue 10 review: a destroy from a drop function waited for ever for the
+ * canceller's own helping episode).
+ */
+START_TEST(test_cancel_drop_function_runs_as_the_cancelled_record)
+{
+  struct drop_ctx d;
+  futures_task_t t = FUTURES_TASK(task_never, &d, drop_waits_on_itself);
+  future_t *held;
+  struct tu_hold h;
+
+  d.wait_rc = d.destroy_rc = d.cancelled_seen = -1;
+  atomic_init(&d.calls, 0);
+  tu_hold_init(&h, NULL);
+  ck_assert_int_eq(futures_pool_create(&d.pool, 1), 0);
+  ck_assert_int_eq(futures_submit(d.pool, tu_hold_task, &h, &held), 0);
+  tu_latch_wait(&h.started);
+  ck_assert_int_eq(futures_submit_ex(d.pool, &t, NULL, &d.f), 0);
+  ck_assert_int_eq(future_cancel(d.f), 0);
+  ck_assert_int_eq(atomic_load(&d.calls), 1);
+  ck_assert_int_eq(d.wait_rc, EDEADLK);
+  ck_assert_int_eq(d.destroy_rc, EDEADLK);
+  ck_assert_int_eq(d.cancelled_seen, 1);
+  ck_assert_int_eq(future_get(d.f, NULL), ECANCELED);
+  tu_latch_open(&h.release);
+  ck_assert_int_eq(future_get(held, NULL), 0);
+  future_release(held);
+  future_release(d.f);
+  ck_assert_int_eq(futures_pool_destroy(d.pool), 0);
+  tu_hold_destroy(&h);
+}
+END_TEST
+
 /* ------------------------------------------------------------ queued */
 
 struct waiter {
@@ -836,6 +899,7 @@ cancel_suite(void)
   tcase_set_timeout(tc, 30);
   tcase_add_test(tc, test_cancel_queued_task_wakes_waiters_and_drops_arg_once);
   tcase_add_test(tc, test_cancel_queued_task_without_drop_function);
+  tcase_add_test(tc, test_cancel_drop_function_runs_as_the_cancelled_record);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("running");

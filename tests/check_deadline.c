@@ -720,6 +720,100 @@ START_TEST(test_join_any_until_max_time_t_waits_until_the_task_finishes)
 }
 END_TEST
 
+/* A queued task that records which thread ran it. */
+struct where {
+  atomic_int ran;
+  pthread_t thread;
+};
+
+static int
+task_where(void *arg, void **result)
+{
+  struct where *w = arg;
+
+  w->thread = pthread_self();
+  atomic_store(&w->ran, 1);
+  *result = w;
+  return 0;
+}
+
+struct timed_joiner {
+  future_t *f;
+  int kind; /* 0: futures_join_all_until, 1: futures_join_any_until */
+  pthread_t self;
+  atomic_int returned;
+  int rc;
+};
+
+static void *
+timed_joiner_main(void *arg)
+{
+  struct timed_joiner *j = arg;
+  struct timespec dl = max_deadline();
+  size_t index;
+
+  j->self = pthread_self();
+  if (j->kind == 0)
+    j->rc = futures_join_all_until(&j->f, 1, NULL, &dl);
+  else
+    j->rc = futures_join_any_until(&j->f, 1, &index, NULL, &dl);
+  atomic_store(&j->returned, 1);
+  return NULL;
+}
+
+static int
+where_ran(void *arg)
+{
+  return atomic_load(&((struct where *)arg)->ran);
+}
+
+/*
+ * A deadline so far that it saturates to "for ever" keeps a timed join
+ * timed: from outside the pool it only waits and never runs the awaited
+ * task in the caller, as its contract says (issue 10 review: with the
+ * saturated deadline they took the untimed path and ran it). The worker
+ * is released after the joiner had time to run f wrongly (the bound only
+ * makes a wrong run more likely to show: a right one passes whatever it
+ * is); f must have run on the worker.
+ */
+START_TEST(test_timed_joins_with_a_saturated_deadline_only_wait)
+{
+  for (int kind = 0; kind < 2; kind++) {
+    futures_pool_t *pool;
+    future_t *held;
+    struct tu_hold h;
+    struct where w;
+    struct timed_joiner j;
+    pthread_t t;
+
+    tu_hold_init(&h, NULL);
+    atomic_init(&w.ran, 0);
+    atomic_init(&j.returned, 0);
+    j.kind = kind;
+    j.rc = -1;
+    ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
+    ck_assert_int_eq(futures_submit(pool, tu_hold_task, &h, &held), 0);
+    tu_latch_wait(&h.started);
+    ck_assert_int_eq(futures_submit(pool, task_where, &w, &j.f), 0);
+    ck_assert_int_eq(pthread_create(&t, NULL, timed_joiner_main, &j), 0);
+    (void)tu_spin_until(where_ran, &w, 50 * MS);
+    tu_latch_open(&h.release);
+    pthread_join(t, NULL);
+    ck_assert_int_eq(j.rc, 0);
+    ck_assert_int_eq(atomic_load(&w.ran), 1);
+    ck_assert_msg(!pthread_equal(w.thread, j.self),
+                  "%s with a saturated deadline ran the task in the caller",
+                  kind == 0 ? "futures_join_all_until"
+                            : "futures_join_any_until");
+    ck_assert_int_eq(future_get(held, NULL), 0);
+    future_release(held);
+    future_release(j.f);
+    ck_assert_int_eq(futures_pool_destroy(pool), 0);
+    tu_hold_destroy(&h);
+  }
+}
+END_TEST
+
 /* ------------------------------------------------------------ far */
 
 /* A task on a 1-worker pool that submits a child and waits for it. */
@@ -1035,6 +1129,7 @@ deadline_suite(void)
                  test_join_all_until_max_time_t_waits_until_the_task_finishes);
   tcase_add_test(tc,
                  test_join_any_until_max_time_t_waits_until_the_task_finishes);
+  tcase_add_test(tc, test_timed_joins_with_a_saturated_deadline_only_wait);
   suite_add_tcase(s, tc);
 
   /* Issue 10, defect 5: far and negative absolute deadlines. A deadlocked

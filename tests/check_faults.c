@@ -954,6 +954,53 @@ exiting_waiter_main(void *arg)
   return NULL;
 }
 
+/* A chunk of a parallel_for that exits its thread on index 0. */
+static int
+exit_on_zero(void *arg, size_t begin, size_t end)
+{
+  atomic_int *seen = arg;
+
+  for (size_t i = begin; i < end; i++) {
+    if (i == 0)
+      pthread_exit(NULL);
+    atomic_fetch_add(seen, 1);
+  }
+  return 0;
+}
+
+/*
+ * A chunk of futures_parallel_for() that calls pthread_exit(), whether its
+ * thread is the driver's or a helper's: the loop's future finishes with
+ * EOWNERDEAD (its range was not done), nothing leaks (the driver's state
+ * is freed once every helper has let go of it; ASan and valgrind would
+ * say) and the pool works on (issue 10 review: a driver that exited
+ * leaked its state and its helpers' futures).
+ */
+START_TEST(test_faults_pthread_exit_in_a_parallel_for_chunk_is_eownerdead)
+{
+  for (int round = 0; round < 20; round++) {
+    futures_pool_t *pool;
+    future_t *f, *g;
+    atomic_int seen;
+    struct cell after;
+
+    atomic_init(&seen, 0);
+    cell_init(&after, 9);
+    ck_assert_int_eq(futures_pool_create(&pool, 2), 0);
+    ck_assert_int_eq(
+        futures_parallel_for(pool, 0, 64, 1, exit_on_zero, &seen, &f), 0);
+    ck_assert_int_eq(future_wait_for(f, 10 * SEC), 0);
+    ck_assert_int_eq(future_get(f, NULL), EOWNERDEAD);
+    future_release(f);
+    ck_assert_int_eq(futures_submit(pool, cell_task, &after, &g), 0);
+    ck_assert_int_eq(future_wait_for(g, 10 * SEC), 0);
+    future_release(g);
+    ck_assert_int_eq(futures_pool_destroy(pool), 0);
+    ck_assert_int_eq(atomic_load(&after.runs), 1);
+  }
+}
+END_TEST
+
 /*
  * A task run in place by a waiting outside thread (the pool's only worker
  * is held, so future_get() runs it) calls pthread_exit(): the thread that
@@ -1711,6 +1758,8 @@ faults_suite(void)
   tcase_add_test(tc,
                  test_faults_pthread_exit_in_a_waiting_thread_closes_its_help);
   tcase_add_test(tc, test_faults_pthread_exit_inside_join_any_in_a_task);
+  tcase_add_test(tc,
+                 test_faults_pthread_exit_in_a_parallel_for_chunk_is_eownerdead);
   suite_add_tcase(s, tc);
 
   /* A failing destroy is given up on after 20 s. */
