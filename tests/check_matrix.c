@@ -472,8 +472,8 @@ expect_size(struct cell *c, const char *who, const char *what, size_t want,
 static int
 probe_settled(struct probe *p)
 {
-  return atomic_load(&p->finished) || atomic_load(&p->exited) ||
-         (atomic_load(&p->drops) > 0 && atomic_load(&p->runs) == 0);
+  return TU_PUB_LOAD(&p->finished) || TU_PUB_LOAD(&p->exited) ||
+         (TU_PUB_LOAD(&p->drops) > 0 && TU_PUB_LOAD(&p->runs) == 0);
 }
 
 static void do_wait(struct wrec *w, future_t *f);
@@ -490,19 +490,19 @@ probe_task(void *arg, void **result)
 
   atomic_fetch_add(&p->runs, 1);
   if (getpid() != p->parent) {
-    atomic_store(&p->child_ran, 1);
+    TU_PUB_STORE(&p->child_ran, 1);
     return EPROTO;
   }
   tu_latch_open(&p->started);
   tu_latch_wait(&p->go);
   if (p->mode == PROBE_SELF)
-    do_wait(&p->c->w, atomic_load(&p->c->f));
-  atomic_store(&p->cancelled_seen, futures_cancelled());
+    do_wait(&p->c->w, TU_PUB_LOAD(&p->c->f));
+  TU_PUB_STORE(&p->cancelled_seen, futures_cancelled());
   if (p->mode == PROBE_EXIT) {
-    atomic_store(&p->exited, 1);
+    TU_PUB_STORE(&p->exited, 1);
     pthread_exit(NULL);
   }
-  atomic_store(&p->finished, 1);
+  TU_PUB_STORE(&p->finished, 1);
   *result = p;
   return 0;
 }
@@ -556,9 +556,9 @@ submit_f(struct cell *c)
   future_t *f = NULL;
   int rc = futures_submit_ex(c->pool, &t, NULL, &f);
 
-  atomic_store(&c->submit_rc, rc);
+  TU_PUB_STORE(&c->submit_rc, rc);
   if (rc == 0)
-    atomic_store(&c->f, f);
+    TU_PUB_STORE(&c->f, f);
 }
 
 /* ------------------------------------------------------------ waiting */
@@ -597,7 +597,7 @@ do_wait(struct wrec *w, future_t *f)
   struct timespec dl = {0, 0};
 
   w->tid = (pid_t)syscall(SYS_gettid);
-  atomic_store(&w->entered, 1);
+  TU_PUB_STORE(&w->entered, 1);
   if (w->kind == K_WAIT_UNTIL || w->kind == K_JOIN_ALL_UNTIL ||
       w->kind == K_JOIN_ANY_UNTIL)
     dl = tu_deadline_in(w->timeout_ns);
@@ -620,16 +620,19 @@ do_wait(struct wrec *w, future_t *f)
   /* "read the outcome with future_get(), which then does not block" */
   if ((w->kind == K_WAIT_UNTIL || w->kind == K_WAIT_FOR) && w->rc == 0)
     w->rc2 = future_get(f, &w->res);
-  atomic_store(&w->returned, 1);
+  TU_PUB_STORE(&w->returned, 1);
 }
+
+static void *
+thread_done(struct cell *c);
 
 static void *
 waiter_main(void *arg)
 {
   struct wrec *w = arg;
 
-  do_wait(w, atomic_load(&w->c->f));
-  return NULL;
+  do_wait(w, TU_PUB_LOAD(&w->c->f));
+  return thread_done(w->c);
 }
 
 /* SUBMITTER: submits f (into this thread's ring), waits for its turn. */
@@ -641,9 +644,9 @@ submitter_main(void *arg)
 
   submit_f(c);
   tu_latch_wait(&c->s_turn);
-  if (atomic_load(&c->f) != NULL)
-    do_wait(w, atomic_load(&c->f));
-  return NULL;
+  if (TU_PUB_LOAD(&c->f) != NULL)
+    do_wait(w, TU_PUB_LOAD(&c->f));
+  return thread_done(c);
 }
 
 static int
@@ -660,15 +663,23 @@ helper_task(void *arg, void **result)
   struct cell *c = w->c;
 
   submit_f(c);
-  if (atomic_load(&c->f) == NULL)
+  if (TU_PUB_LOAD(&c->f) == NULL)
     return ENOMEM;
   /* idle2: the other worker takes f from our deque; wait until it has, so
    * that we wait for a task running elsewhere. */
   if (c->cfg == C_IDLE2)
     c->t_saw_start = tu_spin_until(latch_opened, &c->p.started, hang_ns());
-  do_wait(w, atomic_load(&c->f));
+  do_wait(w, TU_PUB_LOAD(&c->f));
   *result = w;
   return 0;
+}
+
+/* The end of a thread of @c, which join_bounded() joins (for helgrind). */
+static void *
+thread_done(struct cell *c)
+{
+  TU_HAPPENS_BEFORE(c);
+  return NULL;
 }
 
 static void *
@@ -676,9 +687,9 @@ cancel_main(void *arg)
 {
   struct cell *c = arg;
 
-  c->cancel_rc = future_cancel(atomic_load(&c->f));
-  atomic_store(&c->cancel_returned, 1);
-  return NULL;
+  c->cancel_rc = future_cancel(TU_PUB_LOAD(&c->f));
+  TU_PUB_STORE(&c->cancel_returned, 1);
+  return thread_done(c);
 }
 
 static void *
@@ -689,7 +700,7 @@ destroy_main(void *arg)
   c->destroy_rc = futures_pool_destroy_ex(c->pool, c->actor == A_DESTROY_CANCEL
                                                        ? FUTURES_DESTROY_CANCEL
                                                        : FUTURES_DESTROY_DRAIN);
-  return NULL;
+  return thread_done(c);
 }
 
 /* ------------------------------------------------------------ observing */
@@ -726,9 +737,9 @@ parked(void *arg)
 {
   struct wrec *w = arg;
 
-  if (atomic_load(&w->returned))
+  if (TU_PUB_LOAD(&w->returned))
     return 1;
-  return atomic_load(&w->entered) && thread_state(w->tid) == 'S';
+  return TU_PUB_LOAD(&w->entered) && thread_state(w->tid) == 'S';
 }
 
 static int
@@ -736,7 +747,7 @@ f_published(void *arg)
 {
   struct cell *c = arg;
 
-  return atomic_load(&c->submit_rc) != -1;
+  return TU_PUB_LOAD(&c->submit_rc) != -1;
 }
 
 static int
@@ -753,7 +764,7 @@ cancel_in_drop_or_done(void *arg)
 {
   struct cell *c = arg;
 
-  return tu_latch_is_open(&c->p.in_drop) || atomic_load(&c->cancel_returned);
+  return tu_latch_is_open(&c->p.in_drop) || TU_PUB_LOAD(&c->cancel_returned);
 }
 
 /* No thread of this process is one of the pool's workers any more (the
@@ -800,8 +811,12 @@ join_bounded(struct cell *c, pthread_t t, const char *who)
   ns = (long long)dl.tv_nsec + hang_ns();
   dl.tv_sec += (time_t)(ns / SEC);
   dl.tv_nsec = (long)(ns % SEC);
-  if (pthread_timedjoin_np(t, NULL, &dl) == 0)
+  if (pthread_timedjoin_np(t, NULL, &dl) == 0) {
+    /* helgrind does not know pthread_timedjoin_np(): every thread of a
+     * cell ends with TU_HAPPENS_BEFORE(cell) (see thread_done()). */
+    TU_HAPPENS_AFTER(c);
     return 1;
+  }
   note(c, "hang: %s did not return within %lld s", who, hang_ns() / SEC);
   c->hung = 1;
   return 0;
@@ -867,8 +882,8 @@ fork_child_waits(struct cell *c)
 
     child_arm_alarm();
     wrec_init(&w, c, c->kind, c->w.timeout_ns);
-    do_wait(&w, atomic_load(&c->f));
-    if (atomic_load(&c->p.child_ran))
+    do_wait(&w, TU_PUB_LOAD(&c->f));
+    if (TU_PUB_LOAD(&c->p.child_ran))
       child_exit(1);
     child_exit(w.rc == ECHILD ? 0 : w.rc >= 0 && w.rc < 250 ? 2 + w.rc : 253);
   }
@@ -926,7 +941,7 @@ gate_full(void *arg)
 {
   struct gate_count *gc = arg;
 
-  return atomic_load(&gc->g->in) >= gc->n;
+  return TU_PUB_LOAD(&gc->g->in) >= gc->n;
 }
 
 /*
@@ -1105,7 +1120,7 @@ stage_f(struct cell *c)
     c->hung = 1;
     return 0;
   }
-  if ((rc = atomic_load(&c->submit_rc)) != 0) {
+  if ((rc = TU_PUB_LOAD(&c->submit_rc)) != 0) {
     expect_code(c, "setup", "submitting f", 0, rc);
     return 0;
   }
@@ -1301,7 +1316,7 @@ stage_release(struct cell *c)
       return 0;
     c->task_rc = future_get(c->task_f, NULL);
   }
-  if (!await_done(c, atomic_load(&c->f),
+  if (!await_done(c, TU_PUB_LOAD(&c->f),
                   c->actor == A_SELF
                       ? "f never finished (its task waits on itself)"
                       : "f never finished"))
@@ -1355,7 +1370,7 @@ static void
 check_then(struct cell *c, struct wrec *w, const char *who, int fc, void *fr)
 {
   struct cprobe *cp = &w->cp;
-  int runs = atomic_load(&cp->runs);
+  int runs = TU_PUB_LOAD(&cp->runs);
 
   expect_code(c, who, "futures_then", 0, w->then_rc);
   if (w->then_rc != 0)
@@ -1438,12 +1453,12 @@ check_waiter(struct cell *c, struct wrec *w, const char *who, int x, int fc,
   char b[24];
 
   if (x == X_NORETURN) {
-    if (atomic_load(&w->returned))
+    if (TU_PUB_LOAD(&w->returned))
       note(c, "%s: returned %s, but the task it ran ended its thread", who,
            errname(w->rc, b, sizeof(b)));
     return;
   }
-  if (!atomic_load(&w->returned)) {
+  if (!TU_PUB_LOAD(&w->returned)) {
     note(c, "%s: never returned (its thread ended inside the call)", who);
     return;
   }
@@ -1477,19 +1492,19 @@ check_f(struct cell *c, int fate, int fc, void *fr)
   void *r = &done_val + 1;
 
   expect_code(c, "f", "runs of its task", fate == FATE_CANCELLED ? 0 : 1,
-              atomic_load(&p->runs));
+              TU_PUB_LOAD(&p->runs));
   expect_code(c, "f", "drop calls", fate == FATE_CANCELLED ? 1 : 0,
-              atomic_load(&p->drops));
+              TU_PUB_LOAD(&p->drops));
   if (fate == FATE_RAN)
     expect_code(c, "f", "futures_cancelled() in its task", cancelling,
-                atomic_load(&p->cancelled_seen));
+                TU_PUB_LOAD(&p->cancelled_seen));
   if (c->f_started_early)
     note(c,
          "f: its task started while the worker was held: %s from "
          "outside ran it, though its contract says it only waits",
          kind_name[c->kind]);
   expect_code(c, "f", "future_get() after all", fc,
-              future_get(atomic_load(&c->f), &r));
+              future_get(TU_PUB_LOAD(&c->f), &r));
   expect_ptr(c, "f", "future_get() result after all", fr, r);
   if (c->have_hold)
     expect_code(c, "the hold task", "code", 0, future_get(c->hold_f, NULL));
@@ -1562,7 +1577,7 @@ cell_cleanup(struct cell *c)
     if ((rc = futures_pool_destroy(c->pool)) != 0)
       expect_code(c, "cleanup", "futures_pool_destroy", 0, rc);
   }
-  future_release(atomic_load(&c->f));
+  future_release(TU_PUB_LOAD(&c->f));
   future_release(c->done_ok);
   future_release(c->done_fail);
   future_release(c->hold_f);

@@ -8,6 +8,10 @@
 #ifndef TESTUTIL_H
 #define TESTUTIL_H
 
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
 #include <check.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -32,6 +36,36 @@
 #define TU_ASAN 1
 #endif
 #endif
+
+/*
+ * Helgrind cannot see C11 atomics. In a build configured with
+ * --enable-valgrind-annotations (make check-helgrind), a test that
+ * publishes plain data through an atomic flag tells it with these: the
+ * release before the store, the acquire after the load.
+ */
+#ifndef FUTURES_ANNOTATE
+#define FUTURES_ANNOTATE 0
+#endif
+#if FUTURES_ANNOTATE
+#include <valgrind/helgrind.h>
+#define TU_HAPPENS_BEFORE(p) ANNOTATE_HAPPENS_BEFORE(p)
+#define TU_HAPPENS_AFTER(p) ANNOTATE_HAPPENS_AFTER(p)
+#else
+#define TU_HAPPENS_BEFORE(p) ((void)0)
+#define TU_HAPPENS_AFTER(p) ((void)0)
+#endif
+/* atomic_store() and atomic_load() (seq_cst), annotated as above. */
+#define TU_PUB_STORE(p, v)                                                     \
+  do {                                                                         \
+    TU_HAPPENS_BEFORE(p);                                                      \
+    atomic_store((p), (v));                                                    \
+  } while (0)
+#define TU_PUB_LOAD(p)                                                         \
+  __extension__({                                                              \
+    __typeof__(atomic_load(p)) tu_pub_v_ = atomic_load(p);                     \
+    TU_HAPPENS_AFTER(p);                                                       \
+    tu_pub_v_;                                                                 \
+  })
 
 /* A one-shot gate: tu_latch_wait() blocks until tu_latch_open(). */
 struct tu_latch {
