@@ -51,8 +51,8 @@
 #define TU_HAPPENS_BEFORE(p) ANNOTATE_HAPPENS_BEFORE(p)
 #define TU_HAPPENS_AFTER(p) ANNOTATE_HAPPENS_AFTER(p)
 #else
-#define TU_HAPPENS_BEFORE(p) ((void)0)
-#define TU_HAPPENS_AFTER(p) ((void)0)
+#define TU_HAPPENS_BEFORE(p) ((void)(p))
+#define TU_HAPPENS_AFTER(p) ((void)(p))
 #endif
 /* atomic_store() and atomic_load() (seq_cst), annotated as above. */
 #define TU_PUB_STORE(p, v)                                                     \
