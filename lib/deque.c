@@ -9,8 +9,7 @@ buf_new(long capacity)
 {
   struct deque_buf *a;
 
-  a = (struct deque_buf *)futures__malloc(sizeof(*a) + (size_t)capacity *
-                                                         sizeof(a->slot[0]));
+  a = FUTURES_ALLOC_FLEX(struct deque_buf, slot, capacity);
   if (a == NULL)
     return NULL;
   a->mask = capacity - 1;
@@ -45,7 +44,7 @@ futures__deque_fini(struct deque *d)
     struct deque_buf *older = a->retired;
 
     FUTURES_PLAIN_RANGE(a->slot, (size_t)(a->mask + 1) * sizeof(a->slot[0]));
-    futures__free(a);
+    FUTURES_FREE(a);
     a = older;
   }
   atomic_store_explicit(&d->buf, NULL, memory_order_relaxed);

@@ -21,7 +21,7 @@
 struct deque_buf {
   long mask;                 /* capacity - 1; capacity is a power of 2 */
   struct deque_buf *retired; /* the smaller array this one replaced */
-  _Atomic(struct future *) slot[];
+  _Atomic(struct future *) slot[FUTURES_FLEX];
 };
 
 struct deque {

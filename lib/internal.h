@@ -16,7 +16,8 @@
  *      pin.c                   hazard pins that keep a pool's memory alive
  *   1. record.c                the future record: state word, references,
  *                              outcome, waiter lists and wait groups
- *   0. sync.c alloc.c          locks, clocks, memory, this header
+ *   0. sync.c base.c alloc.c   locks, clocks, deadlines, memory, this
+ *                              header and atomics.h
  *
  * Lock order, outermost first. A thread may take a lock only while it holds
  * no lock that comes after it in this list.
@@ -63,9 +64,6 @@
 
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
-
-/* Thread-local storage; initial-exec keeps each access one instruction. */
-#define FUTURES_TLS __thread __attribute__((tls_model("initial-exec")))
 
 /* config.h defines FUTURES_DEBUG to 0 or 1 (--enable-debug). */
 #ifndef FUTURES_DEBUG
@@ -180,8 +178,9 @@ struct preg {
 
 /*
  * All thread-local state of the scheduler and the gate, in one variable,
- * so that the model build can give each checked thread its own. Only the
- * owning thread touches it; it starts zeroed.
+ * so that the model build can give each checked thread its own (the one
+ * thread-local variable of the files the model checks: atomics.h). Only
+ * the owning thread touches it; it starts zeroed.
  */
 struct futures_tls {
   struct slot *slot;      /* deque this thread pushes to, or NULL */
@@ -193,22 +192,7 @@ struct futures_tls {
   struct preg preg[FUTURES_PREG_SLOTS];
 };
 
-#ifndef FUTURES_MODEL
 extern FUTURES_TLS struct futures_tls futures__tls;
-#endif
-
-/* Pause inside a spin loop: tells the CPU we are waiting on memory. */
-static inline void
-futures__cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#elif defined(__aarch64__)
-  __asm__ __volatile__("yield" ::: "memory");
-#else
-  __asm__ __volatile__("" ::: "memory");
-#endif
-}
 
 /* ---- alloc.c: every allocation the library makes goes through here. */
 
@@ -247,7 +231,8 @@ long futures__alloc_live(void);
  * a malloc (FUTURES_ALLOC=malloc, or an AddressSanitizer build). */
 int futures__alloc_cached(void);
 
-/* ---- sync.c: clocks and deadlines. Arithmetic on time saturates. */
+/* ---- sync.c: the clock; base.c: deadlines. Arithmetic on time
+ * saturates. */
 
 /* A deadline in CLOCK_MONOTONIC nanoseconds that never comes. */
 #define FUTURES_FOREVER LLONG_MAX
@@ -291,28 +276,20 @@ void futures__mutex_assert_owner(pthread_mutex_t *m);
 #endif
 
 /*
- * Asymmetric barrier pair (sync.c), for a Dekker-style handshake where one
- * side is hot (a submit) and the other rare (a park, a destroy). The light
- * side is a compiler barrier when the kernel offers
+ * Asymmetric barrier pair, for a Dekker-style handshake where one side is
+ * hot (a submit) and the other rare (a park, a destroy). The light side is
+ * a compiler barrier when the kernel offers
  * membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED), a full fence otherwise; the
- * heavy side is that system call (or a full fence). The model build makes
- * both seq_cst fences.
+ * heavy side is that system call (or a full fence). futures__light_barrier()
+ * and futures__heavy_barrier() are in atomics.h, which the model build
+ * replaces with seq_cst fences; barrier.c holds the system call.
  */
 void futures__barrier_init(void);
-extern int futures__barrier_cheap;
-static inline void
-futures__light_barrier(void)
-{
-  if (likely(futures__barrier_cheap))
-    atomic_signal_fence(memory_order_seq_cst);
-  else
-    atomic_thread_fence(memory_order_seq_cst);
-}
-void futures__heavy_barrier(void);
 
-/* ---- fork generation (pool.c): bumped in every child after fork(). */
+/* ---- fork generation (base.c): pool.c bumps it in every child after
+ * fork(). */
 
-extern _Atomic(unsigned long) futures__fork_gen;
+extern FUTURES_GLOBAL(_Atomic(unsigned long), futures__fork_gen);
 
 /* 1 if this process is a fork() child of a process that used the library
  * (cheap: one relaxed load). */

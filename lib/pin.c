@@ -13,8 +13,8 @@
 /* Atomic: hazard pins. An entry holds the pool one thread has pinned; when
  * every entry is taken, a pin falls back to a counter per bucket of
  * pools. */
-static _Atomic(struct sched *) hazards[HAZARDS];
-static _Atomic(long) overflow_pins[HAZARD_BUCKETS];
+static FUTURES_GLOBAL_ARRAY(_Atomic(struct sched *), hazards, HAZARDS);
+static FUTURES_GLOBAL_ARRAY(_Atomic(long), overflow_pins, HAZARD_BUCKETS);
 
 static unsigned
 bucket_of(const struct sched *s)
@@ -99,6 +99,7 @@ futures__pin_wait_unpinned(struct sched *s)
 void
 futures__pin_global_init(void)
 {
-  FUTURES_ATOMIC_VAR(hazards);
-  FUTURES_ATOMIC_VAR(overflow_pins);
+  FUTURES_ATOMIC_RANGE(hazards, HAZARDS * sizeof(hazards[0]));
+  FUTURES_ATOMIC_RANGE(overflow_pins,
+                       HAZARD_BUCKETS * sizeof(overflow_pins[0]));
 }

@@ -109,8 +109,9 @@ struct stripe {
   pthread_mutex_t lock;
 } FUTURES_ALIGNED;
 
-static struct stripe stripes[WAIT_STRIPES];
-static pthread_once_t stripes_once = PTHREAD_ONCE_INIT;
+static FUTURES_GLOBAL_ARRAY(struct stripe, stripes, WAIT_STRIPES);
+/* Zero is PTHREAD_ONCE_INIT (glibc). */
+static FUTURES_GLOBAL(pthread_once_t, stripes_once);
 
 static void
 stripes_init(void)

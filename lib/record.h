@@ -69,7 +69,7 @@ struct future {
     futures_then_fn then;
   } fn;
   void *arg;
-  union {
+  FUTURES_UNION {
     /* QUEUED, RUNNING, DONE: the queue link and the result. */
     struct {
       _Atomic(struct future *) next;

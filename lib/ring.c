@@ -4,13 +4,16 @@
  */
 #include "ring.h"
 
+/* The first array's capacity (it doubles as needed). A model may ask for
+ * a small one. */
+#ifndef RING_INIT
 #define RING_INIT 1024
+#endif
 
 static struct ring_buf *
-buf_new(long capacity)
+ring_buf_new(long capacity)
 {
-  struct ring_buf *b = (struct ring_buf *)futures__malloc(
-      sizeof(*b) + (size_t)capacity * sizeof(b->slot[0]));
+  struct ring_buf *b = FUTURES_ALLOC_FLEX(struct ring_buf, slot, capacity);
 
   if (b == NULL)
     return NULL;
@@ -24,10 +27,10 @@ buf_new(long capacity)
 }
 
 static void
-buf_free(struct ring_buf *b)
+ring_buf_free(struct ring_buf *b)
 {
   FUTURES_PLAIN_RANGE(b->slot, (size_t)(b->mask + 1) * sizeof(b->slot[0]));
-  futures__free(b);
+  FUTURES_FREE(b);
 }
 
 int
@@ -43,7 +46,7 @@ futures__ring_init(struct ring *r)
   atomic_init(&r->retracted, 0);
   r->pbuf_start = 0;
   r->head_cache = 0;
-  r->pbuf = buf_new(RING_INIT);
+  r->pbuf = ring_buf_new(RING_INIT);
   r->cbuf = r->pbuf;
   return r->pbuf != NULL ? 0 : ENOMEM;
 }
@@ -57,7 +60,7 @@ futures__ring_fini(struct ring *r)
     struct ring_buf *next =
         atomic_load_explicit(&b->next, memory_order_relaxed);
 
-    buf_free(b);
+    ring_buf_free(b);
     b = next;
   }
   r->cbuf = r->pbuf = NULL;
@@ -65,14 +68,14 @@ futures__ring_fini(struct ring *r)
 
 /* The owner's array is full: continue in one at least twice as large. */
 static struct ring_buf *
-grow(struct ring *r, unsigned long long t, size_t n)
+ring_grow(struct ring *r, unsigned long long t, size_t n)
 {
   long cap = 2 * (r->pbuf->mask + 1);
   struct ring_buf *b;
 
   while ((unsigned long long)cap < n)
     cap *= 2;
-  b = buf_new(cap);
+  b = ring_buf_new(cap);
   if (b == NULL)
     return NULL;
   atomic_store_explicit(&r->pbuf->switch_at, t, memory_order_relaxed);
@@ -98,7 +101,7 @@ futures__ring_push(struct ring *r, struct future *const f[], size_t n)
     r->head_cache = atomic_load_explicit(&r->head, memory_order_acquire);
     from = r->head_cache > r->pbuf_start ? r->head_cache : r->pbuf_start;
     if (t + n - from > (unsigned long long)b->mask + 1 &&
-        (b = grow(r, t, n)) == NULL)
+        (b = ring_grow(r, t, n)) == NULL)
       return ENOMEM;
   }
   for (size_t i = 0; i < n; i++)
@@ -157,7 +160,7 @@ futures__ring_take(struct ring *r, struct future **out, size_t max)
         h >= atomic_load_explicit(&b->switch_at, memory_order_relaxed)) {
       FUTURES_HAPPENS_AFTER(&b->next);
       /* The owner has moved on and we have drained this array. */
-      buf_free(b);
+      ring_buf_free(b);
       b = r->cbuf = next;
       continue;
     }

@@ -22,7 +22,7 @@ struct ring_buf {
   long mask;
   _Atomic(unsigned long long) switch_at; /* first index in the next array */
   _Atomic(struct ring_buf *) next;       /* set once, after switch_at */
-  _Atomic(struct future *) slot[];
+  _Atomic(struct future *) slot[FUTURES_FLEX];
 };
 
 struct ring {

@@ -71,8 +71,9 @@
 
 FUTURES_TLS struct futures_tls futures__tls;
 
-static _Atomic(unsigned long long) next_sched_id = 1;
-static pthread_key_t preg_key;
+/* Atomic: the last id given to a scheduler (0 is none). */
+static FUTURES_GLOBAL(_Atomic(unsigned long long), last_sched_id);
+static FUTURES_GLOBAL(pthread_key_t, preg_key);
 
 /* ------------------------------------------------------------ producers */
 
@@ -82,7 +83,7 @@ producer_unref(struct producer *p)
   /* Acq_rel: the last one to let go sees every write of the others. */
   if (atomic_fetch_sub_explicit(&p->refs, 1, memory_order_acq_rel) == 1) {
     futures__ring_fini(&p->ring);
-    futures__free(p);
+    FUTURES_FREE(p);
   }
 }
 
@@ -113,13 +114,12 @@ preg_release_all(void *unused)
 static struct producer *
 producer_new(void)
 {
-  struct producer *p =
-      (struct producer *)futures__aligned_malloc(sizeof(*p));
+  struct producer *p = FUTURES_ALLOC(struct producer);
 
   if (p == NULL)
     return NULL;
   if (futures__ring_init(&p->ring) != 0) {
-    futures__free(p);
+    FUTURES_FREE(p);
     return NULL;
   }
   FUTURES_ATOMIC_VAR(p->admitting);
@@ -234,7 +234,7 @@ futures__sched_my_ring(struct sched *s)
 int
 futures__sched_global_init(void)
 {
-  FUTURES_ATOMIC_VAR(next_sched_id);
+  FUTURES_ATOMIC_RANGE(&last_sched_id, sizeof(last_sched_id));
   return pthread_key_create(&preg_key, preg_release_all);
 }
 
@@ -243,6 +243,44 @@ futures__sched_atfork_child(void)
 {
   /* The pairs name pools of the parent; its rings are not ours. */
   memset(futures__tls.preg, 0, sizeof(futures__tls.preg));
+}
+
+/* Frees the slots, the first @n of which have a deque. */
+static void
+fini_slots(struct sched *s, unsigned n)
+{
+  if (s->slots == NULL)
+    return;
+  for (unsigned i = 0; i < n; i++)
+    futures__deque_fini(&s->slots[i].dq);
+  FUTURES_PLAIN_RANGE(s->slots, s->nslots * sizeof(struct slot));
+  FUTURES_FREE_ARRAY(s->slots, s->nslots);
+  s->slots = NULL;
+}
+
+/* A slot, initialised field by field (it holds atomics: no memset). */
+static int
+slot_init(struct slot *sl, struct sched *s, unsigned i)
+{
+  FUTURES_ATOMIC_VAR(sl->taken);
+  FUTURES_ATOMIC_VAR(sl->submitted);
+  FUTURES_ATOMIC_VAR(sl->started);
+  FUTURES_ATOMIC_VAR(sl->completed);
+  FUTURES_ATOMIC_VAR(sl->stolen);
+  FUTURES_ATOMIC_VAR(sl->helped);
+  atomic_init(&sl->taken, 0);
+  atomic_init(&sl->submitted, 0);
+  atomic_init(&sl->started, 0);
+  atomic_init(&sl->completed, 0);
+  atomic_init(&sl->stolen, 0);
+  atomic_init(&sl->helped, 0);
+  sl->sched = s;
+  sl->index = i;
+  sl->is_worker = i < s->nworkers;
+  sl->rng = 0x9e3779b97f4a7c15ULL * (i + 1);
+  sl->cursor = NULL;
+  sl->tick = 0;
+  return futures__deque_init(&sl->dq, DEQUE_INIT);
 }
 
 int
@@ -260,37 +298,41 @@ futures__sched_init(struct sched *s, unsigned nworkers)
   FUTURES_ATOMIC_VAR(s->ext_completed);
   FUTURES_ATOMIC_VAR(s->ext_helped);
   FUTURES_ATOMIC_VAR(s->cancelled);
+  atomic_init(&s->producers, (struct producer *)NULL);
+  atomic_init(&s->stopping, STOP_NONE);
+  atomic_init(&s->sleepers, 0);
+  atomic_init(&s->room_waiters, 0);
+  atomic_init(&s->helpers, 0);
+  atomic_init(&s->entering, 0);
+  atomic_init(&s->queued, 0);
+  atomic_init(&s->ext_submitted, 0);
+  atomic_init(&s->ext_started, 0);
+  atomic_init(&s->ext_completed, 0);
+  atomic_init(&s->ext_helped, 0);
+  atomic_init(&s->cancelled, 0);
   s->nworkers = nworkers;
   s->nslots = nworkers < 2 ? nworkers + 2 : 2 * nworkers;
   s->gen = atomic_load_explicit(&futures__fork_gen, memory_order_relaxed);
-  s->id = atomic_fetch_add_explicit(&next_sched_id, 1, memory_order_relaxed);
+  /* Relaxed: ids need only be distinct. */
+  s->id = atomic_fetch_add_explicit(&last_sched_id, 1, memory_order_relaxed) +
+          1;
+  s->nidle = s->tokens = s->started = 0;
+  s->epoch = 0;
+  s->admission_closed = s->drained = s->exit_now = 0;
   futures__inject_init(&s->inj);
   futures__mutex_init(&s->lock);
   futures__cond_init(&s->wake);
   futures__cond_init(&s->room);
   futures__cond_init(&s->done);
-  s->slots = (struct slot *)futures__aligned_malloc(s->nslots *
-                                                    sizeof(struct slot));
+  s->slots = FUTURES_ALLOC_ARRAY(struct slot, s->nslots);
   if (s->slots == NULL) {
     s->nslots = 0;
     return ENOMEM;
   }
-  memset(s->slots, 0, s->nslots * sizeof(struct slot));
   for (unsigned i = 0; i < s->nslots; i++) {
-    struct slot *sl = &s->slots[i];
-
-    FUTURES_ATOMIC_VAR(sl->taken);
-    FUTURES_ATOMIC_VAR(sl->submitted);
-    FUTURES_ATOMIC_VAR(sl->started);
-    FUTURES_ATOMIC_VAR(sl->completed);
-    FUTURES_ATOMIC_VAR(sl->stolen);
-    FUTURES_ATOMIC_VAR(sl->helped);
-    sl->sched = s;
-    sl->index = i;
-    sl->is_worker = i < nworkers;
-    sl->rng = 0x9e3779b97f4a7c15ULL * (i + 1);
-    if (futures__deque_init(&sl->dq, DEQUE_INIT) != 0) {
-      s->nslots = i; /* only these have a deque to free */
+    if (slot_init(&s->slots[i], s, i) != 0) {
+      /* Only these have a deque to free; the array is freed whole. */
+      fini_slots(s, i);
       return ENOMEM;
     }
   }
@@ -308,12 +350,7 @@ futures__sched_fini(struct sched *s)
     atomic_store_explicit(&p->orphaned, 1, memory_order_relaxed);
     producer_unref(p);
   }
-  if (s->slots != NULL) {
-    for (unsigned i = 0; i < s->nslots; i++)
-      futures__deque_fini(&s->slots[i].dq);
-    FUTURES_PLAIN_RANGE(s->slots, s->nslots * sizeof(struct slot));
-    futures__free(s->slots);
-  }
+  fini_slots(s, s->nslots);
   futures__cond_destroy(&s->done);
   futures__cond_destroy(&s->room);
   futures__cond_destroy(&s->wake);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * sync.c - mutex and condition-variable wrappers, clocks and deadlines,
- * the asymmetric barrier pair, and the fork generation.
+ * sync.c - mutex and condition-variable wrappers, the clock, and the heavy
+ * side of the asymmetric barrier pair (the model checker supplies its own
+ * versions of all of these: tests/model/harness.hpp).
  *
  * A pthread call on a mutex or condition variable that we initialised can
  * only fail if memory is already corrupt (or, in debug builds, if a thread
@@ -184,43 +185,6 @@ futures__now_ns(void)
 }
 
 int
-futures__timespec_valid(const struct timespec *ts)
-{
-  return ts != NULL && ts->tv_nsec >= 0 && ts->tv_nsec < 1000000000L;
-}
-
-long long
-futures__deadline_of(const struct timespec *ts)
-{
-  /* Saturate: a tv_sec too large for nanoseconds in a long long is
-   * forever (it is centuries away), a negative one is the past. */
-  if (ts->tv_sec < 0)
-    return 0;
-  if ((unsigned long long)ts->tv_sec >
-      (unsigned long long)((FUTURES_FOREVER - ts->tv_nsec) / 1000000000LL))
-    return FUTURES_FOREVER;
-  return (long long)ts->tv_sec * 1000000000LL + ts->tv_nsec;
-}
-
-long long
-futures__deadline_in(long long ns)
-{
-  long long now = futures__now_ns();
-
-  if (ns <= 0)
-    return now;
-  if (ns >= FUTURES_FOREVER - now)
-    return FUTURES_FOREVER;
-  return now + ns;
-}
-
-int
-futures__deadline_passed(long long deadline)
-{
-  return deadline != FUTURES_FOREVER && futures__now_ns() >= deadline;
-}
-
-int
 futures__cond_wait_until(pthread_cond_t *c, pthread_mutex_t *m,
                          long long deadline)
 {
@@ -274,9 +238,3 @@ futures__heavy_barrier(void)
 #endif
   atomic_thread_fence(memory_order_seq_cst);
 }
-
-/* ------------------------------------------------------------ fork */
-
-/* Bumped by pool.c's fork handler in every child: pools and futures that
- * exist at a fork belong to the parent. */
-_Atomic(unsigned long) futures__fork_gen;
