@@ -7,8 +7,12 @@
 
 #include <sched.h>
 
+#ifndef HAZARDS
 #define HAZARDS 1024
+#endif
+#ifndef HAZARD_BUCKETS
 #define HAZARD_BUCKETS 64
+#endif
 
 /* Atomic: hazard pins. An entry holds the pool one thread has pinned; when
  * every entry is taken, a pin falls back to a counter per bucket of

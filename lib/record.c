@@ -22,7 +22,9 @@
 
 #include <stdio.h>
 
+#ifndef WAIT_STRIPES
 #define WAIT_STRIPES 128
+#endif
 
 void
 futures__record_init(struct future *f, struct sched *sched,

@@ -63,9 +63,17 @@
 #include <string.h>
 
 /* Initial deque capacity (it doubles as needed). */
+#ifndef DEQUE_INIT
 #define DEQUE_INIT 256
+#endif
 /* How long an idle worker spins before it parks. */
+#ifndef IDLE_SPIN_NS
 #define IDLE_SPIN_NS 50000
+#endif
+/* Looks for work between two reads of the clock (a power of 2). */
+#ifndef IDLE_LOOKS
+#define IDLE_LOOKS 8
+#endif
 /* Most records a thief takes from one deque at once (see steal_any). */
 #define STEAL_BATCH 8
 
@@ -859,16 +867,16 @@ futures__sched_idle(struct slot *me, int *exit)
       wake_chain(s);
       return f;
     }
-    for (unsigned k = 0; k < backoff; k++)
-      futures__cpu_relax();
-    if (backoff < 64)
-      backoff *= 2;
-    if ((i & 7) == 0) {
+    if ((i & (IDLE_LOOKS - 1)) == 0) {
       if (futures__now_ns() >= limit)
         break;
       /* Let a runnable thread (a submitter, a waiter) have the CPU. */
       sched_yield();
     }
+    for (unsigned k = 0; k < backoff; k++)
+      futures__cpu_relax();
+    if (backoff < 64)
+      backoff *= 2;
   }
   atomic_fetch_sub_explicit(&s->sleepers, SPINNER_ONE, memory_order_relaxed);
   *exit = !park(me);

@@ -16,7 +16,13 @@
  * tens of microseconds on a virtual machine, so a short spin pays for
  * itself when tasks are short; it yields the CPU as it goes, so a spinner
  * never holds up the thread that will complete the future. */
+#ifndef SPIN_NS
 #define SPIN_NS 20000
+#endif
+/* Looks at the record between two reads of the clock (a power of 2). */
+#ifndef SPIN_LOOKS
+#define SPIN_LOOKS 64
+#endif
 
 int
 futures__wait_check_self(struct future *const futures[], size_t n)
@@ -41,15 +47,15 @@ futures__wait_spin(const struct future *f, long long deadline)
   for (unsigned i = 1;; i++) {
     if (futures__record_done(f))
       return 1;
-    futures__cpu_relax();
-    if ((i & 63) == 0) {
+    if ((i & (SPIN_LOOKS - 1)) == 0) {
       if (futures__now_ns() >= limit)
         return 0;
       /* Give the CPU to a runnable thread (perhaps the one that will
        * complete this future) now and then. */
-      if ((i & 1023) == 0)
+      if ((i & (16 * SPIN_LOOKS - 1)) == 0)
         sched_yield();
     }
+    futures__cpu_relax();
   }
 }
 
