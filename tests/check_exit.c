@@ -211,7 +211,62 @@ scene_waiting(struct scene *sc)
   return tu_spin_until(two_waiting, sc, 10000 * MS) ? 0 : 1;
 }
 
-enum { PARKED = 1, BLOCKED = 2, SUBMITTING = 4, WAITING = 8 };
+/* An atexit handler of the AT_EXIT scene, registered before its pool. */
+#define NOT_RUN "check_exit: the queued task did not run during atexit\n"
+
+static struct scene *at_exit_scene;
+static atomic_int at_exit_queued_ran;
+
+static int
+task_mark_ran(void *arg, void **result)
+{
+  (void)arg;
+  atomic_store(&at_exit_queued_ran, 1);
+  *result = NULL;
+  return 0;
+}
+
+static int
+queued_ran(void *arg)
+{
+  (void)arg;
+  return atomic_load(&at_exit_queued_ran);
+}
+
+/* Runs during exit(): lets the blocked task go, then waits (at most 10 s)
+ * for the task queued behind it, which only the worker can run. */
+static void
+release_and_wait_at_exit(void)
+{
+  tu_latch_open(&at_exit_scene->never);
+  if (!tu_spin_until(queued_ran, NULL, 10000 * MS)) {
+    ssize_t n = write(2, NOT_RUN, sizeof(NOT_RUN) - 1);
+
+    (void)n;
+  }
+}
+
+/* An atexit handler registered first, as a program does at its start (so
+ * that an exit hook the library registered later would run before it),
+ * then a 1-worker pool whose task blocks with a task queued behind it. */
+static int
+scene_at_exit(struct scene *sc)
+{
+  futures_pool_t *pool;
+  future_t *f;
+
+  at_exit_scene = sc;
+  atomic_init(&at_exit_queued_ran, 0);
+  if (atexit(release_and_wait_at_exit) != 0)
+    return 1;
+  if (futures_pool_create(&pool, 1) != 0 ||
+      futures_submit(pool, task_block, sc, &sc->blocked) != 0)
+    return 1;
+  tu_count_wait(&sc->started);
+  return futures_submit(pool, task_mark_ran, NULL, &f) != 0;
+}
+
+enum { PARKED = 1, BLOCKED = 2, SUBMITTING = 4, WAITING = 8, AT_EXIT = 16 };
 
 static const int scenes[] = {PARKED, BLOCKED, SUBMITTING, BLOCKED | WAITING,
                              PARKED | BLOCKED | SUBMITTING | WAITING};
@@ -242,6 +297,8 @@ child_main(int what)
     bad |= scene_submitting(&sc);
   if (what & WAITING)
     bad |= scene_waiting(&sc);
+  if (what & AT_EXIT)
+    bad |= scene_at_exit(&sc);
   exit(bad ? 99 : EXIT_CODE);
 }
 
@@ -310,81 +367,17 @@ START_TEST(test_exit_with_live_pools_returns_its_status_silently)
 }
 END_TEST
 
-/* ------------------------------------------------------------ atexit */
-
-#define NOT_RUN "check_exit: the queued task did not run during atexit\n"
-
-static struct scene atexit_scene;
-static atomic_int atexit_queued_ran;
-
-static int
-task_mark_ran(void *arg, void **result)
-{
-  (void)arg;
-  atomic_store(&atexit_queued_ran, 1);
-  *result = NULL;
-  return 0;
-}
-
-static int
-queued_ran(void *arg)
-{
-  (void)arg;
-  return atomic_load(&atexit_queued_ran);
-}
-
-/* Runs during exit(): lets the blocked task go, then waits (at most 10 s)
- * for the task queued behind it, which only the worker can run. */
-static void
-atexit_release_and_wait(void)
-{
-  tu_latch_open(&atexit_scene.never);
-  if (!tu_spin_until(queued_ran, NULL, 10000 * MS)) {
-    ssize_t n = write(2, NOT_RUN, sizeof(NOT_RUN) - 1);
-
-    (void)n;
-  }
-}
-
-/* The child: an atexit handler registered first, as a program does at its
- * start (so any exit hook the library registered later would run before
- * it), then a 1-worker pool whose task blocks with a task queued behind
- * it; then exit(). */
-static void
-child_atexit_main(int unused)
-{
-  struct scene *sc = &atexit_scene;
-  futures_pool_t *pool;
-  future_t *f;
-
-  (void)unused;
-  signal(SIGALRM, SIG_DFL); /* Check's handler would kill the test */
-  alarm(20);
-  tu_latch_init(&sc->never);
-  tu_count_init(&sc->started, 1);
-  atomic_init(&atexit_queued_ran, 0);
-  if (atexit(atexit_release_and_wait) != 0)
-    _exit(99);
-  if (futures_pool_create(&pool, 1) != 0 ||
-      futures_submit(pool, task_block, sc, &sc->blocked) != 0)
-    _exit(99);
-  tu_count_wait(&sc->started);
-  if (futures_submit(pool, task_mark_ran, NULL, &f) != 0)
-    _exit(99);
-  exit(EXIT_CODE);
-}
-
 /*
  * The header's "exit": while the atexit handlers run, the workers of live
- * pools go on running tasks, queued ones included. An atexit handler of
- * the child lets the only worker's blocked task go and waits for the task
- * queued behind it, which only that worker can run; it says so on stderr
- * if the task never runs. The child must exit with EXIT_CODE and print
- * nothing.
+ * pools go on running tasks, queued ones included. In the AT_EXIT scene an
+ * atexit handler of the child lets the only worker's blocked task go and
+ * waits for the task queued behind it, which only that worker can run; it
+ * says so on stderr if the task never runs. The child must exit with
+ * EXIT_CODE and print nothing.
  */
 START_TEST(test_exit_workers_keep_running_queued_tasks_during_atexit_handlers)
 {
-  check_child_exits_silently(child_atexit_main, 0,
+  check_child_exits_silently(child_main, AT_EXIT,
                              "a queued task during the atexit handlers");
 }
 END_TEST
