@@ -608,16 +608,13 @@ pf_caller_thread(void *arg, int i)
 }
 
 /*
- * futures_parallel_for() is safe from many threads at once (its Threads
- * line, "as futures_submit()", and @fn runs concurrently with itself): 4
- * threads line up, then each runs a loop over [0, 400,000) with grain 100
- * (long enough for the 4 to overlap) on one shared 2-worker pool and
- * waits for it, taking part in it; every index of every loop is touched
- * exactly once.
+ * futures_parallel_for() from 4 threads lined up at once on one 2-worker
+ * pool (its Threads line): every index of every loop is touched exactly once.
  */
 START_TEST(test_parallel_for_from_many_threads_at_once)
 {
-  size_t N = (size_t)tu_scaled(400000, 40000); /* a tenth under valgrind */
+  /* Long enough for the 4 loops to overlap; a tenth under valgrind. */
+  size_t N = (size_t)tu_scaled(400000, 40000);
   struct pf_caller *c = calloc(1, sizeof(*c));
 
   ck_assert_ptr_nonnull(c);

@@ -368,12 +368,8 @@ START_TEST(test_exit_with_live_pools_returns_its_status_silently)
 END_TEST
 
 /*
- * The header's "exit": while the atexit handlers run, the workers of live
- * pools go on running tasks, queued ones included. In the AT_EXIT scene an
- * atexit handler of the child lets the only worker's blocked task go and
- * waits for the task queued behind it, which only that worker can run; it
- * says so on stderr if the task never runs. The child must exit with
- * EXIT_CODE and print nothing.
+ * The header's "exit": workers go on running queued tasks while the atexit
+ * handlers run (the AT_EXIT scene's handler waits for one, else says so).
  */
 START_TEST(test_exit_workers_keep_running_queued_tasks_during_atexit_handlers)
 {

@@ -1236,13 +1236,9 @@ START_TEST(test_faults_get_runs_queued_task_when_no_worker_is_left)
 END_TEST
 
 /*
- * The header's "Tasks": if no new thread can be started, the pool goes on
- * with one worker fewer. On a 2-worker pool a task ends its worker thread
- * while thread creation fails; afterwards the pool still runs tasks, on
- * its one remaining worker only: while a task holds it, a second task
- * waits (a timed wait of 200 ms, which never runs it in the caller; the
- * old pool of 2 would run it at once), and it runs once the first one is
- * let go. Destroy then returns.
+ * "Tasks": a pool whose worker cannot be replaced goes on with one fewer: a
+ * second task waits while the remaining worker is held (a 200 ms timed
+ * wait), then runs on it; destroy returns.
  */
 START_TEST(test_faults_failed_replacement_leaves_the_pool_one_worker_fewer)
 {

@@ -590,11 +590,9 @@ task_parent_waits_for_running(void *arg, void **result)
 }
 
 /*
- * The header's "Tasks": a worker that waits for a task running elsewhere
- * runs its own pending sub-tasks meanwhile. On a 2-worker pool the other
- * worker runs B, which waits for C; C is queued in the waiting worker's
- * own deque, so only that worker can run it: the wait ends (within 10 s)
- * only if it does, in its own thread.
+ * "Tasks": a worker waiting for a task running elsewhere runs its own pending
+ * sub-tasks: B, on the other worker, waits for C, which is queued in the
+ * waiting worker's deque (bounded: 10 s).
  */
 START_TEST(test_nested_worker_waiting_for_a_running_task_runs_its_own_subtasks)
 {

@@ -582,10 +582,8 @@ lives_task(void *arg, void **result)
 }
 
 /*
- * Creating and destroying pools (both forms of each) is safe from many
- * threads at once and inside tasks (their Threads and In a task lines): 4
- * threads each create, use and destroy 10 pools while 8 tasks of another
- * pool each do the same with 2 pools of their own.
+ * Pools created, used and destroyed (both forms of each) from 4 threads at
+ * once and in 8 tasks of another pool (the Threads and In a task lines).
  */
 START_TEST(test_pool_create_and_destroy_from_many_threads_and_tasks)
 {

@@ -426,11 +426,9 @@ use_after_release_child(void)
 }
 
 /*
- * The header's "Memory": under AddressSanitizer, which gives every record
- * its own allocation, a future used after future_release() is reported by
- * the sanitizer. A child process releases a finished future and calls
- * future_get() on it: it must die with ASan's heap-use-after-free report
- * on its stderr, never return normally.
+ * "Memory": under ASan a future used after future_release() is reported: a
+ * child calling future_get() on its released future dies with ASan's
+ * heap-use-after-free report.
  */
 START_TEST(test_release_use_after_release_is_reported_by_asan)
 {

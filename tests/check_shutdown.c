@@ -808,11 +808,9 @@ still_running_task(void *arg, void **result)
 }
 
 /*
- * The header's "Tasks": a task that has not returned keeps its worker and
- * futures_pool_destroy() waits for it. The task is held; destroy starts in
- * another thread and goes to sleep (it has begun: stats say so) without
- * returning; only when the task is let go does destroy return, after the
- * task saw that it had not.
+ * "Tasks": destroy waits for a task that has not returned: begun and asleep,
+ * it has not returned while the task is held, and the task, let go, sees that
+ * it had not.
  */
 START_TEST(test_shutdown_destroy_waits_for_a_task_that_is_still_running)
 {

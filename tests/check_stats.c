@@ -512,11 +512,9 @@ stats_reader_task(void *arg, void **result)
 }
 
 /*
- * futures_pool_stats() is safe from many threads and from the pool's own
- * tasks while tasks run (its Threads and In a task lines): 4 threads read
- * the counters 1000 times each while 200 tasks read them too. Every read
- * succeeds with the constant fields right (the others are approximate
- * then); once the pool is quiet the counts are exact.
+ * futures_pool_stats() from 4 threads and 200 of the pool's tasks while they
+ * run: every read succeeds with its constant fields right, and the counts are
+ * exact once the pool is quiet.
  */
 START_TEST(test_stats_read_from_threads_and_tasks_while_tasks_run)
 {
@@ -581,10 +579,8 @@ times_reader_task(void *arg, void **result)
 }
 
 /*
- * future_times() is safe from many threads at once and inside a task (its
- * Threads and In a task lines): on one finished future of a timing pool, 4
- * threads and a task of the pool read the times 100 times each, and every
- * reading equals the test thread's.
+ * future_times() on one finished future from 4 threads and a task of the
+ * pool, 100 times each: every reading equals the test thread's.
  */
 START_TEST(test_times_read_from_many_threads_and_a_task_agree)
 {

@@ -664,13 +664,9 @@ kids_parent_task(void *arg, void **result)
 }
 
 /*
- * The header's "Order" for tasks submitted from a task: they go to that
- * thread's own deque, which it runs newest first, and idle workers steal
- * from it oldest first. _i = 0: on a 1-worker pool the parent returns and
- * its worker then runs the 8 children in reverse order. _i = 1: on a
- * 2-worker pool the parent blocks (outside the library) until all 8 have
- * run, so the other worker steals them all, and the first to start is the
- * oldest. The test waits without running anything itself.
+ * "Order": a task's 8 sub-tasks run newest first on its worker once it returns
+ * (_i = 0, 1 worker); stolen while it blocks outside the library, the first
+ * to start is the oldest (_i = 1, 2 workers).
  */
 START_TEST(test_submit_from_a_task_runs_newest_first_and_is_stolen_oldest_first)
 {
@@ -714,11 +710,9 @@ START_TEST(test_submit_from_a_task_runs_newest_first_and_is_stolen_oldest_first)
 END_TEST
 
 /*
- * The header's "Order" names a thread with tasks pending in more than
- * eight pools at once as a case outside its order; every task still runs
- * exactly once. One thread submits 20 tasks to each of 10 pools in turn
- * (all queued behind held workers, so all 10 pools are pending at once),
- * then lets them go and joins them all.
+ * "Order" leaves a thread with tasks pending in more than eight pools out of
+ * its order, but every task still runs: 20 tasks each in 10 pools, all queued
+ * behind held workers at once, each run exactly once.
  */
 START_TEST(test_submit_to_more_than_eight_pools_from_one_thread_runs_every_task)
 {

@@ -542,11 +542,9 @@ runner_main(void *arg)
 }
 
 /*
- * What a task wrote before it returned is visible to its continuation. The
- * antecedent runs in an outside thread X (its future_get() runs it, the
- * only worker being held); the test lets the worker go once X is inside
- * the task, before it writes; the continuation then runs on the worker,
- * so only the library orders X's writes before it.
+ * What a task wrote reaches its continuation: the antecedent runs in an
+ * outside thread X (get, the worker being held), the continuation on the
+ * worker, let go before X writes.
  */
 START_TEST(test_visibility_task_writes_reach_its_continuation)
 {
@@ -707,10 +705,9 @@ sub_parent_task(void *arg, void **result)
 }
 
 /*
- * What the submitting thread wrote before futures_submit() is visible to
- * the task: submitted from an outside thread (_i = 0, it runs on the
- * worker), or from a task into its own deque (_i = 1, stolen and run by
- * the other worker while the submitting task waits on a latch).
+ * What a thread wrote before futures_submit() reaches the task: from outside
+ * (_i = 0), or from a task into its deque, stolen by the other worker while
+ * the submitting task waits on a latch (_i = 1).
  */
 START_TEST(test_visibility_submit_writes_reach_the_task)
 {
@@ -813,11 +810,9 @@ spin_ante_task(void *arg, void **result)
 }
 
 /*
- * What the attaching thread wrote before futures_then() is visible to the
- * continuation: attached to a running antecedent that then finishes (_i =
- * 0: the worker that ran it readies and runs the continuation), or to a
- * finished one (_i = 1: the continuation is queued at once). The test
- * waits without running anything, so the continuation runs on the worker.
+ * What the attaching thread wrote before futures_then() reaches the
+ * continuation, run on the worker: antecedent running (_i = 0, it finishes
+ * after the attach) or finished (_i = 1).
  */
 START_TEST(test_visibility_then_writes_reach_the_continuation)
 {
@@ -939,12 +934,9 @@ drop_reader_main(void *arg)
 }
 
 /*
- * What a drop function wrote is visible to a thread that was waiting for
- * the cancelled task, once its wait reports the future finished: the
- * task is cancelled with future_cancel() from the test thread (_i 0, 1)
- * or by futures_pool_destroy_ex(FUTURES_DESTROY_CANCEL) (_i 2, 3), and the
- * waiter, asleep by then, is futures_join_any() returning ECANCELED (_i
- * even) or future_wait_until() returning 0 (_i odd).
+ * What a drop function wrote reaches a waiter asleep on the task: cancelled
+ * by future_cancel() (_i < 2) or a cancelling destroy, the waiter being
+ * futures_join_any() (ECANCELED; even _i) or future_wait_until() (0).
  */
 START_TEST(test_visibility_drop_writes_reach_a_waiter_that_gets_ecanceled)
 {
@@ -1058,11 +1050,9 @@ drop_cont_reader(void *arg, int code, void *value, void **result)
 }
 
 /*
- * What a drop function wrote is visible to the continuation of the
- * cancelled task: a thread C cancels the queued task (its drop function
- * writes, in C) while the only worker is held; the test releases the
- * worker once a relaxed flag says C's cancel returned, and the
- * continuation then runs on the worker with ECANCELED.
+ * What a drop function wrote in a canceller thread C reaches the cancelled
+ * task's continuation, run by the worker that is let go once a relaxed flag
+ * says C's cancel returned.
  */
 START_TEST(test_visibility_drop_writes_reach_the_continuation)
 {
