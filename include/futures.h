@@ -52,98 +52,192 @@
  *
  *   Threads. Every function is safe to call from any thread at the same
  *            time as any other, on the same or different objects, except
- *            where its "Threads:" line says otherwise. Releasing a future is
- *            the end of the caller's use of that handle: no other call on it
- *            may run concurrently with, or after, future_release() (as with
- *            free()). A pool may still be used by other threads while
+ *            where its "Threads:" line says otherwise
+ *            (tests: check_stress/test_stress_mixed_workload_quick,
+ *            check_matrix[* x SECOND_*, * x SUBMITTER],
+ *            check_submit/test_submit_from_many_threads_runs_every_task_exactly_once,
+ *            check_then/test_then_attached_from_many_threads_runs_each_once).
+ *            Releasing a future is the end of the caller's use of that
+ *            handle: no other call on it may run concurrently with, or
+ *            after, future_release() (as with free())
+ *            (tests: check_release/test_release_racing_with_completion_runs_every_task_once,
+ *            check_release/test_release_while_the_task_runs_lets_it_finish,
+ *            check_release/test_release_use_of_a_released_queued_future_is_einval_in_debug).
+ *            A pool may still be used by other threads while
  *            futures_pool_destroy() runs: a submit then returns ESHUTDOWN
- *            or its task runs before destroy returns, never neither. But as
- *            with free(), no call may use a pool once its destroy can have
+ *            or its task runs before destroy returns, never neither
+ *            (tests: check_interleave/test_interleave_submit_admitted_before_destroy_runs,
+ *            check_shutdown/test_shutdown_submit_after_destroy_began_returns_eshutdown,
+ *            check_stress/test_stress_mixed_workload_quick). But as with
+ *            free(), no call may use a pool once its destroy can have
  *            returned: a thread racing destroy must know the pool is still
  *            there (it is one of the pool's tasks, or destroy's caller
- *            waits for it).
+ *            waits for it)
+ *            (tests: check_shutdown/test_shutdown_drain_runs_subtasks_submitted_during_it,
+ *            check_shutdown/test_shutdown_cancel_cancels_every_queued_task_and_runs_none,
+ *            check_stats/test_stats_reports_shutting_down_during_destroy).
  *
  *   Tasks.   A task may call every function in this header, including the
  *            blocking ones: a task that waits on a future that has not
  *            started runs it itself, and a worker that waits for a task
  *            running elsewhere runs its own pending sub-tasks meanwhile, so
- *            nested fork-join never deadlocks, even on a 1-thread pool. The
+ *            nested fork-join never deadlocks, even on a 1-thread pool
+ *            (tests: check_nested/test_nested_fib20_on_one_thread_pool,
+ *            check_nested/test_nested_combinators_in_task_on_one_thread_pool,
+ *            check_nested/test_nested_worker_waiting_for_a_running_task_runs_its_own_subtasks,
+ *            check_matrix[* x WORKER_HELPS]). The
  *            two exceptions are futures_pool_destroy() of the task's own
  *            pool (EDEADLK) and FUTURES_OVERFLOW_BLOCK, which runs the task
- *            in the caller when called from one of the pool's own tasks.
+ *            in the caller when called from one of the pool's own tasks
+ *            (tests: check_shutdown/test_shutdown_destroy_inside_own_task_returns_edeadlk,
+ *            check_faults/test_faults_destroy_own_pool_from_any_task_is_edeadlk,
+ *            check_backpressure/test_backpressure_block_from_task_runs_in_caller).
  *            A task that calls pthread_exit() ends the thread running it,
  *            as it asked: its future finishes with EOWNERDEAD, a worker is
  *            replaced by a new thread (the pool keeps its size), and no
  *            other task or waiter is affected (but a task that a waiting
  *            thread runs in place runs on that thread: if it exits, so
- *            does the waiter). If no new thread can be
+ *            does the waiter)
+ *            (tests: check_faults/test_faults_pthread_exit_on_a_worker_finishes_with_eownerdead,
+ *            check_faults/test_faults_many_pthread_exits_leave_other_tasks_alone,
+ *            check_faults/test_faults_pthread_exit_in_a_waiting_thread_closes_its_help,
+ *            check_matrix[* x PTHREAD_EXIT]). If no new thread can be
  *            started the pool goes on with one worker fewer; a pool left
  *            with none runs its queued tasks only in threads that wait for
  *            them (future_get(), the untimed joins) and in
  *            futures_pool_destroy(), which runs what is left in its own
- *            thread. A task
- *            that never returns keeps its worker, and futures_pool_destroy()
- *            waits for it: poll futures_cancelled() in long tasks so that
- *            FUTURES_DESTROY_CANCEL can stop them.
+ *            thread
+ *            (tests: check_faults/test_faults_failed_replacement_leaves_the_pool_one_worker_fewer,
+ *            check_faults/test_faults_get_runs_queued_task_when_no_worker_is_left,
+ *            check_faults/test_faults_destroy_runs_queued_tasks_when_no_worker_is_left).
+ *            A task that never returns keeps its worker, and
+ *            futures_pool_destroy() waits for it: poll futures_cancelled()
+ *            in long tasks so that FUTURES_DESTROY_CANCEL can stop them
+ *            (tests: check_shutdown/test_shutdown_destroy_waits_for_a_task_that_is_still_running,
+ *            check_cancel/test_destroy_cancel_flags_running_and_cancels_queued).
  *
  *   Order.   A worker takes the tasks that one outside thread submitted to
  *            a pool oldest first, one at a time: when one of them starts,
  *            every task the same thread submitted earlier has started or is
  *            being started by another worker (so at most nworkers - 1 of
- *            them are still to start). Tasks submitted from one of the
- *            pool's tasks go to that thread's own deque, which it runs
- *            newest first and idle workers steal from oldest first. A
- *            thread that waits for a task which has not started runs it at
- *            once, ahead of that order (future_get(), the untimed joins).
- *            Two rare cases fall outside this order: a thread with tasks
- *            pending in more than eight pools at once, and a submit that
- *            found no memory for its queue (its tasks then go to a shared
- *            queue of the pool).
+ *            them are still to start)
+ *            (tests: check_submit/test_submit_from_one_thread_starts_tasks_oldest_first,
+ *            check_submit/test_submit_all_from_one_thread_starts_tasks_oldest_first,
+ *            check_submit/test_submit_from_outside_runs_tasks_in_fifo_order,
+ *            check_bulk/test_submit_all_queues_tasks_in_order). Tasks
+ *            submitted from one of the pool's tasks go to that thread's own
+ *            deque, which it runs newest first and idle workers steal from
+ *            oldest first
+ *            (tests: check_submit/test_submit_from_a_task_runs_newest_first_and_is_stolen_oldest_first,
+ *            check_queue/test_queue_deque_pop_is_lifo,
+ *            check_queue/test_queue_deque_steal_is_fifo). A thread that
+ *            waits for a task which has not started runs it at once, ahead
+ *            of that order (future_get(), the untimed joins)
+ *            (tests: check_future/test_future_get_runs_an_unstarted_task_in_the_caller,
+ *            check_join/test_join_all_runs_unstarted_futures_in_the_caller,
+ *            check_nested/test_nested_external_join_all_runs_queued_tasks_itself,
+ *            check_matrix[busy1 GET x SUBMITTER, busy1 JOIN_ALL x SUBMITTER,
+ *            busy1 JOIN_ALL_SETTLED x SUBMITTER]). Two rare cases fall
+ *            outside this order: a thread with tasks pending in more than
+ *            eight pools at once, and a submit that found no memory for its
+ *            queue (its tasks then go to a shared queue of the pool)
+ *            (tests: check_submit/test_submit_to_more_than_eight_pools_from_one_thread_runs_every_task,
+ *            check_faults/test_faults_subtask_fanout_survives_every_allocation_failure,
+ *            check_faults/test_faults_every_allocation_failure_is_enomem_or_harmless).
  *
  *   Memory.  Futures and pools are opaque and owned by the library. A future
  *            handle stays valid until future_release(), even after its pool
- *            has been destroyed; results are opaque pointers that the
- *            library never dereferences or frees. Using a future after
- *            future_release() is undefined; builds configured with
- *            --enable-debug detect it as long as the record has not been
- *            reused for another future (it keeps a count of handles and a
- *            poisoned magic number), print a message and return EINVAL
- *            (future_release() and future_is_ready() then do nothing and
- *            return 0); under AddressSanitizer, which gives every record
- *            its own allocation, the sanitizer reports it instead.
+ *            has been destroyed
+ *            (tests: check_release/test_release_after_pool_destroy_frees_the_future,
+ *            check_shutdown/test_shutdown_futures_stay_valid_after_destroy);
+ *            results are opaque pointers that the library never
+ *            dereferences or frees
+ *            (tests: check_submit/test_submit_returns_future_with_task_value,
+ *            check_submit/test_submit_each_future_gets_its_own_task_value,
+ *            check_join/test_join_all_over_100000_futures_fills_every_result).
+ *            Using a future after future_release() is undefined; builds
+ *            configured with --enable-debug detect it as long as the record
+ *            has not been reused for another future (it keeps a count of
+ *            handles and a poisoned magic number), print a message and
+ *            return EINVAL (future_release() and future_is_ready() then do
+ *            nothing and return 0)
+ *            (tests: check_faults/test_faults_use_after_release_is_detected_in_debug_builds,
+ *            check_release/test_release_use_of_a_released_queued_future_is_einval_in_debug);
+ *            under AddressSanitizer, which gives every record its own
+ *            allocation, the sanitizer reports it instead
+ *            (tests: check_release/test_release_use_after_release_is_reported_by_asan).
  *
  *   Visibility. What the submitting thread wrote before futures_submit*()
  *            or futures_then() returned happens before the task or the
- *            continuation starts. What a task wrote before it returned (and
- *            what a drop function wrote, for a task cancelled unrun) happens
- *            before any call returns that reports the future finished:
- *            future_get(), future_wait_until() and future_wait_for()
- *            returning 0, future_is_ready() returning 1, every join that
- *            reports it, and the start of its continuations. Future records
- *            and results need no lock of the caller's for that.
+ *            continuation starts
+ *            (tests: check_visibility/test_visibility_submit_writes_reach_the_task,
+ *            check_visibility/test_visibility_submit_ex_writes_reach_the_task,
+ *            check_visibility/test_visibility_submit_all_writes_reach_every_task,
+ *            check_visibility/test_visibility_then_writes_reach_the_continuation).
+ *            What a task wrote before it returned (and what a drop function
+ *            wrote, for a task cancelled unrun) happens before any call
+ *            returns that reports the future finished: future_get(),
+ *            future_wait_until() and future_wait_for() returning 0,
+ *            future_is_ready() returning 1, every join that reports it, and
+ *            the start of its continuations
+ *            (tests: check_visibility/test_visibility_task_writes_reach_future_get,
+ *            check_visibility/test_visibility_task_writes_reach_wait_until,
+ *            check_visibility/test_visibility_task_writes_reach_wait_for,
+ *            check_visibility/test_visibility_task_writes_reach_is_ready_polling,
+ *            check_visibility/test_visibility_task_writes_reach_every_join,
+ *            check_visibility/test_visibility_task_writes_reach_its_continuation,
+ *            check_visibility/test_visibility_drop_writes_reach_a_waiter_that_gets_ecanceled,
+ *            check_visibility/test_visibility_drop_writes_reach_the_continuation).
+ *            Future records and results need no lock of the caller's for
+ *            that
+ *            (tests: check_visibility/test_visibility_task_writes_reach_every_join,
+ *            check_future/test_future_get_from_many_threads_all_see_the_same_value).
  *
  *   Deadlines. An absolute deadline is a CLOCK_MONOTONIC timespec with
- *            tv_nsec in [0, 1e9) (else EINVAL). A deadline in the past,
- *            a negative tv_sec included, polls. Time arithmetic saturates: a
- *            deadline too far to count in nanoseconds (tv_sec beyond about
- *            292 years of uptime, such as the largest time_t) and a timeout
- *            of LLONG_MAX nanoseconds both mean "for ever".
+ *            tv_nsec in [0, 1e9) (else EINVAL)
+ *            (tests: check_deadline/test_wait_until_deadline_is_on_monotonic_clock,
+ *            check_deadline/test_wait_until_rejects_bad_arguments,
+ *            check_deadline/test_deadline_negative_tv_sec_with_bad_tv_nsec_is_einval).
+ *            A deadline in the past, a negative tv_sec included, polls
+ *            (tests: check_deadline/test_wait_until_past_deadline_times_out_and_future_completes,
+ *            check_deadline/test_wait_until_negative_tv_sec_is_a_past_deadline,
+ *            check_deadline/test_submit_ex_negative_tv_sec_on_a_full_pool_times_out).
+ *            Time arithmetic saturates: a deadline too far to count in
+ *            nanoseconds (tv_sec beyond about 292 years of uptime, such as
+ *            the largest time_t) and a timeout of LLONG_MAX nanoseconds both
+ *            mean "for ever"
+ *            (tests: check_deadline/test_wait_for_llong_max_waits_until_the_task_finishes,
+ *            check_deadline/test_wait_for_overflowing_timeout_waits_until_the_task_finishes,
+ *            check_deadline/test_wait_until_max_time_t_waits_until_the_task_finishes,
+ *            check_deadline/test_join_all_until_max_time_t_waits_until_the_task_finishes,
+ *            check_deadline/test_join_any_until_max_time_t_waits_until_the_task_finishes,
+ *            check_deadline/test_wait_until_far_deadline_in_a_task_runs_its_subtask).
  *
  *   fork.    In a child process created by fork() while a pool exists, that
  *            pool has no worker threads. Calls on it return ECHILD
- *            (futures_pool_destroy() releases nothing and returns ECHILD),
- *            waits and joins on its unfinished futures return ECHILD without
- *            running any of them, finished futures still report their
- *            outcome, and new pools work normally.
+ *            (futures_pool_destroy() releases nothing and returns ECHILD)
+ *            (tests: check_fork/test_fork_child_policy_and_parent_keeps_working,
+ *            check_faults/test_faults_fork_inside_a_task), waits and joins
+ *            on its unfinished futures return ECHILD without running any of
+ *            them
+ *            (tests: check_fork/test_fork_child_join_returns_echild_and_does_not_run_the_task,
+ *            check_matrix[* x FORK_CHILD]), finished futures still report
+ *            their outcome, and new pools work normally
+ *            (tests: check_fork/test_fork_child_policy_and_parent_keeps_working,
+ *            check_fork/test_fork_during_pool_activity).
  *
- *   exit.    The library registers no atexit() handler and no destructor.
+ *   exit.    The library registers no atexit() handler and no destructor
+ *            (tests: check_exit/test_exit_with_live_pools_returns_its_status_silently).
  *            exit() with pools still alive ends the process as it would
  *            without them: their workers go on running tasks, queued ones
  *            included, while the atexit handlers run, and vanish at
- *            _exit(); nothing waits for unfinished tasks. A task that may
- *            run during exit() must not use what the program's own atexit
- *            handlers free. Destroy a pool before exit() when its tasks
- *            must finish.
+ *            _exit(); nothing waits for unfinished tasks
+ *            (tests: check_exit/test_exit_with_live_pools_returns_its_status_silently,
+ *            check_exit/test_exit_workers_keep_running_queued_tasks_during_atexit_handlers).
+ *            A task that may run during exit() must not use what the
+ *            program's own atexit handlers free. Destroy a pool before
+ *            exit() when its tasks must finish
+ *            (tests: check_shutdown/test_shutdown_destroy_runs_every_queued_task).
  *
  * Linking: cc app.c $(pkg-config --cflags --libs futures)
  */
@@ -334,8 +428,11 @@ typedef struct futures_stats {
  *            started has then been stopped and joined, nothing is leaked).
  * Ownership: the caller owns the pool and ends it with
  *            futures_pool_destroy().
- * Threads:   safe.
- * In a task: allowed.
+ * Threads:   safe
+ *            (tests: check_pool/test_pool_create_and_destroy_from_many_threads_and_tasks,
+ *            check_faults/test_faults_failed_create_leaves_other_pools_alone).
+ * In a task: allowed
+ *            (tests: check_pool/test_pool_create_and_destroy_from_many_threads_and_tasks).
  * Since:     0.1
  */
 FUTURES_API FUTURES_WARN_UNUSED int
@@ -352,8 +449,10 @@ futures_pool_create(futures_pool_t **pool, size_t nthreads);
  * Return:    as futures_pool_create(), plus EINVAL for an unknown overflow
  *            policy or flag.
  * Ownership: @opts and opts->name are copied; the caller keeps them.
- * Threads:   safe.
- * In a task: allowed.
+ * Threads:   safe
+ *            (tests: check_pool/test_pool_create_and_destroy_from_many_threads_and_tasks).
+ * In a task: allowed
+ *            (tests: check_pool/test_pool_create_and_destroy_from_many_threads_and_tasks).
  * Since:     0.1
  */
 FUTURES_API FUTURES_WARN_UNUSED int
@@ -380,8 +479,15 @@ futures_pool_create_ex(futures_pool_t **pool, const futures_pool_opts_t *opts);
  *            of @pool's own tasks (nothing is done); ECHILD in a forked
  *            child (the pool is left alone).
  * Ownership: consumes @pool.
- * Threads:   one call per pool; other threads may still wait on futures.
- * In a task: not for the task's own pool (EDEADLK); another pool is fine.
+ * Threads:   one call per pool; other threads may still wait on futures
+ *            (tests: check_matrix[* x DESTROY_DRAIN],
+ *            check_shutdown/test_shutdown_destroy_waits_for_a_task_that_is_still_running,
+ *            check_pool/test_pool_create_and_destroy_from_many_threads_and_tasks,
+ *            check_errors/test_errors_pool_destroy_twice_returns_einval).
+ * In a task: not for the task's own pool (EDEADLK); another pool is fine
+ *            (tests: check_shutdown/test_shutdown_destroy_inside_own_task_returns_edeadlk,
+ *            check_faults/test_faults_destroy_own_pool_from_any_task_is_edeadlk,
+ *            check_shutdown/test_shutdown_destroy_of_another_pool_inside_a_task_succeeds).
  * Since:     0.1
  */
 FUTURES_API int futures_pool_destroy(futures_pool_t *pool);
@@ -402,8 +508,14 @@ FUTURES_API int futures_pool_destroy(futures_pool_t *pool);
  *
  * Return:    as futures_pool_destroy().
  * Ownership: consumes @pool.
- * Threads:   as futures_pool_destroy().
- * In a task: as futures_pool_destroy().
+ * Threads:   as futures_pool_destroy()
+ *            (tests: check_matrix[* x DESTROY_CANCEL],
+ *            check_cancel/test_destroy_cancel_flags_running_and_cancels_queued,
+ *            check_shutdown/test_shutdown_cancel_cancels_every_queued_task_and_runs_none,
+ *            check_stress/test_stress_mixed_workload_quick).
+ * In a task: as futures_pool_destroy()
+ *            (tests: check_faults/test_faults_destroy_own_pool_from_any_task_is_edeadlk,
+ *            check_pool/test_pool_create_and_destroy_from_many_threads_and_tasks).
  * Since:     0.1
  */
 FUTURES_API int futures_pool_destroy_ex(futures_pool_t *pool, int mode);
@@ -421,8 +533,12 @@ FUTURES_API int futures_pool_destroy_ex(futures_pool_t *pool, int mode);
  * Return:    0; EINVAL.
  * Ownership: none taken.
  * Threads:   safe, also while the pool is being destroyed (until destroy
- *            returns).
- * In a task: allowed.
+ *            returns)
+ *            (tests: check_stats/test_stats_read_from_threads_and_tasks_while_tasks_run,
+ *            check_stats/test_stats_reports_shutting_down_during_destroy,
+ *            check_matrix[* x DESTROY_DRAIN, * x DESTROY_CANCEL]).
+ * In a task: allowed
+ *            (tests: check_stats/test_stats_read_from_threads_and_tasks_while_tasks_run).
  * Since:     0.1
  */
 FUTURES_API int futures_pool_stats(futures_pool_t *pool,
@@ -454,8 +570,17 @@ FUTURES_API int futures_pool_stats(futures_pool_t *pool,
  *            error the task does not run.
  * Ownership: the caller owns *@future and must future_release() it.
  * Threads:   safe, also while futures_pool_destroy() runs: then ESHUTDOWN,
- *            or the task runs before destroy returns (see "Threads" above).
- * In a task: allowed; this is how fork-join is written.
+ *            or the task runs before destroy returns (see "Threads" above)
+ *            (tests: check_submit/test_submit_from_many_threads_runs_every_task_exactly_once,
+ *            check_interleave/test_interleave_submit_admitted_before_destroy_runs,
+ *            check_shutdown/test_shutdown_submit_after_destroy_began_returns_eshutdown,
+ *            check_stress/test_stress_mixed_workload_quick,
+ *            check_matrix[* x SUBMITTER]).
+ * In a task: allowed; this is how fork-join is written
+ *            (tests: check_submit/test_submit_from_a_task_and_get_works_on_one_thread_pool,
+ *            check_nested/test_nested_fib20_on_one_thread_pool,
+ *            check_shutdown/test_shutdown_drain_runs_subtasks_submitted_during_it,
+ *            check_matrix[* x WORKER_HELPS]).
  * Since:     0.1
  */
 FUTURES_API FUTURES_WARN_UNUSED int
@@ -480,9 +605,13 @@ futures_submit(futures_pool_t *pool, futures_task_fn fn, void *arg,
  *            and its drop function is not called (the caller still owns
  *            the argument).
  * Ownership: as futures_submit().
- * Threads:   as futures_submit().
+ * Threads:   as futures_submit()
+ *            (tests: check_stress/test_stress_mixed_workload_quick,
+ *            check_shutdown/test_shutdown_every_submit_form_is_refused_after_destroy_began).
  * In a task: allowed; FUTURES_OVERFLOW_BLOCK runs the task in the caller
- *            instead of waiting, since waiting could deadlock the pool.
+ *            instead of waiting, since waiting could deadlock the pool
+ *            (tests: check_backpressure/test_backpressure_block_submit_ex_from_task_runs_in_caller,
+ *            check_shutdown/test_shutdown_cancel_cancels_every_queued_task_and_runs_none).
  * Since:     0.1
  */
 FUTURES_API FUTURES_WARN_UNUSED int
@@ -509,8 +638,12 @@ futures_submit_ex(futures_pool_t *pool, const futures_task_t *task,
  *            the batch does not block); with FUTURES_OVERFLOW_CALLER_RUNS
  *            the tasks that do not fit run in the caller.
  * Ownership: the caller owns every future returned.
- * Threads:   as futures_submit().
- * In a task: allowed.
+ * Threads:   as futures_submit()
+ *            (tests: check_stress/test_stress_mixed_workload_quick,
+ *            check_shutdown/test_shutdown_every_submit_form_is_refused_after_destroy_began).
+ * In a task: allowed
+ *            (tests: check_bulk/test_submit_all_inside_a_task_on_one_thread_pool,
+ *            check_stress/test_stress_teardown_quick).
  * Since:     0.1
  */
 FUTURES_API FUTURES_WARN_UNUSED int
@@ -539,8 +672,12 @@ futures_submit_all(futures_pool_t *pool, const futures_task_t tasks[], size_t n,
  *
  * Return:    as futures_submit().
  * Ownership: the caller owns *@future.
- * Threads:   as futures_submit(); @fn runs concurrently with itself.
- * In a task: allowed (nests like any fork-join).
+ * Threads:   as futures_submit(); @fn runs concurrently with itself
+ *            (tests: check_bulk/test_parallel_for_from_many_threads_at_once,
+ *            check_bulk/test_parallel_for_touches_every_index_once,
+ *            check_shutdown/test_shutdown_every_submit_form_is_refused_after_destroy_began).
+ * In a task: allowed (nests like any fork-join)
+ *            (tests: check_bulk/test_parallel_for_inside_task_on_one_thread_pool).
  * Since:     0.1
  */
 FUTURES_API FUTURES_WARN_UNUSED int
@@ -572,8 +709,12 @@ futures_parallel_for(futures_pool_t *pool, size_t begin, size_t end,
  *            a bounded queue is full; ECHILD.
  * Ownership: does not consume @antecedent (it may be released at once: the
  *            continuation still runs); the caller owns *@future.
- * Threads:   safe; many threads may attach to one future at once.
- * In a task: allowed.
+ * Threads:   safe; many threads may attach to one future at once
+ *            (tests: check_then/test_then_attached_from_many_threads_runs_each_once,
+ *            check_then/test_then_attached_while_antecedent_completes_runs_each_once,
+ *            check_matrix[THEN x *]).
+ * In a task: allowed
+ *            (tests: check_matrix[THEN x WORKER_HELPS, THEN x SELF]).
  * Since:     0.1
  */
 FUTURES_API FUTURES_WARN_UNUSED int
@@ -601,8 +742,15 @@ futures_then(futures_pool_t *pool, future_t *antecedent, futures_then_fn fn,
  *            left unfinished by a fork(); EDEADLK if the caller is the
  *            very task of @future.
  * Ownership: does not consume @future; call future_release() later.
- * Threads:   safe from any number of threads on the same future.
- * In a task: allowed, also on a 1-thread pool (see "Tasks" above).
+ * Threads:   safe from any number of threads on the same future
+ *            (tests: check_future/test_future_get_from_many_threads_all_see_the_same_value,
+ *            check_future/test_future_get_from_many_threads_all_see_the_same_error,
+ *            check_interleave/test_interleave_get_waits_after_losing_its_taken_back_record,
+ *            check_matrix[GET x SECOND_*]).
+ * In a task: allowed, also on a 1-thread pool (see "Tasks" above)
+ *            (tests: check_nested/test_nested_task_gets_its_child_on_one_thread_pool,
+ *            check_nested/test_nested_worker_waiting_for_a_running_task_runs_its_own_subtasks,
+ *            check_matrix[GET x WORKER_HELPS, GET x SELF]).
  * Since:     0.1
  */
 FUTURES_API int future_get(future_t *future, void **result);
@@ -627,8 +775,13 @@ FUTURES_API int future_get(future_t *future, void **result);
  *            does not block); ETIMEDOUT, leaving the future intact; EINVAL;
  *            ECHILD; EDEADLK as future_get().
  * Ownership: borrows @future.
- * Threads:   safe.
- * In a task: allowed.
+ * Threads:   safe
+ *            (tests: check_deadline/test_wait_until_two_waiters_racing_release,
+ *            check_cancel/test_cancel_queued_task_wakes_waiters_and_drops_arg_once,
+ *            check_matrix[WAIT_UNTIL x SECOND_*, * x DEADLINE_OTHER]).
+ * In a task: allowed
+ *            (tests: check_deadline/test_wait_until_far_deadline_in_a_task_runs_its_subtask,
+ *            check_matrix[WAIT_UNTIL x WORKER_HELPS, WAIT_UNTIL x SELF]).
  * Since:     0.1
  */
 FUTURES_API int future_wait_until(future_t *future,
@@ -644,8 +797,10 @@ FUTURES_API int future_wait_until(future_t *future,
  *
  * Return:    as future_wait_until().
  * Ownership: borrows @future.
- * Threads:   safe.
- * In a task: allowed.
+ * Threads:   safe
+ *            (tests: check_matrix[WAIT_FOR x SECOND_*, * x SECOND_WAIT_FOR]).
+ * In a task: allowed
+ *            (tests: check_matrix[WAIT_FOR x WORKER_HELPS, WAIT_FOR x SELF]).
  * Since:     0.1
  */
 FUTURES_API int future_wait_for(future_t *future, long long timeout_ns);
@@ -656,8 +811,11 @@ FUTURES_API int future_wait_for(future_t *future, long long timeout_ns);
  * Return:    1 if finished (success, failure or cancellation), 0 if not or
  *            if @future is NULL.
  * Ownership: borrows @future.
- * Threads:   safe; the answer may be stale the moment it returns 0.
- * In a task: allowed.
+ * Threads:   safe; the answer may be stale the moment it returns 0
+ *            (tests: check_visibility/test_visibility_task_writes_reach_is_ready_polling,
+ *            check_future/test_future_is_ready_is_zero_while_running_and_one_after).
+ * In a task: allowed
+ *            (tests: check_visibility/test_visibility_task_writes_reach_is_ready_polling).
  * Since:     0.1
  */
 FUTURES_API int future_is_ready(const future_t *future);
@@ -679,8 +837,14 @@ FUTURES_API int future_is_ready(const future_t *future);
  *            parent's pool in a fork() child.
  * Ownership: does not consume @future.
  * Threads:   safe, also racing with the task starting: exactly one of "it
- *            ran" and "ECANCELED" happens.
- * In a task: allowed.
+ *            ran" and "ECANCELED" happens
+ *            (tests: check_cancel/test_cancel_racing_task_start_is_ran_or_cancelled,
+ *            check_cancel/test_cancel_racing_inline_get_is_ran_or_cancelled,
+ *            check_cancel/test_cancel_continuation_racing_its_antecedent_agrees_with_outcome,
+ *            check_interleave/test_interleave_cancel_racing_drain_keeps_the_continuation,
+ *            check_matrix[* x CANCEL, * x CANCEL_DRAIN]).
+ * In a task: allowed
+ *            (tests: check_cancel/test_cancelled_flag_is_scoped_to_the_cancelled_task).
  * Since:     0.1
  */
 FUTURES_API int future_cancel(future_t *future);
@@ -693,8 +857,13 @@ FUTURES_API int future_cancel(future_t *future);
  *            destroyed with FUTURES_DESTROY_CANCEL; 0 otherwise (also
  *            outside any task).
  * Ownership: none.
- * Threads:   safe; cheap (a thread-local read and one atomic load).
- * In a task: this is what it is for.
+ * Threads:   safe; cheap (a thread-local read and one atomic load)
+ *            (tests: check_cancel/test_destroy_cancel_flags_running_and_cancels_queued,
+ *            check_cancel/test_cancelled_is_zero_outside_tasks_and_in_uncancelled_task).
+ * In a task: this is what it is for
+ *            (tests: check_cancel/test_cancel_running_task_sets_flag_and_returns_einprogress,
+ *            check_cancel/test_cancelled_flag_is_scoped_to_the_cancelled_task,
+ *            check_cancel/test_cancel_drop_function_runs_as_the_cancelled_record).
  * Since:     0.1
  */
 FUTURES_API int futures_cancelled(void);
@@ -712,8 +881,10 @@ FUTURES_API int futures_cancelled(void);
  * Return:    0; EINVAL if @future is NULL; EBUSY if it has not finished;
  *            ENOTSUP if its pool does not record times.
  * Ownership: borrows @future.
- * Threads:   safe.
- * In a task: allowed.
+ * Threads:   safe
+ *            (tests: check_stats/test_times_read_from_many_threads_and_a_task_agree).
+ * In a task: allowed
+ *            (tests: check_stats/test_times_read_from_many_threads_and_a_task_agree).
  * Since:     0.1
  */
 FUTURES_API int future_times(const future_t *future, long long *queued_ns,
@@ -729,8 +900,14 @@ FUTURES_API int future_times(const future_t *future, long long *queued_ns,
  * @future: (consumed) The handle; NULL does nothing.
  *
  * Ownership: consumes @future; no call may use it afterwards.
- * Threads:   once per handle, not concurrently with other calls on it.
- * In a task: allowed.
+ * Threads:   once per handle, not concurrently with other calls on it
+ *            (tests: check_release/test_release_racing_with_completion_runs_every_task_once,
+ *            check_release/test_release_while_the_task_runs_lets_it_finish,
+ *            check_stress/test_stress_wakeup_single_quick,
+ *            check_release/test_release_use_of_a_released_queued_future_is_einval_in_debug).
+ * In a task: allowed
+ *            (tests: check_submit/test_submit_from_a_task_and_get_works_on_one_thread_pool,
+ *            check_shutdown/test_shutdown_drain_runs_subtasks_submitted_during_it).
  * Since:     0.1
  */
 FUTURES_API void future_release(future_t *future);
@@ -758,8 +935,13 @@ FUTURES_API void future_release(future_t *future);
  *            futures is the calling task's own (nothing is run or waited
  *            for).
  * Ownership: borrows every future; the caller still releases them.
- * Threads:   safe; any number of joins may share futures.
- * In a task: allowed.
+ * Threads:   safe; any number of joins may share futures
+ *            (tests: check_join/test_join_all_from_many_threads_on_shared_futures,
+ *            check_faults/test_faults_duplicated_futures_in_every_join,
+ *            check_matrix[JOIN_ALL x SECOND_*]).
+ * In a task: allowed
+ *            (tests: check_nested/test_nested_task_joins_100_children_on_one_thread_pool,
+ *            check_matrix[JOIN_ALL x WORKER_HELPS, JOIN_ALL x SELF]).
  * Since:     0.1
  */
 FUTURES_API int futures_join_all(future_t *const futures[], size_t n,
@@ -777,8 +959,12 @@ FUTURES_API int futures_join_all(future_t *const futures[], size_t n,
  *            every future is intact); EINVAL also for a NULL or malformed
  *            @abstime.
  * Ownership: as futures_join_all().
- * Threads:   safe.
- * In a task: allowed.
+ * Threads:   safe
+ *            (tests: check_matrix[JOIN_ALL_UNTIL x SECOND_*]).
+ * In a task: allowed
+ *            (tests: check_deadline/test_join_all_until_far_deadline_in_a_task_runs_its_subtask,
+ *            check_nested/test_nested_combinators_in_task_on_one_thread_pool,
+ *            check_matrix[JOIN_ALL_UNTIL x WORKER_HELPS, JOIN_ALL_UNTIL x SELF]).
  * Since:     0.1
  */
 FUTURES_API int futures_join_all_until(future_t *const futures[], size_t n,
@@ -796,8 +982,11 @@ FUTURES_API int futures_join_all_until(future_t *const futures[], size_t n,
  * Return:    0 once all have finished, whatever their outcomes; EINVAL;
  *            ECHILD and EDEADLK as futures_join_all().
  * Ownership: as futures_join_all().
- * Threads:   safe.
- * In a task: allowed.
+ * Threads:   safe
+ *            (tests: check_matrix[JOIN_ALL_SETTLED x SECOND_*]).
+ * In a task: allowed
+ *            (tests: check_nested/test_nested_combinators_in_task_on_one_thread_pool,
+ *            check_matrix[JOIN_ALL_SETTLED x WORKER_HELPS, JOIN_ALL_SETTLED x SELF]).
  * Since:     0.1
  */
 FUTURES_API int futures_join_all_settled(future_t *const futures[], size_t n,
@@ -825,8 +1014,12 @@ FUTURES_API int futures_join_all_settled(future_t *const futures[], size_t n,
  *            records for a large @n (over 64) could not be allocated;
  *            ECHILD and EDEADLK as futures_join_all().
  * Ownership: as futures_join_all().
- * Threads:   safe.
- * In a task: allowed.
+ * Threads:   safe
+ *            (tests: check_stress/test_stress_wakeup_any_quick,
+ *            check_matrix[JOIN_ALL_FAILFAST x SECOND_*]).
+ * In a task: allowed
+ *            (tests: check_nested/test_nested_combinators_in_task_on_one_thread_pool,
+ *            check_matrix[JOIN_ALL_FAILFAST x WORKER_HELPS, JOIN_ALL_FAILFAST x SELF]).
  * Since:     0.1
  */
 FUTURES_API int futures_join_all_failfast(future_t *const futures[],
@@ -855,8 +1048,14 @@ FUTURES_API int futures_join_all_failfast(future_t *const futures[],
  *            here; EDEADLK if one of the futures is the calling task's own
  *            and unfinished (even if another one has finished).
  * Ownership: borrows every future; the others keep running.
- * Threads:   safe.
- * In a task: allowed.
+ * Threads:   safe
+ *            (tests: check_combinators/test_join_any_wakes_when_a_running_future_finishes,
+ *            check_stress/test_stress_wakeup_any_quick,
+ *            check_matrix[JOIN_ANY x SECOND_*]).
+ * In a task: allowed
+ *            (tests: check_combinators/test_join_any_in_a_task_runs_unstarted_child_in_caller,
+ *            check_nested/test_nested_combinators_in_task_on_one_thread_pool,
+ *            check_matrix[JOIN_ANY x WORKER_HELPS, JOIN_ANY x SELF]).
  * Since:     0.1
  */
 FUTURES_API int futures_join_any(future_t *const futures[], size_t n,
@@ -882,8 +1081,11 @@ FUTURES_API int futures_join_any(future_t *const futures[], size_t n,
  * Return:    as futures_join_any(); ETIMEDOUT if none finished by
  *            @abstime, leaving every future intact.
  * Ownership: borrows every future; the others keep running.
- * Threads:   safe.
- * In a task: allowed.
+ * Threads:   safe
+ *            (tests: check_matrix[JOIN_ANY_UNTIL x SECOND_*]).
+ * In a task: allowed
+ *            (tests: check_deadline/test_join_any_until_far_deadline_in_a_task_runs_its_subtask,
+ *            check_matrix[JOIN_ANY_UNTIL x WORKER_HELPS, JOIN_ANY_UNTIL x SELF]).
  * Since:     0.1
  */
 FUTURES_API int futures_join_any_until(future_t *const futures[], size_t n,
@@ -905,8 +1107,13 @@ FUTURES_API int futures_join_any_until(future_t *const futures[], size_t n,
  * Return:    0; ENOENT when no future succeeded; EINVAL; ENOMEM, ECHILD and
  *            EDEADLK as futures_join_any().
  * Ownership: borrows every future.
- * Threads:   safe.
- * In a task: allowed.
+ * Threads:   safe
+ *            (tests: check_stress/test_stress_wakeup_any_quick,
+ *            check_matrix[JOIN_ANY_OK x SECOND_*]).
+ * In a task: allowed
+ *            (tests: check_combinators/test_join_any_in_a_task_runs_unstarted_child_in_caller,
+ *            check_nested/test_nested_combinators_in_task_on_one_thread_pool,
+ *            check_matrix[JOIN_ANY_OK x WORKER_HELPS, JOIN_ANY_OK x SELF]).
  * Since:     0.1
  */
 FUTURES_API int futures_join_any_ok(future_t *const futures[], size_t n,
@@ -922,8 +1129,10 @@ FUTURES_API int futures_join_any_ok(future_t *const futures[], size_t n,
  *
  * Return:    the version of the library actually linked.
  * Ownership: none.
- * Threads:   safe.
- * In a task: allowed.
+ * Threads:   safe
+ *            (tests: check_version/test_version_functions_agree_from_many_threads_and_tasks).
+ * In a task: allowed
+ *            (tests: check_version/test_version_functions_agree_from_many_threads_and_tasks).
  * Since:     0.1
  */
 FUTURES_API unsigned futures_version(void);
@@ -933,8 +1142,10 @@ FUTURES_API unsigned futures_version(void);
  *
  * Return:    a static string; never NULL.
  * Ownership: the string belongs to the library; do not free it.
- * Threads:   safe.
- * In a task: allowed.
+ * Threads:   safe
+ *            (tests: check_version/test_version_functions_agree_from_many_threads_and_tasks).
+ * In a task: allowed
+ *            (tests: check_version/test_version_functions_agree_from_many_threads_and_tasks).
  * Since:     0.1
  */
 FUTURES_API const char *futures_version_string(void);

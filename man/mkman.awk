@@ -20,6 +20,12 @@
 #       Return: / Ownership: / Threads: / In a task: / Since: fields
 #     (several fields may share a line, as in the version functions).
 #
+# The "(tests: ...)" groups that close each promise of the header (the
+# test plan, STYLE.md 4.3, checked by tests/check_testplan.sh) are left out
+# of the pages: they name tests of the source tree, which a reader of an
+# installed page does not have, and the promise reads the same without
+# them.
+#
 # Plain POSIX awk (mawk, gawk, busybox): no gawk extensions.
 
 function trim(s) {
@@ -39,6 +45,12 @@ function esc(s) {
 function safe(s) {
   if (s ~ /^[.']/)
     s = "\\&" s
+  return s
+}
+
+# The promise without its "(tests: ...)" groups (see the top).
+function untested(s) {
+  gsub(/[ \t]*\(tests:[^)]*\)/, "", s)
   return s
 }
 
@@ -289,7 +301,7 @@ function parse_func(k,   i, line, mode, np, fields, n, parts, j, lab, nd, labs) 
     if (parts[j] == "")
       continue
     lab = substr(parts[j], 1, index(parts[j], ":") - 1)
-    ffield[k, lab] = trim(substr(parts[j], index(parts[j], ":") + 1))
+    ffield[k, lab] = untested(trim(substr(parts[j], index(parts[j], ":") + 1)))
     gsub(/[ \t]+/, " ", ffield[k, lab])
   }
 }
@@ -350,6 +362,9 @@ function parse_header(   i, line, sec, lead, m) {
   }
   while (ndp > 0 && hdesc[ndp] == "")
     ndp--
+  for (sec = 1; sec <= nsec; sec++)
+    for (i = 1; i <= secn[sec]; i++)
+      sect[sec, i] = untested(sect[sec, i])
 }
 
 # ------------------------------------------------------------ writing

@@ -430,6 +430,7 @@ END_TEST
 /* A pool task that submits two children into a 1-slot BLOCK queue. */
 struct inner_block {
   futures_pool_t *pool;
+  int ex; /* submit with futures_submit_ex() and a far deadline */
   struct rec c1, c2;
   pthread_t self;
   int rc1, rc2;
@@ -444,8 +445,17 @@ task_submit_two(void *arg, void **result)
   future_t *f1 = NULL, *f2 = NULL;
 
   b->self = pthread_self();
-  b->rc1 = futures_submit(b->pool, task_rec, &b->c1, &f1);
-  b->rc2 = futures_submit(b->pool, task_rec, &b->c2, &f2);
+  if (b->ex) {
+    futures_task_t t1 = FUTURES_TASK(task_rec, &b->c1, NULL);
+    futures_task_t t2 = FUTURES_TASK(task_rec, &b->c2, NULL);
+    struct timespec far = tu_deadline_in(600000 * MS);
+
+    b->rc1 = futures_submit_ex(b->pool, &t1, &far, &f1);
+    b->rc2 = futures_submit_ex(b->pool, &t2, &far, &f2);
+  } else {
+    b->rc1 = futures_submit(b->pool, task_rec, &b->c1, &f1);
+    b->rc2 = futures_submit(b->pool, task_rec, &b->c2, &f2);
+  }
   b->c2_ready_at_return = b->rc2 == 0 ? future_is_ready(f2) : -1;
   b->get1 = b->rc1 == 0 ? future_get(f1, NULL) : -1;
   b->get2 = b->rc2 == 0 ? future_get(f2, NULL) : -1;
@@ -456,11 +466,12 @@ task_submit_two(void *arg, void **result)
 }
 
 /*
- * BLOCK from one of the pool's own tasks does not wait (it could deadlock): on
- * a 1-thread pool with max_queued 1 the task's second child runs in the task's
- * own thread, finished when the submit returns.
+ * Runs task_submit_two on a 1-thread BLOCK pool with max_queued 1, with
+ * futures_submit() or (@ex) futures_submit_ex(), and checks that its
+ * second child ran in its own thread during the submit.
  */
-START_TEST(test_backpressure_block_from_task_runs_in_caller)
+static void
+check_block_from_task(int ex)
 {
   futures_pool_t *pool = bounded_pool(1, 1, FUTURES_OVERFLOW_BLOCK);
   struct inner_block b;
@@ -470,6 +481,7 @@ START_TEST(test_backpressure_block_from_task_runs_in_caller)
   rec_init(&b.c1);
   rec_init(&b.c2);
   b.pool = pool;
+  b.ex = ex;
   b.rc1 = b.rc2 = b.get1 = b.get2 = b.c2_ready_at_return = -1;
   ck_assert_int_eq(futures_submit(pool, task_submit_two, &b, &f), 0);
   /* Wait without helping, so the task runs on the worker, not here. */
@@ -487,6 +499,27 @@ START_TEST(test_backpressure_block_from_task_runs_in_caller)
   ck_assert_int_eq(futures_pool_destroy(pool), 0);
   ck_assert_int_eq(atomic_load(&b.c1.runs), 1);
   ck_assert_int_eq(atomic_load(&b.c2.runs), 1);
+}
+
+/*
+ * BLOCK from one of the pool's own tasks does not wait (it could deadlock): on
+ * a 1-thread pool with max_queued 1 the task's second child runs in the task's
+ * own thread, finished when the submit returns.
+ */
+START_TEST(test_backpressure_block_from_task_runs_in_caller)
+{
+  check_block_from_task(0);
+}
+END_TEST
+
+/*
+ * The same through futures_submit_ex() with a deadline 10 minutes away (its
+ * In a task line): the over-limit child runs in the task's thread at once
+ * instead of waiting for room until the deadline.
+ */
+START_TEST(test_backpressure_block_submit_ex_from_task_runs_in_caller)
+{
+  check_block_from_task(1);
 }
 END_TEST
 
@@ -632,6 +665,7 @@ backpressure_suite(void)
   tcase_add_test(tc, test_backpressure_block_submit_all_does_not_block);
   tcase_add_test(tc, test_backpressure_block_submit_all_of_one_does_not_block);
   tcase_add_test(tc, test_backpressure_block_from_task_runs_in_caller);
+  tcase_add_test(tc, test_backpressure_block_submit_ex_from_task_runs_in_caller);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("caller_runs");

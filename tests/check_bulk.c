@@ -189,6 +189,68 @@ START_TEST(test_submit_all_null_fn_rejects_whole_batch)
 }
 END_TEST
 
+/* A task that queues a batch of its own with futures_submit_all() and
+ * joins it. */
+struct inner_batch {
+  futures_pool_t *pool;
+  atomic_int runs[8];
+  int submit_rc, join_rc;
+  void *results[8];
+};
+
+static int
+task_submit_all_inside(void *arg, void **result)
+{
+  struct inner_batch *b = arg;
+  futures_task_t tasks[8];
+  future_t *f[8];
+
+  for (int i = 0; i < 8; i++)
+    tasks[i] = (futures_task_t)FUTURES_TASK(task_count, &b->runs[i], NULL);
+  b->submit_rc = futures_submit_all(b->pool, tasks, 8, f);
+  if (b->submit_rc != 0)
+    return b->submit_rc;
+  b->join_rc = futures_join_all(f, 8, b->results);
+  for (int i = 0; i < 8; i++)
+    future_release(f[i]);
+  *result = b;
+  return 0;
+}
+
+/*
+ * futures_submit_all() from inside a task (its In a task line): on a
+ * 1-thread pool a task queues 8 tasks in one batch and joins them; the
+ * only worker is the joiner, so it runs them itself, each exactly once.
+ */
+START_TEST(test_submit_all_inside_a_task_on_one_thread_pool)
+{
+  struct inner_batch b;
+  futures_pool_t *pool;
+  future_t *f;
+  void *res = NULL;
+
+  b.submit_rc = b.join_rc = -1;
+  for (int i = 0; i < 8; i++) {
+    atomic_init(&b.runs[i], 0);
+    b.results[i] = NULL;
+  }
+  ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
+  b.pool = pool;
+  ck_assert_int_eq(futures_submit(pool, task_submit_all_inside, &b, &f), 0);
+  ck_assert_int_eq(future_wait_for(f, 30000 * MS), 0);
+  ck_assert_int_eq(future_get(f, &res), 0);
+  ck_assert_ptr_eq(res, &b);
+  ck_assert_int_eq(b.submit_rc, 0);
+  ck_assert_int_eq(b.join_rc, 0);
+  for (int i = 0; i < 8; i++) {
+    ck_assert_int_eq(atomic_load(&b.runs[i]), 1);
+    ck_assert_ptr_eq(b.results[i], &b.runs[i]);
+  }
+  future_release(f);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+}
+END_TEST
+
 /* ------------------------------------------------------------ parallel_for */
 
 /* What the chunks of one futures_parallel_for() call touched. */
@@ -521,6 +583,72 @@ START_TEST(test_parallel_for_futures_join_with_task_futures)
 }
 END_TEST
 
+/* One thread's own futures_parallel_for() over its own range log. */
+struct pf_caller {
+  futures_pool_t *pool;
+  struct tu_count lined_up; /* all 4 call at once */
+  struct range_log l[4];
+  int rc[4], get_rc[4];
+};
+
+static void
+pf_caller_thread(void *arg, int i)
+{
+  struct pf_caller *c = arg;
+  future_t *f = NULL;
+
+  tu_count_down(&c->lined_up);
+  tu_count_wait(&c->lined_up);
+  c->rc[i] = futures_parallel_for(c->pool, 0, c->l[i].end, c->l[i].grain,
+                                  range_touch, &c->l[i], &f);
+  if (c->rc[i] == 0) {
+    c->get_rc[i] = future_get(f, NULL);
+    future_release(f);
+  }
+}
+
+/*
+ * futures_parallel_for() from 4 threads lined up at once on one 2-worker
+ * pool (its Threads line): every index of every loop is touched exactly once.
+ */
+START_TEST(test_parallel_for_from_many_threads_at_once)
+{
+  /* Long enough for the 4 loops to overlap; a tenth under valgrind. */
+  size_t N = (size_t)tu_scaled(400000, 40000);
+  struct pf_caller *c = calloc(1, sizeof(*c));
+
+  ck_assert_ptr_nonnull(c);
+  tu_count_init(&c->lined_up, 4);
+  ck_assert_int_eq(futures_pool_create(&c->pool, 2), 0);
+  for (int i = 0; i < 4; i++) {
+    c->l[i].begin = 0;
+    c->l[i].end = N;
+    c->l[i].grain = 100;
+    c->l[i].hits = calloc(N, sizeof(*c->l[i].hits));
+    ck_assert_ptr_nonnull(c->l[i].hits);
+    atomic_init(&c->l[i].calls, 0);
+    atomic_init(&c->l[i].bad_chunk, 0);
+    c->rc[i] = c->get_rc[i] = -1;
+  }
+  ck_assert_int_eq(tu_run_threads(4, pf_caller_thread, c), 0);
+  for (int i = 0; i < 4; i++) {
+    size_t bad = 0;
+
+    ck_assert_int_eq(c->rc[i], 0);
+    ck_assert_int_eq(c->get_rc[i], 0);
+    ck_assert_int_eq(atomic_load(&c->l[i].bad_chunk), 0);
+    for (size_t k = 0; k < N; k++)
+      bad += atomic_load(&c->l[i].hits[k]) != 1;
+    ck_assert_msg(bad == 0, "loop %d: %zu indices not touched exactly once",
+                  i, bad);
+    free(c->l[i].hits);
+  }
+  ck_assert_int_eq(futures_pool_destroy(c->pool), 0);
+  tu_count_destroy(&c->lined_up);
+  free(c);
+}
+END_TEST
+
 Suite *
 bulk_suite(void)
 {
@@ -533,6 +661,7 @@ bulk_suite(void)
   tcase_add_test(tc, test_submit_all_queues_tasks_in_order);
   tcase_add_test(tc, test_submit_all_empty_returns_zero);
   tcase_add_test(tc, test_submit_all_null_fn_rejects_whole_batch);
+  tcase_add_test(tc, test_submit_all_inside_a_task_on_one_thread_pool);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("parallel_for");
@@ -545,6 +674,7 @@ bulk_suite(void)
   tcase_add_test(tc, test_parallel_for_waiter_takes_part_in_the_work);
   tcase_add_test(tc, test_parallel_for_inside_task_on_one_thread_pool);
   tcase_add_test(tc, test_parallel_for_futures_join_with_task_futures);
+  tcase_add_test(tc, test_parallel_for_from_many_threads_at_once);
   suite_add_tcase(s, tc);
   return s;
 }

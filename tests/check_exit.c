@@ -211,7 +211,62 @@ scene_waiting(struct scene *sc)
   return tu_spin_until(two_waiting, sc, 10000 * MS) ? 0 : 1;
 }
 
-enum { PARKED = 1, BLOCKED = 2, SUBMITTING = 4, WAITING = 8 };
+/* An atexit handler of the AT_EXIT scene, registered before its pool. */
+#define NOT_RUN "check_exit: the queued task did not run during atexit\n"
+
+static struct scene *at_exit_scene;
+static atomic_int at_exit_queued_ran;
+
+static int
+task_mark_ran(void *arg, void **result)
+{
+  (void)arg;
+  atomic_store(&at_exit_queued_ran, 1);
+  *result = NULL;
+  return 0;
+}
+
+static int
+queued_ran(void *arg)
+{
+  (void)arg;
+  return atomic_load(&at_exit_queued_ran);
+}
+
+/* Runs during exit(): lets the blocked task go, then waits (at most 10 s)
+ * for the task queued behind it, which only the worker can run. */
+static void
+release_and_wait_at_exit(void)
+{
+  tu_latch_open(&at_exit_scene->never);
+  if (!tu_spin_until(queued_ran, NULL, 10000 * MS)) {
+    ssize_t n = write(2, NOT_RUN, sizeof(NOT_RUN) - 1);
+
+    (void)n;
+  }
+}
+
+/* An atexit handler registered first, as a program does at its start (so
+ * that an exit hook the library registered later would run before it),
+ * then a 1-worker pool whose task blocks with a task queued behind it. */
+static int
+scene_at_exit(struct scene *sc)
+{
+  futures_pool_t *pool;
+  future_t *f;
+
+  at_exit_scene = sc;
+  atomic_init(&at_exit_queued_ran, 0);
+  if (atexit(release_and_wait_at_exit) != 0)
+    return 1;
+  if (futures_pool_create(&pool, 1) != 0 ||
+      futures_submit(pool, task_block, sc, &sc->blocked) != 0)
+    return 1;
+  tu_count_wait(&sc->started);
+  return futures_submit(pool, task_mark_ran, NULL, &f) != 0;
+}
+
+enum { PARKED = 1, BLOCKED = 2, SUBMITTING = 4, WAITING = 8, AT_EXIT = 16 };
 
 static const int scenes[] = {PARKED, BLOCKED, SUBMITTING, BLOCKED | WAITING,
                              PARKED | BLOCKED | SUBMITTING | WAITING};
@@ -242,15 +297,18 @@ child_main(int what)
     bad |= scene_submitting(&sc);
   if (what & WAITING)
     bad |= scene_waiting(&sc);
+  if (what & AT_EXIT)
+    bad |= scene_at_exit(&sc);
   exit(bad ? 99 : EXIT_CODE);
 }
 
 /*
- * exit() with live pools in scenario scenes[_i] (issue 10, exit with live
- * pools): the status is exactly EXIT_CODE, within the 20 s alarm, and
- * stderr stays empty (no queued task ran, no sanitizer or library message).
+ * Forks a child that runs @child(@what) (which ends in exit()) with its
+ * stderr on a pipe; asserts that it exited with EXIT_CODE, within its
+ * alarm, and wrote nothing to stderr. @name says what the child did.
  */
-START_TEST(test_exit_with_live_pools_returns_its_status_silently)
+static void
+check_child_exits_silently(void (*child)(int what), int what, const char *name)
 {
   char out[4096];
   size_t len = 0, total = 0;
@@ -266,7 +324,8 @@ START_TEST(test_exit_with_live_pools_returns_its_status_silently)
     if (dup2(fds[1], 2) != 2)
       _exit(98);
     close(fds[1]);
-    child_main(scenes[_i]);
+    child(what);
+    _exit(97); /* not reached: the child ends in exit() */
   }
   close(fds[1]);
   for (;;) {
@@ -287,14 +346,35 @@ START_TEST(test_exit_with_live_pools_returns_its_status_silently)
   close(fds[0]);
   ck_assert_int_eq(waitpid(pid, &status, 0), pid);
   ck_assert_msg(!WIFSIGNALED(status), "%s: the child was killed by signal %d%s",
-                scene_names[_i], WTERMSIG(status),
+                name, WTERMSIG(status),
                 WTERMSIG(status) == SIGALRM ? " (exit() hung)" : "");
   ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == EXIT_CODE,
-                "%s: exit status %d, want %d%s; stderr: \"%s\"",
-                scene_names[_i], WEXITSTATUS(status), EXIT_CODE,
+                "%s: exit status %d, want %d%s; stderr: \"%s\"", name,
+                WEXITSTATUS(status), EXIT_CODE,
                 WEXITSTATUS(status) == 99 ? " (scenario not built)" : "", out);
   ck_assert_msg(total == 0, "%s: exit() wrote %zu bytes to stderr: \"%s\"",
-                scene_names[_i], total, out);
+                name, total, out);
+}
+
+/*
+ * exit() with live pools in scenario scenes[_i] (issue 10, exit with live
+ * pools): the status is exactly EXIT_CODE, within the 20 s alarm, and
+ * stderr stays empty (no queued task ran, no sanitizer or library message).
+ */
+START_TEST(test_exit_with_live_pools_returns_its_status_silently)
+{
+  check_child_exits_silently(child_main, scenes[_i], scene_names[_i]);
+}
+END_TEST
+
+/*
+ * The header's "exit": workers go on running queued tasks while the atexit
+ * handlers run (the AT_EXIT scene's handler waits for one, else says so).
+ */
+START_TEST(test_exit_workers_keep_running_queued_tasks_during_atexit_handlers)
+{
+  check_child_exits_silently(child_main, AT_EXIT,
+                             "a queued task during the atexit handlers");
 }
 END_TEST
 
@@ -307,6 +387,8 @@ exit_suite(void)
   tcase_set_timeout(tc, 60);
   tcase_add_loop_test(tc, test_exit_with_live_pools_returns_its_status_silently,
                       0, (int)(sizeof(scenes) / sizeof(scenes[0])));
+  tcase_add_test(
+      tc, test_exit_workers_keep_running_queued_tasks_during_atexit_handlers);
   suite_add_tcase(s, tc);
   return s;
 }

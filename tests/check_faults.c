@@ -1235,6 +1235,58 @@ START_TEST(test_faults_get_runs_queued_task_when_no_worker_is_left)
 }
 END_TEST
 
+/*
+ * "Tasks": a pool whose worker cannot be replaced goes on with one fewer: a
+ * second task waits while the remaining worker is held (a 200 ms timed
+ * wait), then runs on it; destroy returns.
+ */
+START_TEST(test_faults_failed_replacement_leaves_the_pool_one_worker_fewer)
+{
+  futures_pool_t *pool = NULL;
+  struct tu_hold ex_h, h;
+  struct where w;
+  future_t *ex = NULL, *held = NULL, *q = NULL;
+  long t0;
+  int rc_while_held;
+
+  atomic_store(&exit_started, 0);
+  atomic_init(&w.runs, 0);
+  tu_hold_init(&ex_h, NULL);
+  tu_hold_init(&h, NULL);
+  ck_assert_int_eq(futures_pool_create(&pool, 2), 0);
+  ck_assert_int_eq(futures_submit(pool, exit_when_told_task, &ex_h, &ex), 0);
+  tu_latch_wait(&ex_h.started);
+  t0 = futures__fault_thread_count();
+  futures__fault_thread_at(1);
+  tu_latch_open(&ex_h.release);
+  ck_assert_int_eq(future_wait_for(ex, 10 * SEC), 0);
+  ck_assert(tu_spin_until(thread_create_attempted, &t0, 10 * SEC));
+  hooks_off();
+  ck_assert_int_eq(future_get(ex, NULL), EOWNERDEAD);
+  ck_assert_int_eq(atomic_load(&exit_started), 1);
+  future_release(ex);
+
+  ck_assert_int_eq(futures_submit(pool, tu_hold_task, &h, &held), 0);
+  tu_latch_wait(&h.started); /* the remaining worker is busy */
+  ck_assert_int_eq(futures_submit(pool, where_task, &w, &q), 0);
+  rc_while_held = future_wait_for(q, 200 * 1000000LL);
+  tu_latch_open(&h.release);
+  ck_assert_int_eq(future_wait_for(q, 10 * SEC), 0);
+  ck_assert_msg(rc_while_held == ETIMEDOUT,
+                "a second task ran while the only remaining worker was held "
+                "(wait returned %d): the pool did not lose a worker",
+                rc_while_held);
+  ck_assert_int_eq(atomic_load(&w.runs), 1);
+  ck_assert(!pthread_equal(w.thread, pthread_self()));
+  ck_assert_int_eq(future_get(held, NULL), 0);
+  future_release(held);
+  future_release(q);
+  ck_assert_int_eq(destroy_within_20s(pool), 0);
+  tu_hold_destroy(&ex_h);
+  tu_hold_destroy(&h);
+}
+END_TEST
+
 /* ------------------------------------------------------------ in a task */
 
 /* A task or continuation that tries to destroy its own pool. */
@@ -1769,6 +1821,8 @@ faults_suite(void)
   tcase_add_test(tc,
                  test_faults_destroy_runs_queued_tasks_when_no_worker_is_left);
   tcase_add_test(tc, test_faults_get_runs_queued_task_when_no_worker_is_left);
+  tcase_add_test(tc,
+                 test_faults_failed_replacement_leaves_the_pool_one_worker_fewer);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("bad_input");

@@ -518,6 +518,116 @@ START_TEST(test_nested_external_join_all_runs_queued_tasks_itself)
 }
 END_TEST
 
+/* The parent of the test below and what it saw. */
+struct helps {
+  futures_pool_t *pool;
+  struct tu_latch b_started; /* opened by B once it runs */
+  struct tu_latch c_ran;     /* opened by C: B may finish */
+  pthread_t parent, c_thread, b_thread;
+  int stolen, submit_rc, get_rc;
+};
+
+/* B: runs elsewhere, and cannot finish before C has run. */
+static int
+task_b_needs_c(void *arg, void **result)
+{
+  struct helps *h = arg;
+
+  h->b_thread = pthread_self();
+  tu_latch_open(&h->b_started);
+  tu_latch_wait(&h->c_ran);
+  *result = h;
+  return 0;
+}
+
+/* C: a pending sub-task of the parent. */
+static int
+task_c(void *arg, void **result)
+{
+  struct helps *h = arg;
+
+  h->c_thread = pthread_self();
+  tu_latch_open(&h->c_ran);
+  *result = h;
+  return 0;
+}
+
+static int
+latch_is_open(void *arg)
+{
+  return tu_latch_is_open(arg);
+}
+
+/*
+ * The parent (on one worker) submits B, which the idle worker steals and
+ * runs, then submits C (left in its own deque) and waits for B with
+ * future_get(); B cannot finish before C has run.
+ */
+static int
+task_parent_waits_for_running(void *arg, void **result)
+{
+  struct helps *h = arg;
+  future_t *b = NULL, *c = NULL;
+
+  h->parent = pthread_self();
+  *result = h;
+  if ((h->submit_rc = futures_submit(h->pool, task_b_needs_c, h, &b)) != 0)
+    return 0;
+  /* Not a library wait: this thread does not run B. */
+  h->stolen = tu_spin_until(latch_is_open, &h->b_started, 10000 * MS);
+  if (!h->stolen) {
+    tu_latch_open(&h->c_ran); /* let B finish wherever it runs */
+  } else if ((h->submit_rc = futures_submit(h->pool, task_c, h, &c)) != 0) {
+    tu_latch_open(&h->c_ran);
+  }
+  h->get_rc = future_get(b, NULL);
+  future_release(b);
+  if (c != NULL) {
+    (void)future_get(c, NULL);
+    future_release(c);
+  }
+  return 0;
+}
+
+/*
+ * "Tasks": a worker waiting for a task running elsewhere runs its own pending
+ * sub-tasks: B, on the other worker, waits for C, which is queued in the
+ * waiting worker's deque (bounded: 10 s).
+ */
+START_TEST(test_nested_worker_waiting_for_a_running_task_runs_its_own_subtasks)
+{
+  struct helps *h = calloc(1, sizeof(*h));
+  futures_pool_t *pool;
+  future_t *f;
+
+  ck_assert_ptr_nonnull(h);
+  tu_latch_init(&h->b_started);
+  tu_latch_init(&h->c_ran);
+  h->submit_rc = h->get_rc = -1;
+  ck_assert_int_eq(futures_pool_create(&pool, 2), 0);
+  h->pool = pool;
+  ck_assert_int_eq(futures_submit(pool, task_parent_waits_for_running, h, &f),
+                   0);
+  /* Bounded, so that a deadlocked pool fails the test (it is then left
+   * behind: it cannot be destroyed). */
+  ck_assert_msg(future_wait_for(f, 10000 * MS) == 0,
+                "a worker waiting for a task running elsewhere did not run "
+                "its own pending sub-task (no progress in 10 s)");
+  ck_assert_int_eq(future_get(f, NULL), 0);
+  ck_assert_msg(h->stolen, "the idle worker never took B from the parent's "
+                           "deque");
+  ck_assert_int_eq(h->submit_rc, 0);
+  ck_assert_int_eq(h->get_rc, 0);
+  ck_assert(!pthread_equal(h->b_thread, h->parent));
+  ck_assert(pthread_equal(h->c_thread, h->parent));
+  future_release(f);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+  tu_latch_destroy(&h->b_started);
+  tu_latch_destroy(&h->c_ran);
+  free(h);
+}
+END_TEST
+
 Suite *
 nested_suite(void)
 {
@@ -543,6 +653,8 @@ nested_suite(void)
   tcase_add_test(tc, test_nested_wait_on_task_running_elsewhere_wakes);
   tcase_add_test(tc, test_nested_external_get_runs_queued_task_itself);
   tcase_add_test(tc, test_nested_external_join_all_runs_queued_tasks_itself);
+  tcase_add_test(
+      tc, test_nested_worker_waiting_for_a_running_task_runs_its_own_subtasks);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("stress");

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -529,6 +530,82 @@ START_TEST(test_pool_destroying_one_pool_leaves_another_working)
 }
 END_TEST
 
+/* ------------------------------------------------------------ concurrency */
+
+/*
+ * One pool's life, from whatever thread calls it: create it, run one task
+ * on it, destroy it; with futures_pool_create_ex() and
+ * futures_pool_destroy_ex() when @ex. Returns the number of steps that did
+ * not do what they should.
+ */
+static int
+pool_life(int ex, uintptr_t v)
+{
+  futures_pool_opts_t o = FUTURES_POOL_OPTS_INIT;
+  futures_pool_t *pool = NULL;
+  future_t *f = NULL;
+  void *r = NULL;
+  int bad = 0;
+
+  o.nthreads = 2;
+  if ((ex ? futures_pool_create_ex(&pool, &o) : futures_pool_create(&pool, 1)) !=
+      0)
+    return 1;
+  if (futures_submit(pool, plus_one_task, (void *)v, &f) != 0) {
+    bad++;
+  } else {
+    bad += future_get(f, &r) != 0 || r != (void *)(v + 1);
+    future_release(f);
+  }
+  bad += (ex ? futures_pool_destroy_ex(pool, FUTURES_DESTROY_CANCEL)
+             : futures_pool_destroy(pool)) != 0;
+  return bad;
+}
+
+static atomic_int lives_bad;
+
+static void
+lives_thread(void *arg, int i)
+{
+  (void)arg;
+  for (int k = 0; k < 10; k++)
+    atomic_fetch_add(&lives_bad, pool_life((i + k) % 2, (uintptr_t)k));
+}
+
+static int
+lives_task(void *arg, void **result)
+{
+  (void)arg;
+  atomic_fetch_add(&lives_bad, pool_life(0, 7) + pool_life(1, 8));
+  *result = NULL;
+  return 0;
+}
+
+/*
+ * Pools created, used and destroyed (both forms of each) from 4 threads at
+ * once and in 8 tasks of another pool (the Threads and In a task lines).
+ */
+START_TEST(test_pool_create_and_destroy_from_many_threads_and_tasks)
+{
+  enum { TASKS = 8 };
+  futures_pool_t *outer;
+  future_t *f[TASKS];
+  int bad;
+
+  atomic_store(&lives_bad, 0);
+  ck_assert_int_eq(futures_pool_create(&outer, 2), 0);
+  for (int i = 0; i < TASKS; i++)
+    ck_assert_int_eq(futures_submit(outer, lives_task, NULL, &f[i]), 0);
+  ck_assert_int_eq(tu_run_threads(4, lives_thread, NULL), 0);
+  ck_assert_int_eq(futures_join_all(f, TASKS, NULL), 0);
+  for (int i = 0; i < TASKS; i++)
+    future_release(f[i]);
+  ck_assert_int_eq(futures_pool_destroy(outer), 0);
+  bad = atomic_load(&lives_bad);
+  ck_assert_msg(bad == 0, "%d steps of a pool's life failed", bad);
+}
+END_TEST
+
 Suite *
 pool_suite(void)
 {
@@ -566,6 +643,11 @@ pool_suite(void)
   tcase_set_timeout(tc, 30);
   tcase_add_test(tc, test_pool_destroy_leaves_no_worker_thread_running);
   tcase_add_test(tc, test_pool_destroying_one_pool_leaves_another_working);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("concurrency");
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc, test_pool_create_and_destroy_from_many_threads_and_tasks);
   suite_add_tcase(s, tc);
   return s;
 }

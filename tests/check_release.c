@@ -19,6 +19,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "futures.h"
@@ -395,6 +397,86 @@ START_TEST(test_release_use_of_a_released_queued_future_is_einval_in_debug)
 END_TEST
 #endif
 
+/* ------------------------------------------------------------ asan */
+
+#ifdef TU_ASAN
+/*
+ * The child of the test below: a future used after future_release().
+ * Returns only if the sanitizer let the use pass.
+ */
+static void
+use_after_release_child(void)
+{
+  futures_pool_t *pool = NULL;
+  struct counted c;
+  future_t *f = NULL;
+  int rc;
+
+  atomic_init(&c.runs, 0);
+  atomic_init(&c.value, 0);
+  if (futures_pool_create(&pool, 1) != 0 ||
+      futures_submit(pool, counted_task, &c, &f) != 0 ||
+      future_get(f, NULL) != 0)
+    _exit(98);
+  future_release(f); /* the last reference: the record is freed */
+  rc = future_get(f, NULL);
+  fprintf(stderr, "check_release: future_get after release returned %d\n",
+          rc);
+  _exit(0);
+}
+
+/*
+ * "Memory": under ASan a future used after future_release() is reported: a
+ * child calling future_get() on its released future dies with ASan's
+ * heap-use-after-free report.
+ */
+START_TEST(test_release_use_after_release_is_reported_by_asan)
+{
+  char out[8192];
+  size_t len = 0;
+  int fds[2], status = 0;
+  pid_t pid;
+
+  ck_assert_int_eq(pipe(fds), 0);
+  fflush(NULL);
+  pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    close(fds[0]);
+    if (dup2(fds[1], 2) != 2)
+      _exit(97);
+    close(fds[1]);
+    use_after_release_child();
+  }
+  close(fds[1]);
+  for (;;) {
+    char buf[512];
+    ssize_t n = read(fds[0], buf, sizeof(buf));
+    size_t k;
+
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      break;
+    /* Keep the start of the report (where the error is named). */
+    k = (size_t)n < sizeof(out) - 1 - len ? (size_t)n : sizeof(out) - 1 - len;
+    memcpy(out + len, buf, k);
+    len += k;
+  }
+  out[len] = '\0';
+  close(fds[0]);
+  ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+  ck_assert_msg(!(WIFEXITED(status) && WEXITSTATUS(status) == 0),
+                "a future used after release went unreported: %s", out);
+  ck_assert_msg(!(WIFEXITED(status) && WEXITSTATUS(status) == 98),
+                "the child could not set up its future");
+  ck_assert_msg(strstr(out, "heap-use-after-free") != NULL,
+                "no heap-use-after-free report on the child's stderr: %s",
+                out);
+}
+END_TEST
+#endif
+
 Suite *
 release_suite(void)
 {
@@ -419,6 +501,13 @@ release_suite(void)
   tcase_add_test(tc, test_release_racing_with_completion_runs_every_task_once);
   tcase_add_test(tc, test_release_mixing_queued_and_finished_futures);
   suite_add_tcase(s, tc);
+
+#ifdef TU_ASAN
+  tc = tcase_create("asan");
+  tcase_set_timeout(tc, 30);
+  tcase_add_test(tc, test_release_use_after_release_is_reported_by_asan);
+  suite_add_tcase(s, tc);
+#endif
 
 #if FUTURES_DEBUG
   tc = tcase_create("debug");

@@ -22,7 +22,11 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "futures.h"
 #include "testutil.h"
@@ -743,6 +747,114 @@ START_TEST(test_shutdown_cancel_each_task_either_ran_or_was_cancelled)
 }
 END_TEST
 
+/* A destroy in a thread of its own, and whether it has returned. */
+struct watched_destroy {
+  futures_pool_t *pool;
+  atomic_int tid;
+  atomic_int returned;
+  int rc;
+};
+
+static void *
+watched_destroy_main(void *p)
+{
+  struct watched_destroy *w = p;
+
+  atomic_store(&w->tid, (int)syscall(SYS_gettid));
+  w->rc = futures_pool_destroy(w->pool);
+  atomic_store(&w->returned, 1);
+  return NULL;
+}
+
+/* The destroying thread is asleep (in destroy: it has not returned). */
+static int
+destroyer_asleep(void *arg)
+{
+  struct watched_destroy *w = arg;
+  char path[64], buf[256], *p;
+  FILE *f;
+  size_t n;
+
+  if (atomic_load(&w->returned))
+    return 1;
+  snprintf(path, sizeof(path), "/proc/self/task/%d/stat",
+           atomic_load(&w->tid));
+  if (atomic_load(&w->tid) == 0 || (f = fopen(path, "r")) == NULL)
+    return 0;
+  n = fread(buf, 1, sizeof(buf) - 1, f);
+  fclose(f);
+  buf[n] = '\0';
+  p = strrchr(buf, ')');
+  return p != NULL && p[1] == ' ' && p[2] == 'S';
+}
+
+/* A running task that, once let go, notes whether destroy had returned. */
+struct still_running {
+  struct tu_latch started, release;
+  struct watched_destroy *w;
+  int destroy_had_returned;
+};
+
+static int
+still_running_task(void *arg, void **result)
+{
+  struct still_running *r = arg;
+
+  tu_latch_open(&r->started);
+  tu_latch_wait(&r->release);
+  r->destroy_had_returned = atomic_load(&r->w->returned);
+  *result = r;
+  return 0;
+}
+
+/*
+ * "Tasks": destroy waits for a task that has not returned: begun and asleep,
+ * it has not returned while the task is held, and the task, let go, sees that
+ * it had not.
+ */
+START_TEST(test_shutdown_destroy_waits_for_a_task_that_is_still_running)
+{
+  futures_stats_t st = FUTURES_STATS_INIT;
+  struct watched_destroy w;
+  struct still_running r;
+  futures_pool_t *pool;
+  future_t *f;
+  pthread_t t;
+  int returned_early;
+
+  tu_latch_init(&r.started);
+  tu_latch_init(&r.release);
+  r.w = &w;
+  r.destroy_had_returned = -1;
+  atomic_init(&w.tid, 0);
+  atomic_init(&w.returned, 0);
+  w.rc = -1;
+  ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
+  w.pool = pool;
+  ck_assert_int_eq(futures_submit(pool, still_running_task, &r, &f), 0);
+  tu_latch_wait(&r.started);
+  ck_assert_int_eq(pthread_create(&t, NULL, watched_destroy_main, &w), 0);
+  for (;;) {
+    ck_assert_int_eq(futures_pool_stats(pool, &st), 0);
+    if (st.shutting_down)
+      break;
+    sched_yield();
+  }
+  ck_assert(tu_spin_until(destroyer_asleep, &w, 10000 * 1000000LL));
+  returned_early = atomic_load(&w.returned);
+  tu_latch_open(&r.release);
+  pthread_join(t, NULL);
+  ck_assert_msg(!returned_early,
+                "futures_pool_destroy() returned while a task still ran");
+  ck_assert_int_eq(w.rc, 0);
+  ck_assert_int_eq(r.destroy_had_returned, 0);
+  ck_assert_int_eq(future_get(f, NULL), 0);
+  future_release(f);
+  tu_latch_destroy(&r.started);
+  tu_latch_destroy(&r.release);
+}
+END_TEST
+
 /* ------------------------------------------------------------ errors */
 
 /*
@@ -792,6 +904,7 @@ shutdown_suite(void)
                  test_shutdown_cancel_cancels_every_queued_task_and_runs_none);
   tcase_add_test(tc,
                  test_shutdown_cancel_each_task_either_ran_or_was_cancelled);
+  tcase_add_test(tc, test_shutdown_destroy_waits_for_a_task_that_is_still_running);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("errors");

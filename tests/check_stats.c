@@ -475,6 +475,139 @@ START_TEST(test_times_errors)
 }
 END_TEST
 
+/* ------------------------------------------------------------ concurrency */
+
+/* What the concurrent readers of the counters saw that they should not. */
+struct stats_readers {
+  futures_pool_t *pool;
+  size_t workers;
+  atomic_long reads, bad;
+};
+
+static void
+stats_read_once(struct stats_readers *r)
+{
+  futures_stats_t st = FUTURES_STATS_INIT;
+
+  if (futures_pool_stats(r->pool, &st) != 0 || st.workers != r->workers ||
+      st.shutting_down != 0)
+    atomic_fetch_add(&r->bad, 1);
+  atomic_fetch_add(&r->reads, 1);
+}
+
+static void
+stats_reader_thread(void *arg, int i)
+{
+  (void)i;
+  for (int k = 0; k < 1000; k++)
+    stats_read_once(arg);
+}
+
+static int
+stats_reader_task(void *arg, void **result)
+{
+  stats_read_once(arg);
+  *result = arg;
+  return 0;
+}
+
+/*
+ * futures_pool_stats() from 4 threads and 200 of the pool's tasks while they
+ * run: every read succeeds with its constant fields right, and the counts are
+ * exact once the pool is quiet.
+ */
+START_TEST(test_stats_read_from_threads_and_tasks_while_tasks_run)
+{
+  enum { TASKS = 200 };
+  struct stats_readers r;
+  futures_stats_t st;
+  future_t *f[TASKS];
+  long bad;
+
+  r.workers = 2;
+  atomic_init(&r.reads, 0);
+  atomic_init(&r.bad, 0);
+  ck_assert_int_eq(futures_pool_create(&r.pool, r.workers), 0);
+  for (int i = 0; i < TASKS; i++)
+    ck_assert_int_eq(futures_submit(r.pool, stats_reader_task, &r, &f[i]), 0);
+  ck_assert_int_eq(tu_run_threads(4, stats_reader_thread, &r), 0);
+  ck_assert_int_eq(futures_join_all(f, TASKS, NULL), 0);
+  bad = atomic_load(&r.bad);
+  ck_assert_int_eq(atomic_load(&r.reads), 4 * 1000 + TASKS);
+  ck_assert_msg(bad == 0, "%ld reads of the counters failed or were wrong",
+                bad);
+  stats_reach(r.pool, (struct want){0, 0, TASKS, 0, ANY}, &st);
+  ck_assert_uint_eq(st.submitted, TASKS);
+  for (int i = 0; i < TASKS; i++)
+    future_release(f[i]);
+  ck_assert_int_eq(futures_pool_destroy(r.pool), 0);
+}
+END_TEST
+
+/* Many readers of one finished future's times. */
+struct times_readers {
+  future_t *f;
+  long long queued, running; /* the test thread's reading */
+  atomic_int reads, bad;
+};
+
+static void
+times_read_once(struct times_readers *t)
+{
+  long long q = -1, r = -1;
+
+  if (future_times(t->f, &q, &r) != 0 || q != t->queued || r != t->running)
+    atomic_fetch_add(&t->bad, 1);
+  atomic_fetch_add(&t->reads, 1);
+}
+
+static void
+times_reader_thread(void *arg, int i)
+{
+  (void)i;
+  for (int k = 0; k < 100; k++)
+    times_read_once(arg);
+}
+
+static int
+times_reader_task(void *arg, void **result)
+{
+  for (int k = 0; k < 100; k++)
+    times_read_once(arg);
+  *result = arg;
+  return 0;
+}
+
+/*
+ * future_times() on one finished future from 4 threads and a task of the
+ * pool, 100 times each: every reading equals the test thread's.
+ */
+START_TEST(test_times_read_from_many_threads_and_a_task_agree)
+{
+  struct times_readers t;
+  futures_pool_t *pool = timing_pool(2);
+  future_t *task;
+  void *res = NULL;
+  int bad;
+
+  atomic_init(&t.reads, 0);
+  atomic_init(&t.bad, 0);
+  ck_assert_int_eq(futures_submit(pool, task_echo, NULL, &t.f), 0);
+  ck_assert_int_eq(future_get(t.f, NULL), 0);
+  ck_assert_int_eq(future_times(t.f, &t.queued, &t.running), 0);
+  ck_assert_int_eq(futures_submit(pool, times_reader_task, &t, &task), 0);
+  ck_assert_int_eq(tu_run_threads(4, times_reader_thread, &t), 0);
+  ck_assert_int_eq(future_get(task, &res), 0);
+  ck_assert_ptr_eq(res, &t);
+  bad = atomic_load(&t.bad);
+  ck_assert_int_eq(atomic_load(&t.reads), 5 * 100);
+  ck_assert_msg(bad == 0, "%d readings of the times failed or differed", bad);
+  future_release(task);
+  future_release(t.f);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+}
+END_TEST
+
 /* ------------------------------------------------------------ errors */
 
 /*
@@ -520,6 +653,12 @@ stats_suite(void)
   tcase_add_test(tc, test_times_bracket_known_waits);
   tcase_add_test(tc, test_times_of_cancelled_task);
   tcase_add_test(tc, test_times_errors);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("concurrency");
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc, test_stats_read_from_threads_and_tasks_while_tasks_run);
+  tcase_add_test(tc, test_times_read_from_many_threads_and_a_task_agree);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("errors");

@@ -610,6 +610,141 @@ START_TEST(test_submit_from_a_task_and_get_works_on_one_thread_pool)
 }
 END_TEST
 
+/* Children of one task, and the order in which they started. */
+#define KIDS 8
+
+struct kids {
+  futures_pool_t *pool;
+  future_t *f[KIDS];
+  int wait_all; /* the parent waits for them on a countdown */
+  struct tu_count done;
+  atomic_int next;
+  int rank[KIDS]; /* start rank of each child */
+  pthread_t parent, thread[KIDS];
+  int submit_errors;
+};
+
+struct kid_arg {
+  struct kids *k;
+  int i;
+};
+
+static int
+kid_task(void *arg, void **result)
+{
+  struct kid_arg *a = arg;
+
+  a->k->rank[a->i] = atomic_fetch_add(&a->k->next, 1);
+  a->k->thread[a->i] = pthread_self();
+  if (a->k->wait_all)
+    tu_count_down(&a->k->done);
+  *result = a;
+  return 0;
+}
+
+/* Submits KIDS children into its own deque, oldest first. */
+static int
+kids_parent_task(void *arg, void **result)
+{
+  static struct kid_arg args[KIDS];
+  struct kids *k = arg;
+
+  k->parent = pthread_self();
+  for (int i = 0; i < KIDS; i++) {
+    args[i].k = k;
+    args[i].i = i;
+    if (futures_submit(k->pool, kid_task, &args[i], &k->f[i]) != 0)
+      k->submit_errors++;
+  }
+  /* Not a library wait: this thread runs none of them meanwhile. */
+  if (k->wait_all)
+    tu_count_wait(&k->done);
+  *result = k;
+  return 0;
+}
+
+/*
+ * "Order": a task's 8 sub-tasks run newest first on its worker once it returns
+ * (_i = 0, 1 worker); stolen while it blocks outside the library, the first
+ * to start is the oldest (_i = 1, 2 workers).
+ */
+START_TEST(test_submit_from_a_task_runs_newest_first_and_is_stolen_oldest_first)
+{
+  struct kids *k = calloc(1, sizeof(*k));
+  futures_pool_t *pool;
+  struct timespec dl;
+  future_t *f;
+
+  ck_assert_ptr_nonnull(k);
+  k->wait_all = _i;
+  tu_count_init(&k->done, KIDS);
+  atomic_init(&k->next, 0);
+  ck_assert_int_eq(futures_pool_create(&pool, _i == 0 ? 1 : 2), 0);
+  k->pool = pool;
+  ck_assert_int_eq(futures_submit(pool, kids_parent_task, k, &f), 0);
+  ck_assert_int_eq(future_wait_for(f, 30000 * 1000000LL), 0);
+  ck_assert_int_eq(future_get(f, NULL), 0);
+  ck_assert_int_eq(k->submit_errors, 0);
+  dl = tu_deadline_in(30000 * 1000000LL);
+  ck_assert_int_eq(futures_join_all_until(k->f, KIDS, NULL, &dl), 0);
+  for (int i = 0; i < KIDS; i++) {
+    if (_i == 0)
+      ck_assert_msg(k->rank[i] == KIDS - 1 - i,
+                    "child %d (of %d, submitted oldest first) started %d-th; "
+                    "its worker runs its own deque newest first",
+                    i, KIDS, k->rank[i]);
+    else
+      ck_assert(!pthread_equal(k->thread[i], k->parent));
+    future_release(k->f[i]);
+  }
+  if (_i == 1)
+    ck_assert_msg(k->rank[0] == 0,
+                  "the thief's first child was not the oldest: child 0 "
+                  "started %d-th",
+                  k->rank[0]);
+  future_release(f);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+  tu_count_destroy(&k->done);
+  free(k);
+}
+END_TEST
+
+/*
+ * "Order" leaves a thread with tasks pending in more than eight pools out of
+ * its order, but every task still runs: 20 tasks each in 10 pools, all queued
+ * behind held workers at once, each run exactly once.
+ */
+START_TEST(test_submit_to_more_than_eight_pools_from_one_thread_runs_every_task)
+{
+  enum { POOLS = 10, PER = 20 };
+  futures_pool_t *pool[POOLS];
+  future_t *held[POOLS], *f[POOLS * PER];
+  struct tu_crowd crowd[POOLS];
+  struct timespec dl;
+
+  atomic_store(&count_runs, 0);
+  for (int p = 0; p < POOLS; p++) {
+    ck_assert_int_eq(futures_pool_create(&pool[p], 1), 0);
+    ck_assert_int_eq(tu_crowd_hold(pool[p], &crowd[p], &held[p], 1), 0);
+  }
+  for (int i = 0; i < PER; i++)
+    for (int p = 0; p < POOLS; p++)
+      ck_assert_int_eq(
+          futures_submit(pool[p], count_task, NULL, &f[i * POOLS + p]), 0);
+  ck_assert_int_eq(atomic_load(&count_runs), 0);
+  for (int p = 0; p < POOLS; p++)
+    ck_assert_int_eq(tu_crowd_release(&crowd[p], &held[p], 1), 0);
+  dl = tu_deadline_in(30000 * 1000000LL);
+  ck_assert_int_eq(futures_join_all_until(f, POOLS * PER, NULL, &dl), 0);
+  ck_assert_int_eq(atomic_load(&count_runs), POOLS * PER);
+  for (int i = 0; i < POOLS * PER; i++)
+    future_release(f[i]);
+  for (int p = 0; p < POOLS; p++)
+    ck_assert_int_eq(futures_pool_destroy(pool[p]), 0);
+  ck_assert_int_eq(atomic_load(&count_runs), POOLS * PER);
+}
+END_TEST
+
 Suite *
 submit_suite(void)
 {
@@ -640,6 +775,11 @@ submit_suite(void)
   tcase_add_test(tc,
                  test_submit_from_many_threads_runs_every_task_exactly_once);
   tcase_add_test(tc, test_submit_from_a_task_and_get_works_on_one_thread_pool);
+  tcase_add_loop_test(
+      tc, test_submit_from_a_task_runs_newest_first_and_is_stolen_oldest_first,
+      0, 2);
+  tcase_add_test(
+      tc, test_submit_to_more_than_eight_pools_from_one_thread_runs_every_task);
   suite_add_tcase(s, tc);
   return s;
 }

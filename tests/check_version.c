@@ -8,6 +8,7 @@
 #endif
 
 #include <check.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -82,6 +83,63 @@ START_TEST(test_version_matches_package_version_from_configure)
 }
 END_TEST
 
+/* Counts the calls to the version functions that disagree with the macros. */
+static atomic_int version_bad;
+
+static void
+version_check_once(void)
+{
+  const char *s = futures_version_string();
+
+  if (futures_version() != FUTURES_VERSION_HEX || s == NULL ||
+      strcmp(s, FUTURES_VERSION_STRING) != 0)
+    atomic_fetch_add(&version_bad, 1);
+}
+
+static void
+version_thread(void *arg, int i)
+{
+  (void)arg;
+  (void)i;
+  for (int k = 0; k < 1000; k++)
+    version_check_once();
+}
+
+static int
+version_task(void *arg, void **result)
+{
+  (void)arg;
+  version_check_once();
+  *result = NULL;
+  return 0;
+}
+
+/*
+ * The version functions are safe from any thread and inside tasks (their
+ * Threads and In a task lines): 4 threads call them 1000 times each while
+ * 64 tasks on a 2-worker pool call them too; every answer is the macros'.
+ */
+START_TEST(test_version_functions_agree_from_many_threads_and_tasks)
+{
+  enum { TASKS = 64 };
+  futures_pool_t *pool;
+  future_t *f[TASKS];
+  int bad;
+
+  atomic_store(&version_bad, 0);
+  ck_assert_int_eq(futures_pool_create(&pool, 2), 0);
+  for (int i = 0; i < TASKS; i++)
+    ck_assert_int_eq(futures_submit(pool, version_task, NULL, &f[i]), 0);
+  ck_assert_int_eq(tu_run_threads(4, version_thread, NULL), 0);
+  ck_assert_int_eq(futures_join_all(f, TASKS, NULL), 0);
+  for (int i = 0; i < TASKS; i++)
+    future_release(f[i]);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+  bad = atomic_load(&version_bad);
+  ck_assert_msg(bad == 0, "%d calls disagreed with the version macros", bad);
+}
+END_TEST
+
 Suite *
 version_suite(void)
 {
@@ -93,6 +151,7 @@ version_suite(void)
   tcase_add_test(tc, test_version_function_matches_hex_macro);
   tcase_add_test(tc, test_version_string_function_matches_macro_and_is_static);
   tcase_add_test(tc, test_version_matches_package_version_from_configure);
+  tcase_add_test(tc, test_version_functions_agree_from_many_threads_and_tasks);
   suite_add_tcase(s, tc);
   return s;
 }
