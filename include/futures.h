@@ -104,7 +104,7 @@
  *            check_matrix[* x PTHREAD_EXIT]). If no new thread can be
  *            started the pool goes on with one worker fewer; a pool left
  *            with none runs its queued tasks only in threads that wait for
- *            them (future_get(), the untimed joins) and in
+ *            them (future_get(), futures_join_all(), _settled()) and in
  *            futures_pool_destroy(), which runs what is left in its own
  *            thread
  *            (tests: check_faults/test_faults_failed_replacement_leaves_the_pool_one_worker_fewer,
@@ -132,7 +132,8 @@
  *            check_queue/test_queue_deque_pop_is_lifo,
  *            check_queue/test_queue_deque_steal_is_fifo). A thread that
  *            waits for a task which has not started runs it at once, ahead
- *            of that order (future_get(), the untimed joins)
+ *            of that order (future_get(), futures_join_all(), _settled();
+ *            the other joins do so only from one of the pool's tasks)
  *            (tests: check_future/test_future_get_runs_an_unstarted_task_in_the_caller,
  *            check_join/test_join_all_runs_unstarted_futures_in_the_caller,
  *            check_nested/test_nested_external_join_all_runs_queued_tasks_itself,
@@ -140,7 +141,7 @@
  *            busy1 JOIN_ALL_SETTLED x SUBMITTER]). Two rare cases fall
  *            outside this order: a thread with tasks pending in more than
  *            eight pools at once, and a submit that found no memory for its
- *            queue (its tasks then go to a shared queue of the pool)
+ *            queue (its tasks then go to the pool's injection queue)
  *            (tests: check_submit/test_submit_to_more_than_eight_pools_from_one_thread_runs_every_task,
  *            check_faults/test_faults_subtask_fanout_survives_every_allocation_failure,
  *            check_faults/test_faults_every_allocation_failure_is_enomem_or_harmless).
@@ -395,7 +396,7 @@ typedef struct futures_pool_opts {
  */
 typedef struct futures_stats {
   size_t size;                   /* sizeof(futures_stats_t) */
-  size_t workers;                /* worker threads */
+  size_t workers;                /* the pool's size, in worker threads */
   size_t queued;                 /* accepted, not started, not cancelled */
   size_t running;                /* started, not finished */
   unsigned long long submitted;  /* tasks accepted since creation */
