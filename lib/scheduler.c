@@ -399,15 +399,34 @@ needs_wake(uint64_t w)
   return (uint32_t)w != 0 && (w >> 32) == 0;
 }
 
-/* After publishing work: wake a parked worker if one has no token and no
- * worker is spinning. */
+/*
+ * After publishing work: wake a parked worker if one has no token and no
+ * worker is spinning. A spinner that leaves (it found work) may not see
+ * ours, whose store can still sit in this thread's store buffer when the
+ * light barrier is only a compiler barrier; when we leave ours to a
+ * spinner while a worker is parked, a full fence and a second look settle
+ * it: either we see that the spinner left and wake the parked worker, or
+ * the spinner's own look after it left (futures__sched_idle) sees our
+ * work and wakes it.
+ */
 static void
 wake_after_publish(struct sched *s)
 {
+  uint64_t w;
+
   futures__light_barrier();
   /* Relaxed: ordered by the barrier pair (see the top of this file). */
-  if (unlikely(needs_wake(
-          atomic_load_explicit(&s->sleepers, memory_order_relaxed))))
+  w = atomic_load_explicit(&s->sleepers, memory_order_relaxed);
+  if (likely((uint32_t)w == 0))
+    return; /* nobody parked without a token */
+  if (needs_wake(w)) {
+    wake_one(s);
+    return;
+  }
+  /* Seq_cst fence: pairs with the spinner's seq_cst leaving in
+   * futures__sched_idle(). */
+  atomic_thread_fence(memory_order_seq_cst);
+  if (needs_wake(atomic_load_explicit(&s->sleepers, memory_order_relaxed)))
     wake_one(s);
 }
 
@@ -844,6 +863,19 @@ park(struct slot *me)
 }
 
 /*
+ * A spinner found work and stops spinning. Seq_cst, then a look for more
+ * work (wake_chain): a submitter that left its work to us sees that we
+ * left, or we see its work (see wake_after_publish()).
+ */
+static void
+leave_spin(struct sched *s)
+{
+  atomic_fetch_sub_explicit(&s->sleepers, SPINNER_ONE, memory_order_seq_cst);
+  atomic_thread_fence(memory_order_seq_cst);
+  wake_chain(s);
+}
+
+/*
  * The spinner stays counted in sched->sleepers while it tries for work it
  * saw, so a failed try (another thread was quicker) costs no write to that
  * line; and it looks less often as the spin goes on, since each look reads
@@ -862,9 +894,7 @@ futures__sched_idle(struct slot *me, int *exit)
     if (futures__sched_work_visible(s) &&
         ((f = futures__deque_pop(&me->dq, 0)) != NULL ||
          (f = look_elsewhere(me)) != NULL)) {
-      atomic_fetch_sub_explicit(&s->sleepers, SPINNER_ONE,
-                                memory_order_relaxed);
-      wake_chain(s);
+      leave_spin(s);
       return f;
     }
     if ((i & (IDLE_LOOKS - 1)) == 0) {

@@ -9,6 +9,10 @@
  *   admit-drain      an outside submit racing destroy's stop and drain
  *                    with one worker: the submit is refused (ESHUTDOWN)
  *                    or its task runs before the drain ends.
+ *   spin-leave       an outside submit that leaves its work to a spinning
+ *                    worker, against that worker leaving the spin with
+ *                    other work, a second worker parked: the parked one
+ *                    gets its wake-up.
  */
 #include "core.hpp"
 
@@ -65,6 +69,69 @@ struct park_wake : suite<park_wake, 2> {
     check_outcome(f, &w);
     futures__record_unref(f);
     RL_ASSERT(model_records_freed == 1);
+    sched_delete(s);
+  }
+};
+
+/* ------------------------------------------------------------ handoff */
+
+/*
+ * A spinning worker finds work and leaves the spin while an outside thread
+ * publishes more and a second worker is parked: the second record must
+ * not be left without a worker to wake. The parked worker and the spinning
+ * state are set up in before(); the model runs the submit (which leaves
+ * the waking to a spinner it sees) against the spinner leaving. Either
+ * must grant the parked worker its token.
+ */
+struct spin_leave : suite<spin_leave, 2> {
+  struct sched *s;
+  struct work w;
+  struct future *f;
+
+  void before()
+  {
+    struct admission a;
+
+    s = sched_new(2);
+    s->started = 2;
+    /* Thread 0 registers its ring now (before() runs as thread 0). */
+    RL_ASSERT(futures__sched_admit(s, &a) == 0);
+    futures__sched_admit_end(s, &a);
+    /* Nobody here issues the heavy barrier, so the submitter's light one
+     * is what it is with membarrier: a compiler barrier. */
+    futures_model::st.light_compiler_only = 1;
+    /* Worker B parked without a token; worker A spinning. */
+    s->nidle = 1;
+    atomic_store_explicit(&s->sleepers, 1 + SPINNER_ONE, memory_order_relaxed);
+  }
+
+  void thread(unsigned t)
+  {
+    if (t == 0) {
+      struct admission a;
+
+      RL_ASSERT(futures__sched_admit(s, &a) == 0);
+      f = record_new(s, &w);
+      futures__sched_submit(s, &a, &f, 1);
+      futures__sched_admit_end(s, &a);
+    } else {
+      leave_spin(s); /* worker A found other work */
+    }
+  }
+
+  void after()
+  {
+    struct future *got;
+    struct producer *p;
+
+    /* The record waits in the ring, and worker B has been woken. */
+    RL_ASSERT(s->tokens == 1);
+    for (p = futures__sched_producers(s); p != NULL; p = p->next)
+      while (futures__ring_take(&p->ring, &got, 1) == 1)
+        RL_ASSERT(futures__gate_run(got, GATE_QREF) == 1);
+    futures__record_unref(f);
+    RL_ASSERT(model_records_freed == 1);
+    s->nidle = 0;
     sched_delete(s);
   }
 };
@@ -153,6 +220,8 @@ const futures_model::entry models[] = {
      futures_model::run<park_wake>, rl::sched_bound, 2},
     {"admit-drain", "scheduler: submit vs destroy's drain vs the worker",
      futures_model::run<admit_drain>, rl::sched_bound, 1},
+    {"spin-leave", "scheduler: outside submit vs a spinner leaving, 1 parked",
+     futures_model::run<spin_leave>, rl::sched_bound, 1},
 };
 
 } // namespace
