@@ -808,35 +808,6 @@ END_TEST
  * unfinished future first in the array, which the call must not wait for
  * either. check_join covers future_get, the waits and the "all" joins.
  */
-#define SELF_PATIENCE (2 * 1000000000LL)  /* a correct call returns at once */
-#define SELF_FAR      (60 * 1000000000LL) /* a deadline no test reaches */
-
-static void
-check_self_wait(int (*call)(struct tu_self_wait *), int mixed, const char *what)
-{
-  /* On the heap: a task stuck in the call keeps using it, so it is freed
-   * only when the call came back. */
-  struct tu_self_wait *sw = calloc(1, sizeof(*sw));
-  int run, rc, in_time, other_ready;
-
-  ck_assert_ptr_nonnull(sw);
-  run = tu_self_wait_run(sw, call, mixed, SELF_PATIENCE);
-  ck_assert_msg(run != 1, "%s on its own future%s: still waiting %s", what,
-                mixed ? " and another" : "",
-                mixed ? "2 s after the other one finished" : "after 2 s");
-  rc = sw->rc;
-  in_time = sw->in_time;
-  other_ready = sw->other_ready;
-  free(sw);
-  ck_assert_msg(in_time && rc == EDEADLK && other_ready <= 0,
-                "%s on its own future%s: returned %d (want EDEADLK = %d) %s; "
-                "other future finished when it returned: %d",
-                what, mixed ? " and another unfinished one" : "", rc, EDEADLK,
-                in_time ? "at once"
-                        : "only after the other future was released",
-                other_ready);
-  ck_assert_int_eq(run, 0);
-}
 
 static int
 self_settled(struct tu_self_wait *sw)
@@ -871,7 +842,7 @@ self_join_any_until(struct tu_self_wait *sw)
 {
   future_t *arr[2];
   size_t index;
-  struct timespec dl = tu_deadline_in(SELF_FAR);
+  struct timespec dl = tu_deadline_in(TU_SELF_FAR);
 
   return futures_join_any_until(arr, tu_self_wait_array(sw, arr), &index, NULL,
                                 &dl);
@@ -895,7 +866,7 @@ self_join_any_ok(struct tu_self_wait *sw)
  */
 START_TEST(test_settled_own_future_from_its_task_is_edeadlk)
 {
-  check_self_wait(self_settled, _i, "futures_join_all_settled");
+  tu_check_self_wait(self_settled, _i, "futures_join_all_settled");
 }
 END_TEST
 
@@ -905,7 +876,7 @@ END_TEST
  */
 START_TEST(test_failfast_own_future_from_its_task_is_edeadlk)
 {
-  check_self_wait(self_failfast, _i, "futures_join_all_failfast");
+  tu_check_self_wait(self_failfast, _i, "futures_join_all_failfast");
 }
 END_TEST
 
@@ -916,7 +887,7 @@ END_TEST
  */
 START_TEST(test_join_any_own_future_from_its_task_is_edeadlk)
 {
-  check_self_wait(self_join_any, _i, "futures_join_any");
+  tu_check_self_wait(self_join_any, _i, "futures_join_any");
 }
 END_TEST
 
@@ -927,7 +898,7 @@ END_TEST
  */
 START_TEST(test_join_any_until_own_future_from_its_task_is_edeadlk)
 {
-  check_self_wait(self_join_any_until, _i, "futures_join_any_until");
+  tu_check_self_wait(self_join_any_until, _i, "futures_join_any_until");
 }
 END_TEST
 
@@ -937,7 +908,7 @@ END_TEST
  */
 START_TEST(test_join_any_ok_own_future_from_its_task_is_edeadlk)
 {
-  check_self_wait(self_join_any_ok, _i, "futures_join_any_ok");
+  tu_check_self_wait(self_join_any_ok, _i, "futures_join_any_ok");
 }
 END_TEST
 
@@ -985,7 +956,7 @@ combinators_suite(void)
   tcase_add_test(tc, test_combinators_reject_bad_arguments);
   suite_add_tcase(s, tc);
 
-  /* A failing case waits SELF_PATIENCE, twice when mixed. */
+  /* A failing case waits TU_SELF_PATIENCE, twice when mixed. */
   tc = tcase_create("self_wait");
   tcase_set_timeout(tc, 30);
   tcase_add_loop_test(tc, test_settled_own_future_from_its_task_is_edeadlk, 0,

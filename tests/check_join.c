@@ -581,35 +581,6 @@ END_TEST
  * The harness is tu_self_wait_run(); @mixed puts another unfinished future
  * first in the array, which the call must not wait for either.
  */
-#define SELF_PATIENCE (2 * 1000000000LL)  /* a correct call returns at once */
-#define SELF_FAR      (60 * 1000000000LL) /* a deadline no test reaches */
-
-static void
-check_self_wait(int (*call)(struct tu_self_wait *), int mixed, const char *what)
-{
-  /* On the heap: a task stuck in the call keeps using it, so it is freed
-   * only when the call came back. */
-  struct tu_self_wait *sw = calloc(1, sizeof(*sw));
-  int run, rc, in_time, other_ready;
-
-  ck_assert_ptr_nonnull(sw);
-  run = tu_self_wait_run(sw, call, mixed, SELF_PATIENCE);
-  ck_assert_msg(run != 1, "%s on its own future%s: still waiting %s", what,
-                mixed ? " and another" : "",
-                mixed ? "2 s after the other one finished" : "after 2 s");
-  rc = sw->rc;
-  in_time = sw->in_time;
-  other_ready = sw->other_ready;
-  free(sw);
-  ck_assert_msg(in_time && rc == EDEADLK && other_ready <= 0,
-                "%s on its own future%s: returned %d (want EDEADLK = %d) %s; "
-                "other future finished when it returned: %d",
-                what, mixed ? " and another unfinished one" : "", rc, EDEADLK,
-                in_time ? "at once"
-                        : "only after the other future was released",
-                other_ready);
-  ck_assert_int_eq(run, 0);
-}
 
 static int
 self_get(struct tu_self_wait *sw)
@@ -620,7 +591,7 @@ self_get(struct tu_self_wait *sw)
 static int
 self_wait_until(struct tu_self_wait *sw)
 {
-  struct timespec dl = tu_deadline_in(SELF_FAR);
+  struct timespec dl = tu_deadline_in(TU_SELF_FAR);
 
   return future_wait_until(sw->self, &dl);
 }
@@ -637,7 +608,7 @@ static int
 self_join_all_until(struct tu_self_wait *sw)
 {
   future_t *arr[2];
-  struct timespec dl = tu_deadline_in(SELF_FAR);
+  struct timespec dl = tu_deadline_in(TU_SELF_FAR);
 
   return futures_join_all_until(arr, tu_self_wait_array(sw, arr), NULL, &dl);
 }
@@ -645,7 +616,7 @@ self_join_all_until(struct tu_self_wait *sw)
 /* future_get() of a task's own future is EDEADLK (issue 10, defect 6). */
 START_TEST(test_join_get_own_future_from_its_task_is_edeadlk)
 {
-  check_self_wait(self_get, 0, "future_get");
+  tu_check_self_wait(self_get, 0, "future_get");
 }
 END_TEST
 
@@ -655,7 +626,7 @@ END_TEST
  */
 START_TEST(test_join_wait_until_own_future_from_its_task_is_edeadlk)
 {
-  check_self_wait(self_wait_until, 0, "future_wait_until");
+  tu_check_self_wait(self_wait_until, 0, "future_wait_until");
 }
 END_TEST
 
@@ -666,7 +637,7 @@ END_TEST
  */
 START_TEST(test_join_all_own_future_from_its_task_is_edeadlk)
 {
-  check_self_wait(self_join_all, _i, "futures_join_all");
+  tu_check_self_wait(self_join_all, _i, "futures_join_all");
 }
 END_TEST
 
@@ -676,7 +647,7 @@ END_TEST
  */
 START_TEST(test_join_all_until_own_future_from_its_task_is_edeadlk)
 {
-  check_self_wait(self_join_all_until, _i, "futures_join_all_until");
+  tu_check_self_wait(self_join_all_until, _i, "futures_join_all_until");
 }
 END_TEST
 
@@ -712,7 +683,7 @@ join_suite(void)
   tcase_add_test(tc, test_join_all_from_many_threads_on_shared_futures);
   suite_add_tcase(s, tc);
 
-  /* A failing case waits SELF_PATIENCE, twice when mixed. */
+  /* A failing case waits TU_SELF_PATIENCE, twice when mixed. */
   tc = tcase_create("self_wait");
   tcase_set_timeout(tc, 30);
   tcase_add_test(tc, test_join_get_own_future_from_its_task_is_edeadlk);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "testutil.h"
 
+#include <errno.h>
 #include <sched.h>
 #include <stdlib.h>
 
@@ -342,4 +343,32 @@ tu_self_wait_run(struct tu_self_wait *sw, int (*call)(struct tu_self_wait *),
   tu_hold_destroy(&h);
   tu_latch_destroy(&sw->go);
   return rc;
+}
+
+void
+tu_check_self_wait(int (*call)(struct tu_self_wait *), int mixed,
+                   const char *what)
+{
+  /* On the heap: a task stuck in the call keeps using it, so it is freed
+   * only when the call came back. */
+  struct tu_self_wait *sw = calloc(1, sizeof(*sw));
+  int run, rc, in_time, other_ready;
+
+  ck_assert_ptr_nonnull(sw);
+  run = tu_self_wait_run(sw, call, mixed, TU_SELF_PATIENCE);
+  ck_assert_msg(run != 1, "%s on its own future%s: still waiting %s", what,
+                mixed ? " and another" : "",
+                mixed ? "2 s after the other one finished" : "after 2 s");
+  rc = sw->rc;
+  in_time = sw->in_time;
+  other_ready = sw->other_ready;
+  free(sw);
+  ck_assert_msg(in_time && rc == EDEADLK && other_ready <= 0,
+                "%s on its own future%s: returned %d (want EDEADLK = %d) %s; "
+                "other future finished when it returned: %d",
+                what, mixed ? " and another unfinished one" : "", rc, EDEADLK,
+                in_time ? "at once"
+                        : "only after the other future was released",
+                other_ready);
+  ck_assert_int_eq(run, 0);
 }

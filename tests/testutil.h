@@ -192,6 +192,19 @@ int tu_self_wait_run(struct tu_self_wait *sw,
  */
 size_t tu_self_wait_array(const struct tu_self_wait *sw, future_t *arr[2]);
 
+/* How long tu_check_self_wait() gives a call (a correct one returns at
+ * once), and a deadline no test reaches, for the timed self-waits. */
+#define TU_SELF_PATIENCE (2 * 1000000000LL)
+#define TU_SELF_FAR (60 * 1000000000LL)
+
+/*
+ * Runs tu_self_wait_run(sw, @call, @mixed, TU_SELF_PATIENCE) and asserts,
+ * from the test thread, that the call (named @what in the messages)
+ * returned EDEADLK at once without waiting for the other future.
+ */
+void tu_check_self_wait(int (*call)(struct tu_self_wait *), int mixed,
+                        const char *what);
+
 /*
  * Polls pred(arg) with sched_yield() until it returns non-zero (returns 1) or
  * @timeout_ns has passed on CLOCK_MONOTONIC (returns 0), so that a wait for
