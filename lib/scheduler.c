@@ -12,8 +12,9 @@
  *     thread running a task in place with a borrowed slot), else into the
  *     caller's own submission ring in this pool (ring.c), else (no ring
  *     could be allocated) into the injection queue (inject.c). Then,
- *     if a worker is parked and none is spinning, it wakes one ("Waking"
- *     below).
+ *     if a worker is parked and none is spinning, it wakes one; if one is
+ *     spinning, it leaves the waking to it, with a second look when that
+ *     spinner leaves at the same moment ("Waking" below).
  *  3. A worker (worker.c) asks futures__sched_find(): its own deque, newest
  *     first; else one record from the injection queue or from a ring, oldest
  *     first, taking the rings in turn; else a steal, oldest first, from
@@ -37,6 +38,11 @@
  * look sees the record, or the submitter's load sees the worker. So the
  * common submit pays one load, and only the rare park pays the system
  * call. Where the kernel lacks membarrier, both sides use full fences.
+ * A spinning worker issues no heavy barrier when it leaves the spin, so a
+ * submit that sees a spinner and a parked worker at once pays a full fence
+ * and looks again (wake_after_publish). Any thread that publishes work, a
+ * thief moving stolen records into its own deque included, wakes through
+ * wake_after_publish().
  *
  * Admission. A submit that passes the shutdown check must either have its
  * task run or not be lost: destroy must not end the drain between the
@@ -406,8 +412,11 @@ needs_wake(uint64_t w)
  * light barrier is only a compiler barrier; when we leave ours to a
  * spinner while a worker is parked, a full fence and a second look settle
  * it: either we see that the spinner left and wake the parked worker, or
- * the spinner's own look after it left (futures__sched_idle) sees our
- * work and wakes it.
+ * the spinner's own look after its fence in leave_spin() sees our work and
+ * wakes it (or sees another spinner, which then does the same when it
+ * leaves). The second look may wake a worker for work a spinner has
+ * already taken: a spurious wake, which costs a look and a spin, never a
+ * lost one.
  */
 static void
 wake_after_publish(struct sched *s)
@@ -423,8 +432,7 @@ wake_after_publish(struct sched *s)
     wake_one(s);
     return;
   }
-  /* Seq_cst fence: pairs with the spinner's seq_cst leaving in
-   * futures__sched_idle(). */
+  /* Seq_cst fence: pairs with the fence in leave_spin(). */
   atomic_thread_fence(memory_order_seq_cst);
   if (needs_wake(atomic_load_explicit(&s->sleepers, memory_order_relaxed)))
     wake_one(s);
@@ -677,7 +685,7 @@ steal_any(struct slot *me)
     struct slot *v = &s->slots[(start + i) % n];
     struct future *f, *g;
     long size, extra;
-    int lost = 0;
+    int lost = 0, moved = 0;
 
     if (v == me || (size = futures__deque_size(&v->dq)) == 0)
       continue;
@@ -697,18 +705,27 @@ steal_any(struct slot *me)
     extra = size / 2 < STEAL_BATCH ? size / 2 - 1 : STEAL_BATCH - 1;
     while (extra-- > 0 && (g = futures__deque_steal(&v->dq, &lost)) != NULL) {
       counter_inc(&me->stolen);
+      moved = 1;
       if (unlikely(futures__deque_push(&me->dq, g) != 0))
         inject(s, g, g);
     }
+    /* While they moved, the records were in no queue: a spinner that
+     * left meanwhile may have looked and seen none of them. They are
+     * published again now, and waking for them is a publisher's duty
+     * (model steal-move). */
+    if (moved)
+      wake_after_publish(s);
     return f;
   }
   return NULL;
 }
 
-/* Work came from a ring or the injection queue: if a worker is parked and more is there,
- * wake it. It does the same when it finds work, so wake-ups spread in a
- * chain, each costing a system call only while someone is actually
- * asleep. */
+/* A worker found work somewhere other than its own deque: if a worker is
+ * parked and more work is visible, wake it. It does the same when it finds
+ * work, so wake-ups spread in a chain, each costing a system call only
+ * while someone is actually asleep. This publishes nothing, so it needs
+ * no barrier: every record it can see was published by a thread that ran
+ * wake_after_publish(), and a leaving spinner fences first (leave_spin). */
 static void
 wake_chain(struct sched *s)
 {

@@ -13,6 +13,10 @@
  *                    worker, against that worker leaving the spin with
  *                    other work, a second worker parked: the parked one
  *                    gets its wake-up.
+ *   steal-move       a thief moving a stolen record into its own deque,
+ *                    against a spinner that empties the victim and leaves
+ *                    the spin, a third worker parked: the moved record
+ *                    does not wait for the thief while a worker sleeps.
  */
 #include "core.hpp"
 
@@ -136,6 +140,86 @@ struct spin_leave : suite<spin_leave, 2> {
   }
 };
 
+/* ------------------------------------------------------------ steal */
+
+/*
+ * A thief (thread 0, worker F) finds a victim's deque with four records,
+ * steals one to run and one more to move into its own deque; while that
+ * one is in no queue, a spinning worker (thread 1, P) steals the other two
+ * and leaves the spin, and a third worker (Q) is parked. P's look for
+ * more work may miss the moved record; the thief publishes it again and
+ * must then see that Q needs waking (found by review, issue 10).
+ */
+struct steal_move : suite<steal_move, 2> {
+  struct sched *s;
+  struct work w[4];
+  struct future *f[4];
+  struct future *got[3];
+
+  void before()
+  {
+    /* Two slots: F's and the victim V's (P steals without one of its
+     * own here; Q is only counted as parked). */
+    s = sched_new(2);
+    s->started = 3;
+    futures_model::st.light_compiler_only = 1;
+    for (int i = 0; i < 4; i++) {
+      f[i] = record_new(s, &w[i]);
+      RL_ASSERT(futures__deque_push(&s->slots[1].dq, f[i]) == 0);
+    }
+    /* Q parked without a token; P spinning. */
+    s->nidle = 1;
+    atomic_store_explicit(&s->sleepers, 1 + SPINNER_ONE, memory_order_relaxed);
+  }
+
+  void thread(unsigned t)
+  {
+    int lost = 0;
+
+    if (t == 0) {
+      /* futures__sched_find() with its own deque and the shared queues
+       * empty: the steal, then the chain of wake-ups. */
+      futures__tls.slot = &s->slots[0];
+      got[0] = steal_any(&s->slots[0]);
+      if (got[0] != NULL)
+        wake_chain(s);
+      futures__tls.slot = NULL;
+    } else {
+      got[1] = futures__deque_steal(&s->slots[1].dq, &lost);
+      got[2] = futures__deque_steal(&s->slots[1].dq, &lost);
+      leave_spin(s); /* P found work */
+    }
+  }
+
+  void after()
+  {
+    struct future *g;
+    int moved = 0, ran = 0;
+
+    /* A record left in the thief's deque while Q sleeps without a token
+     * would wait for the thief's task to end. */
+    while ((g = futures__deque_pop(&s->slots[0].dq, 0)) != NULL) {
+      moved++;
+      ran += futures__gate_run(g, GATE_QREF);
+    }
+    if (moved > 0)
+      RL_ASSERT(s->tokens == 1);
+    for (int i = 0; i < 3; i++)
+      if (got[i] != NULL)
+        ran += futures__gate_run(got[i], GATE_QREF);
+    while ((g = futures__deque_pop(&s->slots[1].dq, 0)) != NULL)
+      ran += futures__gate_run(g, GATE_QREF);
+    RL_ASSERT(ran == 4);
+    for (int i = 0; i < 4; i++) {
+      check_outcome(f[i], &w[i]);
+      futures__record_unref(f[i]);
+    }
+    RL_ASSERT(model_records_freed == 4);
+    s->nidle = 0;
+    sched_delete(s);
+  }
+};
+
 /* ------------------------------------------------------------ drain */
 
 struct admit_drain : suite<admit_drain, 3> {
@@ -222,6 +306,8 @@ const futures_model::entry models[] = {
      futures_model::run<admit_drain>, rl::sched_bound, 1},
     {"spin-leave", "scheduler: outside submit vs a spinner leaving, 1 parked",
      futures_model::run<spin_leave>, rl::sched_bound, 1},
+    {"steal-move", "scheduler: a thief moving a record vs a spinner leaving",
+     futures_model::run<steal_move>, rl::sched_bound, 1},
 };
 
 } // namespace
