@@ -828,13 +828,16 @@ FUTURES_API int future_is_ready(const future_t *future);
  * ECANCELED, its waiters wake, its drop function (if any) runs in the
  * calling thread, and its continuations run with ECANCELED. A running task
  * is only asked: futures_cancelled() returns 1 inside it from now on, and
- * it finishes however it chooses. A finished future is left as it is.
+ * it finishes however it chooses. A finished future is left as it is. A
+ * pending promise or combinator's future (futures_promise_create(),
+ * futures_all()) is settled with ECANCELED at once; a combinator's inputs
+ * are not cancelled.
  *
  * @future: (borrowed) NULL -> EINVAL.
  *
- * Return:    0 if the task was cancelled before it started; EINPROGRESS if
- *            it is running (cancellation requested); EALREADY if it had
- *            already finished; EINVAL; ECHILD for an unstarted task of the
+ * Return:    0 if the task was cancelled before it started (or the promise
+ *            while pending); EINPROGRESS if it is running (cancellation
+ *            requested); EALREADY if it had already finished; EINVAL; ECHILD for an unstarted task of the
  *            parent's pool in a fork() child.
  * Ownership: does not consume @future.
  * Threads:   safe, also racing with the task starting: exactly one of "it
@@ -912,6 +915,138 @@ FUTURES_API int future_times(const future_t *future, long long *queued_ns,
  * Since:     0.1
  */
 FUTURES_API void future_release(future_t *future);
+
+/* ------------------------------------------------------------ promise */
+
+/**
+ * future_retain() - Take one more reference to a future.
+ *
+ * A future's memory stays until every reference is dropped with
+ * future_release(). A producer that hands a promise to a consumer retains
+ * it for the consumer, so that either side may release first.
+ *
+ * @future: (borrowed) Any future: a task's, a continuation's, a promise, a
+ *          combinator's. NULL -> EINVAL.
+ *
+ * Return:    0; EINVAL.
+ * Ownership: the caller owns one more reference, dropped with
+ *            future_release().
+ * Threads:   safe, concurrently with any call on the same future but its
+ *            last release
+ *            (tests: check_promise/test_promise_retain_lets_consumer_and_producer_release_in_any_order).
+ * In a task: allowed
+ *            (tests: check_promise/test_promise_settled_by_a_task_wakes_every_kind_of_waiter).
+ * Since:     0.1
+ */
+FUTURES_API int future_retain(future_t *future);
+
+/**
+ * futures_promise_create() - A future with no task, settled by its holder.
+ *
+ * The promise is pending until future_resolve(), future_reject() or
+ * future_cancel() settles it; the first of them wins, and every later one
+ * returns EALREADY and changes nothing. Every waiting function, join and
+ * notifier works on it as on a task's future; a thread that waits for it
+ * sleeps on a condition variable, and a task that waits for it runs its
+ * own pending sub-tasks meanwhile, and nothing else (so a task of a
+ * 1-worker pool that waits for a promise which only another task queued
+ * on that pool would settle waits for ever: settle it from elsewhere, or
+ * watch it with a notifier instead of waiting in a task). A producer
+ * learns that its promise was cancelled when future_resolve() returns
+ * EALREADY, from future_is_ready(), or by watching it with a notifier.
+ * futures_then() does not take a promise yet (EINVAL).
+ *
+ * @future: (out) Receives the promise, with one reference (the caller's).
+ *          NULL -> EINVAL.
+ *
+ * Return:    0; EINVAL; ENOMEM (*@future is then NULL).
+ * Ownership: the caller owns the promise; future_release() drops it.
+ * Threads:   safe
+ *            (tests: check_promise/test_promise_racing_settlers_exactly_one_wins).
+ * In a task: allowed
+ *            (tests: check_promise/test_promise_settled_by_a_task_wakes_every_kind_of_waiter).
+ * Since:     0.1
+ */
+FUTURES_API FUTURES_WARN_UNUSED int futures_promise_create(future_t **future);
+
+/**
+ * future_resolve() - Settle a promise with a value.
+ *
+ * Publishes code 0 and @value: everything the calling thread wrote before
+ * happens-before a waiter's return from future_get() or a join on the
+ * promise, which then reads @value as its result. Wakes every waiter and
+ * delivers to every notifier watching it, in the calling thread. The
+ * library never frees @value.
+ *
+ * @future: (borrowed) A promise from futures_promise_create(). NULL, or a
+ *          future with a task or of a combinator -> EINVAL.
+ * @value:  Its result; may be NULL.
+ *
+ * Return:    0; EALREADY if it was already settled (resolved, rejected or
+ *            cancelled: nothing changes); EINVAL; ECHILD for a promise of
+ *            the parent's in a fork() child.
+ * Ownership: does not consume @future (the producer still releases its
+ *            reference); a resolve after every other holder released is
+ *            allowed.
+ * Threads:   safe, racing with other settles and cancels: exactly one wins
+ *            (tests: check_promise/test_promise_racing_settlers_exactly_one_wins,
+ *            check_interleave/test_interleave_promise_resolve_wakes_a_sleeping_get).
+ * In a task: allowed
+ *            (tests: check_promise/test_promise_settled_by_a_task_wakes_every_kind_of_waiter).
+ * Since:     0.1
+ */
+FUTURES_API int future_resolve(future_t *future, void *value);
+
+/**
+ * future_reject() - Settle a promise with an error code.
+ *
+ * As future_resolve(), with @code as the outcome and no result.
+ *
+ * @future: (borrowed) As future_resolve().
+ * @code:   The error, > 0 (an errno value or one of the caller's own);
+ *          0 or negative -> EINVAL.
+ *
+ * Return:    0; EALREADY; EINVAL; ECHILD, as future_resolve().
+ * Ownership: does not consume @future.
+ * Threads:   as future_resolve()
+ *            (tests: check_promise/test_promise_racing_settlers_exactly_one_wins).
+ * In a task: allowed
+ *            (tests: check_promise/test_promise_settled_by_a_task_wakes_every_kind_of_waiter).
+ * Since:     0.1
+ */
+FUTURES_API int future_reject(future_t *future, int code);
+
+/**
+ * futures_all() - A future that settles once every input has settled.
+ *
+ * Promise.all as a value: it never blocks and holds no thread. Its code is
+ * 0 when every input succeeded, else the code of the lowest-index input
+ * that failed (ECANCELED for a cancelled one); its result is NULL (read
+ * each input's own with future_get(), which no longer waits). It is
+ * settled in the thread that settles its last input. It takes its own
+ * reference to each input, dropped once it has settled, so the caller may
+ * release the inputs at once. Cancelling it settles it with ECANCELED and
+ * cancels no input. It can be an input of another futures_all() or be
+ * watched by a notifier; futures_then() does not take it yet (EINVAL). An
+ * input that never settles keeps it pending, and its memory (O(@n)) held.
+ *
+ * @futures: (borrowed) @n futures of any kind; NULL (with @n > 0) or a NULL
+ *           entry -> EINVAL. The same future may appear more than once.
+ * @n:       Count; 0 gives a future already resolved.
+ * @all:     (out) Receives the new future. NULL -> EINVAL.
+ *
+ * Return:    0; EINVAL; ENOMEM (*@all is then NULL); ECHILD if an input is
+ *            an unfinished future of the parent's in a fork() child.
+ * Ownership: borrows the inputs; the caller owns *@all.
+ * Threads:   safe, racing with the inputs settling
+ *            (tests: check_promise/test_all_settles_when_inputs_settle_from_many_threads,
+ *            check_promise/test_all_inputs_released_at_once_still_settle).
+ * In a task: allowed
+ *            (tests: check_promise/test_all_of_task_futures_made_in_a_task).
+ * Since:     0.1
+ */
+FUTURES_API FUTURES_WARN_UNUSED int futures_all(future_t *const futures[],
+                                                size_t n, future_t **all);
 
 /* ------------------------------------------------------------ join */
 
@@ -1120,6 +1255,131 @@ FUTURES_API int futures_join_any_until(future_t *const futures[], size_t n,
 FUTURES_API int futures_join_any_ok(future_t *const futures[], size_t n,
                                     size_t *index, void **result,
                                     int codes[]);
+
+/* ------------------------------------------------------------ notifier */
+
+/**
+ * futures_notifier_t - Completion delivered into an event loop.
+ *
+ * A notifier owns a file descriptor that a poll(), epoll or select() loop,
+ * libuv (uv_poll_t) or GLib (g_unix_fd_add()) can watch. Watching a future
+ * with a tag delivers the tag once the future settles (with any outcome:
+ * success, failure or cancellation); the descriptor is readable exactly
+ * while delivered tags wait to be taken. The loop takes them with
+ * futures_notifier_take(), which never blocks, then reads each future with
+ * future_get(), which no longer waits.
+ */
+typedef struct futures_notifier futures_notifier_t;
+
+/**
+ * futures_notifier_create() - Create a notifier.
+ *
+ * @notifier: (out) Receives the notifier. NULL -> EINVAL.
+ *
+ * Return:    0; EINVAL; ENOMEM; EMFILE or ENFILE (no descriptor left).
+ * Ownership: the caller owns the notifier; futures_notifier_destroy()
+ *            frees it.
+ * Threads:   safe
+ *            (tests: check_notifier/test_notifier_settles_from_many_threads_deliver_every_tag).
+ * In a task: allowed
+ *            (tests: check_notifier/test_notifier_watch_and_take_in_a_task).
+ * Since:     0.1
+ */
+FUTURES_API FUTURES_WARN_UNUSED int
+futures_notifier_create(futures_notifier_t **notifier);
+
+/**
+ * futures_notifier_fd() - The descriptor to watch for readability.
+ *
+ * An eventfd (a pipe's read end where eventfd is missing), non-blocking and
+ * close-on-exec, owned by the notifier: do not read, write or close it.
+ *
+ * @notifier: (borrowed) NULL -> -1.
+ *
+ * Return:    the descriptor; -1 for NULL.
+ * Ownership: the notifier keeps the descriptor; it is closed by
+ *            futures_notifier_destroy().
+ * Threads:   safe
+ *            (tests: check_notifier/test_notifier_settles_from_many_threads_deliver_every_tag).
+ * In a task: allowed
+ *            (tests: check_notifier/test_notifier_watch_and_take_in_a_task).
+ * Since:     0.1
+ */
+FUTURES_API int futures_notifier_fd(const futures_notifier_t *notifier);
+
+/**
+ * futures_notifier_watch() - Deliver @tag once @future settles.
+ *
+ * The tag is delivered in the thread that settles @future (a worker, a
+ * resolving thread), or at once in the caller's if it has settled
+ * already. Watching one future twice, or with two notifiers, delivers
+ * twice.
+ *
+ * @notifier: (borrowed) NULL -> EINVAL.
+ * @future:   (borrowed) Any future. NULL -> EINVAL.
+ * @tag:      Handed back by futures_notifier_take(); may be NULL.
+ *
+ * Return:    0; EINVAL; ENOMEM (nothing is watched); ECHILD for an
+ *            unfinished future of the parent's in a fork() child.
+ * Ownership: takes a reference of its own to @future, dropped once the tag
+ *            is delivered (or at destroy): the caller may release it at
+ *            once.
+ * Threads:   safe, racing with @future settling and with takes; not
+ *            concurrently with futures_notifier_destroy()
+ *            (tests: check_notifier/test_notifier_settles_from_many_threads_deliver_every_tag,
+ *            check_notifier/test_notifier_no_wakeup_lost_between_drain_and_settle).
+ * In a task: allowed
+ *            (tests: check_notifier/test_notifier_watch_and_take_in_a_task).
+ * Since:     0.1
+ */
+FUTURES_API FUTURES_WARN_UNUSED int
+futures_notifier_watch(futures_notifier_t *notifier, future_t *future,
+                       void *tag);
+
+/**
+ * futures_notifier_take() - Take delivered tags, oldest first.
+ *
+ * Never blocks. Takes up to @max tags in the order their futures settled
+ * (as the notifier saw the deliveries); when it takes the last one, the
+ * descriptor stops being readable, in the same step, so a settle that
+ * comes after makes it readable again and is never missed.
+ *
+ * @notifier: (borrowed) NULL -> 0.
+ * @tags:     (out) @max slots. NULL -> 0.
+ * @max:      Capacity of @tags; 0 takes nothing.
+ *
+ * Return:    the number of tags taken, 0 when none is waiting.
+ * Ownership: none.
+ * Threads:   safe, from any number of threads: each tag is taken once
+ *            (tests: check_notifier/test_notifier_settles_from_many_threads_deliver_every_tag,
+ *            check_notifier/test_notifier_no_wakeup_lost_between_drain_and_settle).
+ * In a task: allowed
+ *            (tests: check_notifier/test_notifier_watch_and_take_in_a_task).
+ * Since:     0.1
+ */
+FUTURES_API size_t futures_notifier_take(futures_notifier_t *notifier,
+                                         void *tags[], size_t max);
+
+/**
+ * futures_notifier_destroy() - Stop watching and free the notifier.
+ *
+ * Drops the references of every watch not yet delivered (those futures are
+ * untouched and may still settle) and the tags not yet taken, and closes
+ * the descriptor once no settling thread can reach the notifier any more
+ * (a delivery running in another thread at this moment finishes first,
+ * without blocking this call). Nothing leaks.
+ *
+ * @notifier: (consumed) NULL does nothing.
+ *
+ * Ownership: consumes @notifier.
+ * Threads:   once, not concurrently with another call on @notifier;
+ *            safe racing with watched futures settling
+ *            (tests: check_notifier/test_notifier_destroy_racing_settles_leaks_nothing).
+ * In a task: allowed
+ *            (tests: check_notifier/test_notifier_watch_and_take_in_a_task).
+ * Since:     0.1
+ */
+FUTURES_API void futures_notifier_destroy(futures_notifier_t *notifier);
 
 /* ------------------------------------------------------------ version */
 

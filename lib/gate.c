@@ -14,6 +14,11 @@
  * finished?" is answered only by reading DONE with acquire order
  * (futures__record_done()), never by what one of these paths returned.
  *
+ * Records with no pool (F_NOPOOL: promises and the futures of combinators)
+ * wait in DEFERRED and leave it through the same compare-and-swap:
+ * futures__gate_settle() for a resolve, a reject or a combinator's last
+ * input, futures__gate_cancel() for a cancel. Whoever wins settles it.
+ *
  * Callers: worker.c (every record a worker finds), help.c (a waiter runs a
  * task in place, takes its own back from its ring, runs its descendants),
  * future.c (future_cancel()), submit.c (caller-runs overflow), pool.c
@@ -78,7 +83,7 @@ claim(struct future *f, int deferred_too, uint32_t extra)
   FUTURES_TP(FUTURES_TP_CLAIMED, f);
   /* The record was queued or deferred, so its pool has not finished
    * draining: it is alive. A place reserved in a bounded queue is free. */
-  if (f->sched->max_queued != 0 && !(s & F_NOPLACE))
+  if (f->sched != NULL && f->sched->max_queued != 0 && !(s & F_NOPLACE))
     futures__sched_release_room(f->sched, 1);
   return 1;
 }
@@ -93,8 +98,8 @@ settle(struct future *f, int code, void *result, int drop_ref)
    * locks that reach them may be held by threads that do not exist here.
    * Nobody here can be waiting for it: leave it as it is. */
   if (unlikely(futures__forked()) &&
-      f->sched->gen != atomic_load_explicit(&futures__fork_gen,
-                                            memory_order_relaxed))
+      (f->sched != NULL ? f->sched->gen : f->fn.gen) !=
+          atomic_load_explicit(&futures__fork_gen, memory_order_relaxed))
     return;
   if (atomic_load_explicit(&f->state, memory_order_relaxed) & F_CONT)
     futures__record_ante_drop(f);
@@ -112,7 +117,8 @@ settle_unrun(struct future *f, int drop_ref)
 
     t->started = t->finished = futures__now_ns();
   }
-  futures__sched_count_cancel(f->sched);
+  if (f->sched != NULL)
+    futures__sched_count_cancel(f->sched);
   /* The drop function runs before waiters wake, so that a waiter that sees
    * ECANCELED knows the argument has been cleaned up. It runs as the
    * record's body would: a wait in it on the record itself is EDEADLK,
@@ -230,6 +236,15 @@ futures__gate_ready(struct future *c)
   futures__sched_push(c->sched, c);
 }
 
+int
+futures__gate_settle(struct future *f, int code, void *result)
+{
+  if (!claim(f, 1, 0))
+    return EALREADY;
+  settle(f, code, result, 0);
+  return 0;
+}
+
 uint32_t
 futures__gate_request_stop(struct future *f)
 {
@@ -242,3 +257,4 @@ futures__gate_request_stop(struct future *f)
   s = atomic_fetch_or_explicit(&f->state, F_CANCEL, memory_order_relaxed);
   return s & F_PHASE;
 }
+

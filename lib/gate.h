@@ -37,6 +37,14 @@ int futures__gate_run_helped(struct future *f);
 int futures__gate_cancel(struct future *f);
 
 /*
+ * Settles the record with no pool @f (F_NOPOOL) with @code and @result if
+ * it is still DEFERRED: publishes, wakes its waiters and runs its
+ * callbacks in the calling thread. 0 if this thread settled it, EALREADY
+ * if another had (a settle or a cancel).
+ */
+int futures__gate_settle(struct future *f, int code, void *result);
+
+/*
  * A continuation whose antecedent has finished: moves it from DEFERRED to
  * QUEUED and queues it on its pool, or, if it was cancelled meanwhile,
  * drops the antecedent's list's reference. This is the futures_ready_fn
@@ -51,5 +59,14 @@ void futures__gate_ready(struct future *c);
  * started (the request was not recorded: use futures__gate_cancel()).
  */
 uint32_t futures__gate_request_stop(struct future *f);
+
+/*
+ * Once per process, before the first record exists: the wait stripes,
+ * the hazard pins, the barriers, the scheduler's globals, and the fork
+ * handlers that make every record of the parent's stale in a child
+ * (futures__fork_gen). 0, or the error that made it fail (it is not
+ * retried). pool.c and promise.c call it.
+ */
+int futures__global_init(void);
 
 #endif /* FUTURES_GATE_H */

@@ -42,6 +42,8 @@ futures__help_enter(struct help_ctx *h, struct future *f, int borrow)
   h->took_slot = 0;
   h->pin = -1;
   h->active = 0;
+  if (s == NULL)
+    return 1; /* no pool to enter: a promise or a combinator's future */
   if (tls->slot != NULL && tls->slot->sched == s)
     return 1; /* a worker of this pool, or already inside an episode */
   h->pin = futures__pin(s, f);
@@ -108,6 +110,11 @@ futures__help_stale(struct future *f)
 
   if (likely(!futures__forked()) || futures__record_done(f))
     return 0;
+  if (f->sched == NULL)
+    return f->fn.gen != atomic_load_explicit(&futures__fork_gen,
+                                             memory_order_relaxed)
+               ? ECHILD
+               : 0;
   /* The pin keeps a pool created in this process alive while we read it;
    * the parent's pools are never freed here. */
   pin = futures__pin(f->sched, f);

@@ -25,35 +25,28 @@ static void
 atfork_prepare(void)
 {
   futures__mutex_lock(&registry_lock);
-  futures__alloc_atfork_prepare();
 }
 
 static void
 atfork_parent(void)
 {
-  futures__alloc_atfork_parent();
   futures__mutex_unlock(&registry_lock);
 }
 
 static void
 atfork_child(void)
 {
-  futures__alloc_atfork_child();
-  futures__waiters_atfork_child();
   futures__mutex_init(&registry_lock);
-  futures__sched_atfork_child();
-  /* Every pool that exists now belongs to the parent. */
-  atomic_fetch_add_explicit(&futures__fork_gen, 1, memory_order_relaxed);
 }
 
+/* The library's own state first (gate.c), then the registry's fork
+ * handlers, registered after the library's: the registry lock is taken
+ * first before a fork and every library lock is taken after it, as when
+ * both were one handler. */
 static void
 global_init(void)
 {
-  FUTURES_ATOMIC_VAR(futures__fork_gen);
-  futures__pin_global_init();
-  futures__waiters_init();
-  futures__barrier_init();
-  global_init_rc = futures__sched_global_init();
+  global_init_rc = futures__global_init();
   if (global_init_rc == 0)
     global_init_rc = pthread_atfork(atfork_prepare, atfork_parent,
                                     atfork_child);

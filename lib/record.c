@@ -317,6 +317,42 @@ futures__record_ante_drop(struct future *c)
     futures__record_unref(a);
 }
 
+int
+futures__record_add_callback(struct future *f, struct wcallback *cb)
+{
+  pthread_mutex_t *st = stripe_of(f);
+
+  cb->link.group = WLINK_CALLBACK;
+  futures__mutex_lock(st);
+  if (!mark_waiters_locked(f)) {
+    futures__mutex_unlock(st);
+    return 0;
+  }
+  cb->link.next = f->waiters;
+  f->waiters = &cb->link;
+  futures__mutex_unlock(st);
+  return 1;
+}
+
+int
+futures__record_remove_callback(struct future *f, struct wcallback *cb)
+{
+  pthread_mutex_t *st = stripe_of(f);
+  struct wlink **p;
+  int found = 0;
+
+  futures__mutex_lock(st);
+  for (p = &f->waiters; *p != NULL; p = &(*p)->next) {
+    if (*p == &cb->link) {
+      *p = cb->link.next;
+      found = 1;
+      break;
+    }
+  }
+  futures__mutex_unlock(st);
+  return found;
+}
+
 /* ------------------------------------------------------------ publish */
 
 /* Wakes everything registered on @f, which just became DONE, and hands its
@@ -325,14 +361,19 @@ static void
 fire(struct future *f, futures_ready_fn ready)
 {
   pthread_mutex_t *st = stripe_of(f);
-  struct wlink *l, *next, *conts = NULL;
+  struct wlink *l, *next, *conts = NULL, *cbs = NULL;
 
   futures__mutex_lock(st);
   l = f->waiters;
   f->waiters = NULL;
   for (; l != NULL; l = next) {
     next = l->next;
-    if (l->group != NULL) {
+    if (l->group == WLINK_CALLBACK) {
+      /* Newest first in f->waiters: reversed here, so callbacks run in
+       * the order they were added. */
+      l->next = cbs;
+      cbs = l;
+    } else if (l->group != NULL) {
       struct wgroup *g = l->group;
       struct waiter *w = (struct waiter *)(void *)l;
 
@@ -349,11 +390,18 @@ fire(struct future *f, futures_ready_fn ready)
     }
   }
   futures__mutex_unlock(st);
-  /* Continuations are handed on with no lock held. */
+  /* Continuations are handed on, and callbacks run, with no lock held. A
+   * callback may free its node: read next first. */
   for (l = conts; l != NULL; l = next) {
     next = l->next;
     ready((struct future *)(void *)((char *)l -
                                     offsetof(struct future, u.link)));
+  }
+  for (l = cbs; l != NULL; l = next) {
+    struct wcallback *cb = (struct wcallback *)(void *)l;
+
+    next = l->next;
+    cb->fn(cb, f);
   }
 }
 

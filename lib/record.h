@@ -44,13 +44,15 @@
 #define F_TIMED 0x10u  /* the record has a struct future_times tail */
 #define F_CONT 0x20u   /* a continuation: fn.then, x.ante */
 #define F_NOPLACE 0x40u /* holds no place in a bounded pool's queue */
+#define F_NOPOOL 0x80u  /* no task and no pool: a promise or a combinator */
 #define F_REF 0x100u   /* one reference; the count is state >> 8 */
 
 #define F_REFS(s) ((s) >> 8)
 
 /*
  * A link in a record's waiter list. group == NULL marks a deferred
- * continuation, whose link is embedded in its own record (u.link).
+ * continuation, whose link is embedded in its own record (u.link);
+ * group == WLINK_CALLBACK marks a struct wcallback.
  */
 struct wlink {
   struct wlink *next;
@@ -67,6 +69,7 @@ struct future {
   union {
     futures_task_fn task;
     futures_then_fn then;
+    unsigned long gen; /* F_NOPOOL: the fork generation it was made in */
   } fn;
   void *arg;
   FUTURES_UNION {
@@ -79,7 +82,8 @@ struct future {
      * the antecedent fires it, even if the record is cancelled. */
     struct wlink link;
   } u;
-  /* Immutable after submit; valid while the record is not DONE. */
+  /* Immutable after submit; valid while the record is not DONE. NULL
+   * for an F_NOPOOL record. */
   struct sched *sched;
   /* Protected by the record's stripe lock. */
   struct wlink *waiters;
@@ -230,5 +234,23 @@ void futures__record_ante_drop(struct future *c);
  * already DONE; 1 if linked (the list now holds @c's second reference), 0
  * if @ante is done. */
 int futures__record_add_continuation(struct future *ante, struct future *c);
+
+/*
+ * A callback waiter: fn(cb, f) runs once, in the thread that publishes @f,
+ * after DONE is published and with no lock held, unless it is removed
+ * first. Whoever adds one holds a reference to @f until fn has run or the
+ * callback was removed, and keeps @cb alive as long.
+ */
+#define WLINK_CALLBACK ((struct wgroup *)(uintptr_t)1)
+struct wcallback {
+  struct wlink link;
+  void (*fn)(struct wcallback *cb, struct future *f);
+};
+/* Links @cb into @f's waiters unless @f is DONE: 1 if linked, 0 if done
+ * (the caller then acts as fn would, itself). */
+int futures__record_add_callback(struct future *f, struct wcallback *cb);
+/* Unlinks @cb from @f's waiters: 1 if it was still linked (fn will never
+ * run), 0 if @f's publisher has taken it (fn runs, or has run). */
+int futures__record_remove_callback(struct future *f, struct wcallback *cb);
 
 #endif /* FUTURES_RECORD_H */

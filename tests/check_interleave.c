@@ -626,6 +626,52 @@ START_TEST(test_interleave_pending_cancellation_does_not_act_in_park)
 }
 END_TEST
 
+/* ------------------------------------------------------------ promise */
+
+/*
+ * A thread asleep in future_get() on a promise (test point SLEEP, noted
+ * without parking) is woken by future_resolve() from another thread and
+ * reads the value: the settle publishes and signals after the waiter
+ * registered.
+ */
+struct promise_sleeper {
+  future_t *p;
+  struct tu_tp sleep;
+  int code;
+  void *res;
+};
+
+static void *
+promise_getter(void *arg)
+{
+  struct promise_sleeper *d = arg;
+
+  tu_tp_only_me(&d->sleep);
+  d->code = future_get(d->p, &d->res);
+  return NULL;
+}
+
+START_TEST(test_interleave_promise_resolve_wakes_a_sleeping_get)
+{
+  struct promise_sleeper d = {0};
+  struct tu_tp *stations[1] = {&d.sleep};
+  pthread_t a;
+
+  tu_tp_init(&d.sleep, FUTURES_TP_SLEEP, NULL, 0);
+  ck_assert_int_eq(futures_promise_create(&d.p), 0);
+  tu_tp_install(stations, 1);
+  ck_assert_int_eq(pthread_create(&a, NULL, promise_getter, &d), 0);
+  tu_tp_wait(&d.sleep); /* registered on the promise, about to sleep */
+  ck_assert_int_eq(future_resolve(d.p, &marker), 0);
+  pthread_join(a, NULL);
+  tu_tp_uninstall();
+  ck_assert_int_eq(d.code, 0);
+  ck_assert_ptr_eq(d.res, &marker);
+  future_release(d.p);
+  tu_tp_destroy(&d.sleep);
+}
+END_TEST
+
 Suite *
 interleave_suite(void)
 {
@@ -637,6 +683,7 @@ interleave_suite(void)
   tcase_add_test(tc, test_interleave_cancel_racing_drain_keeps_the_continuation);
   tcase_add_test(tc, test_interleave_exit_in_a_taken_back_batch_loses_nothing);
   tcase_add_test(tc, test_interleave_submit_admitted_before_destroy_runs);
+  tcase_add_test(tc, test_interleave_promise_resolve_wakes_a_sleeping_get);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("cancellation");
