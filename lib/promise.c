@@ -131,6 +131,7 @@ all_finish(struct all_state *st)
   futures__record_unref(st->out);
   for (size_t i = 0; i < st->n; i++)
     futures__record_unref(st->inputs[i].in);
+  FUTURES_PLAIN_RANGE(&st->pending, sizeof(st->pending));
   FUTURES_FREE(st);
 }
 
@@ -139,8 +140,11 @@ all_count_down(struct all_state *st)
 {
   /* Acq_rel: the last one down sees every input's outcome (each was
    * published before its callback ran, which released here). */
-  if (atomic_fetch_sub_explicit(&st->pending, 1, memory_order_acq_rel) == 1)
+  FUTURES_HAPPENS_BEFORE(&st->pending);
+  if (atomic_fetch_sub_explicit(&st->pending, 1, memory_order_acq_rel) == 1) {
+    FUTURES_HAPPENS_AFTER(&st->pending);
     all_finish(st);
+  }
 }
 
 static void
@@ -193,6 +197,7 @@ futures_all(future_t *const futures[], size_t n, future_t **all)
   }
   /* Marks the record as a combinator's: future_resolve() refuses it. */
   out->arg = st;
+  FUTURES_ATOMIC_VAR(st->pending);
   atomic_store_explicit(&st->pending, n + 1, memory_order_relaxed);
   st->out = out;
   st->n = n;

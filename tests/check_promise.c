@@ -11,8 +11,10 @@
 #include <check.h>
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -342,6 +344,21 @@ START_TEST(test_promise_settled_by_a_task_wakes_every_kind_of_waiter)
 }
 END_TEST
 
+/*
+ * Ends a fork() child with status @code through exec, not _exit(): what
+ * fork() stranded in threads that do not exist in the child would be
+ * reported as leaked by valgrind or LeakSanitizer (as in check_fork).
+ */
+static void
+child_exit(int code)
+{
+  char cmd[16];
+
+  snprintf(cmd, sizeof(cmd), "exit %d", code);
+  execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+  _exit(code);
+}
+
 /* A waiter in a fork() child: the parent's pending promise is ECHILD. */
 START_TEST(test_promise_of_the_parent_is_echild_in_a_fork_child)
 {
@@ -355,6 +372,10 @@ START_TEST(test_promise_of_the_parent_is_echild_in_a_fork_child)
   if (pid == 0) {
     int bad = 0;
 
+    /* A hang here is killed, not waited for (Check's own SIGALRM handler
+     * would kill the test's whole process group). */
+    signal(SIGALRM, SIG_DFL);
+    alarm(20);
     bad |= future_get(p, NULL) != ECHILD;
     bad |= future_wait_for(p, FAR_NS) != ECHILD;
     bad |= futures_join_all(&p, 1, NULL) != ECHILD;
@@ -370,7 +391,7 @@ START_TEST(test_promise_of_the_parent_is_echild_in_a_fork_child)
       bad |= future_get(q, NULL) != 0;
       future_release(q);
     }
-    _exit(bad);
+    child_exit(bad);
   }
   ck_assert_int_eq(waitpid(pid, &status, 0), pid);
   ck_assert(WIFEXITED(status));
