@@ -182,6 +182,8 @@ struct preg {
  * thread-local variable of the files the model checks: atomics.h). Only
  * the owning thread touches it; it starts zeroed.
  */
+struct wlink;
+
 struct futures_tls {
   struct slot *slot;      /* deque this thread pushes to, or NULL */
   struct future *current; /* task being run by this thread, or NULL */
@@ -190,6 +192,10 @@ struct futures_tls {
   unsigned preg_victim;   /* next registration to give up (scheduler.c) */
   int preg_keyed;         /* the thread-exit destructor is armed */
   struct preg preg[FUTURES_PREG_SLOTS];
+  /* Record callbacks due in this thread, oldest first, and whether this
+   * thread is running them already (record.c, fire()). */
+  struct wlink *cb_head, *cb_tail;
+  int cb_running;
 };
 
 extern FUTURES_TLS struct futures_tls futures__tls;

@@ -323,6 +323,7 @@ futures__record_add_callback(struct future *f, struct wcallback *cb)
   pthread_mutex_t *st = stripe_of(f);
 
   cb->link.group = WLINK_CALLBACK;
+  cb->f = f;
   futures__mutex_lock(st);
   if (!mark_waiters_locked(f)) {
     futures__mutex_unlock(st);
@@ -354,6 +355,40 @@ futures__record_remove_callback(struct future *f, struct wcallback *cb)
 }
 
 /* ------------------------------------------------------------ publish */
+
+/*
+ * Appends the list @cbs (oldest first) to the callbacks due in this
+ * thread, and runs them all unless an outer call in this thread is
+ * running them already (a callback that settled a record): that one runs
+ * these after the ones before them.
+ */
+static void
+run_callbacks(struct wlink *cbs)
+{
+  struct futures_tls *tls = &futures__tls;
+  struct wlink *l, *last;
+
+  for (last = cbs; last->next != NULL; last = last->next)
+    ;
+  if (tls->cb_tail != NULL)
+    tls->cb_tail->next = cbs;
+  else
+    tls->cb_head = cbs;
+  tls->cb_tail = last;
+  if (tls->cb_running)
+    return;
+  tls->cb_running = 1;
+  while ((l = tls->cb_head) != NULL) {
+    struct wcallback *cb = (struct wcallback *)(void *)l;
+
+    /* Unlinked before it runs: the callback may free its node. */
+    tls->cb_head = l->next;
+    if (tls->cb_head == NULL)
+      tls->cb_tail = NULL;
+    cb->fn(cb, cb->f);
+  }
+  tls->cb_running = 0;
+}
 
 /* Wakes everything registered on @f, which just became DONE, and hands its
  * continuations to @ready. */
@@ -397,12 +432,8 @@ fire(struct future *f, futures_ready_fn ready)
     ready((struct future *)(void *)((char *)l -
                                     offsetof(struct future, u.link)));
   }
-  for (l = cbs; l != NULL; l = next) {
-    struct wcallback *cb = (struct wcallback *)(void *)l;
-
-    next = l->next;
-    cb->fn(cb, f);
-  }
+  if (cbs != NULL)
+    run_callbacks(cbs);
 }
 
 void

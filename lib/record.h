@@ -240,11 +240,18 @@ int futures__record_add_continuation(struct future *ante, struct future *c);
  * after DONE is published and with no lock held, unless it is removed
  * first. Whoever adds one holds a reference to @f until fn has run or the
  * callback was removed, and keeps @cb alive as long.
+ *
+ * Order. A callback may settle another record (a combinator's future),
+ * whose callbacks then become due in the same thread. They run after
+ * every callback already due, not inside the one that settled it: so
+ * callbacks run in the order their records were published, and a chain
+ * of combinators costs no stack.
  */
 #define WLINK_CALLBACK ((struct wgroup *)(uintptr_t)1)
 struct wcallback {
   struct wlink link;
   void (*fn)(struct wcallback *cb, struct future *f);
+  struct future *f; /* set by futures__record_add_callback() */
 };
 /* Links @cb into @f's waiters unless @f is DONE: 1 if linked, 0 if done
  * (the caller then acts as fn would, itself). */

@@ -130,6 +130,36 @@ START_TEST(test_notifier_delivers_every_outcome_and_settled_futures_at_once)
 }
 END_TEST
 
+/*
+ * A combinator settled by its input's callback is delivered after the
+ * input itself, whatever order the watches and the combinator were made
+ * in: tags come in settle order.
+ */
+START_TEST(test_notifier_tags_in_settle_order_through_a_combinator)
+{
+  futures_notifier_t *n;
+  future_t *p, *all, *all2;
+  void *tags[4];
+
+  ck_assert_int_eq(futures_notifier_create(&n), 0);
+  ck_assert_int_eq(futures_promise_create(&p), 0);
+  ck_assert_int_eq(futures_all(&p, 1, &all), 0);  /* p's first callback */
+  ck_assert_int_eq(futures_all(&all, 1, &all2), 0);
+  ck_assert_int_eq(futures_notifier_watch(n, all2, tag_of(2)), 0);
+  ck_assert_int_eq(futures_notifier_watch(n, all, tag_of(1)), 0);
+  ck_assert_int_eq(futures_notifier_watch(n, p, tag_of(0)), 0);
+  ck_assert_int_eq(future_resolve(p, NULL), 0);
+  ck_assert_uint_eq(futures_notifier_take(n, tags, 4), 3);
+  ck_assert_ptr_eq(tags[0], tag_of(0));
+  ck_assert_ptr_eq(tags[1], tag_of(1));
+  ck_assert_ptr_eq(tags[2], tag_of(2));
+  future_release(all2);
+  future_release(all);
+  future_release(p);
+  futures_notifier_destroy(n);
+}
+END_TEST
+
 START_TEST(test_notifier_bad_input)
 {
   futures_notifier_t *n;
@@ -413,6 +443,7 @@ notifier_suite(void)
   tcase_add_test(tc, test_notifier_fd_readable_exactly_while_tags_wait);
   tcase_add_test(
       tc, test_notifier_delivers_every_outcome_and_settled_futures_at_once);
+  tcase_add_test(tc, test_notifier_tags_in_settle_order_through_a_combinator);
   tcase_add_test(tc, test_notifier_bad_input);
   tcase_add_test(tc, test_notifier_watch_and_take_in_a_task);
   suite_add_tcase(s, tc);
