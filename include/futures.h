@@ -225,7 +225,14 @@
  *            check_matrix[* x FORK_CHILD]), finished futures still report
  *            their outcome, and new pools work normally
  *            (tests: check_fork/test_fork_child_policy_and_parent_keeps_working,
- *            check_fork/test_fork_during_pool_activity).
+ *            check_fork/test_fork_during_pool_activity). The parent's
+ *            pending promises and combinator futures are its unfinished
+ *            futures too (ECHILD, also from future_resolve())
+ *            (tests: check_promise/test_promise_of_the_parent_is_echild_in_a_fork_child),
+ *            and the parent's notifiers are left alone: a watch returns
+ *            ECHILD, a take takes nothing (their descriptor is the
+ *            parent's too), destroy does nothing
+ *            (tests: check_notifier/test_notifier_of_the_parent_is_left_alone_in_a_fork_child).
  *
  *   exit.    The library registers no atexit() handler and no destructor
  *            (tests: check_exit/test_exit_with_live_pools_returns_its_status_silently).
@@ -928,7 +935,8 @@ FUTURES_API void future_release(future_t *future);
  * @future: (borrowed) Any future: a task's, a continuation's, a promise, a
  *          combinator's. NULL -> EINVAL.
  *
- * Return:    0; EINVAL.
+ * Return:    0; EINVAL; EAGAIN when the future already has about 16
+ *            million references (nothing is taken).
  * Ownership: the caller owns one more reference, dropped with
  *            future_release().
  * Threads:   safe, concurrently with any call on the same future but its
@@ -952,14 +960,17 @@ FUTURES_API int future_retain(future_t *future);
  * 1-worker pool that waits for a promise which only another task queued
  * on that pool would settle waits for ever: settle it from elsewhere, or
  * watch it with a notifier instead of waiting in a task). A producer
- * learns that its promise was cancelled when future_resolve() returns
- * EALREADY, from future_is_ready(), or by watching it with a notifier.
- * futures_then() does not take a promise yet (EINVAL).
+ * learns that its promise was cancelled when future_resolve() or
+ * future_reject() returns EALREADY, or by watching it with a notifier (a
+ * future_is_ready() just after a cancel returned may still say 0 for a
+ * moment). futures_then() does not take a promise yet (EINVAL).
  *
  * @future: (out) Receives the promise, with one reference (the caller's).
  *          NULL -> EINVAL.
  *
- * Return:    0; EINVAL; ENOMEM (*@future is then NULL).
+ * Return:    0; EINVAL; ENOMEM (*@future is then NULL); EAGAIN if the
+ *            library's first-use set-up could not register its fork()
+ *            handlers.
  * Ownership: the caller owns the promise; future_release() drops it.
  * Threads:   safe
  *            (tests: check_promise/test_promise_racing_settlers_exactly_one_wins).
@@ -1023,12 +1034,18 @@ FUTURES_API int future_reject(future_t *future, int code);
  * 0 when every input succeeded, else the code of the lowest-index input
  * that failed (ECANCELED for a cancelled one); its result is NULL (read
  * each input's own with future_get(), which no longer waits). It is
- * settled in the thread that settles its last input. It takes its own
- * reference to each input, dropped once it has settled, so the caller may
+ * settled in the thread that settles its last input (or in the caller's,
+ * when every input had settled already). It takes its own reference to
+ * each input, dropped once every input has settled, so the caller may
  * release the inputs at once. Cancelling it settles it with ECANCELED and
- * cancels no input. It can be an input of another futures_all() or be
- * watched by a notifier; futures_then() does not take it yet (EINVAL). An
- * input that never settles keeps it pending, and its memory (O(@n)) held.
+ * cancels no input; it keeps its references and O(@n) memory until the
+ * inputs settle, as it does while pending (an input that never settles
+ * keeps them for ever). It can be an input of another futures_all() or be
+ * watched by a notifier; futures_then() does not take it yet (EINVAL).
+ * future_get() on it (untimed) runs its inputs that have not started in
+ * the caller, as it runs an unstarted task; the other waits and joins
+ * only sleep, or in a task run the task's own sub-tasks. A task waiting
+ * for an all that contains its own future waits for ever (no EDEADLK).
  *
  * @futures: (borrowed) @n futures of any kind; NULL (with @n > 0) or a NULL
  *           entry -> EINVAL. The same future may appear more than once.
@@ -1036,13 +1053,16 @@ FUTURES_API int future_reject(future_t *future, int code);
  * @all:     (out) Receives the new future. NULL -> EINVAL.
  *
  * Return:    0; EINVAL; ENOMEM (*@all is then NULL); ECHILD if an input is
- *            an unfinished future of the parent's in a fork() child.
+ *            an unfinished future of the parent's in a fork() child;
+ *            EAGAIN if an input already has about 16 million references,
+ *            or as futures_promise_create().
  * Ownership: borrows the inputs; the caller owns *@all.
  * Threads:   safe, racing with the inputs settling
  *            (tests: check_promise/test_all_settles_when_inputs_settle_from_many_threads,
  *            check_promise/test_all_inputs_released_at_once_still_settle).
- * In a task: allowed
- *            (tests: check_promise/test_all_of_task_futures_made_in_a_task).
+ * In a task: allowed; future_get() on it runs its unstarted inputs
+ *            (tests: check_promise/test_all_of_task_futures_made_in_a_task,
+ *            check_promise/test_all_waited_in_a_task_runs_its_queued_inputs_on_one_worker).
  * Since:     0.1
  */
 FUTURES_API FUTURES_WARN_UNUSED int futures_all(future_t *const futures[],
@@ -1320,7 +1340,9 @@ FUTURES_API int futures_notifier_fd(const futures_notifier_t *notifier);
  * @tag:      Handed back by futures_notifier_take(); may be NULL.
  *
  * Return:    0; EINVAL; ENOMEM (nothing is watched); ECHILD for an
- *            unfinished future of the parent's in a fork() child.
+ *            unfinished future of the parent's, or a notifier of the
+ *            parent's, in a fork() child; EAGAIN if @future already has
+ *            about 16 million references.
  * Ownership: takes a reference of its own to @future, dropped once the tag
  *            is delivered (or at destroy): the caller may release it at
  *            once.

@@ -78,6 +78,13 @@ future_cancel(future_t *future)
 
   if (futures__record_bad(future))
     return EINVAL;
+  /* A promise or a combinator's future has no running phase to ask: it
+   * is pending (cancelled here) or being settled or settled (EALREADY). */
+  if (atomic_load_explicit(&future->state, memory_order_relaxed) & F_NOPOOL) {
+    if ((rc = futures__help_stale(future)) != 0)
+      return rc;
+    return futures__gate_cancel(future) ? 0 : EALREADY;
+  }
   for (;;) {
     switch (futures__gate_request_stop(future)) {
     case F_DONE:

@@ -162,6 +162,21 @@ unref_unwound(struct future **a)
 }
 
 int
+futures__help_inputs(struct future *f)
+{
+  struct future *in[4];
+  size_t k = futures__record_unstarted_inputs(f, in, 4);
+
+  for (size_t i = 0; i < k; i++) {
+    /* A task run here that exits the thread leaves the later ones'
+     * references behind: they are leaked, never freed early. */
+    futures__help_run(in[i]);
+    futures__record_unref(in[i]);
+  }
+  return k > 0;
+}
+
+int
 futures__help_chain(struct future *c)
 {
   /* The cleanup drops our reference if a task run here exits the thread. */

@@ -54,6 +54,10 @@ void futures__help_run(struct future *f);
  * its chain to the gate (futures__help_run()); 1 if there was one. */
 int futures__help_chain(struct future *c);
 
+/* @f is a combinator's future (F_COMBINED): offers its inputs that have
+ * not started to the gate (futures__help_run()); 1 if there was one. */
+int futures__help_inputs(struct future *f);
+
 /* futures__help_run() for every future of the array that has not started,
  * newest first, taking back batches of the caller's own submissions. */
 void futures__help_run_all(struct future *const futures[], size_t n);

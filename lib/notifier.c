@@ -47,6 +47,7 @@ struct futures_notifier {
   size_t cap, head, count;
   size_t refs;          /* the owner's (until destroy), one per watch */
   int closed;           /* destroy has begun */
+  unsigned long gen;    /* the fork generation it was created in */
   struct watch *watching; /* watches not yet delivered */
 };
 
@@ -55,6 +56,7 @@ static void
 fd_signal(struct futures_notifier *n)
 {
   uint64_t one = 1;
+  int saved = errno;
   ssize_t r;
 
   do
@@ -63,17 +65,20 @@ fd_signal(struct futures_notifier *n)
   while (r < 0 && errno == EINTR);
   /* EAGAIN: already readable (a full pipe or counter), which is all we
    * want. */
+  errno = saved;
 }
 
 static void
 fd_drain(struct futures_notifier *n)
 {
   char buf[64];
+  int saved = errno;
   ssize_t r;
 
   do
     r = read(n->fd, buf, n->wfd >= 0 ? sizeof(buf) : sizeof(uint64_t));
   while (r > 0 ? n->wfd >= 0 : r < 0 && errno == EINTR);
+  errno = saved; /* a pipe is drained when read says EAGAIN */
 }
 
 static void
@@ -133,6 +138,7 @@ int
 futures_notifier_create(futures_notifier_t **notifier)
 {
   struct futures_notifier *n;
+  int saved = errno;
 
   if (notifier == NULL)
     return EINVAL;
@@ -149,6 +155,7 @@ futures_notifier_create(futures_notifier_t **notifier)
     futures__free(n);
     return rc;
   }
+
 #else
   n->fd = -1;
 #endif
@@ -170,8 +177,24 @@ futures_notifier_create(futures_notifier_t **notifier)
   n->refs = 1;
   n->closed = 0;
   n->watching = NULL;
+  n->gen = atomic_load_explicit(&futures__fork_gen, memory_order_relaxed);
   *notifier = n;
+  errno = saved; /* a missing eventfd set it */
   return 0;
+}
+
+/*
+ * A notifier of the parent's, in a fork() child: its descriptor is shared
+ * with the parent (a take here would drain the parent's readiness), and
+ * its lock and deliveries belong to threads that do not exist here. Every
+ * call but _fd() leaves it alone.
+ */
+static int
+stale(const struct futures_notifier *n)
+{
+  return unlikely(futures__forked()) &&
+         n->gen != atomic_load_explicit(&futures__fork_gen,
+                                        memory_order_relaxed);
 }
 
 int
@@ -216,12 +239,19 @@ futures_notifier_watch(futures_notifier_t *notifier, future_t *future,
     return EINVAL;
   if ((rc = futures__help_stale(future)) != 0)
     return rc;
+  if (stale(notifier))
+    return ECHILD;
   w = futures__malloc(sizeof(*w));
   if (w == NULL)
     return ENOMEM;
+  if (futures__record_try_ref(future) != 0) {
+    futures__free(w);
+    return EAGAIN;
+  }
   futures__mutex_lock(&notifier->lock);
   if ((rc = reserve(notifier)) != 0) {
     futures__mutex_unlock(&notifier->lock);
+    futures__record_unref(future);
     futures__free(w);
     return rc;
   }
@@ -236,7 +266,6 @@ futures_notifier_watch(futures_notifier_t *notifier, future_t *future,
   notifier->watching = w;
   notifier->refs++;
   futures__mutex_unlock(&notifier->lock);
-  futures__record_ref(future);
   if (!futures__record_add_callback(future, &w->cb))
     deliver(w); /* it had settled already */
   return 0;
@@ -247,7 +276,7 @@ futures_notifier_take(futures_notifier_t *notifier, void *tags[], size_t max)
 {
   size_t k = 0;
 
-  if (notifier == NULL || tags == NULL)
+  if (notifier == NULL || tags == NULL || stale(notifier))
     return 0;
   futures__mutex_lock(&notifier->lock);
   while (k < max && notifier->count > 0) {
@@ -267,7 +296,7 @@ futures_notifier_destroy(futures_notifier_t *notifier)
   struct futures_notifier *n = notifier;
   struct watch *w, *next, *mine = NULL;
 
-  if (n == NULL)
+  if (n == NULL || stale(n))
     return;
   futures__mutex_lock(&n->lock);
   n->closed = 1;

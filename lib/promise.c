@@ -20,18 +20,20 @@
 #include "gate.h"
 #include "help.h"
 
-/* A fresh record with no pool: DEFERRED, one reference (the caller's). */
+/* A fresh record with no pool: DEFERRED, one reference (the caller's);
+ * @flags: F_COMBINED for a combinator's. */
 static struct future *
-nopool_new(void *arg)
+nopool_new(uint32_t flags)
 {
   struct future *f = futures__record_alloc(0);
 
   if (f == NULL)
     return NULL;
-  futures__record_init(f, NULL, NULL, arg, NULL, F_DEFERRED | F_NOPOOL);
+  futures__record_init(f, NULL, NULL, NULL, NULL,
+                       F_DEFERRED | F_NOPOOL | flags);
   /* Relaxed: not yet visible to any other thread. One reference, not the
    * two of a task (no queue holds it). */
-  atomic_store_explicit(&f->state, F_REF | F_DEFERRED | F_NOPOOL,
+  atomic_store_explicit(&f->state, F_REF | F_DEFERRED | F_NOPOOL | flags,
                         memory_order_relaxed);
   f->fn.gen = atomic_load_explicit(&futures__fork_gen, memory_order_relaxed);
   return f;
@@ -42,7 +44,8 @@ future_retain(future_t *future)
 {
   if (futures__record_bad(future))
     return EINVAL;
-  futures__record_ref(future);
+  if (futures__record_try_ref(future) != 0)
+    return EAGAIN;
 #if FUTURES_DEBUG
   atomic_fetch_add_explicit(&future->handles, 1, memory_order_relaxed);
 #endif
@@ -60,7 +63,7 @@ futures_promise_create(future_t **future)
   *future = NULL;
   if ((rc = futures__global_init()) != 0)
     return rc;
-  if ((f = nopool_new(NULL)) == NULL)
+  if ((f = nopool_new(0)) == NULL)
     return ENOMEM;
   *future = f;
   return 0;
@@ -73,10 +76,10 @@ settle_promise(struct future *f, int code, void *value)
 {
   int rc;
 
-  /* A promise has F_NOPOOL and no combinator state in arg. F_NOPOOL is
-   * set before the record is published and never changes. */
-  if (!(atomic_load_explicit(&f->state, memory_order_relaxed) & F_NOPOOL) ||
-      f->arg != NULL)
+  /* A promise has F_NOPOOL without F_COMBINED; both are set before the
+   * record is published and never change. */
+  if ((atomic_load_explicit(&f->state, memory_order_relaxed) &
+       (F_NOPOOL | F_COMBINED)) != F_NOPOOL)
     return EINVAL;
   if ((rc = futures__help_stale(f)) != 0)
     return rc;
@@ -111,6 +114,7 @@ struct all_input {
 };
 
 struct all_state {
+  struct combinator head;  /* first: what out->arg points to */
   _Atomic(size_t) pending; /* inputs not yet settled, plus one (creation) */
   struct future *out;      /* the combinator's future (a reference) */
   size_t n;
@@ -126,6 +130,9 @@ all_finish(struct all_state *st)
 
   for (size_t i = 0; i < st->n && code == 0; i++)
     code = futures__record_outcome(st->inputs[i].in, NULL);
+  /* Waiters stop looking at the inputs through out (they took references
+   * of their own to those they are running). */
+  futures__record_set_arg(st->out, NULL);
   /* EALREADY when it was cancelled: nothing more to do. */
   (void)futures__gate_settle(st->out, code, NULL);
   futures__record_unref(st->out);
@@ -152,6 +159,12 @@ all_input_done(struct wcallback *cb, struct future *f)
 {
   (void)f;
   all_count_down(((struct all_input *)(void *)cb)->st);
+}
+
+static struct future *
+all_input(struct combinator *c, size_t i)
+{
+  return ((struct all_state *)(void *)c)->inputs[i].in;
 }
 
 int
@@ -183,7 +196,7 @@ futures_all(future_t *const futures[], size_t n, future_t **all)
     if (rc != 0)
       return rc;
   }
-  if ((out = nopool_new(NULL)) == NULL)
+  if ((out = nopool_new(F_COMBINED)) == NULL)
     return ENOMEM;
   if (n == 0) {
     (void)futures__gate_settle(out, 0, NULL);
@@ -195,8 +208,10 @@ futures_all(future_t *const futures[], size_t n, future_t **all)
     futures__record_unref(out);
     return ENOMEM;
   }
-  /* Marks the record as a combinator's: future_resolve() refuses it. */
-  out->arg = st;
+  /* Nobody else sees out yet: no stripe needed. */
+  st->head.n = n;
+  st->head.input = all_input;
+  out->arg = &st->head;
   FUTURES_ATOMIC_VAR(st->pending);
   atomic_store_explicit(&st->pending, n + 1, memory_order_relaxed);
   st->out = out;
@@ -208,7 +223,15 @@ futures_all(future_t *const futures[], size_t n, future_t **all)
     a->cb.fn = all_input_done;
     a->st = st;
     a->in = futures[i];
-    futures__record_ref(a->in);
+    if (futures__record_try_ref(a->in) != 0) {
+      while (i-- > 0)
+        futures__record_unref(st->inputs[i].in);
+      futures__record_unref(out);
+      futures__record_unref(out);
+      FUTURES_FREE(st);
+      *all = NULL;
+      return EAGAIN;
+    }
   }
   /* The handle goes out before the last count can fall: the caller's
    * reference is its own from here on. */

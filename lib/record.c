@@ -77,6 +77,20 @@ futures__record_unref(struct future *f)
   }
 }
 
+int
+futures__record_try_ref(struct future *f)
+{
+  uint32_t s = atomic_load_explicit(&f->state, memory_order_relaxed);
+
+  do {
+    if (F_REFS(s) >= (UINT32_MAX >> 8) - FUTURES_REFS_SPARE)
+      return EAGAIN;
+    /* Relaxed: as futures__record_ref(). */
+  } while (!atomic_compare_exchange_weak_explicit(
+      &f->state, &s, s + F_REF, memory_order_relaxed, memory_order_relaxed));
+  return 0;
+}
+
 #if FUTURES_DEBUG
 int
 futures__record_bad(const struct future *f)
@@ -352,6 +366,44 @@ futures__record_remove_callback(struct future *f, struct wcallback *cb)
   }
   futures__mutex_unlock(st);
   return found;
+}
+
+size_t
+futures__record_unstarted_inputs(struct future *f, struct future *out[],
+                                 size_t max)
+{
+  pthread_mutex_t *st = stripe_of(f);
+  struct combinator *c;
+  size_t k = 0;
+
+  if ((atomic_load_explicit(&f->state, memory_order_relaxed) &
+       (F_NOPOOL | F_COMBINED)) != (F_NOPOOL | F_COMBINED))
+    return 0;
+  futures__mutex_lock(st);
+  /* Under the stripe, arg is NULL or a state that holds a reference to
+   * each input. */
+  c = f->arg;
+  for (size_t i = 0; c != NULL && i < c->n && k < max; i++) {
+    struct future *in = c->input(c, i);
+
+    if ((atomic_load_explicit(&in->state, memory_order_relaxed) &
+         F_PHASE) == F_QUEUED) {
+      futures__record_ref(in);
+      out[k++] = in;
+    }
+  }
+  futures__mutex_unlock(st);
+  return k;
+}
+
+void
+futures__record_set_arg(struct future *f, void *arg)
+{
+  pthread_mutex_t *st = stripe_of(f);
+
+  futures__mutex_lock(st);
+  f->arg = arg;
+  futures__mutex_unlock(st);
 }
 
 /* ------------------------------------------------------------ publish */

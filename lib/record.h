@@ -27,7 +27,8 @@
  * A deferred continuation's second reference is held by its antecedent's
  * waiter list and becomes the queue's when it is queued; the continuation
  * also holds a reference to its antecedent, whose outcome is its input,
- * until it is settled. Whoever drops the last reference frees the record.
+ * until it is settled. A record with no pool (F_NOPOOL) starts with one,
+ * its creator's. Whoever drops the last reference frees the record.
  */
 #ifndef FUTURES_RECORD_H
 #define FUTURES_RECORD_H
@@ -45,6 +46,9 @@
 #define F_CONT 0x20u   /* a continuation: fn.then, x.ante */
 #define F_NOPLACE 0x40u /* holds no place in a bounded pool's queue */
 #define F_NOPOOL 0x80u  /* no task and no pool: a promise or a combinator */
+/* With F_NOPOOL (which never holds a place in a queue): a combinator's
+ * future, whose f->arg is its struct combinator while it is pending. */
+#define F_COMBINED F_NOPLACE
 #define F_REF 0x100u   /* one reference; the count is state >> 8 */
 
 #define F_REFS(s) ((s) >> 8)
@@ -154,6 +158,10 @@ void futures__record_init(struct future *f, struct sched *sched,
 
 /* Takes one more reference. The caller already holds one. */
 void futures__record_ref(struct future *f);
+/* The same for a reference the user asked for: EAGAIN (nothing taken) if
+ * the count would come within FUTURES_REFS_SPARE of what it can hold. */
+#define FUTURES_REFS_SPARE 1024u
+int futures__record_try_ref(struct future *f);
 /* Drops one reference; frees the record when it was the last. */
 void futures__record_unref(struct future *f);
 
@@ -253,6 +261,25 @@ struct wcallback {
   void (*fn)(struct wcallback *cb, struct future *f);
   struct future *f; /* set by futures__record_add_callback() */
 };
+/*
+ * A combinator's state (promise.c) starts with this; a combinator's
+ * record points to it in f->arg, under the record's stripe, until the
+ * combinator settles (futures__record_set_arg() clears it).
+ */
+struct combinator {
+  size_t n;
+  struct future *(*input)(struct combinator *c, size_t i);
+};
+/*
+ * Up to @max inputs of the combinator @f that have not started (QUEUED),
+ * each with a reference of the caller's own (drop them with
+ * futures__record_unref()); 0 if @f is not a combinator or has settled.
+ */
+size_t futures__record_unstarted_inputs(struct future *f,
+                                        struct future *out[], size_t max);
+/* Sets f->arg under @f's stripe (a combinator letting go of its state). */
+void futures__record_set_arg(struct future *f, void *arg);
+
 /* Links @cb into @f's waiters unless @f is DONE: 1 if linked, 0 if done
  * (the caller then acts as fn would, itself). */
 int futures__record_add_callback(struct future *f, struct wcallback *cb);

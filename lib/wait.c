@@ -106,8 +106,11 @@ futures__wait_one(struct future *f, long long deadline, int may_run)
       if ((futures__record_state(f) & F_PHASE) != F_QUEUED)
         continue;
     }
-    /* A continuation not yet readied: run what it waits for. */
-    if (may_run && (s & F_PHASE) == F_DEFERRED && futures__help_chain(f))
+    /* A continuation not yet readied: run what it waits for; a
+     * combinator: run its inputs that have not started. */
+    if (may_run && (s & F_PHASE) == F_DEFERRED &&
+        ((s & F_CONT) ? futures__help_chain(f)
+                      : (s & F_COMBINED) && futures__help_inputs(f)))
       continue;
     break;
   }

@@ -110,6 +110,11 @@ START_TEST(test_promise_bad_input_is_einval)
   ck_assert_int_eq(future_reject(p, 0), EINVAL);
   ck_assert_int_eq(future_reject(p, -EIO), EINVAL);
   ck_assert_int_eq(future_is_ready(p), 0); /* nothing was settled */
+  /* An all of nothing is a combinator's future too. */
+  ck_assert_int_eq(futures_all(NULL, 0, &all), 0);
+  ck_assert_int_eq(future_resolve(all, NULL), EINVAL);
+  ck_assert_int_eq(future_reject(all, EIO), EINVAL);
+  future_release(all);
   /* A task's future and a combinator's are not the caller's to settle. */
   ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
   ck_assert_int_eq(futures_submit(pool, return_zero, NULL, &t), 0);
@@ -583,6 +588,77 @@ all_in_task(void *arg, void **result)
   return rc;
 }
 
+/*
+ * A task of a 1-worker pool waits (future_get) for an all whose input was
+ * submitted from outside and is queued behind it: the waiter runs the
+ * input itself, as future_get() runs an unstarted task.
+ */
+struct wait_all {
+  futures_pool_t *pool;
+  future_t *input;
+  struct tu_latch started, input_ready;
+};
+
+static int
+wait_all_task(void *arg, void **result)
+{
+  struct wait_all *wa = arg;
+  future_t *all;
+  int rc;
+
+  (void)result;
+  tu_latch_open(&wa->started);
+  tu_latch_wait(&wa->input_ready);
+  if (futures_all(&wa->input, 1, &all) != 0)
+    return ENOMEM;
+  rc = future_get(all, NULL);
+  future_release(all);
+  return rc == 0 && future_is_ready(wa->input) ? 0 : EFAULT;
+}
+
+START_TEST(test_all_waited_in_a_task_runs_its_queued_inputs_on_one_worker)
+{
+  struct wait_all wa;
+  future_t *t;
+
+  tu_latch_init(&wa.started);
+  tu_latch_init(&wa.input_ready);
+  ck_assert_int_eq(futures_pool_create(&wa.pool, 1), 0);
+  ck_assert_int_eq(futures_submit(wa.pool, wait_all_task, &wa, &t), 0);
+  tu_latch_wait(&wa.started); /* t holds the only worker */
+  /* Queued behind the task, which holds the only worker. */
+  ck_assert_int_eq(futures_submit(wa.pool, slow_value_task, &value_a,
+                                  &wa.input), 0);
+  tu_latch_open(&wa.input_ready);
+  ck_assert_int_eq(future_get(t, NULL), 0);
+  future_release(t);
+  future_release(wa.input);
+  ck_assert_int_eq(futures_pool_destroy(wa.pool), 0);
+  tu_latch_destroy(&wa.input_ready);
+  tu_latch_destroy(&wa.started);
+}
+END_TEST
+
+/* Retains short of the reference count's capacity give EAGAIN, and
+ * nothing is freed early. */
+START_TEST(test_promise_retain_past_the_reference_limit_is_eagain)
+{
+  future_t *p;
+  long n = 0;
+  int rc;
+
+  ck_assert_int_eq(futures_promise_create(&p), 0);
+  while ((rc = future_retain(p)) == 0)
+    n++;
+  ck_assert_int_eq(rc, EAGAIN);
+  ck_assert_int_gt(n, 1000000);
+  for (long i = 0; i < n; i++)
+    future_release(p);
+  ck_assert_int_eq(future_resolve(p, &value_a), 0); /* still alive */
+  future_release(p);
+}
+END_TEST
+
 START_TEST(test_all_of_task_futures_made_in_a_task)
 {
   struct in_task it;
@@ -629,6 +705,9 @@ promise_suite(void)
   tcase_add_test(tc, test_all_cancelled_does_not_cancel_its_inputs);
   tcase_add_test(tc, test_all_settles_when_inputs_settle_from_many_threads);
   tcase_add_test(tc, test_all_of_task_futures_made_in_a_task);
+  tcase_add_test(tc,
+                 test_all_waited_in_a_task_runs_its_queued_inputs_on_one_worker);
+  tcase_add_test(tc, test_promise_retain_past_the_reference_limit_is_eagain);
   suite_add_tcase(s, tc);
   return s;
 }
