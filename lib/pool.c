@@ -39,7 +39,7 @@ atfork_child(void)
   futures__mutex_init(&registry_lock);
 }
 
-/* The library's own state first (gate.c), then the registry's fork
+/* The library's own state first (init.c), then the registry's fork
  * handlers, registered after the library's: the registry lock is taken
  * first before a fork and every library lock is taken after it, as when
  * both were one handler. */
