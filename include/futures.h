@@ -714,7 +714,8 @@ futures_parallel_for(futures_pool_t *pool, size_t begin, size_t end,
  * @future:     (out) The continuation's future.
  *
  * Return:    0; EINVAL; ENOMEM; ESHUTDOWN as futures_submit(); EAGAIN when
- *            a bounded queue is full; ECHILD.
+ *            a bounded queue is full, or when @antecedent already has
+ *            about 16 million references; ECHILD.
  * Ownership: does not consume @antecedent (it may be released at once: the
  *            continuation still runs); the caller owns *@future.
  * Threads:   safe; many threads may attach to one future at once
@@ -844,8 +845,11 @@ FUTURES_API int future_is_ready(const future_t *future);
  *
  * Return:    0 if the task was cancelled before it started (or the promise
  *            while pending); EINPROGRESS if it is running (cancellation
- *            requested); EALREADY if it had already finished; EINVAL; ECHILD for an unstarted task of the
- *            parent's pool in a fork() child.
+ *            requested); EALREADY if it had already finished (for a
+ *            promise or a combinator's future: also while another thread
+ *            settles it); EINVAL; ECHILD for an unstarted task, a pending
+ *            promise or combinator's future of the parent's in a fork()
+ *            child.
  * Ownership: does not consume @future.
  * Threads:   safe, also racing with the task starting: exactly one of "it
  *            ran" and "ECANCELED" happens
@@ -1296,7 +1300,8 @@ typedef struct futures_notifier futures_notifier_t;
  *
  * @notifier: (out) Receives the notifier. NULL -> EINVAL.
  *
- * Return:    0; EINVAL; ENOMEM; EMFILE or ENFILE (no descriptor left).
+ * Return:    0; EINVAL; ENOMEM; EMFILE or ENFILE (no descriptor left);
+ *            EAGAIN as futures_promise_create().
  * Ownership: the caller owns the notifier; futures_notifier_destroy()
  *            frees it.
  * Threads:   safe

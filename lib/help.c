@@ -161,19 +161,45 @@ unref_unwound(struct future **a)
     futures__record_unref(*a);
 }
 
+/* How deep a waiter follows combinators nested in combinators. */
+#define HELP_NESTING 8
+
+static int
+help_inputs(struct future *f, int depth)
+{
+  struct future *in[4];
+  size_t from = 0, k;
+  int ran = 0;
+
+  while (!ran && from != SIZE_MAX) {
+    k = futures__record_inputs_to_help(f, &from, in, 4);
+    for (size_t i = 0; i < k; i++) {
+      /* The first input with something to run gets it; the others only
+       * lose our reference. A task run here that exits the thread leaves
+       * the later references behind: leaked, never freed early. */
+      if (!ran) {
+        uint32_t s = futures__record_state(in[i]);
+
+        if ((s & F_PHASE) == F_QUEUED) {
+          futures__help_run(in[i]);
+          ran = 1;
+        } else if ((s & F_PHASE) == F_DEFERRED) {
+          if (s & F_CONT)
+            ran = futures__help_chain(in[i]);
+          else if ((s & F_COMBINED) && depth > 0)
+            ran = help_inputs(in[i], depth - 1);
+        }
+      }
+      futures__record_unref(in[i]);
+    }
+  }
+  return ran;
+}
+
 int
 futures__help_inputs(struct future *f)
 {
-  struct future *in[4];
-  size_t k = futures__record_unstarted_inputs(f, in, 4);
-
-  for (size_t i = 0; i < k; i++) {
-    /* A task run here that exits the thread leaves the later ones'
-     * references behind: they are leaked, never freed early. */
-    futures__help_run(in[i]);
-    futures__record_unref(in[i]);
-  }
-  return k > 0;
+  return help_inputs(f, HELP_NESTING);
 }
 
 int

@@ -54,8 +54,10 @@ void futures__help_run(struct future *f);
  * its chain to the gate (futures__help_run()); 1 if there was one. */
 int futures__help_chain(struct future *c);
 
-/* @f is a combinator's future (F_COMBINED): offers its inputs that have
- * not started to the gate (futures__help_run()); 1 if there was one. */
+/* @f is a combinator's future (F_COMBINED): offers to the gate the first
+ * of its inputs that has not started, or the first unstarted task an
+ * input waits for (a continuation's chain, a nested combinator's inputs,
+ * up to 8 deep); 1 if there was one. */
 int futures__help_inputs(struct future *f);
 
 /* futures__help_run() for every future of the array that has not started,

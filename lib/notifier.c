@@ -109,7 +109,11 @@ static void
 deliver(struct watch *w)
 {
   struct futures_notifier *n = w->n;
+  int cs;
 
+  /* write() and close() are cancellation points: a settling thread with
+   * a cancellation pending must not unwind with the lock held. */
+  pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cs);
   futures__mutex_lock(&n->lock);
   if (w->prev != NULL)
     w->prev->next = w->next;
@@ -123,6 +127,7 @@ deliver(struct watch *w)
       fd_signal(n);
   }
   unref_unlock(n);
+  pthread_setcancelstate(cs, NULL);
   futures__record_unref(w->f);
   futures__free(w);
 }
@@ -138,11 +143,14 @@ int
 futures_notifier_create(futures_notifier_t **notifier)
 {
   struct futures_notifier *n;
-  int saved = errno;
+  int saved = errno, rc0;
 
   if (notifier == NULL)
     return EINVAL;
   *notifier = NULL;
+  /* The fork handlers that make a notifier stale in a child. */
+  if ((rc0 = futures__global_init()) != 0)
+    return rc0;
   n = futures__malloc(sizeof(*n));
   if (n == NULL)
     return ENOMEM;
@@ -275,9 +283,12 @@ size_t
 futures_notifier_take(futures_notifier_t *notifier, void *tags[], size_t max)
 {
   size_t k = 0;
+  int cs;
 
   if (notifier == NULL || tags == NULL || stale(notifier))
     return 0;
+  /* read() is a cancellation point: never unwind with the lock held. */
+  pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cs);
   futures__mutex_lock(&notifier->lock);
   while (k < max && notifier->count > 0) {
     tags[k++] = notifier->tags[notifier->head];
@@ -287,6 +298,7 @@ futures_notifier_take(futures_notifier_t *notifier, void *tags[], size_t max)
   if (k > 0 && notifier->count == 0)
     fd_drain(notifier);
   futures__mutex_unlock(&notifier->lock);
+  pthread_setcancelstate(cs, NULL);
   return k;
 }
 
@@ -295,9 +307,12 @@ futures_notifier_destroy(futures_notifier_t *notifier)
 {
   struct futures_notifier *n = notifier;
   struct watch *w, *next, *mine = NULL;
+  int cs;
 
   if (n == NULL || stale(n))
     return;
+  /* close() is a cancellation point: destroy runs to its end. */
+  pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cs);
   futures__mutex_lock(&n->lock);
   n->closed = 1;
   /* Unlink every watch whose future's publisher has not taken it; the
@@ -324,4 +339,5 @@ futures_notifier_destroy(futures_notifier_t *notifier)
     futures__record_unref(w->f);
     futures__free(w);
   }
+  pthread_setcancelstate(cs, NULL);
 }

@@ -369,13 +369,14 @@ futures__record_remove_callback(struct future *f, struct wcallback *cb)
 }
 
 size_t
-futures__record_unstarted_inputs(struct future *f, struct future *out[],
-                                 size_t max)
+futures__record_inputs_to_help(struct future *f, size_t *from,
+                               struct future *out[], size_t max)
 {
   pthread_mutex_t *st = stripe_of(f);
   struct combinator *c;
-  size_t k = 0;
+  size_t k = 0, i = *from;
 
+  *from = SIZE_MAX;
   if ((atomic_load_explicit(&f->state, memory_order_relaxed) &
        (F_NOPOOL | F_COMBINED)) != (F_NOPOOL | F_COMBINED))
     return 0;
@@ -383,15 +384,18 @@ futures__record_unstarted_inputs(struct future *f, struct future *out[],
   /* Under the stripe, arg is NULL or a state that holds a reference to
    * each input. */
   c = f->arg;
-  for (size_t i = 0; c != NULL && i < c->n && k < max; i++) {
+  for (; c != NULL && i < c->n && k < max; i++) {
     struct future *in = c->input(c, i);
+    uint32_t s = atomic_load_explicit(&in->state, memory_order_relaxed);
 
-    if ((atomic_load_explicit(&in->state, memory_order_relaxed) &
-         F_PHASE) == F_QUEUED) {
+    if ((s & F_PHASE) == F_QUEUED ||
+        ((s & F_PHASE) == F_DEFERRED && (s & (F_CONT | F_COMBINED)))) {
       futures__record_ref(in);
       out[k++] = in;
     }
   }
+  if (c != NULL && i < c->n)
+    *from = i;
   futures__mutex_unlock(st);
   return k;
 }

@@ -271,12 +271,16 @@ struct combinator {
   struct future *(*input)(struct combinator *c, size_t i);
 };
 /*
- * Up to @max inputs of the combinator @f that have not started (QUEUED),
- * each with a reference of the caller's own (drop them with
- * futures__record_unref()); 0 if @f is not a combinator or has settled.
+ * Up to @max inputs of the combinator @f, from index *@from on, that a
+ * waiter could help: not started (QUEUED), or waiting on something that
+ * may not have started (a DEFERRED continuation or combinator). Each comes
+ * with a reference of the caller's own (drop them with
+ * futures__record_unref()). Sets *@from to the next index to look at, or
+ * to SIZE_MAX once every input was looked at (or @f is not a combinator,
+ * or has settled).
  */
-size_t futures__record_unstarted_inputs(struct future *f,
-                                        struct future *out[], size_t max);
+size_t futures__record_inputs_to_help(struct future *f, size_t *from,
+                                      struct future *out[], size_t max);
 /* Sets f->arg under @f's stripe (a combinator letting go of its state). */
 void futures__record_set_arg(struct future *f, void *arg);
 

@@ -50,8 +50,16 @@ attach(struct sched *s, future_t *antecedent, futures_then_fn fn, void *arg,
 
   if (s->max_queued != 0 && !futures__sched_try_reserve(s, 1))
     return EAGAIN;
+  /* The continuation's reference to its antecedent lives as long as it
+   * waits: one the user asked for, bounded like future_retain()'s. */
+  if (futures__record_try_ref(antecedent) != 0) {
+    if (s->max_queued != 0)
+      futures__sched_release_room(s, 1);
+    return EAGAIN;
+  }
   c = futures__record_alloc(timed);
   if (c == NULL) {
+    futures__record_unref(antecedent);
     if (s->max_queued != 0)
       futures__sched_release_room(s, 1);
     return ENOMEM;
@@ -59,7 +67,6 @@ attach(struct sched *s, future_t *antecedent, futures_then_fn fn, void *arg,
   futures__record_init(c, s, NULL, arg, NULL,
                        F_CONT | F_DEFERRED | (timed ? F_TIMED : 0));
   c->fn.then = fn;
-  futures__record_ref(antecedent);
   c->x.ante = antecedent;
   futures__sched_count_submits(s, 1);
   *future = c;

@@ -387,10 +387,9 @@ START_TEST(test_notifier_of_the_parent_is_left_alone_in_a_fork_child)
   pid_t pid;
   int status;
 
+  /* Nothing else of the library is used before the fork: the notifier
+   * alone must have set up what tells a child from its parent. */
   ck_assert_int_eq(futures_notifier_create(&n), 0);
-  ck_assert_int_eq(futures_promise_create(&p), 0);
-  ck_assert_int_eq(futures_notifier_watch(n, p, tag_of(0)), 0);
-  ck_assert_int_eq(future_resolve(p, NULL), 0); /* a tag waits */
   pid = fork();
   ck_assert_int_ge(pid, 0);
   if (pid == 0) {
@@ -411,10 +410,62 @@ START_TEST(test_notifier_of_the_parent_is_left_alone_in_a_fork_child)
   ck_assert_int_eq(waitpid(pid, &status, 0), pid);
   ck_assert(WIFEXITED(status));
   ck_assert_int_eq(WEXITSTATUS(status), 0);
+  ck_assert_int_eq(readable(n), 0);
+  ck_assert_int_eq(futures_promise_create(&p), 0);
+  ck_assert_int_eq(futures_notifier_watch(n, p, tag_of(0)), 0);
+  ck_assert_int_eq(future_resolve(p, NULL), 0);
   ck_assert_int_eq(readable(n), 1);
   ck_assert_uint_eq(futures_notifier_take(n, tags, 2), 1);
   ck_assert_ptr_eq(tags[0], tag_of(0));
   future_release(p);
+  futures_notifier_destroy(n);
+}
+END_TEST
+
+/*
+ * A settling thread with a cancellation request pending: the delivery's
+ * write() is a cancellation point, but the delivery (and every callback
+ * due in that thread) completes; the thread acts on the request later.
+ */
+struct cancel_settler {
+  future_t *p;
+  int rc;
+};
+
+static void *
+cancelled_settler(void *arg)
+{
+  struct cancel_settler *cs = arg;
+
+  pthread_cancel(pthread_self()); /* deferred: pending from now on */
+  cs->rc = future_resolve(cs->p, NULL);
+  pthread_testcancel();
+  return NULL;
+}
+
+START_TEST(test_notifier_delivery_completes_in_a_thread_being_cancelled)
+{
+  futures_notifier_t *n;
+  struct cancel_settler cs;
+  future_t *all;
+  void *tags[4], *ret;
+  pthread_t th;
+
+  ck_assert_int_eq(futures_notifier_create(&n), 0);
+  ck_assert_int_eq(futures_promise_create(&cs.p), 0);
+  ck_assert_int_eq(futures_notifier_watch(n, cs.p, tag_of(0)), 0);
+  ck_assert_int_eq(futures_all(&cs.p, 1, &all), 0);
+  ck_assert_int_eq(futures_notifier_watch(n, all, tag_of(1)), 0);
+  ck_assert_int_eq(pthread_create(&th, NULL, cancelled_settler, &cs), 0);
+  pthread_join(th, &ret);
+  ck_assert_ptr_eq(ret, PTHREAD_CANCELED);
+  ck_assert_int_eq(cs.rc, 0);
+  ck_assert_int_eq(future_is_ready(all), 1);
+  ck_assert_uint_eq(futures_notifier_take(n, tags, 4), 2);
+  ck_assert_ptr_eq(tags[0], tag_of(0));
+  ck_assert_ptr_eq(tags[1], tag_of(1));
+  future_release(all);
+  future_release(cs.p);
   futures_notifier_destroy(n);
 }
 END_TEST
@@ -493,6 +544,7 @@ notifier_suite(void)
   tcase_add_test(tc, test_notifier_tags_in_settle_order_through_a_combinator);
   tcase_add_test(tc, test_notifier_bad_input);
   tcase_add_test(tc, test_notifier_of_the_parent_is_left_alone_in_a_fork_child);
+  tcase_add_test(tc, test_notifier_delivery_completes_in_a_thread_being_cancelled);
   tcase_add_test(tc, test_notifier_watch_and_take_in_a_task);
   suite_add_tcase(s, tc);
 

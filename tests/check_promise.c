@@ -596,23 +596,42 @@ all_in_task(void *arg, void **result)
 struct wait_all {
   futures_pool_t *pool;
   future_t *input;
+  int mode;
   struct tu_latch started, input_ready;
 };
 
 static int
+plus_one(void *arg, int code, void *value, void **result)
+{
+  (void)arg;
+  *result = value;
+  return code;
+}
+
+/* _i: 0 waits for all({input}); 1 for all({then(input)}); 2 for
+ * all({all({input})}): the waiter follows a continuation's chain and a
+ * nested combinator to the task that has not started. */
+static int
 wait_all_task(void *arg, void **result)
 {
   struct wait_all *wa = arg;
-  future_t *all;
+  future_t *all, *mid = NULL;
   int rc;
 
   (void)result;
   tu_latch_open(&wa->started);
   tu_latch_wait(&wa->input_ready);
-  if (futures_all(&wa->input, 1, &all) != 0)
+  if (wa->mode == 1 &&
+      futures_then(wa->pool, wa->input, plus_one, NULL, &mid) != 0)
+    return ENOMEM;
+  if (wa->mode == 2 && futures_all(&wa->input, 1, &mid) != 0)
+    return ENOMEM;
+  if (futures_all(mid != NULL ? &mid : &wa->input, 1, &all) != 0)
     return ENOMEM;
   rc = future_get(all, NULL);
   future_release(all);
+  if (mid != NULL)
+    future_release(mid);
   return rc == 0 && future_is_ready(wa->input) ? 0 : EFAULT;
 }
 
@@ -621,6 +640,7 @@ START_TEST(test_all_waited_in_a_task_runs_its_queued_inputs_on_one_worker)
   struct wait_all wa;
   future_t *t;
 
+  wa.mode = _i;
   tu_latch_init(&wa.started);
   tu_latch_init(&wa.input_ready);
   ck_assert_int_eq(futures_pool_create(&wa.pool, 1), 0);
@@ -705,8 +725,9 @@ promise_suite(void)
   tcase_add_test(tc, test_all_cancelled_does_not_cancel_its_inputs);
   tcase_add_test(tc, test_all_settles_when_inputs_settle_from_many_threads);
   tcase_add_test(tc, test_all_of_task_futures_made_in_a_task);
-  tcase_add_test(tc,
-                 test_all_waited_in_a_task_runs_its_queued_inputs_on_one_worker);
+  tcase_add_loop_test(
+      tc, test_all_waited_in_a_task_runs_its_queued_inputs_on_one_worker, 0,
+      3);
   tcase_add_test(tc, test_promise_retain_past_the_reference_limit_is_eagain);
   suite_add_tcase(s, tc);
   return s;
