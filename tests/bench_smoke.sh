@@ -80,7 +80,7 @@ help() {
   fi
 }
 
-for b in seq_vs_par throughput latency fork_join fine_grained; do
+for b in seq_vs_par throughput latency fork_join fine_grained event_latency; do
   help "$b"
 done
 
@@ -108,6 +108,9 @@ csv fork_join --n 10 --reps 2 --threads 2
 
 table fine_grained --n 1000 --reps 1 --threads 1,2
 csv fine_grained --n 1000 --reps 2 --spin-k 100
+
+table event_latency --n 200 --reps 1 --sleep-us 50
+csv event_latency --n 100 --reps 2 --sleep-us 10
 
 if [ "$fail" -ne 0 ]; then
   echo "bench smoke: FAILED"
