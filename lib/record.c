@@ -383,7 +383,7 @@ futures__record_inputs_to_help(struct future *f, size_t *from,
   futures__mutex_lock(st);
   /* Under the stripe, arg is NULL or a state that holds a reference to
    * each input. */
-  c = f->arg;
+  c = (struct combinator *)f->arg;
   for (; c != NULL && i < c->n && k < max; i++) {
     struct future *in = c->input(c, i);
     uint32_t s = atomic_load_explicit(&in->state, memory_order_relaxed);
