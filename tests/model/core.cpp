@@ -14,6 +14,11 @@
  *                    through its ring future_get()s it while a second
  *                    thread future_get()s it too; whoever loses the gate
  *                    must wait for the task, not report it finished.
+ *   settle-callback  a promise (a record with no pool) resolved by one
+ *                    thread, cancelled by another, while a third adds a
+ *                    callback waiter (what futures_all and a notifier
+ *                    watch do): exactly one settle wins, the callback runs
+ *                    exactly once, after the outcome, and sees it.
  */
 #include "core.hpp"
 
@@ -133,6 +138,82 @@ struct get_get : suite<get_get, 2> {
   }
 };
 
+/* ------------------------------------------------------------ promise */
+
+struct cb_node {
+  struct wcallback cb;
+  rl::var<int> ran;        /* runs of the callback */
+  int code;                /* the outcome it saw */
+  void *value;
+  rl::var<int> *payload;   /* written by the resolver before it resolves */
+  int payload_seen;
+};
+
+void
+on_settled(struct wcallback *cb, struct future *f)
+{
+  struct cb_node *n = (struct cb_node *)(void *)cb;
+
+  n->ran($) = n->ran($) + 1;
+  n->code = futures__record_outcome(f, &n->value);
+  if (n->code == 0)
+    n->payload_seen = (*n->payload)($);
+}
+
+struct settle_callback : suite<settle_callback, 3> {
+  struct future *p;
+  struct cb_node node;
+  rl::var<int> payload;
+  int rc[2];
+
+  void before()
+  {
+    /* What futures_promise_create() does (promise.c is not in this
+     * model): a record with no pool, DEFERRED, one reference. */
+    futures__waiters_init();
+    model_records_freed = 0;
+    p = FUTURES_ALLOC(struct future);
+    RL_ASSERT(p != NULL);
+    futures__record_init(p, NULL, NULL, NULL, NULL, F_DEFERRED | F_NOPOOL);
+    atomic_store_explicit(&p->state, F_REF | F_DEFERRED | F_NOPOOL,
+                          memory_order_relaxed);
+    p->fn.gen = 0;
+    node.ran($) = 0;
+    node.code = -1;
+    node.value = NULL;
+    node.payload = &payload;
+    node.payload_seen = 0;
+    node.cb.fn = on_settled;
+  }
+
+  void thread(unsigned t)
+  {
+    if (t == 0) {
+      payload($) = 42;
+      rc[0] = futures__gate_settle(p, 0, &node); /* future_resolve() */
+    } else if (t == 1) {
+      rc[1] = futures__gate_cancel(p) ? 0 : EALREADY; /* future_cancel() */
+    } else if (!futures__record_add_callback(p, &node.cb)) {
+      on_settled(&node.cb, p); /* it had settled: the adder runs it */
+    }
+  }
+
+  void after()
+  {
+    RL_ASSERT((rc[0] == 0) + (rc[1] == 0) == 1);
+    RL_ASSERT(rc[0] == 0 || rc[0] == EALREADY);
+    RL_ASSERT(node.ran($) == 1);
+    if (rc[0] == 0) {
+      RL_ASSERT(node.code == 0 && node.value == &node);
+      RL_ASSERT(node.payload_seen == 42);
+    } else {
+      RL_ASSERT(node.code == ECANCELED && node.value == NULL);
+    }
+    futures__record_unref(p);
+    RL_ASSERT(model_records_freed == 1);
+  }
+};
+
 const futures_model::entry models[] = {
     {"gate-race", "gate: worker vs in-place waiter vs cancel, 3 threads",
      futures_model::run<gate_race>, rl::sched_bound, 3},
@@ -142,6 +223,8 @@ const futures_model::entry models[] = {
      futures_model::run<publish_waiters<3> >, rl::sched_bound, 1},
     {"get-get", "defect 1: submitter's get vs a second get, 2 threads",
      futures_model::run<get_get>, rl::sched_bound, 2},
+    {"settle-callback", "promise: resolve vs cancel vs a callback added",
+     futures_model::run<settle_callback>, rl::sched_bound, 4},
 };
 
 } // namespace
