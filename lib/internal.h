@@ -7,9 +7,11 @@
  *
  *   6. pool.c                  pool lifecycle, registry, fork, statistics
  *   5. submit.c future.c join.c then.c parallel.c     the public API
+ *      promise.c notifier.c    futures with no task; delivery into loops
  *   4. wait.c help.c           waiting for futures; helping
  *   3. worker.c                worker threads
  *      gate.c                  the one gate that runs or settles a record
+ *      init.c                  once-per-process set-up, fork handlers
  *      scheduler.c                 where a record goes, where work is found,
  *                              parking and waking, the drain
  *   2. deque.c inject.c ring.c the three queues
@@ -28,14 +30,18 @@
  *   2. sched->lock (scheduler.c)   Worker parking, wake tokens, the drain,
  *                              blocked submitters. Never held while a task,
  *                              a continuation or a drop function runs.
- *   3. stripe locks (record.c) One of the stripe mutexes, chosen by the
+ *   3. notifier->lock (notifier.c)  A notifier's tag queue and watch
+ *                              list. Destroy unlinks watches (a stripe)
+ *                              under it; a delivery takes it with no lock
+ *                              held (callbacks run after the stripe).
+ *   4. stripe locks (record.c) One of the stripe mutexes, chosen by the
  *                              record's address; it guards f->waiters. No
  *                              thread holds two stripes at once.
- *   4. group->lock (record.c)  A waiter's condition. The completer takes it
+ *   5. group->lock (record.c)  A waiter's condition. The completer takes it
  *                              under the stripe lock, so that a waiter that
  *                              later takes the stripe knows the completer is
  *                              done with its (stack-allocated) group.
- *   5. depot_lock (alloc.c)    The shared free list of records; a leaf.
+ *   6. depot_lock (alloc.c)    The shared free list of records; a leaf.
  *
  * Lock-free protocols (the state word, the deque, the injection queue, the
  * rings, admission, parking) are described where they are defined; every
