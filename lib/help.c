@@ -161,23 +161,27 @@ unref_unwound(struct future **a)
     futures__record_unref(*a);
 }
 
-/* How deep a waiter follows combinators nested in combinators. */
+/* How deep a waiter follows combinators nested in combinators, and how
+ * many inputs one look may visit in all: combinators that share inputs
+ * form a graph that a walk without the second bound could visit an
+ * exponential number of times. */
 #define HELP_NESTING 8
+#define HELP_BUDGET  256
 
 static int
-help_inputs(struct future *f, int depth)
+help_inputs(struct future *f, int depth, int *budget)
 {
   struct future *in[4];
   size_t from = 0, k;
   int ran = 0;
 
-  while (!ran && from != SIZE_MAX) {
+  while (!ran && from != SIZE_MAX && *budget > 0) {
     k = futures__record_inputs_to_help(f, &from, in, 4);
     for (size_t i = 0; i < k; i++) {
       /* The first input with something to run gets it; the others only
        * lose our reference. A task run here that exits the thread leaves
        * the later references behind: leaked, never freed early. */
-      if (!ran) {
+      if (!ran && (*budget)-- > 0) {
         uint32_t s = futures__record_state(in[i]);
 
         if ((s & F_PHASE) == F_QUEUED) {
@@ -186,8 +190,9 @@ help_inputs(struct future *f, int depth)
         } else if ((s & F_PHASE) == F_DEFERRED) {
           if (s & F_CONT)
             ran = futures__help_chain(in[i]);
-          else if ((s & F_COMBINED) && depth > 0)
-            ran = help_inputs(in[i], depth - 1);
+          else if ((s & (F_NOPOOL | F_COMBINED)) == (F_NOPOOL | F_COMBINED) &&
+                   depth > 0)
+            ran = help_inputs(in[i], depth - 1, budget);
         }
       }
       futures__record_unref(in[i]);
@@ -199,7 +204,9 @@ help_inputs(struct future *f, int depth)
 int
 futures__help_inputs(struct future *f)
 {
-  return help_inputs(f, HELP_NESTING);
+  int budget = HELP_BUDGET;
+
+  return help_inputs(f, HELP_NESTING, &budget);
 }
 
 int

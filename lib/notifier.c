@@ -149,8 +149,10 @@ futures_notifier_create(futures_notifier_t **notifier)
     return EINVAL;
   *notifier = NULL;
   /* The fork handlers that make a notifier stale in a child. */
-  if ((rc0 = futures__global_init()) != 0)
+  if ((rc0 = futures__global_init()) != 0) {
+    errno = saved;
     return rc0;
+  }
   n = futures__malloc(sizeof(*n));
   if (n == NULL)
     return ENOMEM;
