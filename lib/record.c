@@ -192,6 +192,47 @@ mark_waiters_locked(struct future *f)
   return 1;
 }
 
+/* Links @l at the head of @f's waiters unless @f is DONE: 1 if linked,
+ * 0 if done. Every kind of waiter (group, continuation, callback) comes
+ * this way. */
+static int
+link_waiter(struct future *f, struct wlink *l)
+{
+  pthread_mutex_t *st = stripe_of(f);
+
+  futures__mutex_lock(st);
+  if (!mark_waiters_locked(f)) {
+    futures__mutex_unlock(st);
+    return 0;
+  }
+  l->next = f->waiters;
+  f->waiters = l;
+  futures__mutex_unlock(st);
+  return 1;
+}
+
+/* Unlinks @l from @f's waiters: 1 if it was still there, 0 if the
+ * publisher had taken the list. Taking the stripe also waits out a
+ * publisher that is firing the list right now. */
+static int
+unlink_waiter(struct future *f, struct wlink *l)
+{
+  pthread_mutex_t *st = stripe_of(f);
+  struct wlink **p;
+  int found = 0;
+
+  futures__mutex_lock(st);
+  for (p = &f->waiters; *p != NULL; p = &(*p)->next) {
+    if (*p == l) {
+      *p = l->next;
+      found = 1;
+      break;
+    }
+  }
+  futures__mutex_unlock(st);
+  return found;
+}
+
 /* ------------------------------------------------------------ groups */
 
 void
@@ -216,40 +257,18 @@ int
 futures__group_add(struct wgroup *g, struct waiter *w, struct future *f,
                    size_t index)
 {
-  pthread_mutex_t *st = stripe_of(f);
-
   w->link.group = g;
   w->f = f;
   w->index = index;
   w->fired_next = NULL;
-  futures__mutex_lock(st);
-  if (!mark_waiters_locked(f)) {
-    futures__mutex_unlock(st);
-    return 0;
-  }
-  w->link.next = f->waiters;
-  f->waiters = &w->link;
-  futures__mutex_unlock(st);
-  return 1;
+  return link_waiter(f, &w->link);
 }
 
 void
 futures__group_remove(struct waiter *w)
 {
-  pthread_mutex_t *st = stripe_of(w->f);
-  struct wlink **p;
-
-  /* Taking the stripe also waits out a publisher that is firing this
-   * node right now: it holds the stripe until it has let go of our
-   * group. */
-  futures__mutex_lock(st);
-  for (p = &w->f->waiters; *p != NULL; p = &(*p)->next) {
-    if (*p == &w->link) {
-      *p = w->link.next;
-      break;
-    }
-  }
-  futures__mutex_unlock(st);
+  /* The publisher holds the stripe until it has let go of our group. */
+  (void)unlink_waiter(w->f, &w->link);
 }
 
 struct waiter *
@@ -285,18 +304,8 @@ futures__group_sleep(struct wgroup *g, size_t seen, long long deadline)
 int
 futures__record_add_continuation(struct future *ante, struct future *c)
 {
-  pthread_mutex_t *st = stripe_of(ante);
-
   c->u.link.group = NULL;
-  futures__mutex_lock(st);
-  if (!mark_waiters_locked(ante)) {
-    futures__mutex_unlock(st);
-    return 0;
-  }
-  c->u.link.next = ante->waiters;
-  ante->waiters = &c->u.link;
-  futures__mutex_unlock(st);
-  return 1;
+  return link_waiter(ante, &c->u.link);
 }
 
 struct future *
@@ -334,38 +343,15 @@ futures__record_ante_drop(struct future *c)
 int
 futures__record_add_callback(struct future *f, struct wcallback *cb)
 {
-  pthread_mutex_t *st = stripe_of(f);
-
   cb->link.group = WLINK_CALLBACK;
   cb->f = f;
-  futures__mutex_lock(st);
-  if (!mark_waiters_locked(f)) {
-    futures__mutex_unlock(st);
-    return 0;
-  }
-  cb->link.next = f->waiters;
-  f->waiters = &cb->link;
-  futures__mutex_unlock(st);
-  return 1;
+  return link_waiter(f, &cb->link);
 }
 
 int
 futures__record_remove_callback(struct future *f, struct wcallback *cb)
 {
-  pthread_mutex_t *st = stripe_of(f);
-  struct wlink **p;
-  int found = 0;
-
-  futures__mutex_lock(st);
-  for (p = &f->waiters; *p != NULL; p = &(*p)->next) {
-    if (*p == &cb->link) {
-      *p = cb->link.next;
-      found = 1;
-      break;
-    }
-  }
-  futures__mutex_unlock(st);
-  return found;
+  return unlink_waiter(f, &cb->link);
 }
 
 size_t
