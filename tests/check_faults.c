@@ -429,7 +429,8 @@ START_TEST(test_faults_every_allocation_failure_is_enomem_or_harmless)
   hooks_off();
   ck_assert_int_eq(scen_count_enomem(sc, n + 1000), 0);
   /* The figure README's "Reliability" section quotes, in the test log. */
-  fprintf(stderr, "allocation failure points injected (scenario, %s mode): %ld\n",
+  fprintf(stderr,
+          "allocation failure points injected (scenario, %s mode): %ld\n",
           malloc_mode() ? "malloc" : "cached", n);
   free(sc);
 }
@@ -559,7 +560,8 @@ START_TEST(test_faults_subtask_fanout_survives_every_allocation_failure)
       ck_assert_msg(futures__alloc_live() == live0, "k=%ld: %ld records leaked",
                     k, futures__alloc_live() - live0);
   }
-  fprintf(stderr, "allocation failure points injected (fan-out, %s mode): %ld\n",
+  fprintf(stderr,
+          "allocation failure points injected (fan-out, %s mode): %ld\n",
           malloc_mode() ? "malloc" : "cached", n);
   free(fn);
 }
@@ -1622,22 +1624,6 @@ fork_child_checks(struct fork_in_task *ft)
   return 0;
 }
 
-/*
- * Ends the child with status @code through exec rather than _exit(): the
- * memory of threads that do not exist in the child (the parent's pools)
- * would otherwise count as leaked under valgrind or LeakSanitizer and turn
- * the status into the tool's error code (as in check_fork).
- */
-static void
-child_exit(int code)
-{
-  char cmd[16];
-
-  snprintf(cmd, sizeof(cmd), "exit %d", code);
-  execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-  _exit(code);
-}
-
 static int
 fork_in_task(void *arg, void **result)
 {
@@ -1652,7 +1638,7 @@ fork_in_task(void *arg, void **result)
   if (pid == 0) {
     signal(SIGALRM, SIG_DFL);
     alarm(20);
-    child_exit(fork_child_checks(ft));
+    tu_child_exit(fork_child_checks(ft));
   }
   if (pid < 0)
     ft->fork_errno = errno;
@@ -1810,8 +1796,8 @@ faults_suite(void)
   tcase_add_test(tc,
                  test_faults_pthread_exit_in_a_waiting_thread_closes_its_help);
   tcase_add_test(tc, test_faults_pthread_exit_inside_join_any_in_a_task);
-  tcase_add_test(tc,
-                 test_faults_pthread_exit_in_a_parallel_for_chunk_is_eownerdead);
+  tcase_add_test(
+      tc, test_faults_pthread_exit_in_a_parallel_for_chunk_is_eownerdead);
   suite_add_tcase(s, tc);
 
   /* A failing destroy is given up on after 20 s. */
@@ -1821,8 +1807,8 @@ faults_suite(void)
   tcase_add_test(tc,
                  test_faults_destroy_runs_queued_tasks_when_no_worker_is_left);
   tcase_add_test(tc, test_faults_get_runs_queued_task_when_no_worker_is_left);
-  tcase_add_test(tc,
-                 test_faults_failed_replacement_leaves_the_pool_one_worker_fewer);
+  tcase_add_test(
+      tc, test_faults_failed_replacement_leaves_the_pool_one_worker_fewer);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("bad_input");

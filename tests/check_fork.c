@@ -99,23 +99,6 @@ child_fault(pid_t pid, const char *const what[], int nwhat, char *buf,
 }
 
 /*
- * Ends the child with exit status @code. It leaves through exec rather than
- * _exit(): memory that fork() stranded in threads that do not exist in the
- * child (a future being allocated by another thread at the fork) would
- * otherwise be reported as leaked by valgrind or LeakSanitizer when the
- * child exits, and turn its status into the tool's error code.
- */
-static void
-child_exit(int code)
-{
-  char cmd[16];
-
-  snprintf(cmd, sizeof(cmd), "exit %d", code);
-  execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-  _exit(code);
-}
-
-/*
  * Kills the child with SIGALRM if it is still running in 20 s. Check's
  * fork mode leaves its own SIGALRM handler installed in the test process
  * (it kills the test's whole process group), so restore the default first.
@@ -275,7 +258,7 @@ START_TEST(test_fork_child_policy_and_parent_keeps_working)
   ck_assert_int_ge(pid, 0);
   if (pid == 0) {
     child_arm_alarm();
-    child_exit(child_checks_run(pool, done, failed, held, &v));
+    tu_child_exit(child_checks_run(pool, done, failed, held, &v));
   }
   why = child_fault(pid, child_checks,
                     (int)(sizeof(child_checks) / sizeof(child_checks[0])), buf,
@@ -392,8 +375,8 @@ START_TEST(test_fork_child_join_returns_echild_and_does_not_run_the_task)
       child_arm_alarm();
       rc = child_call(i, q);
       sh->rc[i] = rc;
-      child_exit((rc != ECHILD ? 1 : 0) |
-                 (atomic_load(&sh->runs) != 0 ? 2 : 0));
+      tu_child_exit((rc != ECHILD ? 1 : 0) |
+                    (atomic_load(&sh->runs) != 0 ? 2 : 0));
     }
     if (waitpid(pid, &status[i], 0) != pid)
       status[i] = -1;
@@ -510,8 +493,8 @@ START_TEST(test_fork_during_pool_activity)
 
       child_arm_alarm();
       if (futures_submit(pool, task_echo, NULL, &f) != ECHILD)
-        child_exit(1);
-      child_exit(child_new_pool_works() ? 2 : 0);
+        tu_child_exit(1);
+      tu_child_exit(child_new_pool_works() ? 2 : 0);
     }
     why = child_fault(pid, busy_checks,
                       (int)(sizeof(busy_checks) / sizeof(busy_checks[0])), buf,

@@ -623,8 +623,7 @@ do_wait(struct wrec *w, future_t *f)
   TU_PUB_STORE(&w->returned, 1);
 }
 
-static void *
-thread_done(struct cell *c);
+static void *thread_done(struct cell *c);
 
 static void *
 waiter_main(void *arg)
@@ -851,18 +850,6 @@ child_arm_alarm(void)
   alarm(10);
 }
 
-/* Leaves through exec so that leak checkers do not count the parent's
- * threads' memory, stranded in the child, as lost (see check_fork.c). */
-static void
-child_exit(int code)
-{
-  char cmd[16];
-
-  snprintf(cmd, sizeof(cmd), "exit %d", code);
-  execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-  _exit(code);
-}
-
 /*
  * FORK_CHILD: a child waits on f with W's kind. Exit status 0: ECHILD and
  * f not run; 1: the child ran the parent's task; 2 + rc: it returned rc.
@@ -884,8 +871,10 @@ fork_child_waits(struct cell *c)
     wrec_init(&w, c, c->kind, c->w.timeout_ns);
     do_wait(&w, TU_PUB_LOAD(&c->f));
     if (TU_PUB_LOAD(&c->p.child_ran))
-      child_exit(1);
-    child_exit(w.rc == ECHILD ? 0 : w.rc >= 0 && w.rc < 250 ? 2 + w.rc : 253);
+      tu_child_exit(1);
+    tu_child_exit(w.rc == ECHILD            ? 0
+                  : w.rc >= 0 && w.rc < 250 ? 2 + w.rc
+                                            : 253);
   }
   if (waitpid(pid, &status, 0) != pid)
     status = -1;

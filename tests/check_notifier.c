@@ -147,7 +147,7 @@ START_TEST(test_notifier_tags_in_settle_order_through_a_combinator)
 
   ck_assert_int_eq(futures_notifier_create(&n), 0);
   ck_assert_int_eq(futures_promise_create(&p), 0);
-  ck_assert_int_eq(futures_all(&p, 1, &all), 0);  /* p's first callback */
+  ck_assert_int_eq(futures_all(&p, 1, &all), 0); /* p's first callback */
   ck_assert_int_eq(futures_all(&all, 1, &all2), 0);
   ck_assert_int_eq(futures_notifier_watch(n, all2, tag_of(2)), 0);
   ck_assert_int_eq(futures_notifier_watch(n, all, tag_of(1)), 0);
@@ -263,7 +263,7 @@ START_TEST(test_notifier_no_wakeup_lost_between_drain_and_settle)
 }
 END_TEST
 
-#define NSETTLE 4
+#define NSETTLE    4
 #define PER_THREAD 500
 
 struct many {
@@ -394,7 +394,6 @@ START_TEST(test_notifier_of_the_parent_is_left_alone_in_a_fork_child)
   ck_assert_int_ge(pid, 0);
   if (pid == 0) {
     int bad = 0;
-    char cmd[16];
 
     signal(SIGALRM, SIG_DFL);
     alarm(20);
@@ -402,10 +401,7 @@ START_TEST(test_notifier_of_the_parent_is_left_alone_in_a_fork_child)
     bad |= futures_notifier_watch(n, q, NULL) != ECHILD;
     bad |= futures_notifier_take(n, tags, 2) != 0;
     futures_notifier_destroy(n);
-    /* Through exec: valgrind would count what fork stranded as leaks. */
-    snprintf(cmd, sizeof(cmd), "exit %d", bad);
-    execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-    _exit(bad);
+    tu_child_exit(bad);
   }
   ck_assert_int_eq(waitpid(pid, &status, 0), pid);
   ck_assert(WIFEXITED(status));
@@ -544,7 +540,8 @@ notifier_suite(void)
   tcase_add_test(tc, test_notifier_tags_in_settle_order_through_a_combinator);
   tcase_add_test(tc, test_notifier_bad_input);
   tcase_add_test(tc, test_notifier_of_the_parent_is_left_alone_in_a_fork_child);
-  tcase_add_test(tc, test_notifier_delivery_completes_in_a_thread_being_cancelled);
+  tcase_add_test(tc,
+                 test_notifier_delivery_completes_in_a_thread_being_cancelled);
   tcase_add_test(tc, test_notifier_watch_and_take_in_a_task);
   suite_add_tcase(s, tc);
 

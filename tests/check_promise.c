@@ -239,8 +239,16 @@ START_TEST(test_promise_racing_settlers_exactly_one_wins)
 END_TEST
 
 /* Every kind of waiter, each in its own thread, on one promise. */
-enum { W_GET, W_WAIT_FOR, W_WAIT_UNTIL, W_JOIN_ALL, W_JOIN_ANY, W_SETTLED,
-       W_ALL_GET, NWAITERS };
+enum {
+  W_GET,
+  W_WAIT_FOR,
+  W_WAIT_UNTIL,
+  W_JOIN_ALL,
+  W_JOIN_ANY,
+  W_SETTLED,
+  W_ALL_GET,
+  NWAITERS
+};
 
 struct waiters {
   future_t *p;
@@ -349,21 +357,6 @@ START_TEST(test_promise_settled_by_a_task_wakes_every_kind_of_waiter)
 }
 END_TEST
 
-/*
- * Ends a fork() child with status @code through exec, not _exit(): what
- * fork() stranded in threads that do not exist in the child would be
- * reported as leaked by valgrind or LeakSanitizer (as in check_fork).
- */
-static void
-child_exit(int code)
-{
-  char cmd[16];
-
-  snprintf(cmd, sizeof(cmd), "exit %d", code);
-  execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-  _exit(code);
-}
-
 /* A waiter in a fork() child: the parent's pending promise is ECHILD. */
 START_TEST(test_promise_of_the_parent_is_echild_in_a_fork_child)
 {
@@ -396,7 +389,7 @@ START_TEST(test_promise_of_the_parent_is_echild_in_a_fork_child)
       bad |= future_get(q, NULL) != 0;
       future_release(q);
     }
-    child_exit(bad);
+    tu_child_exit(bad);
   }
   ck_assert_int_eq(waitpid(pid, &status, 0), pid);
   ck_assert(WIFEXITED(status));
@@ -493,7 +486,7 @@ START_TEST(test_all_cancelled_does_not_cancel_its_inputs)
 }
 END_TEST
 
-#define NRACE 64
+#define NRACE     64
 #define NSETTLERS 4
 
 struct all_race {
@@ -647,8 +640,8 @@ START_TEST(test_all_waited_in_a_task_runs_its_queued_inputs_on_one_worker)
   ck_assert_int_eq(futures_submit(wa.pool, wait_all_task, &wa, &t), 0);
   tu_latch_wait(&wa.started); /* t holds the only worker */
   /* Queued behind the task, which holds the only worker. */
-  ck_assert_int_eq(futures_submit(wa.pool, slow_value_task, &value_a,
-                                  &wa.input), 0);
+  ck_assert_int_eq(
+      futures_submit(wa.pool, slow_value_task, &value_a, &wa.input), 0);
   tu_latch_open(&wa.input_ready);
   ck_assert_int_eq(future_get(t, NULL), 0);
   future_release(t);
@@ -706,9 +699,10 @@ promise_suite(void)
   tcase_set_timeout(tc, 30);
   tcase_add_test(tc, test_promise_resolve_then_get_returns_the_value);
   tcase_add_test(tc, test_promise_reject_then_get_returns_the_code);
-  tcase_add_test(tc, test_promise_second_settle_is_ealready_and_changes_nothing);
   tcase_add_test(tc,
-                 test_promise_cancel_settles_ecanceled_and_producer_sees_ealready);
+                 test_promise_second_settle_is_ealready_and_changes_nothing);
+  tcase_add_test(
+      tc, test_promise_cancel_settles_ecanceled_and_producer_sees_ealready);
   tcase_add_test(tc, test_promise_bad_input_is_einval);
   tcase_add_test(
       tc, test_promise_retain_lets_consumer_and_producer_release_in_any_order);
@@ -724,15 +718,14 @@ promise_suite(void)
   tc = tcase_create("all");
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, test_all_of_zero_is_resolved);
-  tcase_add_test(tc,
-                 test_all_settles_after_its_last_input_with_lowest_index_failure);
+  tcase_add_test(
+      tc, test_all_settles_after_its_last_input_with_lowest_index_failure);
   tcase_add_test(tc, test_all_inputs_released_at_once_still_settle);
   tcase_add_test(tc, test_all_cancelled_does_not_cancel_its_inputs);
   tcase_add_test(tc, test_all_settles_when_inputs_settle_from_many_threads);
   tcase_add_test(tc, test_all_of_task_futures_made_in_a_task);
   tcase_add_loop_test(
-      tc, test_all_waited_in_a_task_runs_its_queued_inputs_on_one_worker, 0,
-      3);
+      tc, test_all_waited_in_a_task_runs_its_queued_inputs_on_one_worker, 0, 3);
   tcase_add_test(tc, test_promise_retain_past_the_reference_limit_is_eagain);
   suite_add_tcase(s, tc);
   return s;

@@ -3,7 +3,9 @@
 
 #include <errno.h>
 #include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 void
 tu_latch_init(struct tu_latch *l)
@@ -371,4 +373,14 @@ tu_check_self_wait(int (*call)(struct tu_self_wait *), int mixed,
                         : "only after the other future was released",
                 other_ready);
   ck_assert_int_eq(run, 0);
+}
+
+void
+tu_child_exit(int code)
+{
+  char cmd[16];
+
+  snprintf(cmd, sizeof(cmd), "exit %d", code);
+  execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+  _exit(code);
 }

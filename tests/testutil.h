@@ -49,10 +49,10 @@
 #if FUTURES_ANNOTATE
 #include <valgrind/helgrind.h>
 #define TU_HAPPENS_BEFORE(p) ANNOTATE_HAPPENS_BEFORE(p)
-#define TU_HAPPENS_AFTER(p) ANNOTATE_HAPPENS_AFTER(p)
+#define TU_HAPPENS_AFTER(p)  ANNOTATE_HAPPENS_AFTER(p)
 #else
 #define TU_HAPPENS_BEFORE(p) ((void)(p))
-#define TU_HAPPENS_AFTER(p) ((void)(p))
+#define TU_HAPPENS_AFTER(p)  ((void)(p))
 #endif
 /* atomic_store() and atomic_load() (seq_cst), annotated as above. */
 #define TU_PUB_STORE(p, v)                                                     \
@@ -104,6 +104,14 @@ long long tu_now_ns(void);
 /* An absolute CLOCK_MONOTONIC deadline @ns from now. */
 struct timespec tu_deadline_in(long long ns);
 
+/*
+ * Ends a fork() child with status @code through exec rather than _exit():
+ * the memory of threads that do not exist in the child (the parent's
+ * pools) would otherwise count as leaked under valgrind or LeakSanitizer
+ * and turn the status into the tool's error code.
+ */
+void tu_child_exit(int code) __attribute__((noreturn));
+
 /* Start @n threads running fn(arg, i) and join them; returns 0 or errno. */
 int tu_run_threads(int n, void (*fn)(void *arg, int i), void *arg);
 
@@ -139,8 +147,8 @@ int tu_crowd_task(void *arg, void **result); /* arg: struct tu_crowd * */
  * itself) until all @n run at once, which takes @n distinct workers.
  * Returns 0, or the error of the submit that failed (without waiting).
  */
-int tu_crowd_hold(futures_pool_t *pool, struct tu_crowd *c,
-                  future_t **futures, size_t n);
+int tu_crowd_hold(futures_pool_t *pool, struct tu_crowd *c, future_t **futures,
+                  size_t n);
 /*
  * Opens the gate, waits for each of the @n futures and releases it, then
  * destroys @c. Returns how many did not finish with 0 and the crowd as
@@ -195,7 +203,7 @@ size_t tu_self_wait_array(const struct tu_self_wait *sw, future_t *arr[2]);
 /* How long tu_check_self_wait() gives a call (a correct one returns at
  * once), and a deadline no test reaches, for the timed self-waits. */
 #define TU_SELF_PATIENCE (2 * 1000000000LL)
-#define TU_SELF_FAR (60 * 1000000000LL)
+#define TU_SELF_FAR      (60 * 1000000000LL)
 
 /*
  * Runs tu_self_wait_run(sw, @call, @mixed, TU_SELF_PATIENCE) and asserts,
