@@ -299,6 +299,23 @@ typedef int (*futures_task_fn)(void *arg, void **result);
 /**
  * futures_drop_fn - Cleanup for the argument of a task that never ran.
  *
+/**
+ * FUTURES_FOLLOW - What a task or continuation body returns to hand its
+ * outcome over to another future (flattening, as JavaScript's then()
+ * does with a returned promise).
+ *
+ * Store a future_t * in *result and return FUTURES_FOLLOW: the body's own
+ * future then settles with that future's code and result, whenever it
+ * settles, in the thread that settles it. The returned future's reference
+ * passes to the library (do not release it). Until it settles, the body's
+ * future counts as running: future_cancel() asks it to stop
+ * (EINPROGRESS) and does not cancel the followed future; a pool's
+ * futures_pool_destroy() settles a task of that pool still following with
+ * ECANCELED. A NULL or released future in *result settles it with
+ * EINVAL, its own future with EDEADLK.
+ */
+#define FUTURES_FOLLOW (-0x464f4c)
+
  * Called exactly once, with the task's @arg, when a task that carries one is
  * cancelled before it started (future_cancel(), FUTURES_DESTROY_CANCEL). It
  * runs in the thread that cancelled the task, with no library lock held,
@@ -704,11 +721,20 @@ futures_parallel_for(futures_pool_t *pool, size_t begin, size_t end,
  *
  * Never blocks and never runs @fn in the caller. On a bounded pool the
  * continuation takes its place in the queue when it is attached (it is
+ * @fn may return FUTURES_FOLLOW to settle as another future does.
+ *
+ * The antecedent may be any future: a task of @pool or of another pool, a
+ * promise, a timer, a combinator's future, another continuation. One that
+ * is not a task of @pool is waited on without a thread: when it settles,
+ * the settling thread queues the continuation on @pool. If @pool's
+ * destroy begins before that, the continuation settles with ECANCELED
+ * (in either mode) instead of running.
  * accepted work, and cannot be refused later when the antecedent
  * finishes): a full queue gives EAGAIN, whatever the overflow policy.
  *
- * @pool:       (borrowed) The antecedent's pool; a different pool -> EINVAL.
- * @antecedent: (borrowed) The future to follow. NULL -> EINVAL.
+ * @pool:       (borrowed) The pool that runs @fn. NULL -> EINVAL.
+ * @antecedent: (borrowed) The future to follow, of any kind. NULL ->
+ *              EINVAL.
  * @fn:         The continuation. NULL -> EINVAL.
  * @arg:        Passed to @fn.
  * @future:     (out) The continuation's future.
@@ -724,6 +750,9 @@ futures_parallel_for(futures_pool_t *pool, size_t begin, size_t end,
  *            check_matrix[THEN x *]).
  * In a task: allowed
  *            (tests: check_matrix[THEN x WORKER_HELPS, THEN x SELF]).
+ *            check_then/test_then_on_a_promise_resolved_from_many_threads,
+ *            check_then/test_then_across_pools_runs_on_the_named_pool,
+ *            check_then/test_then_foreign_pending_at_destroy_is_ecanceled,
  * Since:     0.1
  */
 FUTURES_API FUTURES_WARN_UNUSED int
@@ -733,6 +762,52 @@ futures_then(futures_pool_t *pool, future_t *antecedent, futures_then_fn fn,
 /* ------------------------------------------------------------ future */
 
 /**
+/**
+ * futures_then_inline() - Run a continuation in the thread that settles
+ * its antecedent (.then() with no executor).
+ *
+ * Calls @fn with the antecedent's code and result in the thread that
+ * settles @antecedent, just after it is published and with no library
+ * lock held: a worker that finished the task, the thread that resolved a
+ * promise, a pool's timer thread, the thread that settled a combinator's
+ * last input. If @antecedent has settled already, @fn runs in the caller
+ * before this returns. The new future, which no one can resolve, settles
+ * with @fn's outcome (or follows the future @fn returns with
+ * FUTURES_FOLLOW). Chains of inline continuations of any length run one
+ * link after another in that thread, with no recursion and no stack
+ * growth: a continuation settled by an inline continuation runs after it
+ * returns, not inside it.
+ *
+ * Keep @fn short and non-blocking: it holds up the settling thread (and,
+ * in a timer thread, every later timer of that pool). Inside @fn,
+ * futures_cancelled() reports a cancel of the new future, and waiting for
+ * the new future itself is EDEADLK. Cancelling the new future before @fn
+ * starts settles it with ECANCELED, and @fn never runs; it does not cancel
+ * @antecedent.
+ *
+ * @antecedent: (borrowed) Any future. NULL -> EINVAL.
+ * @fn:         The continuation. NULL -> EINVAL.
+ * @arg:        Passed to @fn.
+ * @future:     (out) The continuation's future. NULL -> EINVAL.
+ *
+ * Return:    0; EINVAL; ENOMEM (*@future is then NULL); EAGAIN if
+ *            @antecedent already has about 16 million references, or as
+ *            futures_promise_create(); ECHILD for an unfinished future of
+ *            the parent's in a fork() child.
+ * Ownership: does not consume @antecedent (it may be released at once);
+ *            the caller owns *@future.
+ * Threads:   safe, racing with @antecedent settling
+ *            (tests: check_then/test_then_inline_runs_in_the_settling_thread,
+ *            check_then/test_then_inline_attached_while_settling_runs_once,
+ *            check_then/test_then_inline_chain_of_100000_uses_no_stack).
+ * In a task: allowed
+ *            (tests: check_then/test_then_inline_follow_flattens_a_promise).
+ * Since:     0.1
+ */
+FUTURES_API FUTURES_WARN_UNUSED int
+futures_then_inline(future_t *antecedent, futures_then_fn fn, void *arg,
+                    future_t **future);
+
  * future_get() - Wait for a future and fetch its outcome.
  *
  * Blocks until the task has finished and returns its code. If the task has
@@ -837,9 +912,13 @@ FUTURES_API int future_is_ready(const future_t *future);
  * calling thread, and its continuations run with ECANCELED. A running task
  * is only asked: futures_cancelled() returns 1 inside it from now on, and
  * it finishes however it chooses. A finished future is left as it is. A
- * pending promise or combinator's future (futures_promise_create(),
- * futures_all()) is settled with ECANCELED at once; a combinator's inputs
- * are not cancelled.
+ * pending promise, timer or combinator's future (futures_promise_create(),
+ * futures_after(), futures_all()) is settled with ECANCELED at once; a
+ * combinator's inputs are not cancelled. A continuation that has not
+ * started (futures_then(), futures_then_inline()) is settled with
+ * ECANCELED and never runs; its antecedent is not cancelled. A body that
+ * returned FUTURES_FOLLOW counts as running until the future it follows
+ * settles.
  *
  * @future: (borrowed) NULL -> EINVAL.
  *
@@ -967,7 +1046,7 @@ FUTURES_API int future_retain(future_t *future);
  * learns that its promise was cancelled when future_resolve() or
  * future_reject() returns EALREADY, or by watching it with a notifier (a
  * future_is_ready() just after a cancel returned may still say 0 for a
- * moment). futures_then() does not take a promise yet (EINVAL).
+ * moment), or with an inline continuation (futures_then_inline()).
  *
  * @future: (out) Receives the promise, with one reference (the caller's).
  *          NULL -> EINVAL.
@@ -1034,6 +1113,53 @@ FUTURES_API int future_reject(future_t *future, int code);
 /**
  * futures_all() - A future that settles once every input has settled.
  *
+/* ------------------------------------------------------------ timer */
+
+/**
+ * futures_after() - A future that resolves after a delay
+ * (setTimeout wrapped in a promise).
+ *
+ * The future resolves with code 0 and a NULL result once @delay_ns
+ * nanoseconds have passed on CLOCK_MONOTONIC, holding no worker while it
+ * waits: each pool has one timer thread, started by its first timer, that
+ * sleeps until the earliest deadline of its heap of timers, so thousands
+ * of pending timers cost memory (about 64 bytes each), not threads. The
+ * future is resolved in that thread, and its inline continuations and
+ * notifier deliveries run there. Lateness is measured in bench/
+ * event_latency (BENCHMARKS.md), not promised.
+ *
+ * It is a future like any other: wait for it, join it, watch it, use it
+ * as an input or an antecedent. No one can resolve or reject it
+ * (EINVAL). future_cancel() on a pending timer settles it with ECANCELED
+ * at once and takes it out of the heap. The pool's destroy, in either
+ * mode, settles every pending timer with ECANCELED before its drain.
+ *
+ * @pool:     (borrowed) The pool whose timer thread keeps it. NULL ->
+ *            EINVAL.
+ * @delay_ns: Nanoseconds to wait; 0 or negative resolves at once; a
+ *            delay past what the clock can hold (LLONG_MAX) never
+ *            resolves, until cancelled or destroyed.
+ * @future:   (out) Receives the timer's future. NULL -> EINVAL.
+ *
+ * Return:    0; EINVAL; ENOMEM (*@future is then NULL); EAGAIN if the
+ *            timer thread could not be started; ESHUTDOWN once @pool's
+ *            destroy has begun; ECHILD for a pool of the parent's in a
+ *            fork() child.
+ * Ownership: the caller owns *@future; it outlives @pool (settled).
+ * Threads:   safe, also racing with the pool's destroy (ESHUTDOWN or a
+ *            timer that destroy settles)
+ *            (tests: check_timer/test_timer_many_resolve_in_deadline_order,
+ *            check_timer/test_timer_cancel_settles_at_once_and_leaves_the_heap,
+ *            check_timer/test_timer_destroy_settles_pending_ecanceled_in_both_modes,
+ *            check_timer/test_timer_created_from_many_threads_racing_destroy).
+ * In a task: allowed; a task that waits for a timer holds its worker
+ *            (chain a continuation instead)
+ *            (tests: check_timer/test_timer_seed_on_one_worker_runs_other_work_meanwhile).
+ * Since:     0.1
+ */
+FUTURES_API FUTURES_WARN_UNUSED int
+futures_after(futures_pool_t *pool, long long delay_ns, future_t **future);
+
  * Promise.all as a value: it never blocks and holds no thread. Its code is
  * 0 when every input succeeded, else the code of the lowest-index input
  * that failed (ECANCELED for a cancelled one); its result is NULL (read
@@ -1044,8 +1170,9 @@ FUTURES_API int future_reject(future_t *future, int code);
  * release the inputs at once. Cancelling it settles it with ECANCELED and
  * cancels no input; it keeps its references and O(@n) memory until the
  * inputs settle, as it does while pending (an input that never settles
- * keeps them for ever). It can be an input of another futures_all() or be
- * watched by a notifier; futures_then() does not take it yet (EINVAL).
+ * keeps them for ever). It can be an input of another futures_all(), be
+ * watched by a notifier, and be the antecedent of futures_then() and
+ * futures_then_inline().
  * future_get() on it (untimed) runs its inputs that have not started in
  * the caller, as it runs an unstarted task; the other waits and joins
  * only sleep, or in a task run the task's own sub-tasks. A task waiting

@@ -83,7 +83,15 @@ future_cancel(future_t *future)
   if (atomic_load_explicit(&future->state, memory_order_relaxed) & F_NOPOOL) {
     if ((rc = futures__help_stale(future)) != 0)
       return rc;
-    return futures__gate_cancel(future) ? 0 : EALREADY;
+    if (futures__gate_cancel(future))
+      return 0;
+    /* An inline continuation running its body (or following the future
+     * it returned) is asked, like a running task. */
+    if ((atomic_load_explicit(&future->state, memory_order_relaxed) &
+         F_CONT) &&
+        futures__gate_request_stop(future) == F_RUNNING)
+      return EINPROGRESS;
+    return EALREADY;
   }
   for (;;) {
     switch (futures__gate_request_stop(future)) {
@@ -113,8 +121,10 @@ futures_cancelled(void)
   /* Relaxed: a request seen a little late is still honoured. */
   if (atomic_load_explicit(&f->state, memory_order_relaxed) & F_CANCEL)
     return 1;
-  return atomic_load_explicit(&f->sched->stopping, memory_order_relaxed) ==
-         STOP_CANCEL;
+  /* An inline continuation has no pool. */
+  return f->sched != NULL &&
+         atomic_load_explicit(&f->sched->stopping, memory_order_relaxed) ==
+             STOP_CANCEL;
 }
 
 int

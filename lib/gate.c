@@ -25,7 +25,7 @@
  * (destroy runs what is left when no worker is), and record.c, which hands
  * each continuation of a finished record to futures__gate_ready().
  */
-#include "gate.h"
+#include "foreign.h"
 
 /*
  * If the thread running a task exits inside it (pthread_exit(), or a
@@ -55,7 +55,8 @@ run_unwound(struct run_guard *g)
   futures__tls.base = g->saved_base;
   if (atomic_load_explicit(&f->state, memory_order_relaxed) & F_TIMED)
     futures__record_times(f)->finished = futures__now_ns();
-  futures__sched_count_complete(f->sched);
+  if (f->sched != NULL)
+    futures__sched_count_complete(f->sched);
   settle(f, EOWNERDEAD, NULL, g->flags & GATE_QREF);
 }
 
@@ -138,6 +139,34 @@ settle_unrun(struct future *f, int drop_ref)
   settle(f, ECANCELED, NULL, drop_ref);
 }
 
+/*
+ * A body returned FUTURES_FOLLOW with the future @g in its result: @f,
+ * still RUNNING, settles as @g does (foreign.c), in the thread that
+ * settles @g. The user's reference to @g is ours. 0, or the code @f
+ * settles with at once (@g unusable, no memory, its pool being destroyed).
+ */
+static int
+follow(struct future *f, struct future *g)
+{
+  int rc;
+
+  if (futures__record_bad(g))
+    return EINVAL;
+  futures__record_handle_release(g);
+  if (g == f) {
+    futures__record_unref(g);
+    return EDEADLK;
+  }
+  futures__record_ref(f); /* the wait's */
+  rc = futures__foreign_add(f->sched, f, g, FOREIGN_FOLLOW);
+  if (rc != 0) {
+    futures__record_unref(f);
+    futures__record_unref(g);
+    return rc == ESHUTDOWN ? ECANCELED : rc;
+  }
+  return 0;
+}
+
 /* Runs the body of a record this thread won, and publishes its outcome. */
 static void
 run(struct future *f, unsigned flags)
@@ -172,7 +201,50 @@ run(struct future *f, unsigned flags)
   if (st & F_TIMED)
     futures__record_times(f)->finished = futures__now_ns();
   futures__sched_count_complete(s);
+  if (unlikely(code == FUTURES_FOLLOW)) {
+    if ((code = follow(f, (struct future *)res)) == 0) {
+      if (flags & GATE_QREF)
+        futures__record_unref(f);
+      return;
+    }
+    res = NULL;
+  }
   settle(f, code, res, flags & GATE_QREF);
+}
+
+void
+futures__gate_run_inline(struct future *c, futures_then_fn fn, void *arg)
+{
+  struct futures_tls *tls = &futures__tls;
+  struct run_guard guard __attribute__((cleanup(run_unwound))) = {
+      c, tls->current, tls->base, 0, 0};
+  void *value, *res = NULL;
+  int in, code;
+
+  /* Lost: it was cancelled while it waited. */
+  if (!claim(c, 1, 0))
+    return;
+  tls->current = c;
+  tls->base = tls->slot != NULL ? futures__deque_bottom(&tls->slot->dq) : 0;
+  guard.armed = 1;
+  /* The antecedent is DONE: our callback ran after its publication. */
+  in = futures__record_outcome(c->x.ante, &value);
+  code = fn(arg, in, value, &res);
+  guard.armed = 0;
+  tls->current = guard.saved;
+  tls->base = guard.saved_base;
+  if (unlikely(code == FUTURES_FOLLOW)) {
+    if ((code = follow(c, (struct future *)res)) == 0)
+      return;
+    res = NULL;
+  }
+  settle(c, code, res, 0);
+}
+
+void
+futures__gate_finish(struct future *f, int code, void *result)
+{
+  settle(f, code, result, 0);
 }
 
 int

@@ -53,12 +53,37 @@ int futures__gate_settle(struct future *f, int code, void *result);
 void futures__gate_ready(struct future *c);
 
 /*
+ * Runs the inline continuation @c (a record with no pool, F_CONT) in the
+ * calling thread, which has just seen its antecedent settle: claims it
+ * unless it was cancelled, calls @fn with the antecedent's outcome and
+ * publishes the result (or follows the future @fn returned).
+ */
+void futures__gate_run_inline(struct future *c, futures_then_fn fn,
+                              void *arg);
+
+/*
+ * Publishes the outcome of @f, RUNNING since its body returned
+ * FUTURES_FOLLOW, once the future it follows has settled (or with
+ * ECANCELED at its pool's destroy). foreign.c calls it, once per record.
+ */
+void futures__gate_finish(struct future *f, int code, void *result);
+
+/*
  * Asks a RUNNING task to stop (futures_cancelled() then returns 1 in it).
  * Returns the phase it saw: F_RUNNING if the request was recorded while
  * it ran, F_DONE if it had finished, F_QUEUED or F_DEFERRED if it has not
  * started (the request was not recorded: use futures__gate_cancel()).
  */
 uint32_t futures__gate_request_stop(struct future *f);
+
+/*
+ * promise.c: a fresh record with no pool (F_NOPOOL): DEFERRED, one
+ * reference (the caller's), made in this fork generation; @flags adds
+ * F_COMBINED for one the user may not settle (a combinator's, a timer's,
+ * an inline continuation's) and F_CONT for an inline continuation. NULL
+ * when out of memory.
+ */
+struct future *futures__nopool_new(uint32_t flags);
 
 /*
  * Once per process, before the first record exists: the wait stripes,

@@ -3,6 +3,7 @@
  * pool.c - layer 6: pool lifecycle (create, destroy), the registry of live
  * pools, fork() handling and statistics. Scheduling lives in scheduler.c.
  */
+#include "foreign.h"
 #include "help.h"
 #include "pool.h"
 #include "worker.h"
@@ -94,6 +95,10 @@ opts_read(futures_pool_opts_t *o, const futures_pool_opts_t *opts)
 static void
 pool_free(struct futures_pool *pool)
 {
+  if (pool->timers != NULL) {
+    futures__timers_close(pool->timers); /* nothing to do after destroy */
+    futures__timers_release(pool->timers);
+  }
   futures__sched_fini(&pool->sched);
   FUTURES_PLAIN_RANGE(pool, sizeof(*pool)); /* libc may reuse it */
   futures__free(pool);
@@ -117,7 +122,8 @@ pool_alloc(const futures_pool_opts_t *o)
   s->stack_size = o->stack_size;
   snprintf(s->name, sizeof(s->name), "%s",
            o->name != NULL ? o->name : "futures");
-  if (futures__sched_init(s, (unsigned)n) != 0) {
+  if (futures__sched_init(s, (unsigned)n) != 0 ||
+      futures__timers_create(&pool->timers, s->name) != 0) {
     pool_free(pool);
     return NULL;
   }
@@ -268,6 +274,11 @@ futures_pool_destroy_ex(futures_pool_t *pool, int mode)
     return rc;
   futures__sched_stop(s, mode == FUTURES_DESTROY_CANCEL ? STOP_CANCEL
                                                         : STOP_DRAIN);
+  /* Pending timers settle with ECANCELED, then every record of ours still
+   * waiting on a future from outside the pool; what that readies is
+   * queued before the drain. */
+  futures__timers_close(pool->timers);
+  futures__foreign_close(s);
   /* Until the drain has ended a task may exit its worker, which is then
    * replaced (a new handle in its slot): read the handles only after. */
   futures__sched_wait_drained(s, run_rest);

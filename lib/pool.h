@@ -12,6 +12,18 @@ struct futures_pool {
   struct sched sched;
   /* Protected by registry_lock. */
   struct futures_pool *reg_next;
+  /* Immutable after create: the pool's timers (timer.c). */
+  struct timers *timers;
 };
+
+/* timer.c: a pool's set of timers (its thread starts with the first
+ * timer), and its close at destroy: the thread leaves, every pending
+ * timer settles with ECANCELED and futures_after() is ESHUTDOWN. The set
+ * itself is freed once the pool and the last of its nodes let go. */
+int futures__timers_create(struct timers **t, const char *pool_name);
+void futures__timers_close(struct timers *t);
+/* The pool lets go of the set (pool_free()), after the close: threads
+ * that raced the close with futures_after() have left by then. */
+void futures__timers_release(struct timers *t);
 
 #endif /* FUTURES_POOL_H */

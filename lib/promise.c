@@ -20,10 +20,8 @@
 #include "gate.h"
 #include "help.h"
 
-/* A fresh record with no pool: DEFERRED, one reference (the caller's);
- * @flags: F_COMBINED for a combinator's. */
-static struct future *
-nopool_new(uint32_t flags)
+struct future *
+futures__nopool_new(uint32_t flags)
 {
   struct future *f = futures__record_alloc(0);
 
@@ -63,7 +61,7 @@ futures_promise_create(future_t **future)
   *future = NULL;
   if ((rc = futures__global_init()) != 0)
     return rc;
-  if ((f = nopool_new(0)) == NULL)
+  if ((f = futures__nopool_new(0)) == NULL)
     return ENOMEM;
   *future = f;
   return 0;
@@ -196,7 +194,7 @@ futures_all(future_t *const futures[], size_t n, future_t **all)
     if (rc != 0)
       return rc;
   }
-  if ((out = nopool_new(F_COMBINED)) == NULL)
+  if ((out = futures__nopool_new(F_COMBINED)) == NULL)
     return ENOMEM;
   if (n == 0) {
     (void)futures__gate_settle(out, 0, NULL);

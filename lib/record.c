@@ -396,6 +396,23 @@ futures__record_set_arg(struct future *f, void *arg)
   futures__mutex_unlock(st);
 }
 
+int
+futures__record_with_combinator(struct future *f,
+                                void (*fn)(struct combinator *c, void *ctx),
+                                void *ctx)
+{
+  pthread_mutex_t *st = stripe_of(f);
+  int found;
+
+  futures__mutex_lock(st);
+  /* Under the stripe, arg is NULL or the combinator's live state. */
+  found = f->arg != NULL;
+  if (found)
+    fn((struct combinator *)f->arg, ctx);
+  futures__mutex_unlock(st);
+  return found;
+}
+
 /* ------------------------------------------------------------ publish */
 
 /*
@@ -430,6 +447,15 @@ run_callbacks(struct wlink *cbs)
     cb->fn(cb, cb->f);
   }
   tls->cb_running = 0;
+}
+
+void
+futures__record_callback_now(struct wcallback *cb, struct future *f)
+{
+  cb->f = f;
+  cb->link.group = WLINK_CALLBACK;
+  cb->link.next = NULL;
+  run_callbacks(&cb->link);
 }
 
 /* Wakes everything registered on @f, which just became DONE, and hands its

@@ -262,9 +262,10 @@ struct wcallback {
   struct future *f; /* set by futures__record_add_callback() */
 };
 /*
- * A combinator's state (promise.c) starts with this; a combinator's
+ * A combinator's state (combine.c) starts with this; a combinator's
  * record points to it in f->arg, under the record's stripe, until the
- * combinator settles (futures__record_set_arg() clears it).
+ * combinator has settled and lets go of its inputs
+ * (futures__record_set_arg() clears it).
  */
 struct combinator {
   size_t n;
@@ -283,10 +284,23 @@ size_t futures__record_inputs_to_help(struct future *f, size_t *from,
                                       struct future *out[], size_t max);
 /* Sets f->arg under @f's stripe (a combinator letting go of its state). */
 void futures__record_set_arg(struct future *f, void *arg);
+/*
+ * Calls @fn(c, @ctx) under @f's stripe if @f (a combinator's future) still
+ * points to its state c, and returns 1; 0 if it has let go of it. @fn runs
+ * with the stripe held: it may only count (combine.c takes a hold on the
+ * state that keeps it alive after the stripe is dropped).
+ */
+int futures__record_with_combinator(struct future *f,
+                                    void (*fn)(struct combinator *c,
+                                               void *ctx),
+                                    void *ctx);
 
 /* Links @cb into @f's waiters unless @f is DONE: 1 if linked, 0 if done
  * (the caller then acts as fn would, itself). */
 int futures__record_add_callback(struct future *f, struct wcallback *cb);
+/* Runs @cb as @f's publisher would have (@f is DONE): now, or, inside a
+ * callback running in this thread, after the callbacks already due. */
+void futures__record_callback_now(struct wcallback *cb, struct future *f);
 /* Unlinks @cb from @f's waiters: 1 if it was still linked (fn will never
  * run), 0 if @f's publisher has taken it (fn runs, or has run). */
 int futures__record_remove_callback(struct future *f, struct wcallback *cb);

@@ -61,6 +61,7 @@
  * helper publishes its work before it stops counting itself, so a drain
  * that saw it gone also sees its work.
  */
+#include "foreign.h"
 #include "pin.h"
 #include "scheduler.h"
 
@@ -338,6 +339,7 @@ futures__sched_init(struct sched *s, unsigned nworkers)
   futures__cond_init(&s->wake);
   futures__cond_init(&s->room);
   futures__cond_init(&s->done);
+  futures__foreign_init(s);
   s->slots = FUTURES_ALLOC_ARRAY(struct slot, s->nslots);
   if (s->slots == NULL) {
     s->nslots = 0;
@@ -365,6 +367,7 @@ futures__sched_fini(struct sched *s)
     producer_unref(p);
   }
   fini_slots(s, s->nslots);
+  futures__foreign_fini(s);
   futures__cond_destroy(&s->done);
   futures__cond_destroy(&s->room);
   futures__cond_destroy(&s->wake);

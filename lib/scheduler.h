@@ -117,6 +117,13 @@ struct sched {
   int drained;          /* every accepted task has finished */
   int exit_now;         /* create failed: workers leave at once */
   unsigned started;     /* workers whose thread exists */
+
+  /* Records of this pool waiting on a future from outside it (foreign.c).
+   * Protected by flock. */
+  pthread_mutex_t flock FUTURES_ALIGNED;
+  pthread_cond_t fcond;  /* destroy: a callback it waits for has met it */
+  struct foreign *fhead; /* the waits, newest first */
+  int fclosed;           /* destroy has taken the list */
 };
 
 #define SPINNER_ONE (1ULL << 32)

@@ -12,11 +12,23 @@
  * continuations therefore runs one link per task, from the queue: no
  * recursion, no stack growth.
  *
+ * An antecedent from anywhere else (a promise, a timer, a combinator,
+ * another pool's task) may be settled by a thread that belongs to no pool,
+ * while the continuation's pool is being destroyed: such a wait goes
+ * through foreign.c, which registers it with the pool.
+ *
  * On a bounded pool a continuation takes its place in the queue when it is
  * attached: it is accepted work, and it must not overshoot the bound when
  * its antecedent finishes, when it can no longer be refused.
+ *
+ * An inline continuation (futures_then_inline()) is a record with no pool,
+ * run by a callback waiter on its antecedent in the thread that settles
+ * it. Callbacks that settle records queue further callbacks in the same
+ * thread instead of calling them (record.c), so an inline chain of any
+ * length also runs one link after another, with no recursion.
  */
-#include "gate.h"
+#include "foreign.h"
+#include "help.h"
 #include "pool.h"
 
 /* Admits an attach: ESHUTDOWN, ECHILD or 0. Whatever it returns, the
@@ -68,6 +80,30 @@ attach(struct sched *s, future_t *antecedent, futures_then_fn fn, void *arg,
                        F_CONT | F_DEFERRED | (timed ? F_TIMED : 0));
   c->fn.then = fn;
   c->x.ante = antecedent;
+  if ((atomic_load_explicit(&antecedent->state, memory_order_relaxed) &
+       F_NOPOOL) ||
+      antecedent->sched != s) {
+    /* From outside the pool (a finished record's sched is never
+     * dereferenced here: equal or not, both paths are right for it). */
+    int rc = futures__record_try_ref(antecedent); /* the wait's */
+
+    if (rc == 0) {
+      /* Consumes the wait's reference and c's second one. */
+      rc = futures__foreign_add(s, c, antecedent, FOREIGN_READY);
+      if (rc != 0)
+        futures__record_unref(antecedent);
+    }
+    if (rc != 0) {
+      futures__record_unref(antecedent);
+      futures__record_free(c);
+      if (s->max_queued != 0)
+        futures__sched_release_room(s, 1);
+      return rc;
+    }
+    futures__sched_count_submits(s, 1);
+    *future = c;
+    return 0;
+  }
   futures__sched_count_submits(s, 1);
   *future = c;
   /* Linked: the antecedent's publication readies it. Else the antecedent
@@ -87,11 +123,76 @@ futures_then(futures_pool_t *pool, future_t *antecedent, futures_then_fn fn,
   if (future == NULL)
     return EINVAL;
   *future = NULL;
-  if (pool == NULL || futures__record_bad(antecedent) || fn == NULL ||
-      antecedent->sched != &pool->sched)
+  if (pool == NULL || futures__record_bad(antecedent) || fn == NULL)
     return EINVAL;
+  /* A fork() child: a parent's unfinished future never settles here. */
+  if ((rc = futures__help_stale(antecedent)) != 0)
+    return rc;
   if ((rc = admit(&pool->sched, &a)) == 0)
     rc = attach(&pool->sched, antecedent, fn, arg, future);
   futures__sched_admit_end(&pool->sched, &a);
   return rc;
+}
+
+/* ------------------------------------------------------------ inline */
+
+struct inline_cont {
+  struct wcallback cb; /* first: on the antecedent */
+  struct future *c;    /* a reference */
+  futures_then_fn fn;
+  void *arg;
+};
+
+static void
+inline_fired(struct wcallback *cb, struct future *ante)
+{
+  struct inline_cont *n = (struct inline_cont *)(void *)cb;
+
+  futures__gate_run_inline(n->c, n->fn, n->arg);
+  futures__record_unref(n->c);
+  futures__record_unref(ante); /* the callback's */
+  FUTURES_FREE(n);
+}
+
+int
+futures_then_inline(future_t *antecedent, futures_then_fn fn, void *arg,
+                    future_t **future)
+{
+  struct inline_cont *n;
+  struct future *c;
+  int rc;
+
+  if (future == NULL)
+    return EINVAL;
+  *future = NULL;
+  if (futures__record_bad(antecedent) || fn == NULL)
+    return EINVAL;
+  if ((rc = futures__help_stale(antecedent)) != 0)
+    return rc;
+  if ((rc = futures__global_init()) != 0)
+    return rc;
+  if ((c = futures__nopool_new(F_COMBINED | F_CONT)) == NULL)
+    return ENOMEM;
+  if ((n = FUTURES_ALLOC(struct inline_cont)) == NULL) {
+    futures__record_unref(c);
+    return ENOMEM;
+  }
+  /* Two references to the antecedent: the continuation's input (x.ante,
+   * dropped when it settles) and the callback's. */
+  if (futures__record_try_ref(antecedent) != 0) {
+    FUTURES_FREE(n);
+    futures__record_unref(c);
+    return EAGAIN;
+  }
+  futures__record_ref(antecedent);
+  c->x.ante = antecedent;
+  futures__record_ref(c); /* the callback's */
+  n->c = c;
+  n->fn = fn;
+  n->arg = arg;
+  n->cb.fn = inline_fired;
+  *future = c;
+  if (!futures__record_add_callback(antecedent, &n->cb))
+    futures__record_callback_now(&n->cb, antecedent);
+  return 0;
 }

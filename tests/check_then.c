@@ -611,29 +611,469 @@ END_TEST
  * futures_then() refuses a pool other than the antecedent's, a NULL pool,
  * antecedent or function, with EINVAL; the refused continuation never runs.
  */
-START_TEST(test_then_rejects_other_pool_and_null_arguments)
+START_TEST(test_then_rejects_null_arguments)
 {
-  futures_pool_t *p1, *p2;
+  futures_pool_t *p1;
   future_t *ante, *c = NULL;
   struct seen s;
   int x;
 
   seen_init(&s, 0, NULL);
   ck_assert_int_eq(futures_pool_create(&p1, 1), 0);
-  ck_assert_int_eq(futures_pool_create(&p2, 1), 0);
   ck_assert_int_eq(futures_submit(p1, task_echo, &x, &ante), 0);
-
-  ck_assert_int_eq(futures_then(p2, ante, then_record, &s, &c), EINVAL);
   ck_assert_int_eq(futures_then(NULL, ante, then_record, &s, &c), EINVAL);
   ck_assert_int_eq(futures_then(p1, NULL, then_record, &s, &c), EINVAL);
   ck_assert_int_eq(futures_then(p1, ante, NULL, &s, &c), EINVAL);
+  ck_assert_ptr_null(c);
+  ck_assert_int_eq(futures_then_inline(NULL, then_record, &s, &c), EINVAL);
+  ck_assert_int_eq(futures_then_inline(ante, NULL, &s, &c), EINVAL);
+  ck_assert_int_eq(futures_then_inline(ante, then_record, &s, NULL), EINVAL);
+  ck_assert_ptr_null(c);
   ck_assert_int_eq(future_get(ante, NULL), 0);
-  ck_assert_int_eq(futures_then(p2, ante, then_record, &s, &c), EINVAL);
-
   future_release(ante);
   ck_assert_int_eq(futures_pool_destroy(p1), 0);
-  ck_assert_int_eq(futures_pool_destroy(p2), 0);
   ck_assert_int_eq(atomic_load(&s.runs), 0);
+}
+END_TEST
+
+/* ------------------------------------------------------------ anywhere */
+
+/* A task that records the thread it runs in. */
+static int
+task_whoami(void *arg, void **result)
+{
+  *(pthread_t *)arg = pthread_self();
+  *result = NULL;
+  return 0;
+}
+
+/*
+ * The antecedent is a task of pool A, the continuation names pool B (one
+ * worker each): it runs exactly once, on B's worker, with A's outcome.
+ */
+START_TEST(test_then_across_pools_runs_on_the_named_pool)
+{
+  futures_pool_t *a, *b;
+  future_t *held[1], *c, *w;
+  struct tu_crowd g;
+  pthread_t b_worker;
+  struct seen s;
+  void *res = NULL;
+  int out;
+
+  seen_init(&s, 0, &out);
+  ck_assert_int_eq(futures_pool_create(&a, 1), 0);
+  ck_assert_int_eq(futures_pool_create(&b, 1), 0);
+  ck_assert_int_eq(futures_submit(b, task_whoami, &b_worker, &w), 0);
+  ck_assert_int_eq(wait_no_help(w), 0);
+  future_release(w);
+  ck_assert_int_eq(tu_crowd_hold(a, &g, held, 1), 0);
+  ck_assert_int_eq(futures_then(b, held[0], then_record, &s, &c), 0);
+  ck_assert_int_eq(future_is_ready(c), 0);
+  ck_assert_int_eq(atomic_load(&s.runs), 0);
+  ck_assert_int_eq(tu_crowd_release(&g, held, 1), 0);
+  ck_assert_int_eq(wait_no_help(c), 0);
+  ck_assert_int_eq(future_get(c, &res), 0);
+  ck_assert_ptr_eq(res, &out);
+  ck_assert_int_eq(atomic_load(&s.runs), 1);
+  ck_assert_int_eq(s.code, 0);
+  ck_assert(pthread_equal(s.thread, b_worker));
+  future_release(c);
+  ck_assert_int_eq(futures_pool_destroy(a), 0);
+  ck_assert_int_eq(futures_pool_destroy(b), 0);
+}
+END_TEST
+
+#define NPROM 64
+
+struct resolve_all {
+  future_t *p[NPROM];
+  int vals[NPROM];
+};
+
+/* Thread @i of 4 resolves every fourth promise. */
+static void
+resolve_share(void *arg, int i)
+{
+  struct resolve_all *r = arg;
+
+  for (int k = i; k < NPROM; k += 4)
+    if (future_resolve(r->p[k], &r->vals[k]) != 0)
+      r->vals[k] = -1; /* seen by the test through the continuation */
+}
+
+/*
+ * Continuations on a pool, attached to promises that four threads resolve
+ * at once: each runs exactly once with its promise's value, and none runs
+ * before its promise is resolved.
+ */
+START_TEST(test_then_on_a_promise_resolved_from_many_threads)
+{
+  static struct resolve_all r;
+  static struct seen s[NPROM];
+  futures_pool_t *pool;
+  future_t *c[NPROM];
+
+  ck_assert_int_eq(futures_pool_create(&pool, 2), 0);
+  for (int k = 0; k < NPROM; k++) {
+    seen_init(&s[k], 0, NULL);
+    r.vals[k] = k;
+    ck_assert_int_eq(futures_promise_create(&r.p[k]), 0);
+    ck_assert_int_eq(futures_then(pool, r.p[k], then_record, &s[k], &c[k]),
+                     0);
+  }
+  for (int k = 0; k < NPROM; k++)
+    ck_assert_int_eq(atomic_load(&s[k].runs), 0);
+  ck_assert_int_eq(tu_run_threads(4, resolve_share, &r), 0);
+  for (int k = 0; k < NPROM; k++) {
+    ck_assert_int_eq(wait_no_help(c[k]), 0);
+    ck_assert_int_eq(atomic_load(&s[k].runs), 1);
+    ck_assert_int_eq(s[k].code, 0);
+    ck_assert_ptr_eq(s[k].value, &r.vals[k]);
+    ck_assert_int_eq(r.vals[k], k);
+    future_release(c[k]);
+    future_release(r.p[k]);
+  }
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+}
+END_TEST
+
+/*
+ * A continuation waiting on a promise (and one on another pool's held
+ * task) when its pool is destroyed settles with ECANCELED, in both modes,
+ * and never runs, even when its antecedent settles afterwards.
+ */
+START_TEST(test_then_foreign_pending_at_destroy_is_ecanceled)
+{
+  for (int mode = 0; mode < 2; mode++) {
+    futures_pool_t *pool, *other;
+    future_t *p, *c1, *c2, *held[1];
+    struct tu_crowd g;
+    struct seen s1, s2;
+
+    seen_init(&s1, 0, NULL);
+    seen_init(&s2, 0, NULL);
+    ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
+    ck_assert_int_eq(futures_pool_create(&other, 1), 0);
+    ck_assert_int_eq(futures_promise_create(&p), 0);
+    ck_assert_int_eq(tu_crowd_hold(other, &g, held, 1), 0);
+    ck_assert_int_eq(futures_then(pool, p, then_record, &s1, &c1), 0);
+    ck_assert_int_eq(futures_then(pool, held[0], then_record, &s2, &c2), 0);
+    ck_assert_int_eq(futures_pool_destroy_ex(pool, mode == 0
+                                                       ? FUTURES_DESTROY_DRAIN
+                                                       : FUTURES_DESTROY_CANCEL),
+                     0);
+    ck_assert_int_eq(future_is_ready(c1), 1);
+    ck_assert_int_eq(future_is_ready(c2), 1);
+    ck_assert_int_eq(future_get(c1, NULL), ECANCELED);
+    ck_assert_int_eq(future_get(c2, NULL), ECANCELED);
+    ck_assert_int_eq(future_resolve(p, NULL), 0);
+    ck_assert_int_eq(tu_crowd_release(&g, held, 1), 0);
+    ck_assert_int_eq(atomic_load(&s1.runs), 0);
+    ck_assert_int_eq(atomic_load(&s2.runs), 0);
+    future_release(c1);
+    future_release(c2);
+    future_release(p);
+    ck_assert_int_eq(futures_pool_destroy(other), 0);
+  }
+}
+END_TEST
+
+/* ------------------------------------------------------------ inline */
+
+struct resolver {
+  future_t *p;
+  void *value;
+  pthread_t self;
+};
+
+static void *
+resolver_main(void *arg)
+{
+  struct resolver *r = arg;
+
+  r->self = pthread_self();
+  if (future_resolve(r->p, r->value) != 0)
+    r->value = NULL;
+  return NULL;
+}
+
+/* Resolves @p with @value from a new thread with a @stack-byte stack
+ * (0: the default) and joins it; returns that thread's id. */
+static pthread_t
+resolve_in_thread(future_t *p, void *value, size_t stack)
+{
+  struct resolver r = {p, value, pthread_self()};
+  pthread_attr_t attr;
+  pthread_t t;
+
+  ck_assert_int_eq(pthread_attr_init(&attr), 0);
+  if (stack != 0)
+    ck_assert_int_eq(pthread_attr_setstacksize(&attr, stack), 0);
+  ck_assert_int_eq(pthread_create(&t, &attr, resolver_main, &r), 0);
+  ck_assert_int_eq(pthread_join(t, NULL), 0);
+  pthread_attr_destroy(&attr);
+  ck_assert_ptr_eq(r.value, value);
+  return r.self;
+}
+
+/*
+ * An inline continuation runs in the thread that resolves its promise,
+ * before future_resolve() returns there; attached to a settled future, it
+ * runs in the caller before futures_then_inline() returns.
+ */
+START_TEST(test_then_inline_runs_in_the_settling_thread)
+{
+  future_t *p, *c, *c2;
+  struct seen s, s2;
+  pthread_t t;
+  int v, out;
+  void *res = NULL;
+
+  seen_init(&s, 0, &out);
+  seen_init(&s2, EIO, NULL);
+  ck_assert_int_eq(futures_promise_create(&p), 0);
+  ck_assert_int_eq(futures_then_inline(p, then_record, &s, &c), 0);
+  ck_assert_int_eq(atomic_load(&s.runs), 0);
+  ck_assert_int_eq(future_is_ready(c), 0);
+  ck_assert_int_eq(future_resolve(c, NULL), EINVAL);
+  t = resolve_in_thread(p, &v, 0);
+  ck_assert_int_eq(atomic_load(&s.runs), 1);
+  ck_assert(pthread_equal(s.thread, t));
+  ck_assert_int_eq(future_is_ready(c), 1);
+  ck_assert_int_eq(future_get(c, &res), 0);
+  ck_assert_ptr_eq(res, &out);
+  ck_assert_ptr_eq(s.value, &v);
+
+  ck_assert_int_eq(futures_then_inline(c, then_record, &s2, &c2), 0);
+  ck_assert_int_eq(atomic_load(&s2.runs), 1);
+  ck_assert(pthread_equal(s2.thread, pthread_self()));
+  ck_assert_int_eq(future_get(c2, NULL), EIO);
+  ck_assert_ptr_eq(s2.value, &out);
+  future_release(c2);
+  future_release(c);
+  future_release(p);
+}
+END_TEST
+
+struct attach_race {
+  future_t *p;
+  struct seen s[8][64];
+  future_t *c[8][64];
+  pthread_barrier_t go;
+  atomic_int bad;
+};
+
+static void
+attach_inline_share(void *arg, int i)
+{
+  struct attach_race *a = arg;
+
+  pthread_barrier_wait(&a->go);
+  if (i == 8) {
+    if (future_resolve(a->p, a) != 0)
+      atomic_fetch_add(&a->bad, 1);
+    return;
+  }
+  for (int k = 0; k < 64; k++)
+    if (futures_then_inline(a->p, then_record, &a->s[i][k], &a->c[i][k]) != 0)
+      atomic_fetch_add(&a->bad, 1);
+}
+
+/*
+ * Eight threads attach inline continuations to one promise while a ninth
+ * resolves it: every continuation runs exactly once, with the value,
+ * whether it was attached before the resolve (run by the resolver) or
+ * after (run by the attacher).
+ */
+START_TEST(test_then_inline_attached_while_settling_runs_once)
+{
+  static struct attach_race a;
+
+  for (int round = 0; round < 20; round++) {
+    ck_assert_int_eq(futures_promise_create(&a.p), 0);
+    for (int i = 0; i < 8; i++)
+      for (int k = 0; k < 64; k++)
+        seen_init(&a.s[i][k], 0, NULL);
+    atomic_init(&a.bad, 0);
+    pthread_barrier_init(&a.go, NULL, 9);
+    ck_assert_int_eq(tu_run_threads(9, attach_inline_share, &a), 0);
+    pthread_barrier_destroy(&a.go);
+    ck_assert_int_eq(atomic_load(&a.bad), 0);
+    for (int i = 0; i < 8; i++)
+      for (int k = 0; k < 64; k++) {
+        ck_assert_int_eq(atomic_load(&a.s[i][k].runs), 1);
+        ck_assert_ptr_eq(a.s[i][k].value, &a);
+        ck_assert_int_eq(future_get(a.c[i][k], NULL), 0);
+        future_release(a.c[i][k]);
+      }
+    future_release(a.p);
+  }
+}
+END_TEST
+
+/* An inline link: passes its input on, counting itself. */
+static int
+then_pass_count(void *arg, int code, void *value, void **result)
+{
+  atomic_fetch_add((atomic_int *)arg, 1);
+  *result = value;
+  return code;
+}
+
+/*
+ * A chain of 100000 inline continuations, resolved from a thread with a
+ * 64 KiB stack: the links run one after another in that thread (nested
+ * calls would overflow the stack and crash the test).
+ */
+START_TEST(test_then_inline_chain_of_100000_uses_no_stack)
+{
+  enum { LINKS = 100000 };
+  future_t *p, *cur, *next;
+  atomic_int runs;
+  void *res = NULL;
+  int v;
+
+  atomic_init(&runs, 0);
+  ck_assert_int_eq(futures_promise_create(&p), 0);
+  cur = p;
+  ck_assert_int_eq(future_retain(cur), 0);
+  for (int i = 0; i < LINKS; i++) {
+    ck_assert_int_eq(futures_then_inline(cur, then_pass_count, &runs, &next),
+                     0);
+    future_release(cur); /* the chain holds each link */
+    cur = next;
+  }
+  ck_assert_int_eq(atomic_load(&runs), 0);
+  (void)resolve_in_thread(p, &v, 64 * 1024);
+  ck_assert_int_eq(atomic_load(&runs), LINKS);
+  ck_assert_int_eq(future_get(cur, &res), 0);
+  ck_assert_ptr_eq(res, &v);
+  future_release(cur);
+  future_release(p);
+}
+END_TEST
+
+/* ------------------------------------------------------------ follow */
+
+/* A continuation that returns FUTURES_FOLLOW with the future at @arg. */
+static int
+then_follow(void *arg, int code, void *value, void **result)
+{
+  (void)code;
+  (void)value;
+  *result = *(future_t **)arg;
+  return FUTURES_FOLLOW;
+}
+
+struct follow_task {
+  future_t *inner; /* a promise the test resolves */
+  future_t *cont;  /* the inline continuation the task made */
+  int rc;
+  struct tu_latch returned; /* opened as the task returns */
+};
+
+/* A task that attaches an inline continuation following @inner, and
+ * follows that continuation itself. */
+static int
+task_follow_inline(void *arg, void **result)
+{
+  struct follow_task *t = arg;
+  future_t *done;
+
+  t->rc = futures_promise_create(&done);
+  if (t->rc != 0)
+    return t->rc;
+  (void)future_resolve(done, NULL);
+  t->rc = futures_then_inline(done, then_follow, &t->inner, &t->cont);
+  future_release(done);
+  if (t->rc != 0)
+    return t->rc;
+  if ((t->rc = future_retain(t->cont)) != 0)
+    return t->rc;
+  *result = t->cont;
+  tu_latch_open(&t->returned);
+  return FUTURES_FOLLOW;
+}
+
+/*
+ * Flattening: an inline continuation returns a promise (FUTURES_FOLLOW),
+ * and a task returns that continuation's future: both stay unsettled
+ * until the promise is resolved, then settle with its value; cancelling
+ * the task meanwhile only asks (EINPROGRESS) and cancels no promise.
+ */
+START_TEST(test_then_inline_follow_flattens_a_promise)
+{
+  futures_pool_t *pool;
+  struct follow_task t;
+  future_t *task;
+  void *res = NULL;
+  int v;
+
+  t.inner = t.cont = NULL;
+  t.rc = -1;
+  tu_latch_init(&t.returned);
+  ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
+  ck_assert_int_eq(futures_promise_create(&t.inner), 0);
+  ck_assert_int_eq(future_retain(t.inner), 0); /* the one FOLLOW consumes */
+  ck_assert_int_eq(futures_submit(pool, task_follow_inline, &t, &task), 0);
+  tu_latch_wait(&t.returned);
+  ck_assert_int_eq(future_wait_for(task, 20 * MS), ETIMEDOUT);
+  ck_assert_int_eq(t.rc, 0);
+  ck_assert_int_eq(future_is_ready(t.cont), 0);
+  ck_assert_int_eq(future_cancel(task), EINPROGRESS);
+  ck_assert_int_eq(future_is_ready(t.inner), 0);
+  ck_assert_int_eq(future_resolve(t.inner, &v), 0);
+  ck_assert_int_eq(wait_no_help(task), 0);
+  ck_assert_int_eq(future_get(task, &res), 0);
+  ck_assert_ptr_eq(res, &v);
+  ck_assert_int_eq(future_get(t.cont, &res), 0);
+  ck_assert_ptr_eq(res, &v);
+  future_release(t.cont);
+  future_release(task);
+  future_release(t.inner);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+  tu_latch_destroy(&t.returned);
+}
+END_TEST
+
+/* A task that returns FUTURES_FOLLOW with whatever @arg points to. */
+static int
+task_follow_ptr(void *arg, void **result)
+{
+  *result = *(future_t **)arg;
+  return FUTURES_FOLLOW;
+}
+
+/*
+ * A task following a rejected promise settles with its code; following a
+ * NULL future is EINVAL; a task following a promise still pending when
+ * its pool is destroyed settles with ECANCELED.
+ */
+START_TEST(test_then_follow_failure_null_and_destroy)
+{
+  futures_pool_t *pool;
+  future_t *p, *none = NULL, *t1, *t2, *t3;
+
+  ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
+  ck_assert_int_eq(futures_promise_create(&p), 0);
+  ck_assert_int_eq(future_reject(p, EPIPE), 0);
+  ck_assert_int_eq(futures_submit(pool, task_follow_ptr, &p, &t1), 0);
+  ck_assert_int_eq(wait_no_help(t1), 0);
+  ck_assert_int_eq(future_get(t1, NULL), EPIPE);
+  ck_assert_int_eq(futures_submit(pool, task_follow_ptr, &none, &t2), 0);
+  ck_assert_int_eq(future_get(t2, NULL), EINVAL);
+  ck_assert_int_eq(futures_promise_create(&p), 0);
+  ck_assert_int_eq(future_retain(p), 0);
+  ck_assert_int_eq(futures_submit(pool, task_follow_ptr, &p, &t3), 0);
+  ck_assert_int_eq(future_wait_for(t3, 10 * MS), ETIMEDOUT);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+  ck_assert_int_eq(future_get(t3, NULL), ECANCELED);
+  ck_assert_int_eq(future_resolve(p, NULL), 0);
+  future_release(p);
+  future_release(t1);
+  future_release(t2);
+  future_release(t3);
 }
 END_TEST
 
@@ -712,7 +1152,27 @@ then_suite(void)
   suite_add_tcase(s, tc);
 
   tc = tcase_create("errors");
-  tcase_add_test(tc, test_then_rejects_other_pool_and_null_arguments);
+  tcase_add_test(tc, test_then_rejects_null_arguments);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("anywhere");
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc, test_then_across_pools_runs_on_the_named_pool);
+  tcase_add_test(tc, test_then_on_a_promise_resolved_from_many_threads);
+  tcase_add_test(tc, test_then_foreign_pending_at_destroy_is_ecanceled);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("inline");
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc, test_then_inline_runs_in_the_settling_thread);
+  tcase_add_test(tc, test_then_inline_attached_while_settling_runs_once);
+  tcase_add_test(tc, test_then_inline_chain_of_100000_uses_no_stack);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("follow");
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc, test_then_inline_follow_flattens_a_promise);
+  tcase_add_test(tc, test_then_follow_failure_null_and_destroy);
   suite_add_tcase(s, tc);
   return s;
 }
