@@ -297,9 +297,6 @@ typedef struct future future_t;
 typedef int (*futures_task_fn)(void *arg, void **result);
 
 /**
- * futures_drop_fn - Cleanup for the argument of a task that never ran.
- *
-/**
  * FUTURES_FOLLOW - What a task or continuation body returns to hand its
  * outcome over to another future (flattening, as JavaScript's then()
  * does with a returned promise).
@@ -316,6 +313,9 @@ typedef int (*futures_task_fn)(void *arg, void **result);
  */
 #define FUTURES_FOLLOW (-0x464f4c)
 
+/**
+ * futures_drop_fn - Cleanup for the argument of a task that never ran.
+ *
  * Called exactly once, with the task's @arg, when a task that carries one is
  * cancelled before it started (future_cancel(), FUTURES_DESTROY_CANCEL). It
  * runs in the thread that cancelled the task, with no library lock held,
@@ -718,9 +718,6 @@ futures_parallel_for(futures_pool_t *pool, size_t begin, size_t end,
  * of the new future. A continuation attached to a future that has already
  * finished is queued at once. Each continuation runs exactly once, as a task
  * of its own: chains of any length use no recursion and no stack growth.
- *
- * Never blocks and never runs @fn in the caller. On a bounded pool the
- * continuation takes its place in the queue when it is attached (it is
  * @fn may return FUTURES_FOLLOW to settle as another future does.
  *
  * The antecedent may be any future: a task of @pool or of another pool, a
@@ -729,6 +726,9 @@ futures_parallel_for(futures_pool_t *pool, size_t begin, size_t end,
  * the settling thread queues the continuation on @pool. If @pool's
  * destroy begins before that, the continuation settles with ECANCELED
  * (in either mode) instead of running.
+ *
+ * Never blocks and never runs @fn in the caller. On a bounded pool the
+ * continuation takes its place in the queue when it is attached (it is
  * accepted work, and cannot be refused later when the antecedent
  * finishes): a full queue gives EAGAIN, whatever the overflow policy.
  *
@@ -747,21 +747,18 @@ futures_parallel_for(futures_pool_t *pool, size_t begin, size_t end,
  * Threads:   safe; many threads may attach to one future at once
  *            (tests: check_then/test_then_attached_from_many_threads_runs_each_once,
  *            check_then/test_then_attached_while_antecedent_completes_runs_each_once,
- *            check_matrix[THEN x *]).
- * In a task: allowed
- *            (tests: check_matrix[THEN x WORKER_HELPS, THEN x SELF]).
  *            check_then/test_then_on_a_promise_resolved_from_many_threads,
  *            check_then/test_then_across_pools_runs_on_the_named_pool,
  *            check_then/test_then_foreign_pending_at_destroy_is_ecanceled,
+ *            check_matrix[THEN x *]).
+ * In a task: allowed
+ *            (tests: check_matrix[THEN x WORKER_HELPS, THEN x SELF]).
  * Since:     0.1
  */
 FUTURES_API FUTURES_WARN_UNUSED int
 futures_then(futures_pool_t *pool, future_t *antecedent, futures_then_fn fn,
              void *arg, future_t **future);
 
-/* ------------------------------------------------------------ future */
-
-/**
 /**
  * futures_then_inline() - Run a continuation in the thread that settles
  * its antecedent (.then() with no executor).
@@ -808,6 +805,9 @@ FUTURES_API FUTURES_WARN_UNUSED int
 futures_then_inline(future_t *antecedent, futures_then_fn fn, void *arg,
                     future_t **future);
 
+/* ------------------------------------------------------------ future */
+
+/**
  * future_get() - Wait for a future and fetch its outcome.
  *
  * Blocks until the task has finished and returns its code. If the task has
@@ -1110,9 +1110,6 @@ FUTURES_API int future_resolve(future_t *future, void *value);
  */
 FUTURES_API int future_reject(future_t *future, int code);
 
-/**
- * futures_all() - A future that settles once every input has settled.
- *
 /* ------------------------------------------------------------ timer */
 
 /**
@@ -1160,6 +1157,9 @@ FUTURES_API int future_reject(future_t *future, int code);
 FUTURES_API FUTURES_WARN_UNUSED int
 futures_after(futures_pool_t *pool, long long delay_ns, future_t **future);
 
+/**
+ * futures_all() - A future that settles once every input has settled.
+ *
  * Promise.all as a value: it never blocks and holds no thread. Its code is
  * 0 when every input succeeded, else the code of the lowest-index input
  * that failed (ECANCELED for a cancelled one); its result is NULL (read
@@ -1170,9 +1170,8 @@ futures_after(futures_pool_t *pool, long long delay_ns, future_t **future);
  * release the inputs at once. Cancelling it settles it with ECANCELED and
  * cancels no input; it keeps its references and O(@n) memory until the
  * inputs settle, as it does while pending (an input that never settles
- * keeps them for ever). It can be an input of another futures_all(), be
- * watched by a notifier, and be the antecedent of futures_then() and
- * futures_then_inline().
+ * keeps them for ever). It can be an input of another futures_all() or be
+ * watched by a notifier; futures_then() does not take it yet (EINVAL).
  * future_get() on it (untimed) runs its inputs that have not started in
  * the caller, as it runs an unstarted task; the other waits and joins
  * only sleep, or in a task run the task's own sub-tasks. A task waiting
