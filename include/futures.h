@@ -35,7 +35,9 @@
  *                         (pthread_exit() or a cancellation it let
  *                         through); see "Tasks" below.
  *              EDEADLK    futures_pool_destroy() called from one of the
- *                         pool's own tasks, or a task waiting (future_get(),
+ *                         pool's own tasks or from its timer thread (an
+ *                         inline continuation of one of its timers), or a
+ *                         task waiting (future_get(),
  *                         a wait or a join) for its own future, which
  *                         could never finish; nothing was done.
  *            And, each from one function only: ENOENT (futures_join_any_ok:
@@ -309,7 +311,11 @@ typedef int (*futures_task_fn)(void *arg, void **result);
  * (EINPROGRESS) and does not cancel the followed future; a pool's
  * futures_pool_destroy() settles a task of that pool still following with
  * ECANCELED. A NULL or released future in *result settles it with
- * EINVAL, its own future with EDEADLK.
+ * EINVAL, its own future with EDEADLK. A thread waiting for the body's
+ * future sleeps until the followed one settles: it does not run the
+ * followed future in its place (so a task of a 1-worker pool must not
+ * wait for a future that follows a task queued on that pool; chain a
+ * continuation instead).
  */
 #define FUTURES_FOLLOW (-0x464f4c)
 
@@ -494,15 +500,20 @@ futures_pool_create_ex(futures_pool_t **pool, const futures_pool_opts_t *opts);
  * valid until released. A submit that overlaps destroy either returns
  * ESHUTDOWN or its task runs before destroy returns. If the pool has no
  * worker left (each one exited in a task and none could be replaced),
- * destroy runs the remaining tasks in the calling thread.
+ * destroy runs the remaining tasks in the calling thread. Before the
+ * drain, destroy settles with ECANCELED every continuation of the pool
+ * still waiting on a future from outside it and every task of the pool
+ * that follows such a future (FUTURES_FOLLOW), then every pending timer
+ * of the pool (futures_after()); what that readies on the pool runs in
+ * the drain, with ECANCELED as its input.
  *
  * @pool: (consumed) The pool. NULL -> EINVAL.
  *
  * Return:    0; EINVAL if @pool is NULL or was already destroyed (detected
  *            while the registry of live pools still knows it: it does not
  *            free or touch the memory again); EDEADLK when called from one
- *            of @pool's own tasks (nothing is done); ECHILD in a forked
- *            child (the pool is left alone).
+ *            of @pool's own tasks, or from @pool's timer thread (nothing
+ *            is done); ECHILD in a forked child (the pool is left alone).
  * Ownership: consumes @pool.
  * Threads:   one call per pool; other threads may still wait on futures
  *            (tests: check_matrix[* x DESTROY_DRAIN],
@@ -511,6 +522,9 @@ futures_pool_create_ex(futures_pool_t **pool, const futures_pool_opts_t *opts);
  *            check_errors/test_errors_pool_destroy_twice_returns_einval).
  * In a task: not for the task's own pool (EDEADLK); another pool is fine
  *            (tests: check_shutdown/test_shutdown_destroy_inside_own_task_returns_edeadlk,
+ *            check_timer/test_timer_thread_destroy_is_edeadlk_and_destroy_unblocks_it,
+ *            check_then/test_then_destroy_settles_everything_it_readies,
+ *            check_interleave/test_interleave_destroy_settles_followers_before_the_drain_ends,
  *            check_faults/test_faults_destroy_own_pool_from_any_task_is_edeadlk,
  *            check_shutdown/test_shutdown_destroy_of_another_pool_inside_a_task_succeeds).
  * Since:     0.1
@@ -723,9 +737,11 @@ futures_parallel_for(futures_pool_t *pool, size_t begin, size_t end,
  * The antecedent may be any future: a task of @pool or of another pool, a
  * promise, a timer, a combinator's future, another continuation. One that
  * is not a task of @pool is waited on without a thread: when it settles,
- * the settling thread queues the continuation on @pool. If @pool's
- * destroy begins before that, the continuation settles with ECANCELED
- * (in either mode) instead of running.
+ * the settling thread queues the continuation on @pool. If it has not
+ * settled when @pool's destroy begins, the continuation settles with
+ * ECANCELED (in either mode) instead of running; one whose antecedent
+ * settles just as destroy begins is queued, and runs as a task submitted
+ * then would (in the drain, or ECANCELED unrun in cancel mode).
  *
  * Never blocks and never runs @fn in the caller. On a bounded pool the
  * continuation takes its place in the queue when it is attached (it is
@@ -768,7 +784,11 @@ futures_then(futures_pool_t *pool, future_t *antecedent, futures_then_fn fn,
  * lock held: a worker that finished the task, the thread that resolved a
  * promise, a pool's timer thread, the thread that settled a combinator's
  * last input. If @antecedent has settled already, @fn runs in the caller
- * before this returns. The new future, which no one can resolve, settles
+ * before this returns (but when the caller is itself an inline
+ * continuation or another callback of the library, @fn runs just after
+ * the caller returns, in the same thread: the trampoline below; waiting
+ * there for the new future would never end). The new future, which no one
+ * can resolve, settles
  * with @fn's outcome (or follows the future @fn returns with
  * FUTURES_FOLLOW). Chains of inline continuations of any length run one
  * link after another in that thread, with no recursion and no stack

@@ -19,15 +19,18 @@
  *   - the pool's destroy closes the list (s->fclosed) and settles every
  *     record still in it with ECANCELED.
  *
- * Exactly one of the two acts on each node: whoever wins n->owner. The
- * callback tries first thing; destroy tries for each node it took from the
- * closed list. A callback that won finds the list open (it unlinks the
- * node and acts) or closed (destroy holds the node: the callback marks it
- * fired and destroy, which waits for that mark, acts). A callback that
- * lost touches neither the record nor the pool, which may be gone: it only
- * lets go of the node. It may lose while it is still due in the very
- * thread that destroys the pool (a callback that destroys a pool), which
- * is why destroy never waits for a callback that has not won.
+ * Exactly one of the two acts on each node. Destroy first tries to unlink
+ * the callback: if it can, the callback never runs and the node is
+ * destroy's alone. Else the callback is due, and n->owner decides: the
+ * callback tries it first thing, destroy next. A callback that won finds
+ * the list open (it unlinks the node and acts) or closed (destroy holds
+ * the node: the callback marks it fired and destroy, which waits for that
+ * mark, acts and frees it). A callback that lost touches neither the
+ * record nor the pool, which may be gone: it drops its reference to the
+ * awaited future and frees the node, which destroy no longer reads. It
+ * may lose while it is still due in the very thread that destroys the
+ * pool (an inline continuation that destroys a pool), which is why
+ * destroy never waits for a callback that has not won.
  */
 #include "foreign.h"
 
@@ -186,28 +189,29 @@ futures__foreign_close(struct sched *s)
   s->fhead = NULL;
   futures__mutex_unlock(&s->flock);
   for (; n != NULL; n = next) {
-    struct future *rec = n->rec;
+    struct future *rec = n->rec, *src = n->src;
     int kind = n->kind;
 
     next = n->next;
-    if (!claim(n, OWNER_DESTROY)) {
-      /* Its callback is running in another thread and will find the list
+    if (futures__record_remove_callback(src, &n->cb)) {
+      /* Its callback will never run: the node is ours alone. */
+      end_wait(rec, kind, ECANCELED, NULL, 1);
+      futures__record_unref(src);
+      FUTURES_FREE(n);
+    } else if (claim(n, OWNER_DESTROY)) {
+      /* Due in a settling thread, perhaps this one: it will lose, then
+       * drop src and free the node, which is not read from here on. */
+      end_wait(rec, kind, ECANCELED, NULL, 1);
+    } else {
+      /* Its callback won, in another thread, and will find the list
        * closed. */
       futures__mutex_lock(&s->flock);
       while (!n->fired)
         futures__cond_wait(&s->fcond, &s->flock); /* predicate: fired */
       futures__mutex_unlock(&s->flock);
       end_wait(rec, kind, ECANCELED, NULL, 1);
-      futures__record_unref(n->src);
+      futures__record_unref(src);
       FUTURES_FREE(n);
-    } else if (futures__record_remove_callback(n->src, &n->cb)) {
-      end_wait(rec, kind, ECANCELED, NULL, 1);
-      futures__record_unref(n->src);
-      FUTURES_FREE(n);
-    } else {
-      /* Due in a settling thread, perhaps this one: it will lose and
-       * free the node (so it is not read from here on). */
-      end_wait(rec, kind, ECANCELED, NULL, 1);
     }
   }
   futures__sched_leave(s);

@@ -30,6 +30,11 @@
  *   2. sched->lock (scheduler.c)   Worker parking, wake tokens, the drain,
  *                              blocked submitters. Never held while a task,
  *                              a continuation or a drop function runs.
+ *   2a. sched->flock (foreign.c)  A pool's list of records waiting on
+ *                              futures from outside it. A leaf: taken with
+ *                              no lock held, nothing taken under it.
+ *   2b. timers->lock (timer.c)  A pool's heap of timers. A leaf: the timer
+ *                              thread settles what is due after it lets go.
  *   3. notifier->lock (notifier.c)  A notifier's tag queue and watch
  *                              list. Destroy unlinks watches (a stripe)
  *                              under it; a delivery takes it with no lock
@@ -152,6 +157,10 @@ enum futures_tp {
   /* scheduler.c: a worker is about to sleep on the pool's condition
    * variable, holding the pool's lock (obj: the scheduler). */
   FUTURES_TP_PARK,
+  /* pool.c: destroy has stopped the pool and not yet settled the records
+   * waiting on futures from outside it, nor its timers (obj: the
+   * scheduler). */
+  FUTURES_TP_STOPPED,
   FUTURES_TP_COUNT
 };
 #ifndef FUTURES_TEST_HOOKS

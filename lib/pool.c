@@ -270,15 +270,24 @@ futures_pool_destroy_ex(futures_pool_t *pool, int mode)
   s = &pool->sched;
   if (futures__sched_my_slot(s) != NULL || futures__sched_in_task(s))
     return EDEADLK;
+  /* Its own timer thread (an inline continuation of one of its timers)
+   * would join itself. */
+  if (futures__timers_in_thread(pool->timers))
+    return EDEADLK;
   if ((rc = registry_remove(pool)) != 0)
     return rc;
+  /* Counted until the closes below are done: what they ready is queued
+   * before the drain can end (it waits for entering to fall to 0). */
+  futures__sched_enter(s);
   futures__sched_stop(s, mode == FUTURES_DESTROY_CANCEL ? STOP_CANCEL
                                                         : STOP_DRAIN);
-  /* Pending timers settle with ECANCELED, then every record of ours still
-   * waiting on a future from outside the pool; what that readies is
-   * queued before the drain. */
-  futures__timers_close(pool->timers);
+  FUTURES_TP(FUTURES_TP_STOPPED, s);
+  /* Every record of ours still waiting on a future from outside the pool
+   * settles with ECANCELED, then every pending timer (whose continuations
+   * on other pools or inline then run with ECANCELED). */
   futures__foreign_close(s);
+  futures__timers_close(pool->timers);
+  futures__sched_leave(s);
   /* Until the drain has ended a task may exit its worker, which is then
    * replaced (a new handle in its slot): read the handles only after. */
   futures__sched_wait_drained(s, run_rest);

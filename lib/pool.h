@@ -25,5 +25,7 @@ void futures__timers_close(struct timers *t);
 /* The pool lets go of the set (pool_free()), after the close: threads
  * that raced the close with futures_after() have left by then. */
 void futures__timers_release(struct timers *t);
+/* 1 if the calling thread is @t's timer thread. */
+int futures__timers_in_thread(const struct timers *t);
 
 #endif /* FUTURES_POOL_H */

@@ -163,6 +163,10 @@ stripe_of(const struct future *f)
 void
 futures__waiters_atfork_child(void)
 {
+  /* A fork() inside a callback (an inline continuation): the callbacks
+   * still due belong to the parent's records. */
+  futures__tls.cb_head = futures__tls.cb_tail = NULL;
+  futures__tls.cb_running = 0;
   for (int i = 0; i < WAIT_STRIPES; i++)
     futures__mutex_init(&stripes[i].lock);
 }
@@ -421,11 +425,53 @@ futures__record_with_combinator(struct future *f,
  * running them already (a callback that settled a record): that one runs
  * these after the ones before them.
  */
+static void run_due(struct futures_tls *tls);
+
+/*
+ * If a callback ends the thread (pthread_exit() in an inline
+ * continuation), the stack unwinds through run_due() and this runs: the
+ * callbacks still due in this thread run now, during the unwinding, so
+ * that none is lost.
+ */
+static void
+due_unwound(int *armed)
+{
+  struct futures_tls *tls = &futures__tls;
+
+  if (!*armed)
+    return;
+  tls->cb_running = 0;
+  if (tls->cb_head != NULL) {
+    tls->cb_running = 1;
+    run_due(tls);
+  }
+}
+
+/* Runs the callbacks due in this thread, oldest first, until none is. */
+static void
+run_due(struct futures_tls *tls)
+{
+  int armed __attribute__((cleanup(due_unwound))) = 1;
+  struct wlink *l;
+
+  while ((l = tls->cb_head) != NULL) {
+    struct wcallback *cb = (struct wcallback *)(void *)l;
+
+    /* Unlinked before it runs: the callback may free its node. */
+    tls->cb_head = l->next;
+    if (tls->cb_head == NULL)
+      tls->cb_tail = NULL;
+    cb->fn(cb, cb->f);
+  }
+  armed = 0;
+  tls->cb_running = 0;
+}
+
 static void
 run_callbacks(struct wlink *cbs)
 {
   struct futures_tls *tls = &futures__tls;
-  struct wlink *l, *last;
+  struct wlink *last;
 
   for (last = cbs; last->next != NULL; last = last->next)
     ;
@@ -437,16 +483,7 @@ run_callbacks(struct wlink *cbs)
   if (tls->cb_running)
     return;
   tls->cb_running = 1;
-  while ((l = tls->cb_head) != NULL) {
-    struct wcallback *cb = (struct wcallback *)(void *)l;
-
-    /* Unlinked before it runs: the callback may free its node. */
-    tls->cb_head = l->next;
-    if (tls->cb_head == NULL)
-      tls->cb_tail = NULL;
-    cb->fn(cb, cb->f);
-  }
-  tls->cb_running = 0;
+  run_due(tls);
 }
 
 void

@@ -143,15 +143,26 @@ struct inline_cont {
   void *arg;
 };
 
+/* Lets go of the node and its references, also when @fn ends the thread
+ * (pthread_exit()) and the stack unwinds through inline_fired(). */
+static void
+inline_done(struct inline_cont **np)
+{
+  struct inline_cont *n = *np;
+
+  futures__record_unref(n->c);
+  futures__record_unref(n->cb.f); /* the antecedent: the callback's */
+  FUTURES_FREE(n);
+}
+
 static void
 inline_fired(struct wcallback *cb, struct future *ante)
 {
-  struct inline_cont *n = (struct inline_cont *)(void *)cb;
+  struct inline_cont *n __attribute__((cleanup(inline_done))) =
+      (struct inline_cont *)(void *)cb;
 
+  (void)ante; /* n->cb.f */
   futures__gate_run_inline(n->c, n->fn, n->arg);
-  futures__record_unref(n->c);
-  futures__record_unref(ante); /* the callback's */
-  FUTURES_FREE(n);
 }
 
 int

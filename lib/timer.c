@@ -212,12 +212,22 @@ settle_due(struct future **due, size_t k, int code)
 
 #define DUE_BATCH 64
 
+/* The timer set whose thread this is, if it is one. */
+static FUTURES_TLS const struct timers *my_timers;
+
+int
+futures__timers_in_thread(const struct timers *t)
+{
+  return t != NULL && my_timers == t;
+}
+
 static void *
 timer_main(void *arg)
 {
   struct timers *t = (struct timers *)arg;
   struct future *due[DUE_BATCH];
 
+  my_timers = t;
   pthread_setname_np(pthread_self(), t->name);
   futures__mutex_lock(&t->lock);
   while (!t->closed) {
@@ -283,8 +293,8 @@ futures__timers_close(struct timers *t)
   /* Wakes the timer thread: it leaves. */
   futures__cond_signal(&t->cond);
   futures__mutex_unlock(&t->lock);
-  if (started)
-    futures__thread_join(t->thread);
+  /* Settle first, join after: the timer thread may be running a
+   * continuation that waits for one of these. */
   for (;;) {
     size_t k = 0;
 
@@ -300,6 +310,8 @@ futures__timers_close(struct timers *t)
       break;
     settle_due(due, k, ECANCELED);
   }
+  if (started)
+    futures__thread_join(t->thread);
 }
 
 void

@@ -300,6 +300,111 @@ START_TEST(test_interleave_cancel_racing_drain_keeps_the_continuation)
 }
 END_TEST
 
+/* ------------------------------------------------------------ issue 11 */
+
+/*
+ * Issue 11 review. Destroy (DRAIN) of a 1-worker pool whose task A has
+ * returned FUTURES_FOLLOW on a promise, and whose continuation B waits on
+ * A. Destroy is held just after it stopped the pool (test point STOPPED)
+ * until the idle worker has decided whether the drain is over (DRAIN_KEPT
+ * or DRAINED). Destroy then settles A with ECANCELED, which readies B:
+ * the drain must not have ended before that, so B runs before destroy
+ * returns (it stayed queued for ever, its pool freed, before the fix).
+ */
+struct follow_drain {
+  futures_pool_t *pool;
+  future_t *p, *a, *b;
+  struct tu_tp stopped, kept, drained;
+  struct tu_latch returning;
+  atomic_int cont_ran;
+  int cont_saw, destroy_rc;
+};
+
+static int
+task_follow_promise(void *arg, void **result)
+{
+  struct follow_drain *d = arg;
+
+  *result = d->p; /* its reference passes to the library */
+  tu_latch_open(&d->returning);
+  return FUTURES_FOLLOW;
+}
+
+static int
+cont_saw_code(void *arg, int code, void *value, void **result)
+{
+  struct follow_drain *d = arg;
+
+  (void)value;
+  d->cont_saw = code;
+  atomic_fetch_add(&d->cont_ran, 1);
+  *result = &marker;
+  return 0;
+}
+
+static int
+follow_drain_decided(void *arg)
+{
+  struct follow_drain *d = arg;
+
+  return tu_tp_fired(&d->kept) || tu_tp_fired(&d->drained);
+}
+
+static void *
+follow_destroyer(void *arg)
+{
+  struct follow_drain *d = arg;
+
+  d->destroy_rc = futures_pool_destroy(d->pool);
+  return NULL;
+}
+
+START_TEST(test_interleave_destroy_settles_followers_before_the_drain_ends)
+{
+  struct follow_drain d = {0};
+  struct tu_tp *stations[3] = {&d.stopped, &d.kept, &d.drained};
+  pthread_t y;
+  void *res = NULL;
+
+  tu_latch_init(&d.returning);
+  ck_assert_int_eq(futures_pool_create(&d.pool, 1), 0);
+  ck_assert_int_eq(futures_promise_create(&d.p), 0);
+  ck_assert_int_eq(future_retain(d.p), 0);
+  ck_assert_int_eq(futures_submit(d.pool, task_follow_promise, &d, &d.a), 0);
+  ck_assert_int_eq(futures_then(d.pool, d.a, cont_saw_code, &d, &d.b), 0);
+  tu_latch_wait(&d.returning);
+  tu_tp_init(&d.stopped, FUTURES_TP_STOPPED, &d.pool->sched, 1);
+  tu_tp_init(&d.kept, FUTURES_TP_DRAIN_KEPT, &d.pool->sched, 0);
+  d.kept.filter = no_work_visible;
+  tu_tp_init(&d.drained, FUTURES_TP_DRAINED, &d.pool->sched, 0);
+  tu_tp_install(stations, 3);
+
+  ck_assert_int_eq(pthread_create(&y, NULL, follow_destroyer, &d), 0);
+  tu_tp_wait(&d.stopped);
+  ck_assert(tu_spin_until(follow_drain_decided, &d, WAIT_NS));
+  tu_tp_release(&d.stopped);
+  pthread_join(y, NULL);
+  tu_tp_uninstall();
+
+  ck_assert_int_eq(d.destroy_rc, 0);
+  ck_assert_int_eq(future_is_ready(d.a), 1);
+  ck_assert_int_eq(future_get(d.a, NULL), ECANCELED);
+  ck_assert_int_eq(future_is_ready(d.b), 1);
+  ck_assert_int_eq(atomic_load(&d.cont_ran), 1);
+  ck_assert_int_eq(d.cont_saw, ECANCELED);
+  ck_assert_int_eq(future_get(d.b, &res), 0);
+  ck_assert_ptr_eq(res, &marker);
+  ck_assert_int_eq(future_resolve(d.p, NULL), 0);
+  future_release(d.p);
+  future_release(d.b);
+  future_release(d.a);
+  tu_tp_destroy(&d.drained);
+  tu_tp_destroy(&d.kept);
+  tu_tp_destroy(&d.stopped);
+  tu_latch_destroy(&d.returning);
+}
+END_TEST
+
 /* ------------------------------------------------------------ defect 3 */
 
 /*
@@ -681,6 +786,7 @@ interleave_suite(void)
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, test_interleave_get_waits_after_losing_its_taken_back_record);
   tcase_add_test(tc, test_interleave_cancel_racing_drain_keeps_the_continuation);
+  tcase_add_test(tc, test_interleave_destroy_settles_followers_before_the_drain_ends);
   tcase_add_test(tc, test_interleave_exit_in_a_taken_back_batch_loses_nothing);
   tcase_add_test(tc, test_interleave_submit_admitted_before_destroy_runs);
   tcase_add_test(tc, test_interleave_promise_resolve_wakes_a_sleeping_get);

@@ -1119,6 +1119,131 @@ START_TEST(test_then_task_waiting_on_deferred_continuation_runs_its_antecedent)
 }
 END_TEST
 
+/* ------------------------------------------------------------ destroy */
+
+struct race_resolve {
+  future_t *p;
+  pthread_barrier_t go;
+};
+
+/* Destroys the pool @arg once the barrier opens (thread 1 of 2). */
+struct race_destroy {
+  struct race_resolve r;
+  futures_pool_t *pool;
+  int mode, rc;
+};
+
+static void
+resolve_or_destroy(void *arg, int i)
+{
+  struct race_destroy *d = arg;
+
+  pthread_barrier_wait(&d->r.go);
+  if (i == 0)
+    (void)future_resolve(d->r.p, NULL);
+  else
+    d->rc = futures_pool_destroy_ex(d->pool, d->mode);
+}
+
+/*
+ * Everything a pool's destroy readies is settled by the time it returns
+ * (issue 11 review: the drain could end before destroy settled its
+ * foreign waits, and a continuation they readied stayed queued for
+ * ever): a task following a promise (settled ECANCELED by destroy) and
+ * its same-pool continuation; a continuation on a promise that another
+ * thread resolves while destroy runs.
+ */
+START_TEST(test_then_destroy_settles_everything_it_readies)
+{
+  for (int round = 0; round < 300; round++) {
+    struct race_destroy d;
+    future_t *p, *a, *b, *c;
+    struct seen sb, sc;
+
+    seen_init(&sb, 0, NULL);
+    seen_init(&sc, 0, NULL);
+    d.mode = round % 2 ? FUTURES_DESTROY_CANCEL : FUTURES_DESTROY_DRAIN;
+    d.rc = -1;
+    ck_assert_int_eq(futures_pool_create(&d.pool, 1), 0);
+    ck_assert_int_eq(futures_promise_create(&p), 0);
+    ck_assert_int_eq(future_retain(p), 0); /* the one FOLLOW consumes */
+    ck_assert_int_eq(futures_submit(d.pool, task_follow_ptr, &p, &a), 0);
+    ck_assert_int_eq(futures_then(d.pool, a, then_record, &sb, &b), 0);
+    ck_assert_int_eq(futures_promise_create(&d.r.p), 0);
+    ck_assert_int_eq(futures_then(d.pool, d.r.p, then_record, &sc, &c), 0);
+    pthread_barrier_init(&d.r.go, NULL, 2);
+    ck_assert_int_eq(tu_run_threads(2, resolve_or_destroy, &d), 0);
+    pthread_barrier_destroy(&d.r.go);
+    ck_assert_int_eq(d.rc, 0);
+    ck_assert_msg(future_is_ready(a) && future_is_ready(b) &&
+                      future_is_ready(c),
+                  "round %d: destroy returned with a future unsettled", round);
+    ck_assert_int_eq(future_get(a, NULL), ECANCELED);
+    if (d.mode == FUTURES_DESTROY_DRAIN) {
+      ck_assert_int_eq(future_get(b, NULL), 0);
+      ck_assert_int_eq(atomic_load(&sb.runs), 1);
+      ck_assert_int_eq(sb.code, ECANCELED);
+    } else {
+      ck_assert_int_eq(future_get(b, NULL), ECANCELED);
+      ck_assert_int_eq(atomic_load(&sb.runs), 0);
+    }
+    ck_assert_int_eq(future_get(c, NULL),
+                     atomic_load(&sc.runs) == 1 ? 0 : ECANCELED);
+    (void)future_resolve(p, NULL);
+    future_release(a);
+    future_release(b);
+    future_release(c);
+    future_release(p);
+    future_release(d.r.p);
+  }
+}
+END_TEST
+
+/* ------------------------------------------------------------ exit */
+
+static int
+then_exit_thread(void *arg, int code, void *value, void **result)
+{
+  (void)arg;
+  (void)code;
+  (void)value;
+  (void)result;
+  pthread_exit(NULL);
+}
+
+static void *
+resolve_main(void *arg)
+{
+  (void)future_resolve((future_t *)arg, NULL);
+  return NULL;
+}
+
+/*
+ * An inline continuation that ends its thread (pthread_exit()) settles
+ * with EOWNERDEAD, and the inline continuation after it on the same
+ * promise still runs (during the unwinding), so nothing is lost.
+ */
+START_TEST(test_then_inline_thread_exit_loses_no_later_callback)
+{
+  future_t *p, *c1, *c2;
+  struct seen s2;
+  pthread_t t;
+
+  seen_init(&s2, 0, NULL);
+  ck_assert_int_eq(futures_promise_create(&p), 0);
+  ck_assert_int_eq(futures_then_inline(p, then_exit_thread, NULL, &c1), 0);
+  ck_assert_int_eq(futures_then_inline(p, then_record, &s2, &c2), 0);
+  ck_assert_int_eq(pthread_create(&t, NULL, resolve_main, p), 0);
+  ck_assert_int_eq(pthread_join(t, NULL), 0);
+  ck_assert_int_eq(future_get(c1, NULL), EOWNERDEAD);
+  ck_assert_int_eq(future_is_ready(c2), 1);
+  ck_assert_int_eq(atomic_load(&s2.runs), 1);
+  future_release(c1);
+  future_release(c2);
+  future_release(p);
+}
+END_TEST
+
 Suite *
 then_suite(void)
 {
@@ -1173,6 +1298,8 @@ then_suite(void)
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, test_then_inline_follow_flattens_a_promise);
   tcase_add_test(tc, test_then_follow_failure_null_and_destroy);
+  tcase_add_test(tc, test_then_destroy_settles_everything_it_readies);
+  tcase_add_test(tc, test_then_inline_thread_exit_loses_no_later_callback);
   suite_add_tcase(s, tc);
   return s;
 }

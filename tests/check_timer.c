@@ -38,6 +38,8 @@ struct fired_log {
   long long before[NT]; /* clock read just before futures_after() */
   long long after[NT];  /* and just after */
   long long delay[NT];
+  int in_main[NT]; /* ran in the test's thread: attached after it fired */
+  pthread_t main;
 };
 
 struct fired_arg {
@@ -56,6 +58,7 @@ then_log(void *arg, int code, void *value, void **result)
   *result = NULL;
   pthread_mutex_lock(&a->log->lock);
   a->log->when[a->i] = now;
+  a->log->in_main[a->i] = pthread_equal(pthread_self(), a->log->main);
   a->log->order[a->log->n++] = a->i;
   pthread_mutex_unlock(&a->log->lock);
   return code;
@@ -66,7 +69,8 @@ then_log(void *arg, int code, void *value, void **result)
  * than its delay after it was made, and they fire in deadline order: a
  * timer never fires before one whose deadline was surely earlier (the
  * deadline of timer i lies between before[i] + delay[i] and after[i] +
- * delay[i]).
+ * delay[i]). The order is read from inline continuations run by the timer
+ * thread; one attached after its timer fired runs here and is left out.
  */
 START_TEST(test_timer_many_resolve_in_deadline_order)
 {
@@ -77,6 +81,7 @@ START_TEST(test_timer_many_resolve_in_deadline_order)
 
   pthread_mutex_init(&log.lock, NULL);
   log.n = 0;
+  log.main = pthread_self();
   ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
   srand(7);
   for (int i = 0; i < NT; i++) {
@@ -100,6 +105,10 @@ START_TEST(test_timer_many_resolve_in_deadline_order)
   for (int k = 1; k < NT; k++) {
     int a = log.order[k - 1], b = log.order[k];
 
+    /* A continuation attached after its timer fired ran in this thread,
+     * later than the timer: its place in the log says nothing. */
+    if (log.in_main[a] || log.in_main[b])
+      continue;
     /* a fired first: b's deadline must not be surely before a's. */
     ck_assert_msg(log.after[b] + log.delay[b] >= log.before[a] + log.delay[a],
                   "timer %d fired before timer %d with an earlier deadline",
@@ -350,6 +359,97 @@ START_TEST(test_timer_seed_on_one_worker_runs_other_work_meanwhile)
 }
 END_TEST
 
+/* ------------------------------------------------------------ timer thread */
+
+struct in_timer {
+  futures_pool_t *pool;
+  future_t *other; /* a pending timer of the same pool */
+  int destroy_rc, wait_rc;
+  struct tu_latch entered;
+  pthread_t main; /* a continuation attached after its timer fired runs
+                   * here: it then does nothing (the test tries again) */
+};
+
+/* Inline continuation in the pool's timer thread: destroying the pool
+ * from here is EDEADLK (it would join this very thread). */
+static int
+then_destroy_own_pool(void *arg, int code, void *value, void **result)
+{
+  struct in_timer *t = arg;
+
+  (void)value;
+  *result = NULL;
+  if (!pthread_equal(pthread_self(), t->main))
+    t->destroy_rc = futures_pool_destroy(t->pool);
+  return code;
+}
+
+/* Inline continuation in the pool's timer thread that waits for another
+ * timer of the pool, which only the pool's destroy settles. */
+static int
+then_wait_other_timer(void *arg, int code, void *value, void **result)
+{
+  struct in_timer *t = arg;
+
+  (void)value;
+  *result = NULL;
+  if (pthread_equal(pthread_self(), t->main))
+    return code;
+  tu_latch_open(&t->entered);
+  t->wait_rc = future_get(t->other, NULL);
+  return code;
+}
+
+/*
+ * In a pool's timer thread (an inline continuation of its timer),
+ * futures_pool_destroy() of that pool is EDEADLK and changes nothing; and
+ * when the timer thread waits there for another timer of the pool, the
+ * pool's destroy from another thread settles that timer (ECANCELED) and
+ * returns: it does not wait for the timer thread first.
+ */
+START_TEST(test_timer_thread_destroy_is_edeadlk_and_destroy_unblocks_it)
+{
+  struct in_timer t;
+  future_t *soon, *c;
+
+  t.destroy_rc = t.wait_rc = -1;
+  t.main = pthread_self();
+  tu_latch_init(&t.entered);
+  ck_assert_int_eq(futures_pool_create(&t.pool, 1), 0);
+  for (int tries = 0; tries < 100 && t.destroy_rc == -1; tries++) {
+    ck_assert_int_eq(futures_after(t.pool, 1 * MS, &soon), 0);
+    ck_assert_int_eq(futures_then_inline(soon, then_destroy_own_pool, &t, &c),
+                     0);
+    ck_assert_int_eq(future_get(c, NULL), 0);
+    future_release(c);
+    future_release(soon);
+  }
+  ck_assert_int_eq(t.destroy_rc, EDEADLK);
+
+  ck_assert_int_eq(futures_after(t.pool, HOUR, &t.other), 0);
+  for (int tries = 0;; tries++) {
+    ck_assert_int_lt(tries, 100);
+    ck_assert_int_eq(futures_after(t.pool, 1 * MS, &soon), 0);
+    ck_assert_int_eq(
+        futures_then_inline(soon, then_wait_other_timer, &t, &c), 0);
+    /* Run here (settled: it waited for nothing), or due in the timer
+     * thread, where it waits until the destroy. */
+    if (!future_is_ready(c))
+      break;
+    future_release(c);
+    future_release(soon);
+  }
+  tu_latch_wait(&t.entered);
+  ck_assert_int_eq(futures_pool_destroy(t.pool), 0);
+  ck_assert_int_eq(future_get(c, NULL), 0);
+  ck_assert_int_eq(t.wait_rc, ECANCELED);
+  future_release(c);
+  future_release(soon);
+  future_release(t.other);
+  tu_latch_destroy(&t.entered);
+}
+END_TEST
+
 /* ------------------------------------------------------------ errors */
 
 /*
@@ -399,6 +499,7 @@ timer_suite(void)
   tcase_add_test(tc, test_timer_destroy_settles_pending_ecanceled_in_both_modes);
   tcase_add_test(tc, test_timer_created_from_many_threads_racing_destroy);
   tcase_add_test(tc, test_timer_seed_on_one_worker_runs_other_work_meanwhile);
+  tcase_add_test(tc, test_timer_thread_destroy_is_edeadlk_and_destroy_unblocks_it);
   tcase_add_test(tc, test_timer_bad_input);
   suite_add_tcase(s, tc);
   return s;

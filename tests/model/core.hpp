@@ -35,6 +35,7 @@
 #include "gate.c"
 #include "help.c"
 #include "wait.c"
+#include "foreign.c"
 
 /* record.c's stripes are a global array of structs that hold a mutex: the
  * model destroys them with each execution (the library never does). */
