@@ -234,7 +234,10 @@
  *            and the parent's notifiers are left alone: a watch returns
  *            ECHILD, a take takes nothing (their descriptor is the
  *            parent's too), destroy does nothing
- *            (tests: check_notifier/test_notifier_of_the_parent_is_left_alone_in_a_fork_child).
+ *            (tests: check_notifier/test_notifier_of_the_parent_is_left_alone_in_a_fork_child);
+ *            so are its as-completed sets: next() returns ECHILD, destroy
+ *            does nothing
+ *            (tests: check_completion/test_completion_of_the_parent_is_echild_in_a_fork_child).
  *
  *   exit.    The library registers no atexit() handler and no destructor
  *            (tests: check_exit/test_exit_with_live_pools_returns_its_status_silently).
@@ -1425,6 +1428,151 @@ FUTURES_API int futures_join_any_until(future_t *const futures[], size_t n,
 FUTURES_API int futures_join_any_ok(future_t *const futures[], size_t n,
                                     size_t *index, void **result,
                                     int codes[]);
+
+/* ------------------------------------------------------------ as completed */
+
+/**
+ * futures_as_completed_t - The futures of a set, in the order they settle.
+ *
+ * Made over an array of futures, a set hands back their indices one at a
+ * time as they settle (with any outcome: success, failure or
+ * cancellation), each index once, so that a loop handles the results in
+ * the order they finish:
+ *
+ *   while (futures_as_completed_next(set, &i) == 0)
+ *     rc = future_get(futures[i], &result); (does not wait)
+ *
+ * Each call costs O(1) besides its waiting, however many futures the set
+ * holds: nothing is rescanned.
+ */
+typedef struct futures_as_completed futures_as_completed_t;
+
+/**
+ * futures_as_completed_create() - A set that yields futures as they settle.
+ *
+ * Takes a reference of its own to each input (so the set never reads freed
+ * memory; the caller keeps its handles to read the outcomes). Inputs that
+ * have settled already come first, in index order; the others follow in
+ * the order they settle. Never blocks and runs nothing.
+ *
+ * @futures: (borrowed) @n futures of any kind and of any pools; NULL (with
+ *           @n > 0) or a NULL entry -> EINVAL. The same future may appear
+ *           more than once: each of its indices is handed back once.
+ * @n:       Count; 0 gives a set on which next() returns ENOENT at once.
+ * @set:     (out) Receives the set; NULL on failure. NULL -> EINVAL.
+ *
+ * Return:    0; EINVAL; ENOMEM (nothing is held); ECHILD if an input is an
+ *            unfinished future of the parent's in a fork() child; EAGAIN
+ *            if an input already has about 16 million references, or as
+ *            futures_promise_create().
+ * Ownership: borrows the inputs; the caller owns *@set and frees it with
+ *            futures_as_completed_destroy().
+ * Threads:   safe, racing with the inputs settling
+ *            (tests: check_completion/test_completion_created_while_inputs_settle_returns_each_index_once,
+ *            check_completion/test_completion_settles_from_many_threads_return_each_index_once).
+ * In a task: allowed
+ *            (tests: check_completion/test_completion_task_iterates_its_queued_subtasks_on_one_worker).
+ * Since:     0.1
+ */
+FUTURES_API FUTURES_WARN_UNUSED int
+futures_as_completed_create(future_t *const futures[], size_t n,
+                            futures_as_completed_t **set);
+
+/**
+ * futures_as_completed_next() - Wait for the next input to settle.
+ *
+ * Hands back the index of the input that settled first among those not yet
+ * handed back, at once if one has settled, else as soon as one does.
+ * Indices come in the order the inputs settled (as the settling threads
+ * reported them), each once; after the last, ENOENT, at once. Read the
+ * outcome with future_get() on the caller's own handle, which then does
+ * not wait. Outside a pool's tasks it only sleeps, never running an input
+ * in the caller (a long task run here would hold up the answer when a
+ * short one settles first). Called from one of a pool's tasks, while
+ * nothing has settled it runs its own pending sub-tasks, then the inputs
+ * of that pool that have not started (so that a task of a 1-worker pool
+ * can iterate over its queued sub-tasks), looking at each input once for
+ * the life of the set.
+ *
+ * @set:   (borrowed) NULL -> EINVAL.
+ * @index: (out) Receives the index into the creator's array; (size_t)-1
+ *         on any error. NULL -> EINVAL.
+ *
+ * Return:    0; ENOENT once every index was handed back; EINVAL; ECHILD
+ *            for a set of the parent's in a fork() child; EDEADLK if the
+ *            caller is a task whose own unfinished future is an input
+ *            (nothing is handed back, even when another input has
+ *            settled).
+ * Ownership: borrows @set.
+ * Threads:   safe from any number of threads on one set, each index going
+ *            to exactly one of them; not concurrently with
+ *            futures_as_completed_destroy()
+ *            (tests: check_completion/test_completion_many_consumers_take_each_index_once,
+ *            check_completion/test_completion_last_index_wakes_every_other_taker_with_enoent,
+ *            check_matrix[AS_COMPLETED x SECOND_*]).
+ * In a task: allowed, also on a 1-thread pool
+ *            (tests: check_completion/test_completion_task_iterates_its_queued_subtasks_on_one_worker,
+ *            check_completion/test_completion_own_future_from_its_task_is_edeadlk,
+ *            check_matrix[AS_COMPLETED x WORKER_HELPS, AS_COMPLETED x SELF]).
+ * Since:     0.1
+ */
+FUTURES_API int futures_as_completed_next(futures_as_completed_t *set,
+                                          size_t *index);
+
+/**
+ * futures_as_completed_next_until() - Wait for the next, until a deadline.
+ *
+ * Waits as futures_as_completed_next() does, but never runs an input in
+ * the caller, and gives up at @deadline. Like future_wait_until(), a
+ * thread running one of a pool's tasks runs its own pending sub-tasks
+ * while it waits, each of which may overrun the deadline once.
+ *
+ * @set:      (borrowed) NULL -> EINVAL.
+ * @deadline: (borrowed) CLOCK_MONOTONIC deadline; NULL or a malformed one
+ *            (tv_nsec outside [0, 1e9)) -> EINVAL; a past deadline polls
+ *            (an input settled already is still handed back); see
+ *            "Deadlines" above.
+ * @index:    (out) As futures_as_completed_next(); (size_t)-1 on any
+ *            error.
+ *
+ * Return:    as futures_as_completed_next(); ETIMEDOUT if no input that
+ *            was not handed back settled by @deadline (nothing is handed
+ *            back).
+ * Ownership: borrows @set.
+ * Threads:   as futures_as_completed_next()
+ *            (tests: check_completion/test_completion_next_until_expires_then_hands_back_the_late_settle,
+ *            check_matrix[AS_COMPLETED_UNTIL x SECOND_*, AS_COMPLETED_UNTIL x DEADLINE]).
+ * In a task: allowed
+ *            (tests: check_completion/test_completion_next_until_in_a_task_runs_its_subtask,
+ *            check_matrix[AS_COMPLETED_UNTIL x WORKER_HELPS, AS_COMPLETED_UNTIL x SELF]).
+ * Since:     0.1
+ */
+FUTURES_API int
+futures_as_completed_next_until(futures_as_completed_t *set,
+                                const struct timespec *deadline,
+                                size_t *index);
+
+/**
+ * futures_as_completed_destroy() - Free a set, settled or not.
+ *
+ * Drops the set's references to its inputs, pending ones included (those
+ * futures are untouched and may still settle), and the indices not yet
+ * handed back. An input settling in another thread at this moment may
+ * still reach the set; it then frees what is left, without blocking this
+ * call. Nothing leaks.
+ *
+ * @set: (consumed) NULL does nothing; so does a set of the parent's in a
+ *       fork() child (its memory is left as it is).
+ *
+ * Ownership: consumes @set; the caller still releases its own handles.
+ * Threads:   once, not concurrently with another call on @set; safe
+ *            racing with its inputs settling
+ *            (tests: check_completion/test_completion_destroy_racing_settles_leaks_nothing).
+ * In a task: allowed
+ *            (tests: check_completion/test_completion_task_iterates_its_queued_subtasks_on_one_worker).
+ * Since:     0.1
+ */
+FUTURES_API void futures_as_completed_destroy(futures_as_completed_t *set);
 
 /* ------------------------------------------------------------ notifier */
 

@@ -8,6 +8,7 @@
  *   6. pool.c                  pool lifecycle, registry, fork, statistics
  *   5. submit.c future.c join.c then.c parallel.c     the public API
  *      promise.c notifier.c    futures with no task; delivery into loops
+ *      completion.c            as-completed iteration over a set of futures
  *   4. wait.c help.c           waiting for futures; helping
  *   3. worker.c                worker threads
  *      gate.c                  the one gate that runs or settles a record
@@ -39,6 +40,12 @@
  *                              list. Destroy unlinks watches (a stripe)
  *                              under it; a delivery takes it with no lock
  *                              held (callbacks run after the stripe).
+ *      set->lock (completion.c)  An as-completed set's queue of settled
+ *                              indices; the same rank as a notifier's lock
+ *                              and for the same reasons (destroy unlinks
+ *                              callbacks under it, a callback takes it with
+ *                              no lock held). Never held with a notifier's
+ *                              lock or another set's.
  *   4. stripe locks (record.c) One of the stripe mutexes, chosen by the
  *                              record's address; it guards f->waiters. No
  *                              thread holds two stripes at once.

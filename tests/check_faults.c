@@ -636,6 +636,78 @@ START_TEST(test_faults_enomem_on_bounded_pool_returns_reserved_places)
 }
 END_TEST
 
+/* ------------------------------------------------------------ as completed */
+
+#define AC_N 3
+
+/*
+ * futures_as_completed_create() under every allocation fault (k = 1..N,
+ * N counted in a run without one): 0 or ENOMEM, never anything else; on
+ * ENOMEM *set is NULL and the set holds nothing (malloc mode: once the
+ * promises are released, the live record count is back where it was,
+ * which a reference kept by the failed call would prevent); on 0 the set
+ * works (the settled input first, then the others in settle order).
+ */
+static long
+ac_run(long k, int *rc, int *bad)
+{
+  future_t *p[AC_N];
+  futures_as_completed_t *set = (futures_as_completed_t *)&set;
+  long live0 = futures__alloc_live(), a0, attempts;
+  size_t i;
+
+  for (int j = 0; j < AC_N; j++)
+    ck_assert_int_eq(futures_promise_create(&p[j]), 0);
+  ck_assert_int_eq(future_resolve(p[1], NULL), 0);
+  a0 = futures__fault_alloc_count();
+  futures__fault_alloc_at(k);
+  *rc = futures_as_completed_create(p, AC_N, &set);
+  attempts = futures__fault_alloc_count() - a0;
+  hooks_off();
+  *bad = 0;
+  if (*rc != 0) {
+    *bad |= set != NULL;
+  } else {
+    ck_assert_int_eq(future_resolve(p[2], NULL), 0);
+    ck_assert_int_eq(future_resolve(p[0], NULL), 0);
+    *bad |= futures_as_completed_next(set, &i) != 0 || i != 1;
+    *bad |= futures_as_completed_next(set, &i) != 0 || i != 2;
+    *bad |= futures_as_completed_next(set, &i) != 0 || i != 0;
+    *bad |= futures_as_completed_next(set, &i) != ENOENT;
+    futures_as_completed_destroy(set);
+  }
+  for (int j = 0; j < AC_N; j++)
+    future_release(p[j]);
+  if (malloc_mode())
+    *bad |= (futures__alloc_live() != live0) << 1;
+  return attempts;
+}
+
+START_TEST(test_faults_as_completed_create_under_every_allocation_failure)
+{
+  long n;
+  int rc, bad;
+
+  n = ac_run(0, &rc, &bad);
+  ck_assert_int_eq(rc, 0);
+  ck_assert_int_eq(bad, 0);
+  ck_assert_int_ge(n, 1); /* the set itself: the hook is alive */
+  for (long k = 1; k <= n; k++) {
+    ac_run(k, &rc, &bad);
+    ck_assert_msg(rc == 0 || rc == ENOMEM, "k=%ld: create returned %d", k,
+                  rc);
+    ck_assert_msg(bad == 0, "k=%ld: rc %d, %s", k, rc,
+                  bad & 1 ? "set wrong or not NULL" : "records leaked");
+  }
+  /* The set's one allocation is the first attempt. */
+  ac_run(1, &rc, &bad);
+  ck_assert_int_eq(rc, ENOMEM);
+  fprintf(stderr,
+          "allocation failure points injected (as completed, %s mode): %ld\n",
+          malloc_mode() ? "malloc" : "cached", n);
+}
+END_TEST
+
 /* ------------------------------------------------------------ threads */
 
 /*
@@ -1782,6 +1854,8 @@ faults_suite(void)
                  test_faults_subtask_fanout_survives_every_allocation_failure);
   tcase_add_test(tc,
                  test_faults_enomem_on_bounded_pool_returns_reserved_places);
+  tcase_add_test(tc,
+                 test_faults_as_completed_create_under_every_allocation_failure);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("threads");

@@ -5,8 +5,10 @@
  * "the header is the test plan").
  *
  * A cell is (config, waiter, actor). The waiter under test, W, waits on the
- * target future f with one of 11 kinds (future_get, future_wait_until,
- * future_wait_for, the seven joins, futures_then); the actor does one thing
+ * target future f with one of 13 kinds (future_get, future_wait_until,
+ * future_wait_for, the seven joins, futures_then, and
+ * futures_as_completed_next() and _next_until() over a set); the actor
+ * does one thing
  * to f or its pool at a point forced with latches. Each cell is one Check
  * loop iteration, so it gets its own process and timeout. Configs:
  *
@@ -36,7 +38,10 @@
  * any_ok get {failed, f} (failed returned EDOM), any and any_until get {f}
  * (a finished future would win the race at once). futures_then attaches a
  * continuation that passes the antecedent's code and result on, and reads
- * it with future_get() on the continuation.
+ * it with future_get() on the continuation. The as-completed kinds make a
+ * set over {ok, f} (in the waiting thread), take ok's index 0 (settled at
+ * create) and then wait for f's index 1, read f with future_get(), and
+ * destroy the set.
  *
  * Deadlines: as the waiter under test, future_wait_for waits "forever"
  * (LLONG_MAX ns, which STYLE.md 4.5 says callers may pass); every other
@@ -82,10 +87,10 @@
  *                  rule), or, for futures_then, attaching to its own future
  *                  works and the continuation gets f's outcome.
  *
- * 11 kinds x 22 actors x 2 configs = 484 cells. Excluded (printed by
- * main() with reasons): DEADLINE for the 7 kinds that have no deadline
+ * 13 kinds x 24 actors x 2 configs = 624 cells. Excluded (printed by
+ * main() with reasons): DEADLINE for the 8 kinds that have no deadline
  * (get, join_all, join_all_settled, join_all_failfast, join_any,
- * join_any_ok, then), 14 cells; 470 run.
+ * join_any_ok, then, as_completed), 16 cells; 608 run.
  *
  * Windows only a library test hook can force. The latches force the
  * orders the public API can reach: the actor before W starts, the actor
@@ -192,6 +197,8 @@ enum kind {
   K_JOIN_ANY_UNTIL,
   K_JOIN_ANY_OK,
   K_THEN,
+  K_AS_COMPLETED,
+  K_AS_COMPLETED_UNTIL,
   NKINDS
 };
 
@@ -205,7 +212,9 @@ static const char *const kind_name[NKINDS] = {"GET",
                                               "JOIN_ANY",
                                               "JOIN_ANY_UNTIL",
                                               "JOIN_ANY_OK",
-                                              "THEN"};
+                                              "THEN",
+                                              "AS_COMPLETED",
+                                              "AS_COMPLETED_UNTIL"};
 
 /* Actors 0..NKINDS-1 are SECOND_<kind>: a second waiter of that kind. */
 enum actor {
@@ -245,7 +254,8 @@ static int
 timed(int kind)
 {
   return kind == K_WAIT_UNTIL || kind == K_WAIT_FOR ||
-         kind == K_JOIN_ALL_UNTIL || kind == K_JOIN_ANY_UNTIL;
+         kind == K_JOIN_ALL_UNTIL || kind == K_JOIN_ANY_UNTIL ||
+         kind == K_AS_COMPLETED_UNTIL;
 }
 
 /*
@@ -269,9 +279,10 @@ excluded(int kind, int actor)
  * started yet") do; join_all_settled is taken to do so as its family does
  * (its contract is silent); the timed kinds do not ("does not run the
  * awaited task"), nor join_any and join_all_failfast ("other callers only
- * wait"), nor join_any_ok (taken to behave as join_any). THEN waits with
- * future_get() on the continuation, which runs an unstarted antecedent of
- * a deferred continuation (the header's future_get()).
+ * wait"), nor join_any_ok (taken to behave as join_any), nor the
+ * as-completed kinds ("outside a pool's tasks it only sleeps"). THEN
+ * waits with future_get() on the continuation, which runs an unstarted
+ * antecedent of a deferred continuation (the header's future_get()).
  */
 static int
 runs_inline(int kind, int in_task)
@@ -589,6 +600,31 @@ call_join(struct wrec *w, future_t *f, const struct timespec *dl)
   }
 }
 
+/* The as-completed kinds: a set over {ok, f}; ok's index first (it had
+ * settled), then f's; w->failed holds the first index, w->index the
+ * second, w->rc2 f's code read with future_get() once it came back. */
+static int
+call_as_completed(struct wrec *w, future_t *f, const struct timespec *dl)
+{
+  future_t *arr[2] = {w->c->done_ok, f};
+  futures_as_completed_t *set;
+  int rc = futures_as_completed_create(arr, 2, &set);
+
+  if (rc != 0)
+    return rc;
+  rc = w->kind == K_AS_COMPLETED
+           ? futures_as_completed_next(set, &w->failed)
+           : futures_as_completed_next_until(set, dl, &w->failed);
+  if (rc == 0)
+    rc = w->kind == K_AS_COMPLETED
+             ? futures_as_completed_next(set, &w->index)
+             : futures_as_completed_next_until(set, dl, &w->index);
+  if (rc == 0)
+    w->rc2 = future_get(f, &w->res);
+  futures_as_completed_destroy(set);
+  return rc;
+}
+
 /* Waits on @f with @w's kind and records everything it returned. */
 static void
 do_wait(struct wrec *w, future_t *f)
@@ -599,7 +635,7 @@ do_wait(struct wrec *w, future_t *f)
   w->tid = (pid_t)syscall(SYS_gettid);
   TU_PUB_STORE(&w->entered, 1);
   if (w->kind == K_WAIT_UNTIL || w->kind == K_JOIN_ALL_UNTIL ||
-      w->kind == K_JOIN_ANY_UNTIL)
+      w->kind == K_JOIN_ANY_UNTIL || w->kind == K_AS_COMPLETED_UNTIL)
     dl = tu_deadline_in(w->timeout_ns);
   if (w->kind == K_GET) {
     w->rc = future_get(f, &w->res);
@@ -612,6 +648,8 @@ do_wait(struct wrec *w, future_t *f)
     w->rc = w->then_rc;
     if (w->then_rc == 0 && !w->attach_only)
       w->rc = future_get(w->cont, &w->res);
+  } else if (w->kind == K_AS_COMPLETED || w->kind == K_AS_COMPLETED_UNTIL) {
+    w->rc = call_as_completed(w, f, &dl);
   } else {
     w->rc = call_join(w, f, &dl);
   }
@@ -1428,6 +1466,12 @@ check_outcome(struct cell *c, struct wrec *w, const char *who, int fc, void *fr)
     expect_code(c, who, "code", 0, w->rc);
     expect_code(c, who, "future_get() after it", fc, w->rc2);
     expect_ptr(c, who, "result", fr, w->res);
+  } else if (w->kind == K_AS_COMPLETED || w->kind == K_AS_COMPLETED_UNTIL) {
+    expect_code(c, who, "code", 0, w->rc);
+    expect_size(c, who, "first index (ok, settled at create)", 0, w->failed);
+    expect_size(c, who, "second index (f)", 1, w->index);
+    expect_code(c, who, "future_get() after it", fc, w->rc2);
+    expect_ptr(c, who, "result", fr, w->res);
   } else {
     check_join(c, w, who, fc, fr);
   }
@@ -1464,6 +1508,11 @@ check_waiter(struct cell *c, struct wrec *w, const char *who, int x, int fc,
       note(c, "%s: ETIMEDOUT but the results were written", who);
     if (w->kind == K_JOIN_ANY_UNTIL)
       expect_size(c, who, "index", NO_INDEX, w->index);
+    if (w->kind == K_AS_COMPLETED_UNTIL) {
+      expect_size(c, who, "first index (ok, settled at create)", 0,
+                  w->failed);
+      expect_size(c, who, "second index", NO_INDEX, w->index);
+    }
     break;
   default:
     check_outcome(c, w, who, fc, fr);
