@@ -436,6 +436,147 @@ START_TEST(test_faults_every_allocation_failure_is_enomem_or_harmless)
 }
 END_TEST
 
+/* ------------------------------------------------------------ waits */
+
+/* A task that returns FUTURES_FOLLOW with the future at @arg. */
+static int
+follow_task(void *arg, void **result)
+{
+  *result = *(future_t **)arg;
+  return FUTURES_FOLLOW;
+}
+
+struct waits {
+  struct cell on_promise, inline_c;
+  int after_rc, after2_rc, then_rc, inline_rc, follow_rc;
+  int then_code, inline_code, follow_code, timer_code;
+  long attempts;
+  long live_before, live_after;
+};
+
+/*
+ * Issue 11's allocation points, with the @k-th allocation failing (0:
+ * none): a timer (node, heap, timer thread's set), a continuation on a
+ * promise (the pool's foreign wait), an inline continuation (its node),
+ * a task that follows a promise (a foreign wait made in the worker).
+ */
+static void
+waits_run(struct waits *w, long k)
+{
+  futures_pool_t *pool;
+  future_t *t = NULL, *t2 = NULL, *p, *q, *c = NULL, *ci = NULL, *f = NULL;
+  long a0;
+
+  memset(w, 0, sizeof(*w));
+  cell_init(&w->on_promise, 7);
+  cell_init(&w->inline_c, 9);
+  w->then_code = w->inline_code = w->follow_code = w->timer_code = SKIPPED;
+  ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
+  w->live_before = futures__alloc_live();
+  ck_assert_int_eq(futures_promise_create(&p), 0);
+  ck_assert_int_eq(futures_promise_create(&q), 0);
+  ck_assert_int_eq(future_retain(q), 0); /* the one FOLLOW consumes */
+  a0 = futures__fault_alloc_count();
+  futures__fault_alloc_at(k);
+  w->after_rc = futures_after(pool, 1000000, &t);
+  w->after2_rc = futures_after(pool, 3600LL * 1000000000, &t2);
+  w->then_rc = futures_then(pool, p, cell_then, &w->on_promise, &c);
+  if (w->after_rc == 0)
+    w->inline_rc = futures_then_inline(t, cell_then, &w->inline_c, &ci);
+  else
+    w->inline_rc = SKIPPED;
+  w->follow_rc = futures_submit(pool, follow_task, &q, &f);
+  if (w->follow_rc == 0)
+    (void)future_wait_for(f, 1000000); /* lets it reach its follow */
+  w->attempts = futures__fault_alloc_count() - a0;
+  hooks_off();
+  ck_assert_int_eq(future_resolve(p, NULL), 0);
+  ck_assert_int_eq(future_resolve(q, (void *)5), 0);
+  if (w->then_rc == 0)
+    w->then_code = future_get(c, NULL);
+  if (w->inline_rc == 0)
+    w->inline_code = future_get(ci, NULL);
+  if (w->follow_rc == 0)
+    w->follow_code = future_get(f, NULL);
+  else
+    future_release(q); /* FOLLOW never consumed it */
+  if (w->after_rc == 0)
+    w->timer_code = future_get(t, NULL);
+  if (w->after2_rc == 0)
+    ck_assert_int_eq(future_cancel(t2), 0);
+  future_release(t);
+  future_release(t2);
+  future_release(c);
+  future_release(ci);
+  future_release(f);
+  future_release(p);
+  future_release(q);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+  w->live_after = futures__alloc_live();
+}
+
+/*
+ * Every allocation of issue 11's timers and waits fails once, in turn:
+ * each call returns 0 or ENOMEM (a task's follow that could not be made
+ * settles its future with ENOMEM), an accepted continuation runs once and
+ * a refused one never, and (malloc mode) no record leaks.
+ */
+START_TEST(test_faults_timers_and_foreign_waits_every_allocation)
+{
+  struct waits w;
+  long n;
+
+  waits_run(&w, 0);
+  n = w.attempts;
+  ck_assert_int_eq(w.then_code, 0);
+  ck_assert_int_eq(w.inline_code, 0);
+  ck_assert_int_eq(w.follow_code, 0);
+  ck_assert_int_eq(w.timer_code, 0);
+  ck_assert_int_ge(n, malloc_mode() ? 6 : 3);
+  long refused = 0;
+
+  for (long k = 1; k <= n + 1; k++) {
+    int rcs[5], nenomem = 0;
+
+    waits_run(&w, k);
+    rcs[0] = w.after_rc;
+    rcs[1] = w.after2_rc;
+    rcs[2] = w.then_rc;
+    rcs[3] = w.inline_rc;
+    rcs[4] = w.follow_rc;
+    for (int i = 0; i < 5; i++) {
+      ck_assert_msg(rcs[i] == 0 || rcs[i] == ENOMEM || rcs[i] == SKIPPED,
+                    "k=%ld: call %d returned %d", k, i, rcs[i]);
+      nenomem += rcs[i] == ENOMEM;
+    }
+    ck_assert_msg(w.follow_code == SKIPPED || w.follow_code == 0 ||
+                      w.follow_code == ENOMEM,
+                  "k=%ld: the follower settled with %d", k, w.follow_code);
+    nenomem += w.follow_code == ENOMEM;
+    ck_assert_msg(nenomem <= 1, "k=%ld: %d ENOMEM for one fault", k, nenomem);
+    refused += nenomem;
+    ck_assert_int_eq(atomic_load(&w.on_promise.runs), w.then_rc == 0);
+    ck_assert_int_eq(atomic_load(&w.inline_c.runs), w.inline_rc == 0);
+    if (w.then_rc == 0)
+      ck_assert_int_eq(w.then_code, 0);
+    if (w.inline_rc == 0)
+      ck_assert_int_eq(w.inline_code, 0);
+    if (w.after_rc == 0)
+      ck_assert_int_eq(w.timer_code, 0);
+    if (malloc_mode())
+      ck_assert_msg(w.live_after == w.live_before,
+                    "k=%ld: %ld records leaked", k,
+                    w.live_after - w.live_before);
+  }
+  /* The hook reached the new allocation points: some call was refused. */
+  ck_assert_int_ge(refused, 4);
+  fprintf(stderr,
+          "allocation failure points injected (timers and waits, %s mode): "
+          "%ld, %ld refused with ENOMEM\n",
+          malloc_mode() ? "malloc" : "cached", n, refused);
+}
+END_TEST
+
 /* ------------------------------------------------------------ fan-out */
 
 #define FAN 300 /* sub-tasks: more than a deque's initial 256 entries */
@@ -1894,6 +2035,7 @@ faults_suite(void)
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, test_faults_destroy_own_pool_from_any_task_is_edeadlk);
   tcase_add_test(tc, test_faults_then_with_foreign_antecedent_runs_once_on_its_pool);
+  tcase_add_test(tc, test_faults_timers_and_foreign_waits_every_allocation);
   tcase_add_test(tc, test_faults_duplicated_futures_in_every_join);
 #if FUTURES_DEBUG
   tcase_add_test(tc, test_faults_use_after_release_is_detected_in_debug_builds);
