@@ -40,10 +40,13 @@
  *                         task waiting (future_get(),
  *                         a wait or a join) for its own future, which
  *                         could never finish; nothing was done.
- *            And, each from one function only: ENOENT (futures_join_any_ok:
- *            no future succeeded), EINPROGRESS and EALREADY (future_cancel:
- *            the task is running, or has finished), EBUSY and ENOTSUP
- *            (future_times: not finished, or the pool records no times).
+ *            And, each from the functions named only: ENOENT
+ *            (futures_join_any_ok, and the future of futures_any_ok: no
+ *            future succeeded; futures_winner: no winner), EINPROGRESS
+ *            (future_cancel: the task is running), EALREADY (future_cancel,
+ *            future_resolve, future_reject, futures_cancel_inputs: settled
+ *            already), EBUSY (future_times, futures_winner: not finished)
+ *            and ENOTSUP (future_times: the pool records no times).
  *            Functions that report a task's outcome (future_get(), the join
  *            family) return the task's own code, which may be any positive
  *            value, including the ones above: the library reports EINVAL
@@ -1189,10 +1192,11 @@ futures_after(futures_pool_t *pool, long long delay_ns, future_t **future);
  * each input's own with future_get(), which no longer waits). It is
  * settled in the thread that settles its last input (or in the caller's,
  * when every input had settled already). It takes its own reference to
- * each input, dropped once every input has settled, so the caller may
- * release the inputs at once. Cancelling it settles it with ECANCELED and
- * cancels no input; it keeps its references and O(@n) memory until the
- * inputs settle, as it does while pending (an input that never settles
+ * each input, dropped once it has settled, so the caller may release the
+ * inputs at once. Cancelling it settles it with ECANCELED and cancels no
+ * input (futures_cancel_inputs() does, if called first); it then lets go
+ * of its inputs at once. While pending it keeps its references and O(@n)
+ * memory (an input that never settles
  * keeps them for ever). It can be an input of another futures_all() or be
  * watched by a notifier; futures_then() does not take it yet (EINVAL).
  * future_get() on it (untimed) runs its inputs that have not started in
@@ -1220,6 +1224,182 @@ futures_after(futures_pool_t *pool, long long delay_ns, future_t **future);
  */
 FUTURES_API FUTURES_WARN_UNUSED int futures_all(future_t *const futures[],
                                                 size_t n, future_t **all);
+
+/**
+ * futures_all_settled() - A future that settles once every input has
+ * settled, whatever the outcomes (Promise.allSettled as a value).
+ *
+ * As futures_all(), but its code is always 0 and its result NULL: it says
+ * only that every input has settled (succeeded, failed or been
+ * cancelled); read each input's outcome with future_get(), which no
+ * longer waits. It is settled in the thread that settles its last input
+ * (or in the caller's, when every input had settled already), holds no
+ * thread, takes its own reference to each input (the caller may release
+ * them at once) and drops them once it has settled. Cancelling it settles
+ * it with ECANCELED, cancels no input (futures_cancel_inputs() does) and
+ * lets go of the inputs at once. It composes with every future: an input
+ * of any combinator, including another of its own kind.
+ *
+ * @futures: (borrowed) As futures_all().
+ * @n:       Count; 0 gives a future already resolved.
+ * @all:     (out) Receives the new future. NULL -> EINVAL.
+ *
+ * Return:    0; EINVAL; ENOMEM (*@all is then NULL); ECHILD; EAGAIN; as
+ *            futures_all().
+ * Ownership: borrows the inputs; the caller owns *@all.
+ * Threads:   safe, racing with the inputs settling and with threads that
+ *            wait for it
+ *            (tests: check_combine/test_all_settled_settles_when_inputs_settle_from_many_threads,
+ *            check_combine/test_combine_inputs_released_at_once_still_settle,
+ *            check_combine/test_combine_waiters_help_while_it_settles_and_lets_go).
+ * In a task: allowed; future_get() on it runs its unstarted inputs
+ *            (tests: check_combine/test_combine_waited_in_a_task_runs_queued_inputs_on_one_worker).
+ * Since:     0.1
+ */
+FUTURES_API FUTURES_WARN_UNUSED int
+futures_all_settled(future_t *const futures[], size_t n, future_t **all);
+
+/**
+ * futures_any() - A future that settles as the first input to settle
+ * does (Promise.race as a value).
+ *
+ * A race: the new future settles with the code of the first input to
+ * settle, success or failure (ECANCELED for a cancelled one), and, on
+ * success, with its result as its own. That result is the input's: the
+ * race hands over the pointer and owns nothing, so it stays valid exactly
+ * as long as the winner's result does (the library never frees results;
+ * keep the winner's future, or its result, while you use it).
+ * futures_winner() tells which input won. If inputs had settled before
+ * the call, the lowest-index one wins; otherwise the first one seen to
+ * settle (of two settling at the same moment, either). It is settled in
+ * the thread that settles the winner (or in the caller's), holds no
+ * thread, and takes its own reference to each input; once it has
+ * settled, by its winner or by a cancel, it lets go of every input at
+ * once, so losers that run on for long keep nothing of it. Cancelling it
+ * settles it with ECANCELED and cancels no input (futures_cancel_inputs()
+ * does, if called first). It composes with every future: an input of any
+ * combinator, including another race.
+ *
+ * @futures: (borrowed) @n futures of any kind; NULL or a NULL entry ->
+ *           EINVAL. The same future may appear more than once.
+ * @n:       Count; 0 -> EINVAL (a race with no runners never ends, as
+ *           futures_join_any() says).
+ * @any:     (out) Receives the new future. NULL -> EINVAL.
+ *
+ * Return:    0; EINVAL (*@any is then NULL); ENOMEM;
+ *            ECHILD; EAGAIN; as futures_all().
+ * Ownership: borrows the inputs; the caller owns *@any.
+ * Threads:   safe, racing with the inputs settling and with cancels: it
+ *            has exactly one outcome, and futures_winner() agrees with it
+ *            (tests: check_combine/test_any_settled_from_many_threads_has_one_winner,
+ *            check_combine/test_race_cancel_racing_its_inputs_agrees_with_the_winner,
+ *            check_combine/test_race_cancelled_while_its_winner_is_due_has_no_winner,
+ *            check_combine/test_race_lets_go_of_its_inputs_once_settled,
+ *            check_combine/test_combine_waiters_help_while_it_settles_and_lets_go).
+ * In a task: allowed; future_get() on it runs its unstarted inputs
+ *            (tests: check_combine/test_combine_waited_in_a_task_runs_queued_inputs_on_one_worker).
+ * Since:     0.1
+ */
+FUTURES_API FUTURES_WARN_UNUSED int
+futures_any(future_t *const futures[], size_t n, future_t **any);
+
+/**
+ * futures_any_ok() - A future that settles with the first success
+ * (Promise.any as a value).
+ *
+ * A race won by the first input to succeed: the new future settles with
+ * code 0 and that input's result (owned by the input, as futures_any()
+ * says). If every input fails, it settles with ENOENT, the code
+ * futures_join_any_ok() returns then (the aggregate failure: read each
+ * input's own code with future_get()). If inputs had succeeded before the
+ * call, the lowest-index success wins. Threads, references, letting go of
+ * the inputs, cancellation and composition are as futures_any().
+ *
+ * @futures: (borrowed) As futures_any().
+ * @n:       Count; 0 gives a future already settled with ENOENT (no input
+ *           succeeded), as futures_join_any_ok() returns ENOENT.
+ * @any:     (out) Receives the new future. NULL -> EINVAL.
+ *
+ * Return:    0; EINVAL; ENOMEM (*@any is then NULL); ECHILD; EAGAIN; as
+ *            futures_all().
+ * Ownership: borrows the inputs; the caller owns *@any.
+ * Threads:   safe, racing with the inputs settling and with cancels
+ *            (tests: check_combine/test_any_ok_racing_successes_and_failures_has_one_outcome,
+ *            check_combine/test_race_cancel_racing_its_inputs_agrees_with_the_winner,
+ *            check_combine/test_race_lets_go_of_its_inputs_once_settled,
+ *            check_combine/test_combine_waiters_help_while_it_settles_and_lets_go).
+ * In a task: allowed; future_get() on it runs its unstarted inputs
+ *            (tests: check_combine/test_combine_waited_in_a_task_runs_queued_inputs_on_one_worker).
+ * Since:     0.1
+ */
+FUTURES_API FUTURES_WARN_UNUSED int
+futures_any_ok(future_t *const futures[], size_t n, future_t **any);
+
+/**
+ * futures_winner() - Which input won a race? Never blocks.
+ *
+ * For the future of futures_any() or futures_any_ok(), the index (in the
+ * array it was made from) of the input whose outcome it took. The answer
+ * stays for as long as the future lives, after the race has let go of
+ * its inputs. A race settled by future_cancel(), or a futures_any_ok()
+ * whose inputs all failed (or that had none), has no winner.
+ *
+ * @combined: (borrowed) The race's future. NULL, or any other future (a
+ *            task's, a promise, futures_all()'s, futures_all_settled()'s)
+ *            -> EINVAL.
+ * @index:    (out) Receives the winner's index; (size_t)-1 on any error.
+ *            NULL -> EINVAL.
+ *
+ * Return:    0; EINVAL; EBUSY if the race has not settled yet; ENOENT if
+ *            it settled with no winner (cancelled, or every input failed).
+ * Ownership: borrows @combined.
+ * Threads:   safe; once future_get() or any wait has seen the race
+ *            settled, the answer is there and never changes
+ *            (tests: check_combine/test_any_settled_from_many_threads_has_one_winner,
+ *            check_combine/test_race_cancel_racing_its_inputs_agrees_with_the_winner,
+ *            check_combine/test_race_cancelled_while_its_winner_is_due_has_no_winner).
+ * In a task: allowed
+ *            (tests: check_combine/test_combine_waited_in_a_task_runs_queued_inputs_on_one_worker).
+ * Since:     0.1
+ */
+FUTURES_API int futures_winner(const future_t *combined, size_t *index);
+
+/**
+ * futures_cancel_inputs() - Cancel the inputs of a pending combinator.
+ *
+ * Calls future_cancel() on each input of @combined that has not settled,
+ * in index order: an unstarted task, a pending promise, timer,
+ * continuation or combinator settles with ECANCELED, and a running task
+ * is asked to stop. @combined itself is not cancelled: it settles as its
+ * inputs' new outcomes decide (an all with ECANCELED, a race with its
+ * first cancelled input's ECANCELED, an any_ok whose inputs all failed
+ * with ENOENT). Every input still pending is reached even when the first
+ * cancels settle the combinator and it lets go of its inputs meanwhile.
+ * Once a combinator has settled it has let go of its inputs, which are no
+ * longer its to cancel: call this before future_cancel() on it, and
+ * cancel a race's losers through your own handles.
+ *
+ * @combined: (borrowed) The future of futures_all(), futures_all_settled(),
+ *            futures_any() or futures_any_ok(). NULL or any other future
+ *            -> EINVAL.
+ *
+ * Return:    0 if @combined was pending (each input still pending was
+ *            cancelled or asked to stop); EALREADY if it had settled
+ *            (nothing is done); EINVAL; ECHILD for a pending combinator
+ *            of the parent's in a fork() child.
+ * Ownership: borrows @combined; its inputs stay referenced while they are
+ *            cancelled.
+ * Threads:   safe, racing with the inputs settling and the combinator
+ *            letting go of them
+ *            (tests: check_combine/test_cancel_inputs_racing_settles_cancels_or_finds_settled,
+ *            check_combine/test_cancel_inputs_of_a_race_reaches_every_input,
+ *            check_combine/test_cancel_inputs_of_a_settled_race_is_ealready_before_it_lets_go).
+ * In a task: allowed; a task that cancels a combinator holding its own
+ *            future only asks itself to stop
+ *            (tests: check_combine/test_cancel_inputs_in_a_task_asks_its_own_future_to_stop).
+ * Since:     0.1
+ */
+FUTURES_API int futures_cancel_inputs(future_t *combined);
 
 /* ------------------------------------------------------------ join */
 

@@ -127,6 +127,24 @@ futures__help_stale(struct future *f)
 }
 
 int
+futures__help_check_array(future_t *const futures[], size_t n)
+{
+  int rc;
+
+  if (n > 0 && futures == NULL)
+    return EINVAL;
+  for (size_t i = 0; i < n; i++)
+    if (futures__record_bad(futures[i]))
+      return EINVAL;
+  /* A fork() child: a parent's unfinished future never settles here, and
+   * its waiter list belongs to threads that do not exist here. */
+  for (size_t i = 0; i < n; i++)
+    if ((rc = futures__help_stale(futures[i])) != 0)
+      return rc;
+  return 0;
+}
+
+int
 futures__help_descendant(void)
 {
   return futures__sched_run_descendant(futures__gate_run_helped);

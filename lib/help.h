@@ -40,6 +40,10 @@ void futures__help_unwound(struct help_ctx *h);
 /* ECHILD when @f is unfinished and belongs to the parent of a fork() (it
  * will never finish here), else 0. */
 int futures__help_stale(struct future *f);
+/* The checks of an array of futures that a combinator takes: EINVAL if
+ * @futures is NULL with @n > 0 or has an unusable entry
+ * (futures__record_bad), else ECHILD if an entry is stale, else 0. */
+int futures__help_check_array(future_t *const futures[], size_t n);
 
 /* Runs one task of the calling thread's own slot pushed since its current
  * task began (a descendant), through the gate; 1 if there was one. */

@@ -8,6 +8,7 @@
  *   6. pool.c                  pool lifecycle, registry, fork, statistics
  *   5. submit.c future.c join.c then.c parallel.c     the public API
  *      promise.c notifier.c    futures with no task; delivery into loops
+ *      combine.c               combinators that return futures
  *      completion.c            as-completed iteration over a set of futures
  *   4. wait.c help.c           waiting for futures; helping
  *   3. worker.c                worker threads
