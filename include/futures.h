@@ -937,7 +937,9 @@ FUTURES_API int future_is_ready(const future_t *future);
  * ECANCELED, its waiters wake, its drop function (if any) runs in the
  * calling thread, and its continuations run with ECANCELED. A running task
  * is only asked: futures_cancelled() returns 1 inside it from now on, and
- * it finishes however it chooses. A finished future is left as it is. A
+ * it finishes however it chooses (a hook it registered with
+ * futures_on_cancel() runs in the calling thread before this returns). A
+ * finished future is left as it is. A
  * pending promise, timer or combinator's future (futures_promise_create(),
  * futures_after(), futures_all()) is settled with ECANCELED at once; a
  * combinator's inputs are not cancelled. A continuation that has not
@@ -1056,6 +1058,45 @@ FUTURES_API void future_release(future_t *future);
  * Since:     0.1
  */
 FUTURES_API int future_retain(future_t *future);
+
+/**
+ * futures_on_cancel() - Be told of a cancel while blocked (an abort
+ * signal listener for a running task).
+ *
+ * Called from inside a running task, continuation or inline continuation:
+ * registers @fn, which future_cancel() on this body's future then calls
+ * once, in the cancelling thread, with @arg, after futures_cancelled() has
+ * started to return 1 here; FUTURES_DESTROY_CANCEL of the body's pool
+ * calls it too, in the destroying thread. Use it to wake a body blocked
+ * where futures_cancelled() cannot be polled: write to an eventfd or a
+ * pipe the body poll()s, shutdown() its socket, signal its condition
+ * variable. Keep @fn short; it must not wait for the body.
+ *
+ * The hook lasts until the body returns (or calls this again): once the
+ * body's future has settled, @fn is neither running nor called again, so
+ * @arg may live on the body's stack. A second call replaces the hook (if
+ * it has not been called yet); @fn NULL removes it, waiting for a call in
+ * progress to return.
+ *
+ * @fn:  The hook; NULL removes the current one.
+ * @arg: Passed to @fn.
+ *
+ * Return:    0; ECANCELED if a cancel was already requested (nothing is
+ *            registered; the body should stop now), or the hook was
+ *            already called; EPERM outside a body (the library's own
+ *            threads, a drop function, the caller of a pool's functions).
+ * Ownership: none; @arg stays the caller's.
+ * Threads:   the body's own thread; safe racing with future_cancel() from
+ *            any thread
+ *            (tests: check_cancel/test_cancel_hook_wakes_a_task_blocked_in_poll,
+ *            check_cancel/test_cancel_hook_racing_return_is_never_late,
+ *            check_cancel/test_cancel_hook_after_cancel_is_ecanceled).
+ * In a task: only there
+ *            (tests: check_cancel/test_cancel_hook_outside_a_body_is_eperm,
+ *            check_cancel/test_cancel_hook_destroy_cancel_wakes_blocked_tasks).
+ * Since:     0.1
+ */
+FUTURES_API int futures_on_cancel(void (*fn)(void *arg), void *arg);
 
 /**
  * futures_promise_create() - A future with no task, settled by its holder.

@@ -3,6 +3,7 @@
  * future.c - layer 5: the public calls on one future: get, wait, cancel,
  * readiness, times, release.
  */
+#include "hook.h"
 #include "wait.h"
 
 int
@@ -89,8 +90,10 @@ future_cancel(future_t *future)
      * it returned) is asked, like a running task. */
     if ((atomic_load_explicit(&future->state, memory_order_relaxed) &
          F_CONT) &&
-        futures__gate_request_stop(future) == F_RUNNING)
+        futures__gate_request_stop(future) == F_RUNNING) {
+      futures__hook_fire(future);
       return EINPROGRESS;
+    }
     return EALREADY;
   }
   for (;;) {
@@ -98,6 +101,8 @@ future_cancel(future_t *future)
     case F_DONE:
       return EALREADY;
     case F_RUNNING:
+      /* Asked: its cancel hook, if it set one, runs here. */
+      futures__hook_fire(future);
       return EINPROGRESS;
     default:
       /* A fork() child must not touch the parent's unstarted tasks. */

@@ -26,6 +26,7 @@
  * each continuation of a finished record to futures__gate_ready().
  */
 #include "foreign.h"
+#include "hook.h"
 
 /*
  * If the thread running a task exits inside it (pthread_exit(), or a
@@ -40,7 +41,39 @@ struct run_guard {
   long saved_base;
   unsigned flags;
   int armed;
+  struct cancel_hook *hook, *saved_hook; /* the body's slot, the outer one */
 };
+
+/* Enters a body: @f is this thread's current record, with an empty cancel
+ * hook slot. */
+static void
+body_enter(struct run_guard *g, struct cancel_hook *hook)
+{
+  struct futures_tls *tls = &futures__tls;
+
+  futures__hook_begin(hook, g->f);
+  g->hook = hook;
+  g->saved_hook = tls->hook;
+  tls->hook = hook;
+  tls->current = g->f;
+  tls->base = tls->slot != NULL ? futures__deque_bottom(&tls->slot->dq) : 0;
+  g->armed = 1;
+}
+
+/* Leaves the body (returned, or unwinding): the outer record is current
+ * again, and the body's hook is gone (a canceller calling it finishes
+ * first). */
+static void
+body_leave(struct run_guard *g)
+{
+  struct futures_tls *tls = &futures__tls;
+
+  g->armed = 0;
+  tls->current = g->saved;
+  tls->base = g->saved_base;
+  tls->hook = g->saved_hook;
+  futures__hook_end(g->hook);
+}
 
 static void settle(struct future *f, int code, void *result, int drop_ref);
 
@@ -51,8 +84,7 @@ run_unwound(struct run_guard *g)
 
   if (!g->armed)
     return;
-  futures__tls.current = g->saved;
-  futures__tls.base = g->saved_base;
+  body_leave(g);
   if (atomic_load_explicit(&f->state, memory_order_relaxed) & F_TIMED)
     futures__record_times(f)->finished = futures__now_ns();
   if (f->sched != NULL)
@@ -175,16 +207,15 @@ run(struct future *f, unsigned flags)
   struct futures_tls *tls = &futures__tls;
   uint32_t st = atomic_load_explicit(&f->state, memory_order_relaxed);
   struct run_guard guard __attribute__((cleanup(run_unwound))) = {
-      f, tls->current, tls->base, flags, 0};
+      f, tls->current, tls->base, flags, 0, NULL, NULL};
+  struct cancel_hook hook;
   void *res = NULL;
   int code;
 
   futures__sched_count_start(s, (flags & GATE_HELPED) != 0);
   if (st & F_TIMED)
     futures__record_times(f)->started = futures__now_ns();
-  tls->current = f;
-  tls->base = tls->slot != NULL ? futures__deque_bottom(&tls->slot->dq) : 0;
-  guard.armed = 1;
+  body_enter(&guard, &hook);
   if (st & F_CONT) {
     void *value;
     /* The antecedent is DONE: its publication happens before the
@@ -195,9 +226,7 @@ run(struct future *f, unsigned flags)
   } else {
     code = f->fn.task(f->arg, &res);
   }
-  guard.armed = 0;
-  tls->current = guard.saved;
-  tls->base = guard.saved_base;
+  body_leave(&guard);
   if (st & F_TIMED)
     futures__record_times(f)->finished = futures__now_ns();
   futures__sched_count_complete(s);
@@ -217,22 +246,19 @@ futures__gate_run_inline(struct future *c, futures_then_fn fn, void *arg)
 {
   struct futures_tls *tls = &futures__tls;
   struct run_guard guard __attribute__((cleanup(run_unwound))) = {
-      c, tls->current, tls->base, 0, 0};
+      c, tls->current, tls->base, 0, 0, NULL, NULL};
+  struct cancel_hook hook;
   void *value, *res = NULL;
   int in, code;
 
   /* Lost: it was cancelled while it waited. */
   if (!claim(c, 1, 0))
     return;
-  tls->current = c;
-  tls->base = tls->slot != NULL ? futures__deque_bottom(&tls->slot->dq) : 0;
-  guard.armed = 1;
+  body_enter(&guard, &hook);
   /* The antecedent is DONE: our callback ran after its publication. */
   in = futures__record_outcome(c->x.ante, &value);
   code = fn(arg, in, value, &res);
-  guard.armed = 0;
-  tls->current = guard.saved;
-  tls->base = guard.saved_base;
+  body_leave(&guard);
   if (unlikely(code == FUTURES_FOLLOW)) {
     if ((code = follow(c, (struct future *)res)) == 0)
       return;

@@ -4,6 +4,7 @@
  * first record (a pool's or a promise's), and its fork() handlers.
  */
 #include "gate.h"
+#include "hook.h"
 #include "pin.h"
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
@@ -26,6 +27,7 @@ init_atfork_child(void)
 {
   futures__alloc_atfork_child();
   futures__waiters_atfork_child();
+  futures__hook_atfork_child();
   futures__sched_atfork_child();
   /* Every pool and pending promise that exists now is the parent's. */
   atomic_fetch_add_explicit(&futures__fork_gen, 1, memory_order_relaxed);
@@ -37,6 +39,7 @@ init_once_fn(void)
   FUTURES_ATOMIC_VAR(futures__fork_gen);
   futures__pin_global_init();
   futures__waiters_init();
+  futures__hook_init();
   futures__barrier_init();
   init_rc = futures__sched_global_init();
   if (init_rc == 0)

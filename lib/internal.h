@@ -219,6 +219,9 @@ struct futures_tls {
    * thread is running them already (record.c, fire()). */
   struct wlink *cb_head, *cb_tail;
   int cb_running;
+  /* The cancel hook slot of the body this thread runs (gate.c, hook.c),
+   * or NULL outside a body. */
+  struct cancel_hook *hook;
 };
 
 extern FUTURES_TLS struct futures_tls futures__tls;

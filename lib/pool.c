@@ -5,6 +5,7 @@
  */
 #include "foreign.h"
 #include "help.h"
+#include "hook.h"
 #include "pool.h"
 #include "worker.h"
 
@@ -282,6 +283,10 @@ futures_pool_destroy_ex(futures_pool_t *pool, int mode)
   futures__sched_stop(s, mode == FUTURES_DESTROY_CANCEL ? STOP_CANCEL
                                                         : STOP_DRAIN);
   FUTURES_TP(FUTURES_TP_STOPPED, s);
+  /* futures_cancelled() now says 1 in every running task; those blocked
+   * elsewhere learn it from their cancel hooks. */
+  if (mode == FUTURES_DESTROY_CANCEL)
+    futures__hook_fire_pool(s);
   /* Every record of ours still waiting on a future from outside the pool
    * settles with ECANCELED, then every pending timer (whose continuations
    * on other pools or inline then run with ECANCELED). */

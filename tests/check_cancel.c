@@ -17,6 +17,9 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "futures.h"
 #include "testutil.h"
@@ -881,6 +884,278 @@ START_TEST(test_cancel_rejects_bad_arguments)
 }
 END_TEST
 
+/* ------------------------------------------------------------ hooks */
+
+/* A task blocked in poll() on an eventfd that its cancel hook writes. */
+struct blocked {
+  int fd;
+  int reg_rc;      /* futures_on_cancel()'s answer */
+  int poll_rc;     /* poll()'s */
+  int saw_cancel;  /* futures_cancelled() after waking */
+  atomic_int hook_calls;
+  struct tu_count registered; /* counted down once the hook is set */
+};
+
+static void
+hook_write_fd(void *arg)
+{
+  struct blocked *b = arg;
+  uint64_t one = 1;
+
+  atomic_fetch_add(&b->hook_calls, 1);
+  if (write(b->fd, &one, sizeof(one)) != sizeof(one))
+    abort(); /* an eventfd write of 1 cannot fail here */
+}
+
+static int
+task_blocked_in_poll(void *arg, void **result)
+{
+  struct blocked *b = arg;
+  struct pollfd pfd;
+
+  *result = NULL;
+  b->reg_rc = futures_on_cancel(hook_write_fd, b);
+  tu_count_down(&b->registered);
+  if (b->reg_rc != 0)
+    return b->reg_rc;
+  pfd.fd = b->fd;
+  pfd.events = POLLIN;
+  pfd.revents = 0;
+  b->poll_rc = poll(&pfd, 1, -1); /* no timeout: only the hook wakes it */
+  b->saw_cancel = futures_cancelled();
+  return b->saw_cancel ? ECANCELED : 0;
+}
+
+static void
+blocked_init(struct blocked *b, long count)
+{
+  b->fd = eventfd(0, EFD_CLOEXEC);
+  ck_assert_int_ge(b->fd, 0);
+  b->reg_rc = b->poll_rc = b->saw_cancel = -1;
+  atomic_init(&b->hook_calls, 0);
+  tu_count_init(&b->registered, count);
+}
+
+static void
+blocked_fini(struct blocked *b)
+{
+  close(b->fd);
+  tu_count_destroy(&b->registered);
+}
+
+/*
+ * A task blocked in poll() with no timeout is woken by future_cancel()
+ * through its hook: the hook runs once, in the cancelling thread, before
+ * future_cancel() returns EINPROGRESS; a second cancel does not call it
+ * again; the task sees futures_cancelled() and settles ECANCELED.
+ */
+START_TEST(test_cancel_hook_wakes_a_task_blocked_in_poll)
+{
+  futures_pool_t *pool;
+  struct blocked b;
+  future_t *f;
+
+  blocked_init(&b, 1);
+  ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
+  ck_assert_int_eq(futures_submit(pool, task_blocked_in_poll, &b, &f), 0);
+  tu_count_wait(&b.registered);
+  ck_assert_int_eq(b.reg_rc, 0);
+  ck_assert_int_eq(future_cancel(f), EINPROGRESS);
+  ck_assert_int_eq(atomic_load(&b.hook_calls), 1);
+  ck_assert_int_eq(future_get(f, NULL), ECANCELED);
+  ck_assert_int_eq(future_cancel(f), EALREADY);
+  ck_assert_int_eq(atomic_load(&b.hook_calls), 1);
+  ck_assert_int_eq(b.poll_rc, 1);
+  ck_assert_int_eq(b.saw_cancel, 1);
+  future_release(f);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+  blocked_fini(&b);
+}
+END_TEST
+
+/*
+ * FUTURES_DESTROY_CANCEL calls the hook of every running task of the pool
+ * (two tasks blocked in poll() on two workers): destroy returns, and both
+ * settled ECANCELED.
+ */
+START_TEST(test_cancel_hook_destroy_cancel_wakes_blocked_tasks)
+{
+  futures_pool_t *pool;
+  struct blocked b[2];
+  future_t *f[2];
+
+  ck_assert_int_eq(futures_pool_create(&pool, 2), 0);
+  for (int i = 0; i < 2; i++) {
+    blocked_init(&b[i], 1);
+    ck_assert_int_eq(futures_submit(pool, task_blocked_in_poll, &b[i], &f[i]),
+                     0);
+  }
+  for (int i = 0; i < 2; i++)
+    tu_count_wait(&b[i].registered);
+  ck_assert_int_eq(futures_pool_destroy_ex(pool, FUTURES_DESTROY_CANCEL), 0);
+  for (int i = 0; i < 2; i++) {
+    ck_assert_int_eq(b[i].reg_rc, 0);
+    ck_assert_int_eq(atomic_load(&b[i].hook_calls), 1);
+    ck_assert_int_eq(future_get(f[i], NULL), ECANCELED);
+    future_release(f[i]);
+    blocked_fini(&b[i]);
+  }
+}
+END_TEST
+
+/* A task that registers its hook only once the test lets it. */
+struct late {
+  struct tu_latch running, go;
+  atomic_int hook_calls;
+  int reg_rc;
+};
+
+static void
+hook_count(void *arg)
+{
+  atomic_fetch_add(&((struct late *)arg)->hook_calls, 1);
+}
+
+static int
+task_register_late(void *arg, void **result)
+{
+  struct late *l = arg;
+
+  *result = NULL;
+  tu_latch_open(&l->running);
+  tu_latch_wait(&l->go);
+  l->reg_rc = futures_on_cancel(hook_count, l);
+  return 0;
+}
+
+/*
+ * A cancel requested before the task registers: futures_on_cancel()
+ * returns ECANCELED and the hook is never called.
+ */
+START_TEST(test_cancel_hook_after_cancel_is_ecanceled)
+{
+  futures_pool_t *pool;
+  struct late l;
+  future_t *f;
+
+  tu_latch_init(&l.running);
+  tu_latch_init(&l.go);
+  atomic_init(&l.hook_calls, 0);
+  l.reg_rc = -1;
+  ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
+  ck_assert_int_eq(futures_submit(pool, task_register_late, &l, &f), 0);
+  tu_latch_wait(&l.running);
+  ck_assert_int_eq(future_cancel(f), EINPROGRESS);
+  tu_latch_open(&l.go);
+  ck_assert_int_eq(future_get(f, NULL), 0);
+  ck_assert_int_eq(l.reg_rc, ECANCELED);
+  ck_assert_int_eq(atomic_load(&l.hook_calls), 0);
+  future_release(f);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+  tu_latch_destroy(&l.go);
+  tu_latch_destroy(&l.running);
+}
+END_TEST
+
+/* futures_on_cancel() outside a body is EPERM (the test's thread, a
+ * drop function); inside an inline continuation it works. */
+static int
+then_register(void *arg, int code, void *value, void **result)
+{
+  (void)value;
+  *result = NULL;
+  *(int *)arg = futures_on_cancel(hook_count, NULL);
+  return code;
+}
+
+START_TEST(test_cancel_hook_outside_a_body_is_eperm)
+{
+  future_t *p, *c;
+  int rc = -1;
+
+  ck_assert_int_eq(futures_on_cancel(hook_count, NULL), EPERM);
+  ck_assert_int_eq(futures_on_cancel(NULL, NULL), EPERM);
+  ck_assert_int_eq(futures_promise_create(&p), 0);
+  ck_assert_int_eq(futures_then_inline(p, then_register, &rc, &c), 0);
+  ck_assert_int_eq(future_resolve(p, NULL), 0);
+  ck_assert_int_eq(rc, 0);
+  ck_assert_int_eq(future_get(c, NULL), 0);
+  future_release(c);
+  future_release(p);
+}
+END_TEST
+
+/* The hook's argument, on the heap: the test frees it once the task's
+ * future has settled, so a hook that ran later would be a use after free
+ * (ASan, memcheck). */
+struct racing {
+  atomic_int calls;
+};
+
+static void
+hook_heap(void *arg)
+{
+  atomic_fetch_add(&((struct racing *)arg)->calls, 1);
+}
+
+static int
+task_register_and_return(void *arg, void **result)
+{
+  *result = NULL;
+  return futures_on_cancel(hook_heap, arg) == 0 ? 0 : ECANCELED;
+}
+
+struct race_cancel {
+  future_t *f;
+  pthread_barrier_t go;
+  int rc;
+};
+
+static void
+cancel_at_go(void *arg, int i)
+{
+  struct race_cancel *r = arg;
+
+  (void)i;
+  pthread_barrier_wait(&r->go);
+  r->rc = future_cancel(r->f);
+}
+
+/*
+ * A cancel racing a task that registers its hook and returns at once:
+ * the hook runs at most once, and never after the future has settled
+ * (its heap argument is freed then; ASan and memcheck would see a late
+ * call); the outcomes agree (a call means the cancel found it running).
+ */
+START_TEST(test_cancel_hook_racing_return_is_never_late)
+{
+  futures_pool_t *pool;
+
+  ck_assert_int_eq(futures_pool_create(&pool, 2), 0);
+  for (int round = 0; round < 500; round++) {
+    struct racing *h = malloc(sizeof(*h));
+    struct race_cancel r;
+    int calls;
+
+    ck_assert_ptr_nonnull(h);
+    atomic_init(&h->calls, 0);
+    pthread_barrier_init(&r.go, NULL, 1);
+    ck_assert_int_eq(futures_submit(pool, task_register_and_return, h, &r.f),
+                     0);
+    ck_assert_int_eq(tu_run_threads(1, cancel_at_go, &r), 0);
+    (void)future_get(r.f, NULL);
+    calls = atomic_load(&h->calls);
+    ck_assert_int_le(calls, 1);
+    if (calls == 1)
+      ck_assert_int_eq(r.rc, EINPROGRESS);
+    free(h);
+    future_release(r.f);
+    pthread_barrier_destroy(&r.go);
+  }
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+}
+END_TEST
+
 Suite *
 cancel_suite(void)
 {
@@ -917,6 +1192,15 @@ cancel_suite(void)
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, test_destroy_cancel_flags_running_and_cancels_queued);
   tcase_add_test(tc, test_destroy_cancel_accounts_for_every_task);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("hooks");
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc, test_cancel_hook_wakes_a_task_blocked_in_poll);
+  tcase_add_test(tc, test_cancel_hook_destroy_cancel_wakes_blocked_tasks);
+  tcase_add_test(tc, test_cancel_hook_after_cancel_is_ecanceled);
+  tcase_add_test(tc, test_cancel_hook_outside_a_body_is_eperm);
+  tcase_add_test(tc, test_cancel_hook_racing_return_is_never_late);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("errors");

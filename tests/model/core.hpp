@@ -36,6 +36,7 @@
 #include "help.c"
 #include "wait.c"
 #include "foreign.c"
+#include "hook.c"
 
 /* record.c's stripes are a global array of structs that hold a mutex: the
  * model destroys them with each execution (the library never does). */
