@@ -93,6 +93,8 @@ if table seq_vs_par --tasks 20,10 --reps 1; then
   fi
 fi
 csv seq_vs_par --tasks 20,10,5 --threads 2 --reps 2
+table seq_vs_par --timers --tasks 20,10 --reps 1
+csv seq_vs_par --timers --tasks 20,10,5 --reps 2 --other-us 100
 
 table throughput --n 1000 --reps 1 --threads 1,2
 csv throughput --n 1000 --reps 2 --mode external --no-mem
@@ -109,8 +111,10 @@ csv fork_join --n 10 --reps 2 --threads 2
 table fine_grained --n 1000 --reps 1 --threads 1,2
 csv fine_grained --n 1000 --reps 2 --spin-k 100
 
-table event_latency --n 200 --reps 1 --sleep-us 50
-csv event_latency --n 100 --reps 2 --sleep-us 10
+table event_latency --n 200 --reps 1 --sleep-us 50 --timer-n 5 \
+  --delays-ms 1,2 --pending 50 --spread-ms 5
+csv event_latency --n 100 --reps 2 --sleep-us 10 --timer-n 5 --delays-ms 1 \
+  --pending 20,50 --spread-ms 5
 
 if [ "$fail" -ne 0 ]; then
   echo "bench smoke: FAILED"

@@ -1,20 +1,33 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# The seed demo's one timing check: two tasks of 400 ms and 200 ms take
-# about 600 ms awaited one by one and about 400 ms joined together. The
-# margins cannot flake: the parallel run must beat 0.8 x sequential (480 ms
-# against about 600), and neither run may finish before its tasks slept.
+# The seed demo's timing checks, in both modes.
+#
+# Default mode: two tasks of 400 ms and 200 ms take about 600 ms awaited
+# one by one and about 400 ms joined together. The margins cannot flake:
+# the parallel run must beat 0.8 x sequential (480 ms against about 600),
+# and neither run may finish before its tasks slept.
+#
+# --timers: the same two durations as timers (futures_after) followed by
+# continuations, on a pool of one worker that runs a stream of other small
+# tasks meanwhile. The parallel run must beat 0.9 x sequential (540 ms
+# against about 600), neither run may end before its timers were due, the
+# four demo lines must read exactly as the JavaScript seed prints them, and
+# the one worker must have run other tasks during both runs (about a
+# thousand run; one is enough to show the worker was not held).
 # Environment: top_builddir (default .), EXEEXT (default empty).
 set -u
 
 top_builddir=${top_builddir:-.}
 EXEEXT=${EXEEXT:-}
 bin=$top_builddir/bench/seq_vs_par$EXEEXT
+fail=0
 
 if [ ! -x "$bin" ]; then
   echo "FAIL: $bin not built"
   exit 1
 fi
+
+# Default mode: CSV rows seq_ms and par_ms.
 if ! out=$("$bin" --tasks 400,200 --reps 1 --csv --timeout 60); then
   echo "FAIL: seq_vs_par exited with an error"
   printf '%s\n' "$out"
@@ -30,8 +43,47 @@ fi
 if awk -v s="$seq" -v p="$par" \
   'BEGIN { exit !(p < 0.8 * s && p >= 400 && s >= 600) }'; then
   echo "PASS: sequential $seq ms, parallel $par ms"
-  exit 0
+else
+  echo "FAIL: sequential $seq ms, parallel $par ms; want parallel >= 400," \
+    "sequential >= 600 and parallel < 0.8 x sequential"
+  fail=1
 fi
-echo "FAIL: sequential $seq ms, parallel $par ms; want parallel >= 400," \
-  "sequential >= 600 and parallel < 0.8 x sequential"
-exit 1
+
+# --timers: the table's demo lines.
+if ! out=$("$bin" --timers --tasks 400,200 --reps 1 --timeout 60); then
+  echo "FAIL: seq_vs_par --timers exited with an error"
+  printf '%s\n' "$out"
+  exit 1
+fi
+printf '%s\n' "$out"
+for want in '^seq_vs_par: workers 1, tasks 2 timers ' \
+  '^Sequential: [0-9][0-9.]* ms$' \
+  '^Sequential results: \[Task 1 done, Task 2 done\]$' \
+  '^Parallel: [0-9][0-9.]* ms$' \
+  '^Parallel results: \[Task 1 done, Task 2 done\]$' \
+  '^Meanwhile 1 worker ran other tasks of [0-9]* us: [0-9]* during the sequential run, [0-9]* during the parallel run$'; do
+  if ! printf '%s\n' "$out" | grep -q "$want"; then
+    echo "FAIL: --timers: no line matching '$want'"
+    fail=1
+  fi
+done
+seq=$(printf '%s\n' "$out" | sed -n 's/^Sequential: \([0-9.]*\) ms$/\1/p')
+par=$(printf '%s\n' "$out" | sed -n 's/^Parallel: \([0-9.]*\) ms$/\1/p')
+other=$(printf '%s\n' "$out" |
+  sed -n 's/^Meanwhile .*: \([0-9]*\) during the sequential run, \([0-9]*\) during.*/\1 \2/p')
+if [ -z "$seq" ] || [ -z "$par" ] || [ -z "$other" ]; then
+  echo "FAIL: --timers: the demo lines could not be read"
+  exit 1
+fi
+set -- $other
+if awk -v s="$seq" -v p="$par" -v a="$1" -v b="$2" \
+  'BEGIN { exit !(p < 0.9 * s && p >= 400 && s >= 600 && a >= 1 && b >= 1) }'; then
+  echo "PASS: --timers on 1 worker: sequential $seq ms, parallel $par ms;" \
+    "other tasks run meanwhile: $1 and $2"
+else
+  echo "FAIL: --timers: sequential $seq ms, parallel $par ms, other tasks" \
+    "$1 and $2; want parallel >= 400, sequential >= 600, parallel <" \
+    "0.9 x sequential and at least one other task during each run"
+  fail=1
+fi
+exit "$fail"
