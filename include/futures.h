@@ -366,11 +366,23 @@ typedef struct futures_task {
   futures_task_fn fn;   /* required */
   void *arg;            /* passed to fn */
   futures_drop_fn drop; /* optional: cleanup of arg if the task never runs */
+  /* Optional: the destructor of the task's result. Called exactly once,
+   * with the result, if the task succeeds with a non-NULL result that no
+   * one reads: when the last reference to its future goes (the handle
+   * released, a race's loser let go of, a combinator's input dropped)
+   * and no future_get(), join, continuation or combinator that passes
+   * results on has taken it. Reading it (any of those, with a non-NULL
+   * result slot) hands the result to the reader, which then owns it. It
+   * runs in the thread that drops the last reference, perhaps inside a
+   * library call: it must not call into the library. A struct of the
+   * size before this field (programs built against an older header) is
+   * accepted and has none. */
+  futures_drop_fn result_drop;
 } futures_task_t;
 
 #define FUTURES_TASK_INIT                                                      \
   {                                                                            \
-    sizeof(futures_task_t), NULL, NULL, NULL                                   \
+    sizeof(futures_task_t), NULL, NULL, NULL, NULL                             \
   }
 
 /** An initialiser for a task with every field given, e.g.
@@ -378,7 +390,7 @@ typedef struct futures_task {
  * (futures_task_t)FUTURES_TASK(fn, arg, drop)). */
 #define FUTURES_TASK(fn, arg, drop)                                            \
   {                                                                            \
-    sizeof(futures_task_t), (fn), (arg), (drop)                                \
+    sizeof(futures_task_t), (fn), (arg), (drop), NULL                          \
   }
 
 /** One future's final state, for futures_join_all_settled(). */
@@ -938,7 +950,8 @@ FUTURES_API int future_is_ready(const future_t *future);
  * calling thread, and its continuations run with ECANCELED. A running task
  * is only asked: futures_cancelled() returns 1 inside it from now on, and
  * it finishes however it chooses (a hook it registered with
- * futures_on_cancel() runs in the calling thread before this returns). A
+ * futures_on_cancel() runs in the calling thread before this returns,
+ * unless another canceller is calling it already). A
  * finished future is left as it is. A
  * pending promise, timer or combinator's future (futures_promise_create(),
  * futures_after(), futures_all()) is settled with ECANCELED at once; a
@@ -1072,25 +1085,36 @@ FUTURES_API int future_retain(future_t *future);
  * pipe the body poll()s, shutdown() its socket, signal its condition
  * variable. Keep @fn short; it must not wait for the body.
  *
- * The hook lasts until the body returns (or calls this again): once the
- * body's future has settled, @fn is neither running nor called again, so
- * @arg may live on the body's stack. A second call replaces the hook (if
- * it has not been called yet); @fn NULL removes it, waiting for a call in
- * progress to return.
+ * The hook lasts until the body returns, or removes it: @fn NULL
+ * removes it, waiting for a call in progress (in another thread) to
+ * return, after which @fn is never called again. A body whose @arg lives
+ * on its own stack, or that frees or closes what the hook touches, must
+ * remove the hook that way before it returns or frees: the library can
+ * only take the hook away after the body's frame is gone. Once the body's
+ * future has settled, @fn is neither running nor called again. A second
+ * call with a hook replaces the first (if it has not been called yet).
+ * Never remove the hook, or return, while holding a lock the hook takes.
+ * In the range function of futures_parallel_for() this is EPERM: a
+ * chunk is not a body of its own. A hook that calls futures_on_cancel()
+ * acts on its own thread's body, not on the one it was registered for.
  *
  * @fn:  The hook; NULL removes the current one.
  * @arg: Passed to @fn.
  *
- * Return:    0; ECANCELED if a cancel was already requested (nothing is
- *            registered; the body should stop now), or the hook was
- *            already called; EPERM outside a body (the library's own
- *            threads, a drop function, the caller of a pool's functions).
+ * Return:    0; ECANCELED if the body was already asked to stop
+ *            (future_cancel(), its pool's FUTURES_DESTROY_CANCEL, or the
+ *            hook was already called): nothing is registered, and the
+ *            body should stop now (removal always returns 0); EPERM
+ *            outside a body (the library's own threads, a drop function,
+ *            a chunk of futures_parallel_for(), a thread that is not
+ *            running a task).
  * Ownership: none; @arg stays the caller's.
  * Threads:   the body's own thread; safe racing with future_cancel() from
  *            any thread
  *            (tests: check_cancel/test_cancel_hook_wakes_a_task_blocked_in_poll,
  *            check_cancel/test_cancel_hook_racing_return_is_never_late,
- *            check_cancel/test_cancel_hook_after_cancel_is_ecanceled).
+ *            check_cancel/test_cancel_hook_after_cancel_is_ecanceled,
+ *            check_cancel/test_cancel_hook_registered_during_destroy_cancel_is_ecanceled).
  * In a task: only there
  *            (tests: check_cancel/test_cancel_hook_outside_a_body_is_eperm,
  *            check_cancel/test_cancel_hook_destroy_cancel_wakes_blocked_tasks).
@@ -1176,6 +1200,35 @@ FUTURES_API int future_resolve(future_t *future, void *value);
  * Since:     0.1
  */
 FUTURES_API int future_reject(future_t *future, int code);
+
+/**
+ * future_resolve_owned() - Settle a promise with a value the library
+ * destroys if no one reads it.
+ *
+ * As future_resolve(), and hands the library @value's destructor: @drop
+ * runs exactly once, with @value, when the last reference to the promise
+ * goes and no one has read the value (future_get() or a join with a
+ * result slot, a continuation, a race or a follower that passes it on:
+ * the first reader owns it from then on). It runs in the thread that
+ * drops the last reference, perhaps inside a library call: it must not
+ * call into the library.
+ *
+ * @future: (borrowed) A promise. NULL, or not a promise -> EINVAL.
+ * @value:  Its result; may be NULL (then @drop never runs).
+ * @drop:   The destructor; NULL behaves as future_resolve().
+ *
+ * Return:    0; EALREADY (nothing changes: @value is still the caller's);
+ *            EINVAL; ECHILD as future_resolve().
+ * Ownership: on 0, @value belongs to the promise until someone reads it.
+ * Threads:   as future_resolve()
+ *            (tests: check_promise/test_promise_owned_value_unread_is_destroyed_once,
+ *            check_promise/test_promise_owned_value_read_is_the_readers).
+ * In a task: allowed
+ *            (tests: check_promise/test_promise_owned_value_race_losers_destroyed).
+ * Since:     0.1
+ */
+FUTURES_API int future_resolve_owned(future_t *future, void *value,
+                                     futures_drop_fn drop);
 
 /* ------------------------------------------------------------ timer */
 

@@ -39,9 +39,15 @@
  * input has won, VERDICT_OPEN + 1 + i once input i has. The winner claims
  * it before it settles out; if a cancel settled out first, out's state
  * word carries F_CANCEL (gate.c's claim) and futures_winner() reports no
- * winner whatever the word holds. out->x.drop, which the gate calls when
- * out is cancelled, is combinator_cancelled(): it does nothing (the
- * callback on out lets go), and marks the record as one of this file's.
+ * winner whatever the word holds. The futures of all and all_settled hold
+ * VERDICT_NONE there: a non-zero word marks the record as one of this
+ * file's (other records with no pool never write it).
+ *
+ * Results. A race hands its winner's value on: the gate moves the
+ * winner's result destructor (if it had one and no one had read it) to
+ * out, once out is claimed (futures__gate_settle_from()), so the value
+ * lives as long as out may hand it out, and out's last release destroys
+ * it if no one read it. all and all_settled read no value.
  *
  * References and lifetime. The state holds a reference to out and one to
  * each input (one per entry: a future given twice is held twice), and is
@@ -58,6 +64,7 @@
 enum kind { K_ALL, K_ALL_SETTLED, K_ANY, K_ANY_OK };
 
 #define VERDICT_OPEN ((uintptr_t)1)
+#define VERDICT_NONE (~(uintptr_t)0) /* all, all_settled: no verdict */
 
 struct comb;
 
@@ -81,15 +88,10 @@ struct comb {
   struct comb_input inputs[FUTURES_FLEX];
 };
 
-/* The mark of a combinator's future in out->x.drop (see the top). */
-static void
-combinator_cancelled(void *arg)
-{
-  (void)arg;
-}
+static uintptr_t verdict_load(const struct future *out);
 
-/* 1 if @f is the future of one of this file's combinators. x.drop is
- * written before the record is published and never changes. */
+/* 1 if @f is the future of one of this file's combinators: its verdict
+ * word is written before the record is published and is never 0 after. */
 static int
 is_combinator(const struct future *f)
 {
@@ -97,7 +99,7 @@ is_combinator(const struct future *f)
                                     memory_order_relaxed);
 
   return (s & (F_NOPOOL | F_COMBINED | F_CONT)) == (F_NOPOOL | F_COMBINED) &&
-         f->x.drop == combinator_cancelled;
+         verdict_load(f) != 0;
 }
 
 static uintptr_t
@@ -157,8 +159,7 @@ count_down_left(struct comb *st)
 static void
 judge(struct comb *st, size_t i, struct future *in)
 {
-  void *value;
-  int code = futures__record_outcome(in, &value);
+  int code = futures__record_outcome(in, NULL);
 
   switch (st->kind) {
   case K_ALL:
@@ -175,12 +176,12 @@ judge(struct comb *st, size_t i, struct future *in)
     break;
   case K_ANY:
     if (verdict_claim(st, i))
-      (void)futures__gate_settle(st->out, code, value);
+      (void)futures__gate_settle_from(st->out, in);
     break;
   case K_ANY_OK:
     if (code == 0) {
       if (verdict_claim(st, i))
-        (void)futures__gate_settle(st->out, 0, value);
+        (void)futures__gate_settle_from(st->out, in);
     } else if (count_down_left(st)) {
       (void)futures__gate_settle(st->out, ENOENT, NULL);
     }
@@ -248,10 +249,11 @@ comb_new(enum kind kind, future_t *const futures[], size_t n,
   if (out == NULL)
     return ENOMEM;
   /* Nobody else sees out yet: no stripe needed. */
-  out->x.drop = combinator_cancelled;
-  if (kind == K_ANY || kind == K_ANY_OK)
-    atomic_store_explicit(&out->u.q.next, (struct future *)VERDICT_OPEN,
-                          memory_order_relaxed);
+  atomic_store_explicit(&out->u.q.next,
+                        (struct future *)(kind == K_ANY || kind == K_ANY_OK
+                                              ? VERDICT_OPEN
+                                              : VERDICT_NONE),
+                        memory_order_relaxed);
   if ((st = FUTURES_ALLOC_FLEX(struct comb, inputs, n)) == NULL) {
     futures__record_unref(out);
     return ENOMEM;
@@ -314,10 +316,11 @@ combine_none(enum kind kind, future_t **out)
 
   if (f == NULL)
     return ENOMEM;
-  f->x.drop = combinator_cancelled;
-  if (kind == K_ANY_OK)
-    atomic_store_explicit(&f->u.q.next, (struct future *)VERDICT_OPEN,
-                          memory_order_relaxed);
+  atomic_store_explicit(&f->u.q.next,
+                        (struct future *)(kind == K_ANY || kind == K_ANY_OK
+                                              ? VERDICT_OPEN
+                                              : VERDICT_NONE),
+                        memory_order_relaxed);
   (void)futures__gate_settle(f, kind == K_ANY_OK ? ENOENT : 0, NULL);
   *out = f;
   return 0;
@@ -381,7 +384,7 @@ futures_winner(const future_t *combined, size_t *index)
   if (index != NULL)
     *index = (size_t)-1;
   if (futures__record_bad(combined) || index == NULL ||
-      !is_combinator(combined) || verdict_load(combined) == 0)
+      !is_combinator(combined) || verdict_load(combined) == VERDICT_NONE)
     return EINVAL;
   s = futures__record_state(combined);
   if ((s & F_PHASE) != F_DONE)

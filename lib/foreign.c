@@ -93,7 +93,7 @@ unlink_locked(struct sched *s, struct foreign *n)
  * destroy, ECANCELED). Uses up the node's reference to the record. */
 static void
 end_wait(struct future *rec, int kind, int code, void *result,
-         int destroying)
+         futures_drop_fn rdrop, int destroying)
 {
   if (kind == FOREIGN_READY) {
     if (destroying)
@@ -101,7 +101,7 @@ end_wait(struct future *rec, int kind, int code, void *result,
     /* Queues it, or drops the reference if it was cancelled. */
     futures__gate_ready(rec);
   } else {
-    futures__gate_finish(rec, code, result);
+    futures__gate_finish(rec, code, result, rdrop);
     futures__record_unref(rec);
   }
 }
@@ -111,7 +111,7 @@ fired(struct wcallback *cb, struct future *src)
 {
   struct foreign *n = (struct foreign *)(void *)cb;
   struct sched *s = n->s;
-  void *result;
+  void *result = NULL;
   int code;
 
   if (s != NULL && !claim(n, OWNER_CALLBACK)) {
@@ -133,8 +133,17 @@ fired(struct wcallback *cb, struct future *src)
     futures__sched_enter(s);
     futures__mutex_unlock(&s->flock);
   }
-  code = futures__record_outcome(src, &result);
-  end_wait(n->rec, n->kind, code, result, 0);
+  {
+    futures_drop_fn rdrop = NULL;
+
+    /* A follower takes the result on, with its destructor; a continuation
+     * reads it when it runs. */
+    if (n->kind == FOREIGN_FOLLOW)
+      code = futures__record_outcome_move(src, &result, &rdrop);
+    else
+      code = src->code;
+    end_wait(n->rec, n->kind, code, result, rdrop, 0);
+  }
   if (s != NULL)
     futures__sched_leave(s);
   futures__record_unref(src);
@@ -195,13 +204,13 @@ futures__foreign_close(struct sched *s)
     next = n->next;
     if (futures__record_remove_callback(src, &n->cb)) {
       /* Its callback will never run: the node is ours alone. */
-      end_wait(rec, kind, ECANCELED, NULL, 1);
+      end_wait(rec, kind, ECANCELED, NULL, NULL, 1);
       futures__record_unref(src);
       FUTURES_FREE(n);
     } else if (claim(n, OWNER_DESTROY)) {
       /* Due in a settling thread, perhaps this one: it will lose, then
        * drop src and free the node, which is not read from here on. */
-      end_wait(rec, kind, ECANCELED, NULL, 1);
+      end_wait(rec, kind, ECANCELED, NULL, NULL, 1);
     } else {
       /* Its callback won, in another thread, and will find the list
        * closed. */
@@ -209,7 +218,7 @@ futures__foreign_close(struct sched *s)
       while (!n->fired)
         futures__cond_wait(&s->fcond, &s->flock); /* predicate: fired */
       futures__mutex_unlock(&s->flock);
-      end_wait(rec, kind, ECANCELED, NULL, 1);
+      end_wait(rec, kind, ECANCELED, NULL, NULL, 1);
       futures__record_unref(src);
       FUTURES_FREE(n);
     }

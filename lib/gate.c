@@ -75,7 +75,8 @@ body_leave(struct run_guard *g)
   futures__hook_end(g->hook);
 }
 
-static void settle(struct future *f, int code, void *result, int drop_ref);
+static void settle(struct future *f, int code, void *result,
+                   futures_drop_fn rdrop, int drop_ref);
 
 static void
 run_unwound(struct run_guard *g)
@@ -89,7 +90,7 @@ run_unwound(struct run_guard *g)
     futures__record_times(f)->finished = futures__now_ns();
   if (f->sched != NULL)
     futures__sched_count_complete(f->sched);
-  settle(f, EOWNERDEAD, NULL, g->flags & GATE_QREF);
+  settle(f, EOWNERDEAD, NULL, NULL, g->flags & GATE_QREF);
 }
 
 /*
@@ -124,7 +125,8 @@ claim(struct future *f, int deferred_too, uint32_t extra)
 /* Publishes the outcome of a record this thread won; a continuation lets
  * go of its antecedent first. */
 static void
-settle(struct future *f, int code, void *result, int drop_ref)
+settle(struct future *f, int code, void *result, futures_drop_fn rdrop,
+       int drop_ref)
 {
   /* A fork() child finishing a task of its parent's pool (the task
    * forked): its waiters and continuations live in the parent, and the
@@ -134,8 +136,13 @@ settle(struct future *f, int code, void *result, int drop_ref)
       (f->sched != NULL ? f->sched->gen : f->fn.gen) !=
           atomic_load_explicit(&futures__fork_gen, memory_order_relaxed))
     return;
+  /* A result destructor replaces what x held: a continuation's
+   * antecedent (let go of here), a task's drop function (cleared when it
+   * started), or a destructor a task's body set already (kept). */
   if (atomic_load_explicit(&f->state, memory_order_relaxed) & F_CONT)
-    futures__record_ante_drop(f);
+    futures__record_ante_drop(f, code == 0 ? rdrop : NULL);
+  else if (rdrop != NULL && code == 0)
+    f->x.rdrop = rdrop;
   futures__record_publish(f, code, result, drop_ref, futures__gate_ready);
 }
 
@@ -168,7 +175,7 @@ settle_unrun(struct future *f, int drop_ref)
     tls->current = saved;
     tls->base = saved_base;
   }
-  settle(f, ECANCELED, NULL, drop_ref);
+  settle(f, ECANCELED, NULL, NULL, drop_ref);
 }
 
 /*
@@ -215,6 +222,10 @@ run(struct future *f, unsigned flags)
   futures__sched_count_start(s, (flags & GATE_HELPED) != 0);
   if (st & F_TIMED)
     futures__record_times(f)->started = futures__now_ns();
+  /* A task owns its argument once it starts: x is free for a result
+   * destructor (futures_task_t.result_drop sets one in the body). */
+  if (!(st & F_CONT))
+    f->x.drop = NULL;
   body_enter(&guard, &hook);
   if (st & F_CONT) {
     void *value;
@@ -238,7 +249,7 @@ run(struct future *f, unsigned flags)
     }
     res = NULL;
   }
-  settle(f, code, res, flags & GATE_QREF);
+  settle(f, code, res, NULL, flags & GATE_QREF);
 }
 
 void
@@ -264,13 +275,14 @@ futures__gate_run_inline(struct future *c, futures_then_fn fn, void *arg)
       return;
     res = NULL;
   }
-  settle(c, code, res, 0);
+  settle(c, code, res, NULL, 0);
 }
 
 void
-futures__gate_finish(struct future *f, int code, void *result)
+futures__gate_finish(struct future *f, int code, void *result,
+                     futures_drop_fn rdrop)
 {
-  settle(f, code, result, 0);
+  settle(f, code, result, rdrop, 0);
 }
 
 int
@@ -337,9 +349,31 @@ futures__gate_ready(struct future *c)
 int
 futures__gate_settle(struct future *f, int code, void *result)
 {
+  return futures__gate_settle_owned(f, code, result, NULL);
+}
+
+int
+futures__gate_settle_from(struct future *f, struct future *from)
+{
+  futures_drop_fn rdrop;
+  void *result;
+  int code;
+
   if (!claim(f, 1, 0))
     return EALREADY;
-  settle(f, code, result, 0);
+  /* Won: only now may the result's destructor move to @f. */
+  code = futures__record_outcome_move(from, &result, &rdrop);
+  settle(f, code, result, rdrop, 0);
+  return 0;
+}
+
+int
+futures__gate_settle_owned(struct future *f, int code, void *result,
+                           futures_drop_fn rdrop)
+{
+  if (!claim(f, 1, 0))
+    return EALREADY;
+  settle(f, code, result, rdrop, 0);
   return 0;
 }
 

@@ -43,6 +43,14 @@ int futures__gate_cancel(struct future *f);
  * if another had (a settle or a cancel).
  */
 int futures__gate_settle(struct future *f, int code, void *result);
+/* The same, handing the library @result's destructor @rdrop: it runs once
+ * the record is freed if no one has read the result (code 0 only). */
+int futures__gate_settle_owned(struct future *f, int code, void *result,
+                               futures_drop_fn rdrop);
+/* Settles @f, as futures__gate_settle(), with the outcome of the DONE
+ * record @from, moving @from's result destructor to @f if this thread
+ * wins @f (a race handing its winner's value on). */
+int futures__gate_settle_from(struct future *f, struct future *from);
 
 /*
  * A continuation whose antecedent has finished: moves it from DEFERRED to
@@ -66,7 +74,8 @@ void futures__gate_run_inline(struct future *c, futures_then_fn fn,
  * FUTURES_FOLLOW, once the future it follows has settled (or with
  * ECANCELED at its pool's destroy). foreign.c calls it, once per record.
  */
-void futures__gate_finish(struct future *f, int code, void *result);
+void futures__gate_finish(struct future *f, int code, void *result,
+                          futures_drop_fn rdrop);
 
 /*
  * Asks a RUNNING task to stop (futures_cancelled() then returns 1 in it).

@@ -15,7 +15,9 @@
  * sees the flag (ECANCELED: the body learns of the cancel at once) or the
  * canceller finds the hook and calls it. A body's frame that ends while a
  * canceller calls its hook waits for the call to return before the slot
- * goes out of scope.
+ * goes out of scope; but the body's own frame is gone by then, so an
+ * argument on the body's stack needs futures_on_cancel(NULL, NULL) before
+ * the body returns, which waits the same way.
  */
 #include "hook.h"
 
@@ -44,30 +46,65 @@ futures__hook_init(void)
 void
 futures__hook_atfork_child(void)
 {
-  /* The bodies that registered run in the parent (the one in the forking
-   * thread, if any, unlinks itself from nothing: linked stays set, and
-   * end_slow tolerates a slot that is no longer in the list). */
+  /* The bodies that registered run in the parent. A slot in the forking
+   * thread's frame carries the parent's generation: it is not in this
+   * registry, and is treated as unlinked (linked_here()). */
   futures__mutex_init(&H()->lock);
   futures__cond_init(&H()->cond);
   H()->head = NULL;
 }
 
+/* Under the lock: 1 if @h is in this process's registry (a slot linked
+ * before a fork() is not in the child's). */
+static int
+linked_here(const struct cancel_hook *h)
+{
+  FUTURES_ASSERT_OWNER(&H()->lock);
+  return h->linked &&
+         h->gen == atomic_load_explicit(&futures__fork_gen,
+                                        memory_order_relaxed);
+}
+
+/* Under the lock: takes @h out of the registry, waiting for a canceller
+ * that is calling its hook to return. */
 static void
 unlink_locked(struct cancel_hook *h)
 {
-  struct cancel_hook *p;
-
   FUTURES_ASSERT_OWNER(&H()->lock);
-  for (p = H()->head; p != NULL && p != h; p = p->next)
-    ;
-  if (p == NULL)
-    return; /* the list was reset in a fork() child */
+  if (!linked_here(h)) {
+    h->linked = 0;
+    return;
+  }
+  h->linked = 0;
   if (h->prev != NULL)
     h->prev->next = h->next;
   else
     H()->head = h->next;
   if (h->next != NULL)
     h->next->prev = h->prev;
+  while (h->calling)
+    futures__cond_wait(&H()->cond, &H()->lock); /* predicate: calling */
+}
+
+/*
+ * Under the lock: 1 if the body of @h has been asked to stop, so that a
+ * hook registered now would never be called: F_CANCEL (future_cancel()),
+ * its pool's FUTURES_DESTROY_CANCEL (which stores stopping before it takes
+ * the lock to fire the pool's hooks), or its hook was called already.
+ * Relaxed loads: see "The handshake" above.
+ */
+static int
+cancel_requested(const struct cancel_hook *h)
+{
+  struct future *f = h->f;
+
+  if (atomic_load_explicit(&f->state, memory_order_relaxed) & F_CANCEL)
+    return 1;
+  if (f->sched != NULL &&
+      atomic_load_explicit(&f->sched->stopping, memory_order_relaxed) ==
+          STOP_CANCEL)
+    return 1;
+  return linked_here(h) && h->fired;
 }
 
 int
@@ -79,22 +116,16 @@ futures_on_cancel(void (*fn)(void *arg), void *arg)
   if (h == NULL || futures__tls.current != h->f)
     return EPERM;
   futures__mutex_lock(&H()->lock);
-  /* Relaxed: see "The handshake" above. */
-  if (atomic_load_explicit(&h->f->state, memory_order_relaxed) & F_CANCEL) {
+  if (fn == NULL) {
+    /* Removal always waits out a call in progress, cancelled or not: the
+     * body may free @arg next. */
+    unlink_locked(h);
+  } else if (cancel_requested(h)) {
     rc = ECANCELED;
-  } else if (fn == NULL) {
-    if (h->linked) {
-      unlink_locked(h);
-      h->linked = 0;
-      /* A canceller calling the old hook now finishes first. */
-      while (h->calling)
-        futures__cond_wait(&H()->cond, &H()->lock); /* calling == 0 */
-    }
   } else {
-    h->fn = fn;
-    h->arg = arg;
-    if (!h->linked) {
+    if (!linked_here(h)) {
       h->fired = h->calling = 0;
+      h->gen = atomic_load_explicit(&futures__fork_gen, memory_order_relaxed);
       h->prev = NULL;
       h->next = H()->head;
       if (H()->head != NULL)
@@ -102,6 +133,8 @@ futures_on_cancel(void (*fn)(void *arg), void *arg)
       H()->head = h;
       h->linked = 1;
     }
+    h->fn = fn;
+    h->arg = arg;
   }
   futures__mutex_unlock(&H()->lock);
   return rc;
@@ -120,7 +153,15 @@ call_locked(struct cancel_hook *h)
   fn = h->fn;
   arg = h->arg;
   futures__mutex_unlock(&H()->lock);
-  fn(arg);
+  /* With cancellation disabled: a pthread_cancel() acting inside the hook
+   * would leave calling set, and the body's frame waiting for ever. */
+  {
+    int old;
+
+    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
+    fn(arg);
+    pthread_setcancelstate(old, NULL);
+  }
   futures__mutex_lock(&H()->lock);
   h->calling = 0;
   /* Wakes a body's frame waiting in futures__hook_end_slow(); h lives
@@ -166,8 +207,5 @@ futures__hook_end_slow(struct cancel_hook *h)
 {
   futures__mutex_lock(&H()->lock);
   unlink_locked(h);
-  h->linked = 0;
-  while (h->calling)
-    futures__cond_wait(&H()->cond, &H()->lock); /* predicate: calling */
   futures__mutex_unlock(&H()->lock);
 }

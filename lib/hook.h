@@ -18,6 +18,8 @@ struct cancel_hook {
   void (*fn)(void *arg);
   void *arg;
   struct cancel_hook *prev, *next; /* in the registry, while linked */
+  unsigned long gen; /* futures__fork_gen when linked: a slot copied into
+                      * a fork() child is not in the child's registry */
   int linked;
   int fired;   /* called, or being called: at most once */
   int calling; /* a canceller is calling it now */

@@ -65,7 +65,7 @@ futures_promise_create(future_t **future)
 /* Settles the promise @f: EINVAL if it is not a promise, ECHILD if it is
  * a promise of the parent of a fork(), else what the gate says. */
 static int
-settle_promise(struct future *f, int code, void *value)
+settle_promise(struct future *f, int code, void *value, futures_drop_fn drop)
 {
   int rc;
 
@@ -76,7 +76,7 @@ settle_promise(struct future *f, int code, void *value)
     return EINVAL;
   if ((rc = futures__help_stale(f)) != 0)
     return rc;
-  return futures__gate_settle(f, code, value);
+  return futures__gate_settle_owned(f, code, value, drop);
 }
 
 int
@@ -84,7 +84,15 @@ future_resolve(future_t *future, void *value)
 {
   if (futures__record_bad(future))
     return EINVAL;
-  return settle_promise(future, 0, value);
+  return settle_promise(future, 0, value, NULL);
+}
+
+int
+future_resolve_owned(future_t *future, void *value, futures_drop_fn drop)
+{
+  if (futures__record_bad(future))
+    return EINVAL;
+  return settle_promise(future, 0, value, drop);
 }
 
 int
@@ -92,5 +100,5 @@ future_reject(future_t *future, int code)
 {
   if (futures__record_bad(future) || code <= 0)
     return EINVAL;
-  return settle_promise(future, code, NULL);
+  return settle_promise(future, code, NULL, NULL);
 }

@@ -61,6 +61,55 @@ futures__record_ref(struct future *f)
   atomic_fetch_add_explicit(&f->state, F_REF, memory_order_relaxed);
 }
 
+int
+futures__record_outcome(const struct future *f, void **result)
+{
+  if (result == NULL)
+    return f->code;
+  if (f->code != 0) {
+    *result = NULL;
+    return f->code;
+  }
+  *result = f->u.q.result;
+  /* Read: the reader owns the result now. Relaxed: the destructor was
+   * written before DONE, which the caller saw with acquire order; the
+   * exchange only decides, among readers and the last unref, who has it. */
+  if (__atomic_load_n(&((struct future *)f)->x.rdrop, __ATOMIC_RELAXED) !=
+      NULL)
+    (void)__atomic_exchange_n(&((struct future *)f)->x.rdrop,
+                              (futures_drop_fn)NULL, __ATOMIC_RELAXED);
+  return 0;
+}
+
+int
+futures__record_outcome_move(struct future *f, void **result,
+                             futures_drop_fn *rdrop)
+{
+  *rdrop = NULL;
+  if (f->code != 0) {
+    *result = NULL;
+    return f->code;
+  }
+  *result = f->u.q.result;
+  *rdrop = __atomic_exchange_n(&f->x.rdrop, (futures_drop_fn)NULL,
+                               __ATOMIC_RELAXED);
+  return 0;
+}
+
+/* The last reference is gone: a result no one read meets its destructor
+ * (in this thread, with no lock of the library's held), then the record
+ * is freed. */
+static void
+record_release(struct future *f)
+{
+  uint32_t s = atomic_load_explicit(&f->state, memory_order_relaxed);
+
+  if ((s & F_PHASE) == F_DONE && f->code == 0 && f->u.q.result != NULL &&
+      f->x.rdrop != NULL)
+    f->x.rdrop(f->u.q.result);
+  futures__record_free(f);
+}
+
 void
 futures__record_unref(struct future *f)
 {
@@ -73,7 +122,7 @@ futures__record_unref(struct future *f)
   FUTURES_ASSERT(F_REFS(s) >= 1);
   if (F_REFS(s) == 1) {
     FUTURES_HAPPENS_AFTER(&f->state);
-    futures__record_free(f);
+    record_release(f);
   }
 }
 
@@ -321,8 +370,9 @@ futures__record_ante_get(struct future *c)
   if (!(atomic_load_explicit(&c->state, memory_order_relaxed) & F_CONT))
     return NULL;
   futures__mutex_lock(st);
-  /* Under the stripe, x.ante is either NULL or still referenced by @c. */
-  if (c->x.ante != NULL) {
+  /* Under the stripe, x.ante is either NULL or still referenced by @c,
+   * until @c settles (x may hold a result destructor after). */
+  if ((futures__record_state(c) & F_PHASE) != F_DONE && c->x.ante != NULL) {
     a = c->x.ante;
     futures__record_ref(a);
   }
@@ -331,14 +381,14 @@ futures__record_ante_get(struct future *c)
 }
 
 void
-futures__record_ante_drop(struct future *c)
+futures__record_ante_drop(struct future *c, futures_drop_fn rdrop)
 {
   pthread_mutex_t *st = stripe_of(c);
   struct future *a;
 
   futures__mutex_lock(st);
   a = c->x.ante;
-  c->x.ante = NULL;
+  c->x.rdrop = rdrop;
   futures__mutex_unlock(st);
   if (a != NULL)
     futures__record_unref(a);
@@ -572,6 +622,6 @@ futures__record_publish(struct future *f, int code, void *result,
       futures__record_unref(f);
   } else if (drop_ref && F_REFS(n) == 0) {
     FUTURES_HAPPENS_AFTER(&f->state);
-    futures__record_free(f);
+    record_release(f);
   }
 }

@@ -91,10 +91,16 @@ struct future {
   struct sched *sched;
   /* Protected by the record's stripe lock. */
   struct wlink *waiters;
-  /* Immutable after submit. */
   union {
-    futures_drop_fn drop; /* a task: cleanup of arg if it never runs */
-    struct future *ante;  /* a continuation: its antecedent (a reference) */
+    /* A task, until it runs: cleanup of arg if it never runs. */
+    futures_drop_fn drop;
+    /* A continuation, until it settles: its antecedent (a reference),
+     * under the record's stripe. */
+    struct future *ante;
+    /* DONE with code 0: the result's destructor, NULL once someone has
+     * read the result (futures__record_outcome()) or if there is none.
+     * Written before DONE is published; taken with an atomic exchange. */
+    futures_drop_fn rdrop;
   } x;
 #if FUTURES_DEBUG
   uint64_t magic;         /* FUTURE_MAGIC while allocated, poisoned after */
@@ -141,14 +147,14 @@ futures__record_done(const struct future *f)
 }
 
 /* The outcome of a DONE record: its code, and in *@result (optional) its
- * result, NULL unless the code is 0. */
-static inline int
-futures__record_outcome(const struct future *f, void **result)
-{
-  if (result != NULL)
-    *result = f->code == 0 ? f->u.q.result : NULL;
-  return f->code;
-}
+ * result, NULL unless the code is 0. Handing the result to the caller
+ * reads it: the record's result destructor, if any, will not run. */
+int futures__record_outcome(const struct future *f, void **result);
+/* The same, moving the result's destructor to the caller (*@rdrop, NULL
+ * if none or already read): a combinator or a follower that passes the
+ * result on takes the duty to destroy it with it. */
+int futures__record_outcome_move(struct future *f, void **result,
+                                 futures_drop_fn *rdrop);
 
 /* Initialises a fresh record: QUEUED (or DEFERRED with F_DEFERRED in
  * @flags), two references, not yet visible to any other thread. */
@@ -236,7 +242,9 @@ int futures__group_sleep(struct wgroup *g, size_t seen, long long deadline);
  * a waiter follows a chain of deferred continuations safely.
  */
 struct future *futures__record_ante_get(struct future *c);
-void futures__record_ante_drop(struct future *c);
+/* Lets go of the antecedent and puts @rdrop (the result's destructor, or
+ * NULL) in its place, under the stripe. */
+void futures__record_ante_drop(struct future *c, futures_drop_fn rdrop);
 
 /* Links the DEFERRED continuation @c into @ante's waiters unless @ante is
  * already DONE; 1 if linked (the list now holds @c's second reference), 0

@@ -98,11 +98,69 @@ task_at(const futures_task_t *tasks, size_t i)
                                                 i * tasks[0].size);
 }
 
+/* The size of futures_task_t before result_drop was appended: programs
+ * built against that header still pass it. */
+#define TASK_SIZE_V1 offsetof(futures_task_t, result_drop)
+
 static int
 check_task(const futures_task_t *task, size_t size)
 {
-  return task != NULL && task->size >= sizeof(futures_task_t) &&
-         task->size == size && task->fn != NULL;
+  return task != NULL && task->size >= TASK_SIZE_V1 && task->size == size &&
+         task->fn != NULL;
+}
+
+/* @t's result destructor, NULL if it has none or predates the field. */
+static futures_drop_fn
+result_drop_of(const futures_task_t *t)
+{
+  return t->size >= offsetof(futures_task_t, result_drop) +
+                        sizeof(t->result_drop)
+             ? t->result_drop
+             : NULL;
+}
+
+/*
+ * A task with a result destructor runs through this thunk, whose argument
+ * carries the task's own fields; the record's x field, which holds the
+ * drop function until the task starts, holds the destructor once it has
+ * run (see struct future). Only tasks that ask for it pay the allocation.
+ */
+struct owned_task {
+  futures_task_fn fn;
+  void *arg;
+  futures_drop_fn drop, result_drop;
+};
+
+static int
+owned_run(void *a, void **result)
+{
+  struct owned_task t = *(struct owned_task *)a;
+  int code;
+
+  FUTURES_FREE(a);
+  code = t.fn(t.arg, result);
+  /* futures__tls.current is this task's record (gate.c's run()). */
+  if (code == 0 && *result != NULL)
+    futures__tls.current->x.rdrop = t.result_drop;
+  return code;
+}
+
+static void
+owned_drop(void *a)
+{
+  struct owned_task *t = (struct owned_task *)a;
+
+  if (t->drop != NULL)
+    t->drop(t->arg);
+  FUTURES_FREE(t);
+}
+
+/* Frees the thunk's argument of a record never published. */
+static void
+free_owned(struct future *f)
+{
+  if (f->fn.task == owned_run)
+    FUTURES_FREE(f->arg);
 }
 
 /* Allocates and fills @n records for @tasks; all or nothing. The first
@@ -119,10 +177,33 @@ alloc_records(struct sched *s, const futures_task_t *tasks, size_t n,
     out[i] = futures__record_alloc(timed);
     if (out[i] == NULL) {
       while (i-- > 0) {
+        free_owned(out[i]);
         futures__record_free(out[i]);
         out[i] = NULL;
       }
       return ENOMEM;
+    }
+    if (result_drop_of(t) != NULL) {
+      struct owned_task *o = FUTURES_ALLOC(struct owned_task);
+
+      if (o == NULL) {
+        futures__record_free(out[i]);
+        out[i] = NULL;
+        while (i-- > 0) {
+          free_owned(out[i]);
+          futures__record_free(out[i]);
+          out[i] = NULL;
+        }
+        return ENOMEM;
+      }
+      o->fn = t->fn;
+      o->arg = t->arg;
+      o->drop = t->drop;
+      o->result_drop = t->result_drop;
+      futures__record_init(out[i], s, owned_run, o, owned_drop,
+                           (timed ? F_TIMED : 0) |
+                               (i < placed ? 0 : F_NOPLACE));
+      continue;
     }
     futures__record_init(out[i], s, t->fn, t->arg, t->drop,
                          (timed ? F_TIMED : 0) | (i < placed ? 0 : F_NOPLACE));
@@ -237,7 +318,7 @@ futures_submit_all(futures_pool_t *pool, const futures_task_t tasks[],
   if (pool == NULL || tasks == NULL)
     return EINVAL;
   /* The stride must be believable before we step through the array. */
-  if (tasks[0].size < sizeof(futures_task_t) || tasks[0].size > TASK_SIZE_MAX)
+  if (tasks[0].size < TASK_SIZE_V1 || tasks[0].size > TASK_SIZE_MAX)
     return EINVAL;
   for (size_t i = 0; i < n; i++)
     if (!check_task(task_at(tasks, i), tasks[0].size))

@@ -1057,8 +1057,53 @@ START_TEST(test_cancel_hook_after_cancel_is_ecanceled)
 }
 END_TEST
 
+/* A task that waits until its pool's FUTURES_DESTROY_CANCEL has begun
+ * (futures_cancelled() says 1), then registers: too late. */
+static int
+task_register_when_cancelled(void *arg, void **result)
+{
+  struct late *l = arg;
+
+  *result = NULL;
+  tu_latch_open(&l->running);
+  while (!futures_cancelled())
+    sched_yield(); /* a condition, not a delay: destroy is under way */
+  l->reg_rc = futures_on_cancel(hook_count, l);
+  return 0;
+}
+
+/*
+ * Issue 11 review: a hook registered after FUTURES_DESTROY_CANCEL began
+ * (which sets no F_CANCEL) would never be called; it is refused with
+ * ECANCELED, as futures_cancelled() says 1.
+ */
+START_TEST(test_cancel_hook_registered_during_destroy_cancel_is_ecanceled)
+{
+  futures_pool_t *pool;
+  struct late l;
+  future_t *f;
+
+  tu_latch_init(&l.running);
+  tu_latch_init(&l.go);
+  atomic_init(&l.hook_calls, 0);
+  l.reg_rc = -1;
+  ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
+  ck_assert_int_eq(futures_submit(pool, task_register_when_cancelled, &l, &f),
+                   0);
+  tu_latch_wait(&l.running);
+  ck_assert_int_eq(futures_pool_destroy_ex(pool, FUTURES_DESTROY_CANCEL), 0);
+  ck_assert_int_eq(future_get(f, NULL), 0);
+  ck_assert_int_eq(l.reg_rc, ECANCELED);
+  ck_assert_int_eq(atomic_load(&l.hook_calls), 0);
+  future_release(f);
+  tu_latch_destroy(&l.go);
+  tu_latch_destroy(&l.running);
+}
+END_TEST
+
 /* futures_on_cancel() outside a body is EPERM (the test's thread, a
- * drop function); inside an inline continuation it works. */
+ * chunk of futures_parallel_for()); inside an inline continuation it
+ * works. */
 static int
 then_register(void *arg, int code, void *value, void **result)
 {
@@ -1068,10 +1113,31 @@ then_register(void *arg, int code, void *value, void **result)
   return code;
 }
 
+static int
+range_register(void *arg, size_t begin, size_t end)
+{
+  (void)begin;
+  (void)end;
+  if (futures_on_cancel(hook_count, NULL) != EPERM)
+    atomic_fetch_add((atomic_int *)arg, 1);
+  return 0;
+}
+
 START_TEST(test_cancel_hook_outside_a_body_is_eperm)
 {
-  future_t *p, *c;
+  futures_pool_t *pool;
+  future_t *p, *c, *pf;
+  atomic_int not_eperm;
   int rc = -1;
+
+  atomic_init(&not_eperm, 0);
+  ck_assert_int_eq(futures_pool_create(&pool, 2), 0);
+  ck_assert_int_eq(
+      futures_parallel_for(pool, 0, 64, 4, range_register, &not_eperm, &pf), 0);
+  ck_assert_int_eq(future_get(pf, NULL), 0);
+  ck_assert_int_eq(atomic_load(&not_eperm), 0);
+  future_release(pf);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
 
   ck_assert_int_eq(futures_on_cancel(hook_count, NULL), EPERM);
   ck_assert_int_eq(futures_on_cancel(NULL, NULL), EPERM);
@@ -1098,11 +1164,28 @@ hook_heap(void *arg)
   atomic_fetch_add(&((struct racing *)arg)->calls, 1);
 }
 
+/* Registers a hook on a stack argument and on the heap one, then removes
+ * the stack one before returning, as the header asks. */
+static void
+hook_stack(void *arg)
+{
+  atomic_fetch_add((atomic_int *)arg, 1);
+}
+
 static int
 task_register_and_return(void *arg, void **result)
 {
+  atomic_int local;
+  int rc;
+
   *result = NULL;
-  return futures_on_cancel(hook_heap, arg) == 0 ? 0 : ECANCELED;
+  atomic_init(&local, 0);
+  rc = futures_on_cancel(hook_stack, &local);
+  if (futures_on_cancel(NULL, NULL) != 0)
+    return EFAULT;
+  if (rc == 0)
+    rc = futures_on_cancel(hook_heap, arg);
+  return rc == 0 ? 0 : ECANCELED;
 }
 
 struct race_cancel {
@@ -1199,6 +1282,8 @@ cancel_suite(void)
   tcase_add_test(tc, test_cancel_hook_wakes_a_task_blocked_in_poll);
   tcase_add_test(tc, test_cancel_hook_destroy_cancel_wakes_blocked_tasks);
   tcase_add_test(tc, test_cancel_hook_after_cancel_is_ecanceled);
+  tcase_add_test(tc,
+                 test_cancel_hook_registered_during_destroy_cancel_is_ecanceled);
   tcase_add_test(tc, test_cancel_hook_outside_a_body_is_eperm);
   tcase_add_test(tc, test_cancel_hook_racing_return_is_never_late);
   suite_add_tcase(s, tc);

@@ -690,6 +690,137 @@ START_TEST(test_all_of_task_futures_made_in_a_task)
 }
 END_TEST
 
+/* ------------------------------------------------------------ owned */
+
+/* A value with a destructor that counts its calls. */
+struct owned {
+  atomic_int destroyed;
+  int id;
+};
+
+static void
+owned_destroy(void *v)
+{
+  atomic_fetch_add(&((struct owned *)v)->destroyed, 1);
+}
+
+/*
+ * A promise resolved with an owned value that no one reads: its
+ * destructor runs exactly once, when the last reference goes (the
+ * producer's and the consumer's; a notifier's watch does not read it);
+ * a failed resolve leaves the value alone; NULL runs no destructor.
+ */
+START_TEST(test_promise_owned_value_unread_is_destroyed_once)
+{
+  struct owned v = {0, 1}, w = {0, 2};
+  future_t *p, *q;
+
+  atomic_init(&v.destroyed, 0);
+  atomic_init(&w.destroyed, 0);
+  ck_assert_int_eq(futures_promise_create(&p), 0);
+  ck_assert_int_eq(future_retain(p), 0); /* the consumer's */
+  ck_assert_int_eq(future_resolve_owned(p, &v, owned_destroy), 0);
+  ck_assert_int_eq(future_resolve_owned(p, &w, owned_destroy), EALREADY);
+  ck_assert_int_eq(future_get(p, NULL), 0); /* no result slot: not read */
+  future_release(p);
+  ck_assert_int_eq(atomic_load(&v.destroyed), 0);
+  future_release(p);
+  ck_assert_int_eq(atomic_load(&v.destroyed), 1);
+  ck_assert_int_eq(atomic_load(&w.destroyed), 0);
+
+  ck_assert_int_eq(futures_promise_create(&q), 0);
+  ck_assert_int_eq(future_resolve_owned(q, NULL, owned_destroy), 0);
+  future_release(q);
+  ck_assert_int_eq(futures_promise_create(&q), 0);
+  ck_assert_int_eq(future_resolve_owned(NULL, &w, owned_destroy), EINVAL);
+  ck_assert_int_eq(future_reject(q, EIO), 0);
+  ck_assert_int_eq(future_resolve_owned(q, &w, owned_destroy), EALREADY);
+  future_release(q);
+  ck_assert_int_eq(atomic_load(&w.destroyed), 0);
+}
+END_TEST
+
+static int
+then_keep(void *arg, int code, void *value, void **result)
+{
+  *(void **)arg = value;
+  *result = NULL;
+  return code;
+}
+
+/*
+ * Reading the value hands it to the reader: future_get() with a result
+ * slot, a join, a continuation (inline or on a pool) or a follower: the
+ * destructor never runs for any of them.
+ */
+START_TEST(test_promise_owned_value_read_is_the_readers)
+{
+  struct owned v[4];
+  future_t *p[4], *c;
+  void *r = NULL, *seen = NULL;
+
+  for (int i = 0; i < 4; i++) {
+    atomic_init(&v[i].destroyed, 0);
+    v[i].id = i;
+    ck_assert_int_eq(futures_promise_create(&p[i]), 0);
+    ck_assert_int_eq(future_resolve_owned(p[i], &v[i], owned_destroy), 0);
+  }
+  ck_assert_int_eq(future_get(p[0], &r), 0);
+  ck_assert_ptr_eq(r, &v[0]);
+  ck_assert_int_eq(futures_join_all(&p[1], 1, &r), 0);
+  ck_assert_ptr_eq(r, &v[1]);
+  ck_assert_int_eq(futures_then_inline(p[2], then_keep, &seen, &c), 0);
+  ck_assert_ptr_eq(seen, &v[2]);
+  future_release(c);
+  for (int i = 0; i < 3; i++)
+    future_release(p[i]);
+  for (int i = 0; i < 3; i++)
+    ck_assert_int_eq(atomic_load(&v[i].destroyed), 0);
+  /* Unread: destroyed. */
+  future_release(p[3]);
+  ck_assert_int_eq(atomic_load(&v[3].destroyed), 1);
+}
+END_TEST
+
+/*
+ * A race of three owned values: the losers are destroyed once the race
+ * and their handles let go of them; the winner's value moves to the
+ * race's future, which destroys it when released unread, or hands it to
+ * whoever reads it.
+ */
+START_TEST(test_promise_owned_value_race_losers_destroyed)
+{
+  for (int read = 0; read < 2; read++) {
+    struct owned v[3];
+    future_t *p[3], *race;
+    void *r = NULL;
+    size_t w = 99;
+
+    for (int i = 0; i < 3; i++) {
+      atomic_init(&v[i].destroyed, 0);
+      ck_assert_int_eq(futures_promise_create(&p[i]), 0);
+    }
+    ck_assert_int_eq(futures_any(p, 3, &race), 0);
+    ck_assert_int_eq(future_resolve_owned(p[1], &v[1], owned_destroy), 0);
+    ck_assert_int_eq(future_resolve_owned(p[0], &v[0], owned_destroy), 0);
+    ck_assert_int_eq(future_resolve_owned(p[2], &v[2], owned_destroy), 0);
+    ck_assert_int_eq(futures_winner(race, &w), 0);
+    ck_assert_uint_eq(w, 1);
+    for (int i = 0; i < 3; i++)
+      future_release(p[i]);
+    ck_assert_int_eq(atomic_load(&v[0].destroyed), 1);
+    ck_assert_int_eq(atomic_load(&v[2].destroyed), 1);
+    ck_assert_int_eq(atomic_load(&v[1].destroyed), 0); /* the race has it */
+    if (read) {
+      ck_assert_int_eq(future_get(race, &r), 0);
+      ck_assert_ptr_eq(r, &v[1]);
+    }
+    future_release(race);
+    ck_assert_int_eq(atomic_load(&v[1].destroyed), read ? 0 : 1);
+  }
+}
+END_TEST
+
 Suite *
 promise_suite(void)
 {
@@ -707,6 +838,12 @@ promise_suite(void)
   tcase_add_test(
       tc, test_promise_retain_lets_consumer_and_producer_release_in_any_order);
   tcase_add_test(tc, test_promise_of_the_parent_is_echild_in_a_fork_child);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("owned");
+  tcase_add_test(tc, test_promise_owned_value_unread_is_destroyed_once);
+  tcase_add_test(tc, test_promise_owned_value_read_is_the_readers);
+  tcase_add_test(tc, test_promise_owned_value_race_losers_destroyed);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("concurrency");

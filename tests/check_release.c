@@ -17,6 +17,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
@@ -477,6 +478,96 @@ START_TEST(test_release_use_after_release_is_reported_by_asan)
 END_TEST
 #endif
 
+/* ------------------------------------------------------------ results */
+
+static atomic_int results_destroyed;
+static struct tu_count destroyed_once; /* counted down by the first call */
+
+/* The last reference may go in a worker a moment after the waiter saw
+ * the future settle: the destructor says when it ran. */
+static void
+result_destroy(void *v)
+{
+  if (atomic_fetch_add(&results_destroyed, 1) == 0)
+    tu_count_down(&destroyed_once);
+  free(v);
+}
+
+/* A task that returns a malloc'ed int, or fails with EIO if @arg. */
+static int
+task_alloc_result(void *arg, void **result)
+{
+  int *v;
+
+  if (arg != NULL)
+    return EIO;
+  if ((v = malloc(sizeof(*v))) == NULL)
+    return ENOMEM;
+  *v = 42;
+  *result = v;
+  return 0;
+}
+
+/*
+ * futures_task_t.result_drop: a result released unread is destroyed
+ * exactly once (memcheck and ASan see no leak); one read with future_get()
+ * is the reader's (freed here); a failed task has no result to destroy;
+ * a task cancelled before it ran has none either, and its own drop
+ * function still runs; a struct of the older size (no result_drop) is
+ * accepted.
+ */
+START_TEST(test_release_task_result_unread_is_destroyed_once)
+{
+  futures_pool_t *pool;
+  futures_task_t t = FUTURES_TASK(task_alloc_result, NULL, NULL);
+  futures_task_t old = FUTURES_TASK(task_alloc_result, NULL, NULL);
+  future_t *f, *held[1];
+  struct tu_crowd g;
+  void *r = NULL;
+
+  atomic_store(&results_destroyed, 0);
+  tu_count_init(&destroyed_once, 1);
+  t.result_drop = result_destroy;
+  ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
+  ck_assert_int_eq(futures_submit_ex(pool, &t, NULL, &f), 0);
+  ck_assert_int_eq(future_wait_for(f, 60000000000LL), 0);
+  future_release(f);
+  tu_count_wait(&destroyed_once);
+  ck_assert_int_eq(atomic_load(&results_destroyed), 1);
+
+  ck_assert_int_eq(futures_submit_ex(pool, &t, NULL, &f), 0);
+  ck_assert_int_eq(future_get(f, &r), 0);
+  ck_assert_int_eq(*(int *)r, 42);
+  future_release(f);
+  ck_assert_int_eq(atomic_load(&results_destroyed), 1);
+  free(r);
+
+  t.arg = &t; /* fails with EIO */
+  ck_assert_int_eq(futures_submit_ex(pool, &t, NULL, &f), 0);
+  ck_assert_int_eq(future_get(f, NULL), EIO);
+  future_release(f);
+  ck_assert_int_eq(atomic_load(&results_destroyed), 1);
+
+  t.arg = NULL;
+  ck_assert_int_eq(tu_crowd_hold(pool, &g, held, 1), 0);
+  ck_assert_int_eq(futures_submit_ex(pool, &t, NULL, &f), 0);
+  ck_assert_int_eq(future_cancel(f), 0);
+  ck_assert_int_eq(tu_crowd_release(&g, held, 1), 0);
+  ck_assert_int_eq(future_get(f, NULL), ECANCELED);
+  future_release(f);
+  ck_assert_int_eq(atomic_load(&results_destroyed), 1);
+
+  old.size = offsetof(futures_task_t, result_drop);
+  ck_assert_int_eq(futures_submit_ex(pool, &old, NULL, &f), 0);
+  ck_assert_int_eq(future_get(f, &r), 0);
+  free(r);
+  future_release(f);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+  ck_assert_int_eq(atomic_load(&results_destroyed), 1);
+  tu_count_destroy(&destroyed_once);
+}
+END_TEST
+
 Suite *
 release_suite(void)
 {
@@ -490,6 +581,11 @@ release_suite(void)
   tcase_add_test(tc, test_release_after_completion_frees_the_future);
   tcase_add_test(tc, test_release_of_a_failed_future_frees_it);
   tcase_add_test(tc, test_release_after_pool_destroy_frees_the_future);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("results");
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc, test_release_task_result_unread_is_destroyed_once);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("errors");
