@@ -690,6 +690,108 @@ START_TEST(test_all_of_task_futures_made_in_a_task)
 }
 END_TEST
 
+/* ------------------------------------------------------------ one worker */
+
+struct one_worker {
+  future_t *p;
+  atomic_int settler_ran; /* 1 once the settling task has run */
+  int saw_ran;            /* settler_ran as the waiter's wait ended */
+  int wait_rc;
+};
+
+static int
+task_settle(void *arg, void **result)
+{
+  struct one_worker *o = arg;
+
+  *result = NULL;
+  atomic_store(&o->settler_ran, 1);
+  return future_resolve(o->p, o);
+}
+
+static int
+task_wait_briefly(void *arg, void **result)
+{
+  struct one_worker *o = arg;
+
+  *result = NULL;
+  o->wait_rc = future_wait_for(o->p, 20000000LL); /* 20 ms */
+  o->saw_ran = atomic_load(&o->settler_ran);
+  return 0;
+}
+
+/*
+ * The defined behaviour of a task that waits for a promise which a task
+ * queued behind it on its 1-worker pool settles: its worker stays
+ * blocked, so the settler has not run when the (timed) wait ends; it
+ * runs once the waiting task returns. (An untimed wait would never end.)
+ */
+START_TEST(test_promise_waited_in_a_task_on_one_worker_blocks_it)
+{
+  futures_pool_t *pool;
+  struct one_worker o;
+  future_t *w, *s;
+
+  atomic_init(&o.settler_ran, 0);
+  o.saw_ran = o.wait_rc = -1;
+  ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
+  ck_assert_int_eq(futures_promise_create(&o.p), 0);
+  ck_assert_int_eq(futures_submit(pool, task_wait_briefly, &o, &w), 0);
+  ck_assert_int_eq(futures_submit(pool, task_settle, &o, &s), 0);
+  /* Timed waits: this thread runs neither task in place. */
+  ck_assert_int_eq(future_wait_for(s, 60000000000LL), 0);
+  ck_assert_int_eq(future_get(s, NULL), 0);
+  ck_assert_int_eq(future_get(w, NULL), 0);
+  ck_assert_int_eq(o.wait_rc, ETIMEDOUT);
+  ck_assert_int_eq(o.saw_ran, 0);
+  ck_assert_int_eq(future_is_ready(o.p), 1);
+  future_release(w);
+  future_release(s);
+  future_release(o.p);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+}
+END_TEST
+
+static int
+task_follow_promise(void *arg, void **result)
+{
+  struct one_worker *o = arg;
+
+  if (future_retain(o->p) != 0)
+    return EAGAIN;
+  *result = o->p;
+  return FUTURES_FOLLOW;
+}
+
+/*
+ * The way to wait for it instead: the task returns FUTURES_FOLLOW with
+ * the promise; the one worker is free at once and runs the settler, and
+ * the task's future settles with the promise's value.
+ */
+START_TEST(test_promise_followed_by_a_task_on_one_worker_frees_it)
+{
+  futures_pool_t *pool;
+  struct one_worker o;
+  future_t *w, *s;
+  void *r = NULL;
+
+  atomic_init(&o.settler_ran, 0);
+  ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
+  ck_assert_int_eq(futures_promise_create(&o.p), 0);
+  ck_assert_int_eq(futures_submit(pool, task_follow_promise, &o, &w), 0);
+  ck_assert_int_eq(futures_submit(pool, task_settle, &o, &s), 0);
+  ck_assert_int_eq(future_wait_for(w, 60000000000LL), 0);
+  ck_assert_int_eq(future_get(w, &r), 0);
+  ck_assert_ptr_eq(r, &o);
+  ck_assert_int_eq(future_get(s, NULL), 0);
+  ck_assert_int_eq(atomic_load(&o.settler_ran), 1);
+  future_release(w);
+  future_release(s);
+  future_release(o.p);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+}
+END_TEST
+
 /* ------------------------------------------------------------ owned */
 
 /* A value with a destructor that counts its calls. */
@@ -838,6 +940,12 @@ promise_suite(void)
   tcase_add_test(
       tc, test_promise_retain_lets_consumer_and_producer_release_in_any_order);
   tcase_add_test(tc, test_promise_of_the_parent_is_echild_in_a_fork_child);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("one_worker");
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc, test_promise_waited_in_a_task_on_one_worker_blocks_it);
+  tcase_add_test(tc, test_promise_followed_by_a_task_on_one_worker_frees_it);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("owned");
