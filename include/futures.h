@@ -1130,10 +1130,17 @@ FUTURES_API int futures_on_cancel(void (*fn)(void *arg), void *arg);
  * returns EALREADY and changes nothing. Every waiting function, join and
  * notifier works on it as on a task's future; a thread that waits for it
  * sleeps on a condition variable, and a task that waits for it runs its
- * own pending sub-tasks meanwhile, and nothing else (so a task of a
- * 1-worker pool that waits for a promise which only another task queued
- * on that pool would settle waits for ever: settle it from elsewhere, or
- * watch it with a notifier instead of waiting in a task). A producer
+ * own pending sub-tasks meanwhile, and nothing else: its worker stays
+ * blocked. So a task of a 1-worker pool that waits for a promise which
+ * only another task queued on that pool would settle waits for ever (a
+ * timed wait times out, and the other task runs once the waiting one has
+ * returned). Do not wait in a task for what the pool itself must produce:
+ * return FUTURES_FOLLOW with the promise instead (the worker is free at
+ * once, and the task's future settles when the promise does), or chain a
+ * continuation with futures_then()
+ * (tests: check_promise/test_promise_waited_in_a_task_on_one_worker_blocks_it,
+ * check_promise/test_promise_followed_by_a_task_on_one_worker_frees_it).
+ * A producer
  * learns that its promise was cancelled when future_resolve() or
  * future_reject() returns EALREADY, or by watching it with a notifier (a
  * future_is_ready() just after a cancel returned may still say 0 for a
