@@ -241,6 +241,11 @@
  *            so are its as-completed sets: next() returns ECHILD, destroy
  *            does nothing
  *            (tests: check_completion/test_completion_of_the_parent_is_echild_in_a_fork_child).
+ *            A fork() while futures_pool_destroy_async() runs leaves that
+ *            destroy to the parent: in the child its thread does not
+ *            exist and its future is a pending future of the parent
+ *            (ECHILD)
+ *            (tests: check_shutdown/test_shutdown_async_in_a_fork_child_is_echild).
  *
  *   exit.    The library registers no atexit() handler and no destructor
  *            (tests: check_exit/test_exit_with_live_pools_returns_its_status_silently).
@@ -250,6 +255,10 @@
  *            _exit(); nothing waits for unfinished tasks
  *            (tests: check_exit/test_exit_with_live_pools_returns_its_status_silently,
  *            check_exit/test_exit_workers_keep_running_queued_tasks_during_atexit_handlers).
+ *            A destroy under way in futures_pool_destroy_async()'s thread
+ *            is no different: exit() does not wait for it, and it vanishes
+ *            at _exit() with its future unsettled
+ *            (tests: check_exit/test_exit_with_live_pools_returns_its_status_silently).
  *            A task that may run during exit() must not use what the
  *            program's own atexit handlers free. Destroy a pool before
  *            exit() when its tasks must finish
@@ -576,6 +585,75 @@ FUTURES_API int futures_pool_destroy(futures_pool_t *pool);
  * Since:     0.1
  */
 FUTURES_API int futures_pool_destroy_ex(futures_pool_t *pool, int mode);
+
+/**
+ * futures_pool_destroy_async() - Begin a destroy; a future tells its end.
+ *
+ * futures_pool_destroy_ex() for a thread that must not block (an event
+ * loop) or cannot wait (one of the pool's own tasks). Before it returns,
+ * the pool is stopped as destroy stops it: from then on submits from
+ * outside the pool's tasks (from anywhere in cancel mode) and
+ * futures_after() return ESHUTDOWN. The rest (the ECANCELED of foreign
+ * waits and timers, the drain or the cancellation, the join of the
+ * workers, the free of the pool) runs in a thread that the library starts
+ * for it, detached; once the pool's memory is freed, that thread resolves
+ * *@done with 0 (value NULL) and lets go of it. Watch *@done with a
+ * notifier (futures_notifier_watch()), chain it (futures_then_inline(),
+ * futures_then() on another pool) or wait for it. Every check is made
+ * before anything is done: on error the pool is untouched and usable.
+ *
+ * @pool: (consumed on success) The pool. NULL -> EINVAL.
+ * @mode: enum futures_destroy_mode; anything else -> EINVAL.
+ * @done: (out) Receives the future of the destroy's end; NULL on failure.
+ *        NULL -> EINVAL.
+ *
+ * Return:    0, and *@done resolves with 0 once the destroy has ended;
+ *            EINVAL if an argument is NULL, @mode is unknown, or @pool is
+ *            not a live pool (destroyed already, or being destroyed by an
+ *            earlier call: its memory is not read); ECHILD in a fork()
+ *            child (the parent's pool is left alone); ENOMEM; EAGAIN if
+ *            the thread could not be started. On error nothing was done.
+ * Ownership: consumes @pool on success: it may be freed as soon as no
+ *            task of it runs, and is freed when *@done settles, so only a
+ *            thread that knows it is still alive (one of its tasks, or a
+ *            thread such a task waits for) may still call a function on
+ *            it; a call from its own task or timer thread is no
+ *            deadlock. The caller owns *@done and releases it with
+ *            future_release(), before or after it settles (the library
+ *            holds its own reference meanwhile). future_cancel() on *@done
+ *            settles it with ECANCELED at once and does not stop the
+ *            destroy, which then ends unannounced.
+ * Threads:   one destroy per pool, as futures_pool_destroy(): a second
+ *            one, of either kind, is EINVAL; a submit from another thread
+ *            racing it either returns ESHUTDOWN or its task runs (or, in
+ *            cancel mode, settles ECANCELED) before *@done settles. The
+ *            library's thread runs what destroy runs in its caller (drop
+ *            functions, continuations settled ECANCELED, queued tasks of a
+ *            pool with no worker left), then, after the free, the
+ *            callbacks of *@done: its inline continuations and a
+ *            notifier's delivery. In a fork() child that thread does not
+ *            exist (see "fork" above); exit() does not wait for it (see
+ *            "exit" above)
+ *            (tests: check_shutdown/test_shutdown_async_returns_at_once_and_resolves_after_the_drain,
+ *            check_shutdown/test_shutdown_async_cancel_settles_queued_tasks_before_it_resolves,
+ *            check_shutdown/test_shutdown_async_racing_submits_each_run_or_are_refused,
+ *            check_shutdown/test_shutdown_async_is_delivered_through_a_notifier,
+ *            check_shutdown/test_shutdown_async_future_chains_and_joins,
+ *            check_shutdown/test_shutdown_async_cancel_of_its_future_does_not_stop_the_destroy,
+ *            check_shutdown/test_shutdown_async_bad_input_leaves_the_pool_untouched,
+ *            check_faults/test_faults_destroy_async_failures_leave_the_pool_untouched).
+ * In a task: allowed, for the task's own pool too, and in the pool's timer
+ *            thread: it returns at once, and the destroy ends after that
+ *            task (or inline continuation) has returned. So no task of
+ *            @pool, nor its timer thread, may wait for *@done: it would
+ *            wait for itself (this is not detected; use a deadline, a
+ *            notifier or a continuation)
+ *            (tests: check_shutdown/test_shutdown_async_inside_own_task_returns_at_once_and_ends_after_it,
+ *            check_shutdown/test_shutdown_async_from_the_pool_timer_thread_succeeds).
+ * Since:     0.1
+ */
+FUTURES_API FUTURES_WARN_UNUSED int
+futures_pool_destroy_async(futures_pool_t *pool, int mode, future_t **done);
 
 /**
  * futures_pool_stats() - Read a pool's counters.

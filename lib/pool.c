@@ -21,6 +21,17 @@ static int global_init_rc;
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct futures_pool *registry;
 
+/* Puts @pool in the registry: at create, and back again when an
+ * asynchronous destroy could not start its thread. */
+static void
+registry_add(struct futures_pool *pool)
+{
+  futures__mutex_lock(&registry_lock);
+  pool->reg_next = registry;
+  registry = pool;
+  futures__mutex_unlock(&registry_lock);
+}
+
 /* ------------------------------------------------------------ fork */
 
 static void
@@ -183,10 +194,7 @@ futures_pool_create_ex(futures_pool_t **out, const futures_pool_opts_t *opts)
     pool_free(pool);
     return rc;
   }
-  futures__mutex_lock(&registry_lock);
-  pool->reg_next = registry;
-  registry = pool;
-  futures__mutex_unlock(&registry_lock);
+  registry_add(pool);
   *out = pool;
   return 0;
 }
@@ -202,10 +210,18 @@ futures_pool_create(futures_pool_t **pool, size_t nthreads)
 
 /* ------------------------------------------------------------ destroy */
 
-/* Removes @pool from the registry: 0, EINVAL if unknown, ECHILD if it
- * belongs to the parent of a fork (then it stays). */
+/*
+ * Every destroy's checks, and the pool's removal from the registry: 0 (it
+ * is the caller's to destroy now); EINVAL if the registry does not know
+ * it (never created, or destroyed already: its memory is not read);
+ * ECHILD if it belongs to the parent of a fork(); with @refuse_own,
+ * EDEADLK if the calling thread runs one of its tasks or is its timer
+ * thread (an inline continuation of one of its timers), which a destroy
+ * that waits would wait for. Done under registry_lock, so the pool's
+ * memory is alive while we look at it; after an error it is untouched.
+ */
 static int
-registry_remove(struct futures_pool *pool)
+registry_claim(struct futures_pool *pool, int refuse_own)
 {
   unsigned long gen =
       atomic_load_explicit(&futures__fork_gen, memory_order_relaxed);
@@ -214,36 +230,22 @@ registry_remove(struct futures_pool *pool)
 
   futures__mutex_lock(&registry_lock);
   for (p = &registry; *p != NULL; p = &(*p)->reg_next) {
-    if (*p == pool) {
-      if (pool->sched.gen != gen) {
-        rc = ECHILD;
-      } else {
-        *p = pool->reg_next;
-        rc = 0;
-      }
-      break;
+    if (*p != pool)
+      continue;
+    if (pool->sched.gen != gen)
+      rc = ECHILD; /* the parent's pool: leave it alone */
+    else if (refuse_own && (futures__sched_my_slot(&pool->sched) != NULL ||
+                            futures__sched_in_task(&pool->sched) ||
+                            futures__timers_in_thread(pool->timers)))
+      rc = EDEADLK;
+    else {
+      *p = pool->reg_next;
+      rc = 0;
     }
+    break;
   }
   futures__mutex_unlock(&registry_lock);
   return rc;
-}
-
-/* 1 if @pool is in the registry and belongs to the parent of a fork(). */
-static int
-registry_stale(struct futures_pool *pool)
-{
-  unsigned long gen =
-      atomic_load_explicit(&futures__fork_gen, memory_order_relaxed);
-  int stale = 0;
-
-  futures__mutex_lock(&registry_lock);
-  for (struct futures_pool *p = registry; p != NULL; p = p->reg_next)
-    if (p == pool) {
-      stale = p->sched.gen != gen;
-      break;
-    }
-  futures__mutex_unlock(&registry_lock);
-  return stale;
 }
 
 /* With no worker left, destroy runs what is queued itself: as the drain's
@@ -257,32 +259,36 @@ run_rest(struct sched *s)
     futures__gate_run(f, GATE_QREF);
 }
 
-int
-futures_pool_destroy_ex(futures_pool_t *pool, int mode)
+/*
+ * Destroy, first half, in the caller's thread: from here on submits from
+ * outside the pool's tasks (from anywhere in cancel mode) and
+ * futures_after() are ESHUTDOWN. The caller is counted in entering until
+ * stop_finish() has closed the foreign waits and the timers: what they
+ * ready is queued before the drain can end (it waits for entering to fall
+ * to 0).
+ */
+static void
+stop_begin(struct futures_pool *pool, int mode)
 {
-  struct sched *s;
-  int rc;
+  struct sched *s = &pool->sched;
 
-  if (pool == NULL ||
-      (mode != FUTURES_DESTROY_DRAIN && mode != FUTURES_DESTROY_CANCEL))
-    return EINVAL;
-  if (futures__forked() && registry_stale(pool))
-    return ECHILD; /* the parent's pool: leave it alone */
-  s = &pool->sched;
-  if (futures__sched_my_slot(s) != NULL || futures__sched_in_task(s))
-    return EDEADLK;
-  /* Its own timer thread (an inline continuation of one of its timers)
-   * would join itself. */
-  if (futures__timers_in_thread(pool->timers))
-    return EDEADLK;
-  if ((rc = registry_remove(pool)) != 0)
-    return rc;
-  /* Counted until the closes below are done: what they ready is queued
-   * before the drain can end (it waits for entering to fall to 0). */
   futures__sched_enter(s);
   futures__sched_stop(s, mode == FUTURES_DESTROY_CANCEL ? STOP_CANCEL
                                                         : STOP_DRAIN);
   FUTURES_TP(FUTURES_TP_STOPPED, s);
+}
+
+/*
+ * Destroy, second half, in a thread that may wait for the pool's tasks
+ * (the caller of futures_pool_destroy_ex(), or the thread of
+ * futures_pool_destroy_async()): settles what waits from outside, drains,
+ * joins the workers and frees the pool. Consumes stop_begin()'s count.
+ */
+static void
+stop_finish(struct futures_pool *pool, int mode)
+{
+  struct sched *s = &pool->sched;
+
   /* futures_cancelled() now says 1 in every running task; those blocked
    * elsewhere learn it from their cancel hooks. */
   if (mode == FUTURES_DESTROY_CANCEL)
@@ -307,6 +313,25 @@ futures_pool_destroy_ex(futures_pool_t *pool, int mode)
   futures__mutex_unlock(&s->lock);
   futures__pin_wait_unpinned(s);
   pool_free(pool);
+}
+
+static int
+mode_valid(int mode)
+{
+  return mode == FUTURES_DESTROY_DRAIN || mode == FUTURES_DESTROY_CANCEL;
+}
+
+int
+futures_pool_destroy_ex(futures_pool_t *pool, int mode)
+{
+  int rc;
+
+  if (pool == NULL || !mode_valid(mode))
+    return EINVAL;
+  if ((rc = registry_claim(pool, 1)) != 0)
+    return rc;
+  stop_begin(pool, mode);
+  stop_finish(pool, mode);
   return 0;
 }
 
@@ -314,6 +339,105 @@ int
 futures_pool_destroy(futures_pool_t *pool)
 {
   return futures_pool_destroy_ex(pool, FUTURES_DESTROY_DRAIN);
+}
+
+/*
+ * The thread of futures_pool_destroy_async(), detached. It waits until
+ * its caller has stopped the pool, runs the second half of the destroy,
+ * and only then, the pool freed and never touched again, settles the
+ * future and drops its reference to it: whatever that settle runs (the
+ * future's inline continuations, a notifier's delivery) runs here.
+ */
+static void *
+destroy_main(void *arg)
+{
+  struct futures_pool *pool = (struct futures_pool *)arg;
+  struct sched *s = &pool->sched;
+  struct future *done = pool->async_done;
+  int mode = pool->async_mode;
+
+#ifdef HAVE_PTHREAD_SETNAME_NP
+  {
+    char name[16];
+
+    snprintf(name, sizeof(name), "%.9s-end", s->name);
+    pthread_setname_np(pthread_self(), name);
+  }
+#endif
+  futures__mutex_lock(&s->lock);
+  /* Predicate: the caller has stopped the pool (async_stopped). */
+  while (!pool->async_stopped)
+    futures__cond_wait(&s->done, &s->lock);
+  futures__mutex_unlock(&s->lock);
+  stop_finish(pool, mode);
+  /* EALREADY if the user cancelled the future: the destroy went on. */
+  (void)futures__gate_settle(done, 0, NULL);
+  futures__record_unref(done);
+  return NULL;
+}
+
+/* Starts destroy_main() on @pool, detached, with the pool's worker stack
+ * size (tasks may run there when no worker is left). 0 or EAGAIN. */
+static int
+start_destroyer(struct futures_pool *pool)
+{
+  pthread_attr_t attr;
+  pthread_t t;
+  int rc = EAGAIN;
+
+  if (pthread_attr_init(&attr) != 0)
+    return EAGAIN;
+  if (pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED) == 0 &&
+      (pool->sched.stack_size == 0 ||
+       pthread_attr_setstacksize(&attr, pool->sched.stack_size) == 0) &&
+      futures__thread_create(&t, &attr, destroy_main, pool) == 0)
+    rc = 0;
+  pthread_attr_destroy(&attr);
+  return rc;
+}
+
+int
+futures_pool_destroy_async(futures_pool_t *pool, int mode, future_t **done)
+{
+  struct sched *s;
+  struct future *f;
+  int rc;
+
+  if (done == NULL)
+    return EINVAL;
+  *done = NULL;
+  if (pool == NULL || !mode_valid(mode))
+    return EINVAL;
+  /* Allocated first, so that ENOMEM leaves the pool untouched. */
+  if ((f = futures__nopool_new(F_COMBINED)) == NULL)
+    return ENOMEM;
+  /* The pool's own tasks and timer thread may call this: the thread
+   * below, not the caller, waits for them. */
+  if ((rc = registry_claim(pool, 0)) != 0) {
+    futures__record_unref(f);
+    return rc;
+  }
+  futures__record_ref(f); /* the destroying thread's */
+  pool->async_done = f;
+  pool->async_mode = mode;
+  pool->async_stopped = 0;
+  if (start_destroyer(pool) != 0) {
+    /* Nothing was done yet: the pool is as it was. */
+    registry_add(pool);
+    futures__record_unref(f);
+    futures__record_unref(f);
+    return EAGAIN;
+  }
+  s = &pool->sched;
+  stop_begin(pool, mode);
+  futures__mutex_lock(&s->lock);
+  pool->async_stopped = 1;
+  /* Wakes destroy_main(), which waits for the stop. */
+  futures__cond_broadcast(&s->done);
+  /* Our last touch of the pool: the thread may free it from now on. */
+  futures__mutex_unlock(&s->lock);
+  *done = f;
+  return 0;
 }
 
 /* ------------------------------------------------------------ stats */

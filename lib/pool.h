@@ -14,6 +14,14 @@ struct futures_pool {
   struct futures_pool *reg_next;
   /* Immutable after create: the pool's timers (timer.c). */
   struct timers *timers;
+  /* futures_pool_destroy_async(): written by its caller before it starts
+   * the destroying thread (thread creation orders them), then read by that
+   * thread only. async_done is the thread's reference to the future. */
+  struct future *async_done;
+  int async_mode;
+  /* Protected by sched.lock: the caller of futures_pool_destroy_async()
+   * has stopped the pool, so its destroying thread may go on. */
+  int async_stopped;
 };
 
 /* timer.c: a pool's set of timers (its thread starts with the first

@@ -4,7 +4,8 @@
  * documented behaviour: a process may call exit() with pools still alive,
  * whatever they are doing (workers parked, a task blocked for ever with
  * tasks queued behind it, a task submitting and waiting in a loop, threads
- * waiting on futures that never finish). exit() then returns the status it
+ * waiting on futures that never finish, a futures_pool_destroy_async()
+ * under way). exit() then returns the status it
  * was given, does not hang, runs no queued task once it has begun, prints
  * nothing, and is clean under AddressSanitizer and valgrind memcheck (both
  * report through the exit status and stderr, which is what is checked).
@@ -211,6 +212,30 @@ scene_waiting(struct scene *sc)
   return tu_spin_until(two_waiting, sc, 10000 * MS) ? 0 : 1;
 }
 
+/* A 1-worker pool whose task blocks for ever, with tasks queued behind
+ * it, and whose futures_pool_destroy_async() has begun: its thread waits
+ * for the drain when exit() comes (the header's "exit"). */
+static int
+scene_destroying(struct scene *sc)
+{
+  futures_pool_t *pool;
+  future_t *f, *done;
+
+  if (futures_pool_create(&pool, 1) != 0)
+    return 1;
+  if (futures_submit(pool, task_block, sc, &f) != 0)
+    return 1;
+  tu_count_wait(&sc->started);
+  for (int i = 0; i < 4; i++) {
+    if (futures_submit(pool, task_queued, sc, &f) != 0)
+      return 1;
+    future_release(f);
+  }
+  if (futures_pool_destroy_async(pool, FUTURES_DESTROY_DRAIN, &done) != 0)
+    return 1;
+  return future_is_ready(done) != 0;
+}
+
 /* An atexit handler of the AT_EXIT scene, registered before its pool. */
 #define NOT_RUN "check_exit: the queued task did not run during atexit\n"
 
@@ -266,14 +291,23 @@ scene_at_exit(struct scene *sc)
   return futures_submit(pool, task_mark_ran, NULL, &f) != 0;
 }
 
-enum { PARKED = 1, BLOCKED = 2, SUBMITTING = 4, WAITING = 8, AT_EXIT = 16 };
+enum {
+  PARKED = 1,
+  BLOCKED = 2,
+  SUBMITTING = 4,
+  WAITING = 8,
+  AT_EXIT = 16,
+  DESTROYING = 32
+};
 
 static const int scenes[] = {PARKED, BLOCKED, SUBMITTING, BLOCKED | WAITING,
-                             PARKED | BLOCKED | SUBMITTING | WAITING};
+                             PARKED | BLOCKED | SUBMITTING | WAITING,
+                             DESTROYING};
 static const char *const scene_names[] = {
     "parked workers", "a blocked task with tasks queued",
     "a task submitting and waiting in a loop",
-    "a task and a thread waiting for a blocked task", "all of these at once"};
+    "a task and a thread waiting for a blocked task", "all of these at once",
+    "a pool's destroy_async waiting for a blocked task"};
 
 /* The child: builds @what, then exits with EXIT_CODE (or 99 if the
  * scenario could not be built). */
@@ -299,6 +333,8 @@ child_main(int what)
     bad |= scene_waiting(&sc);
   if (what & AT_EXIT)
     bad |= scene_at_exit(&sc);
+  if (what & DESTROYING)
+    bad |= scene_destroying(&sc);
   exit(bad ? 99 : EXIT_CODE);
 }
 

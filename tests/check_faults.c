@@ -922,6 +922,61 @@ START_TEST(test_faults_failed_create_leaves_other_pools_alone)
 }
 END_TEST
 
+/* 1 once no more records are live than *@arg. */
+static int
+live_at_most(void *arg)
+{
+  return futures__alloc_live() <= *(const long *)arg;
+}
+
+/*
+ * futures_pool_destroy_async() whose thread cannot be started is EAGAIN,
+ * and whose future cannot be allocated ENOMEM (malloc mode): *done NULL,
+ * nothing done (the pool is not shutting down, runs tasks, and its destroy
+ * works afterwards). A destroy that succeeds leaves nothing behind once
+ * its future has settled: the thread count and (malloc mode) the count of
+ * live records come back to where they were, polled for 10 s because the
+ * detached thread lets go of its reference just after the settle.
+ */
+START_TEST(test_faults_destroy_async_failures_leave_the_pool_untouched)
+{
+  futures_stats_t st = FUTURES_STATS_INIT;
+  futures_pool_t *pool = NULL;
+  future_t *done;
+  long before = settled_threads(), live0 = futures__alloc_live();
+
+  ck_assert_int_eq(futures_pool_create(&pool, 2), 0);
+  futures__fault_thread_at(1);
+  done = (future_t *)&done;
+  ck_assert_int_eq(
+      futures_pool_destroy_async(pool, FUTURES_DESTROY_DRAIN, &done), EAGAIN);
+  hooks_off();
+  ck_assert_ptr_null(done);
+  ck_assert_int_eq(futures_pool_stats(pool, &st), 0);
+  ck_assert_int_eq(st.shutting_down, 0);
+  pool_runs_a_task(pool);
+  if (malloc_mode()) {
+    futures__fault_alloc_at(1);
+    done = (future_t *)&done;
+    ck_assert_int_eq(
+        futures_pool_destroy_async(pool, FUTURES_DESTROY_CANCEL, &done),
+        ENOMEM);
+    hooks_off();
+    ck_assert_ptr_null(done);
+    ck_assert_int_eq(futures_pool_stats(pool, &st), 0);
+    ck_assert_int_eq(st.shutting_down, 0);
+    pool_runs_a_task(pool);
+  }
+  ck_assert_int_eq(
+      futures_pool_destroy_async(pool, FUTURES_DESTROY_DRAIN, &done), 0);
+  ck_assert_int_eq(future_get(done, NULL), 0);
+  future_release(done);
+  ck_assert_int_le(threads_at_most(before), before);
+  if (malloc_mode())
+    ck_assert(tu_spin_until(live_at_most, &live0, 10 * SEC));
+}
+END_TEST
+
 /* ------------------------------------------------------------ thread exit */
 
 /*
@@ -2004,6 +2059,8 @@ faults_suite(void)
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, test_faults_thread_creation_failure_at_every_k_is_eagain);
   tcase_add_test(tc, test_faults_failed_create_leaves_other_pools_alone);
+  tcase_add_test(tc,
+                 test_faults_destroy_async_failures_leave_the_pool_untouched);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("thread_exit");

@@ -99,10 +99,30 @@ main(void)
     ok &= future_get(promise, &b) == 0 && (intptr_t)b == 42;
   }
   pthread_join(th, NULL);
-  futures_notifier_destroy(n);
   future_release(both);
   future_release(promise);
   future_release(task);
-  ok &= futures_pool_destroy(pool) == 0;
+  /* README: begin */
+  /* Shutting down without blocking the loop: the pool stops at once, its
+   * drain runs in a thread of the library, and the loop hears of the end
+   * like any other result. */
+  future_t *closed;
+  if (futures_pool_destroy_async(pool, FUTURES_DESTROY_DRAIN, &closed) != 0 ||
+      futures_notifier_watch(n, closed, (void *)3) != 0)
+    return 1;
+  for (int gone = 0; !gone;) { /* the same loop, until tag 3 */
+    struct pollfd pfd = {futures_notifier_fd(n), POLLIN, 0};
+    void *tags[4];
+
+    if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+      return 1;
+    size_t k = futures_notifier_take(n, tags, 4);
+    for (size_t i = 0; i < k; i++)
+      gone |= tags[i] == (void *)3; /* the pool's memory is freed */
+  }
+  /* README: end */
+  ok &= future_get(closed, NULL) == 0;
+  future_release(closed);
+  futures_notifier_destroy(n);
   return ok ? 0 : 1;
 }
