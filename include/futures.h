@@ -343,7 +343,10 @@ typedef int (*futures_task_fn)(void *arg, void **result);
  * as the task's body would have: futures_cancelled() returns 1 in it, and
  * waiting in it for the task's own future, or destroying its pool, is
  * EDEADLK. It is not called for tasks that ran: a task owns its argument
- * once it starts.
+ * once it starts. The same type serves as a result destructor
+ * (futures_task_t.result_drop, future_resolve_owned()), which runs
+ * differently: in whichever thread drops the last reference to the
+ * future, with no task context.
  */
 typedef void (*futures_drop_fn)(void *arg);
 
@@ -385,7 +388,8 @@ typedef struct futures_task {
    * runs in the thread that drops the last reference, perhaps inside a
    * library call: it must not call into the library. A struct of the
    * size before this field (programs built against an older header) is
-   * accepted and has none. */
+   * accepted and has none. Always start from FUTURES_TASK_INIT or
+   * FUTURES_TASK(): a field left unset is garbage the library calls. */
   futures_drop_fn result_drop;
 } futures_task_t;
 
@@ -1082,6 +1086,56 @@ FUTURES_API int future_cancel(future_t *future);
 FUTURES_API int futures_cancelled(void);
 
 /**
+ * futures_on_cancel() - Be told of a cancel while blocked (an abort
+ * signal listener for a running task).
+ *
+ * Called from inside a running task, continuation or inline continuation:
+ * registers @fn, which future_cancel() on this body's future then calls
+ * once, in the cancelling thread, with @arg, after futures_cancelled() has
+ * started to return 1 here; FUTURES_DESTROY_CANCEL of the body's pool
+ * calls it too, in the destroying thread. Use it to wake a body blocked
+ * where futures_cancelled() cannot be polled: write to an eventfd or a
+ * pipe the body poll()s, shutdown() its socket, signal its condition
+ * variable. Keep @fn short; it must not wait for the body.
+ *
+ * The hook lasts until the body returns, or removes it: @fn NULL
+ * removes it, waiting for a call in progress (in another thread) to
+ * return, after which @fn is never called again. A body whose @arg lives
+ * on its own stack, or that frees or closes what the hook touches, must
+ * remove the hook that way before it returns or frees: the library can
+ * only take the hook away after the body's frame is gone. Once the body's
+ * future has settled, @fn is neither running nor called again. A second
+ * call with a hook replaces the first (if it has not been called yet).
+ * Never remove the hook, or return, while holding a lock the hook takes.
+ * In the range function of futures_parallel_for() this is EPERM: a
+ * chunk is not a body of its own. A hook that calls futures_on_cancel()
+ * acts on its own thread's body, not on the one it was registered for.
+ *
+ * @fn:  The hook; NULL removes the current one.
+ * @arg: Passed to @fn.
+ *
+ * Return:    0; ECANCELED if the body was already asked to stop
+ *            (future_cancel(), its pool's FUTURES_DESTROY_CANCEL, or the
+ *            hook was already called): nothing is registered, and the
+ *            body should stop now (removal always returns 0); EPERM
+ *            outside a body (the library's own threads, a drop function,
+ *            a chunk of futures_parallel_for(), a thread that is not
+ *            running a task).
+ * Ownership: none; @arg stays the caller's.
+ * Threads:   the body's own thread; safe racing with future_cancel() from
+ *            any thread
+ *            (tests: check_cancel/test_cancel_hook_wakes_a_task_blocked_in_poll,
+ *            check_cancel/test_cancel_hook_racing_return_is_never_late,
+ *            check_cancel/test_cancel_hook_after_cancel_is_ecanceled,
+ *            check_cancel/test_cancel_hook_registered_during_destroy_cancel_is_ecanceled).
+ * In a task: only there
+ *            (tests: check_cancel/test_cancel_hook_outside_a_body_is_eperm,
+ *            check_cancel/test_cancel_hook_destroy_cancel_wakes_blocked_tasks).
+ * Since:     0.1
+ */
+FUTURES_API int futures_on_cancel(void (*fn)(void *arg), void *arg);
+
+/**
  * future_times() - Where did a finished task's time go?
  *
  * @future:     (borrowed) A finished future of a pool created with
@@ -1144,61 +1198,13 @@ FUTURES_API void future_release(future_t *future);
  * Threads:   safe, concurrently with any call on the same future but its
  *            last release
  *            (tests: check_promise/test_promise_retain_lets_consumer_and_producer_release_in_any_order).
- * In a task: allowed
- *            (tests: check_promise/test_promise_settled_by_a_task_wakes_every_kind_of_waiter).
+ * In a task: allowed; waiting for one blocks the worker (above)
+ *            (tests: check_promise/test_promise_settled_by_a_task_wakes_every_kind_of_waiter,
+ *            check_promise/test_promise_waited_in_a_task_on_one_worker_blocks_it,
+ *            check_promise/test_promise_followed_by_a_task_on_one_worker_frees_it).
  * Since:     0.1
  */
 FUTURES_API int future_retain(future_t *future);
-
-/**
- * futures_on_cancel() - Be told of a cancel while blocked (an abort
- * signal listener for a running task).
- *
- * Called from inside a running task, continuation or inline continuation:
- * registers @fn, which future_cancel() on this body's future then calls
- * once, in the cancelling thread, with @arg, after futures_cancelled() has
- * started to return 1 here; FUTURES_DESTROY_CANCEL of the body's pool
- * calls it too, in the destroying thread. Use it to wake a body blocked
- * where futures_cancelled() cannot be polled: write to an eventfd or a
- * pipe the body poll()s, shutdown() its socket, signal its condition
- * variable. Keep @fn short; it must not wait for the body.
- *
- * The hook lasts until the body returns, or removes it: @fn NULL
- * removes it, waiting for a call in progress (in another thread) to
- * return, after which @fn is never called again. A body whose @arg lives
- * on its own stack, or that frees or closes what the hook touches, must
- * remove the hook that way before it returns or frees: the library can
- * only take the hook away after the body's frame is gone. Once the body's
- * future has settled, @fn is neither running nor called again. A second
- * call with a hook replaces the first (if it has not been called yet).
- * Never remove the hook, or return, while holding a lock the hook takes.
- * In the range function of futures_parallel_for() this is EPERM: a
- * chunk is not a body of its own. A hook that calls futures_on_cancel()
- * acts on its own thread's body, not on the one it was registered for.
- *
- * @fn:  The hook; NULL removes the current one.
- * @arg: Passed to @fn.
- *
- * Return:    0; ECANCELED if the body was already asked to stop
- *            (future_cancel(), its pool's FUTURES_DESTROY_CANCEL, or the
- *            hook was already called): nothing is registered, and the
- *            body should stop now (removal always returns 0); EPERM
- *            outside a body (the library's own threads, a drop function,
- *            a chunk of futures_parallel_for(), a thread that is not
- *            running a task).
- * Ownership: none; @arg stays the caller's.
- * Threads:   the body's own thread; safe racing with future_cancel() from
- *            any thread
- *            (tests: check_cancel/test_cancel_hook_wakes_a_task_blocked_in_poll,
- *            check_cancel/test_cancel_hook_racing_return_is_never_late,
- *            check_cancel/test_cancel_hook_after_cancel_is_ecanceled,
- *            check_cancel/test_cancel_hook_registered_during_destroy_cancel_is_ecanceled).
- * In a task: only there
- *            (tests: check_cancel/test_cancel_hook_outside_a_body_is_eperm,
- *            check_cancel/test_cancel_hook_destroy_cancel_wakes_blocked_tasks).
- * Since:     0.1
- */
-FUTURES_API int futures_on_cancel(void (*fn)(void *arg), void *arg);
 
 /**
  * futures_promise_create() - A future with no task, settled by its holder.
@@ -1215,10 +1221,7 @@ FUTURES_API int futures_on_cancel(void (*fn)(void *arg), void *arg);
  * returned). Do not wait in a task for what the pool itself must produce:
  * return FUTURES_FOLLOW with the promise instead (the worker is free at
  * once, and the task's future settles when the promise does), or chain a
- * continuation with futures_then()
- * (tests: check_promise/test_promise_waited_in_a_task_on_one_worker_blocks_it,
- * check_promise/test_promise_followed_by_a_task_on_one_worker_frees_it).
- * A producer
+ * continuation with futures_then() (see "In a task" below). A producer
  * learns that its promise was cancelled when future_resolve() or
  * future_reject() returns EALREADY, or by watching it with a notifier (a
  * future_is_ready() just after a cancel returned may still say 0 for a
@@ -1376,8 +1379,9 @@ futures_after(futures_pool_t *pool, long long delay_ns, future_t **future);
  * input (futures_cancel_inputs() does, if called first); it then lets go
  * of its inputs at once. While pending it keeps its references and O(@n)
  * memory (an input that never settles
- * keeps them for ever). It can be an input of another futures_all() or be
- * watched by a notifier; futures_then() does not take it yet (EINVAL).
+ * keeps them for ever). It can be an input of another futures_all(), be
+ * watched by a notifier, and be the antecedent of futures_then() and
+ * futures_then_inline().
  * future_get() on it (untimed) runs its inputs that have not started in
  * the caller, as it runs an unstarted task; the other waits and joins
  * only sleep, or in a task run the task's own sub-tasks. A task waiting
@@ -1446,8 +1450,13 @@ futures_all_settled(future_t *const futures[], size_t n, future_t **all);
  * settle, success or failure (ECANCELED for a cancelled one), and, on
  * success, with its result as its own. That result is the input's: the
  * race hands over the pointer and owns nothing, so it stays valid exactly
- * as long as the winner's result does (the library never frees results;
- * keep the winner's future, or its result, while you use it).
+ * as long as the winner's result does. The library frees a result only
+ * through a destructor its producer handed over (futures_task_t's
+ * result_drop, future_resolve_owned()), once the winner's last reference
+ * goes and no one has read it from the winner: keep the winner's future
+ * while you use the race's result, or read it from the winner
+ * (futures_winner(), then future_get()) to own it. Reading the race's
+ * result does not take it over.
  * futures_winner() tells which input won. If inputs had settled before
  * the call, the lowest-index one wins; otherwise the first one seen to
  * settle (of two settling at the same moment, either). It is settled in

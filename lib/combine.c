@@ -43,11 +43,10 @@
  * VERDICT_NONE there: a non-zero word marks the record as one of this
  * file's (other records with no pool never write it).
  *
- * Results. A race hands its winner's value on: the gate moves the
- * winner's result destructor (if it had one and no one had read it) to
- * out, once out is claimed (futures__gate_settle_from()), so the value
- * lives as long as out may hand it out, and out's last release destroys
- * it if no one read it. all and all_settled read no value.
+ * Results. A race hands its winner's value on without reading it: the
+ * winner keeps its result destructor, if it has one (the header tells
+ * the user to keep the winner while using the race's result, or to read
+ * it from the winner to own it). all and all_settled read no value.
  *
  * References and lifetime. The state holds a reference to out and one to
  * each input (one per entry: a future given twice is held twice), and is
@@ -176,12 +175,12 @@ judge(struct comb *st, size_t i, struct future *in)
     break;
   case K_ANY:
     if (verdict_claim(st, i))
-      (void)futures__gate_settle_from(st->out, in);
+      (void)futures__gate_settle(st->out, code, futures__record_peek(in));
     break;
   case K_ANY_OK:
     if (code == 0) {
       if (verdict_claim(st, i))
-        (void)futures__gate_settle_from(st->out, in);
+        (void)futures__gate_settle(st->out, 0, futures__record_peek(in));
     } else if (count_down_left(st)) {
       (void)futures__gate_settle(st->out, ENOENT, NULL);
     }

@@ -353,21 +353,6 @@ futures__gate_settle(struct future *f, int code, void *result)
 }
 
 int
-futures__gate_settle_from(struct future *f, struct future *from)
-{
-  futures_drop_fn rdrop;
-  void *result;
-  int code;
-
-  if (!claim(f, 1, 0))
-    return EALREADY;
-  /* Won: only now may the result's destructor move to @f. */
-  code = futures__record_outcome_move(from, &result, &rdrop);
-  settle(f, code, result, rdrop, 0);
-  return 0;
-}
-
-int
 futures__gate_settle_owned(struct future *f, int code, void *result,
                            futures_drop_fn rdrop)
 {

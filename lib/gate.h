@@ -47,10 +47,6 @@ int futures__gate_settle(struct future *f, int code, void *result);
  * the record is freed if no one has read the result (code 0 only). */
 int futures__gate_settle_owned(struct future *f, int code, void *result,
                                futures_drop_fn rdrop);
-/* Settles @f, as futures__gate_settle(), with the outcome of the DONE
- * record @from, moving @from's result destructor to @f if this thread
- * wins @f (a race handing its winner's value on). */
-int futures__gate_settle_from(struct future *f, struct future *from);
 
 /*
  * A continuation whose antecedent has finished: moves it from DEFERRED to

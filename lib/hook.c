@@ -82,7 +82,9 @@ unlink_locked(struct cancel_hook *h)
     H()->head = h->next;
   if (h->next != NULL)
     h->next->prev = h->prev;
-  while (h->calling)
+  /* A hook that removes itself, called by the body's own thread (a
+   * body that cancelled itself), has nobody to wait for. */
+  while (h->calling && !pthread_equal(h->caller, pthread_self()))
     futures__cond_wait(&H()->cond, &H()->lock); /* predicate: calling */
 }
 
@@ -150,6 +152,7 @@ call_locked(struct cancel_hook *h)
   FUTURES_ASSERT_OWNER(&H()->lock);
   h->fired = 1;
   h->calling = 1;
+  h->caller = pthread_self();
   fn = h->fn;
   arg = h->arg;
   futures__mutex_unlock(&H()->lock);

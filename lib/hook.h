@@ -23,6 +23,7 @@ struct cancel_hook {
   int linked;
   int fired;   /* called, or being called: at most once */
   int calling; /* a canceller is calling it now */
+  pthread_t caller; /* that canceller (valid while calling) */
 };
 
 /* Starts a body's slot (no hook): two stores. */

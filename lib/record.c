@@ -370,9 +370,11 @@ futures__record_ante_get(struct future *c)
   if (!(atomic_load_explicit(&c->state, memory_order_relaxed) & F_CONT))
     return NULL;
   futures__mutex_lock(st);
-  /* Under the stripe, x.ante is either NULL or still referenced by @c,
-   * until @c settles (x may hold a result destructor after). */
-  if ((futures__record_state(c) & F_PHASE) != F_DONE && c->x.ante != NULL) {
+  /* Under the stripe, x.ante is either NULL or still referenced by @c
+   * while @c waits (DEFERRED) or is queued; once it runs, settle() may
+   * put a result destructor there before it publishes DONE. */
+  if ((futures__record_state(c) & F_PHASE) != F_RUNNING &&
+      (futures__record_state(c) & F_PHASE) != F_DONE && c->x.ante != NULL) {
     a = c->x.ante;
     futures__record_ref(a);
   }

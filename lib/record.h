@@ -150,6 +150,13 @@ futures__record_done(const struct future *f)
  * result, NULL unless the code is 0. Handing the result to the caller
  * reads it: the record's result destructor, if any, will not run. */
 int futures__record_outcome(const struct future *f, void **result);
+/* The result of a DONE record (NULL unless its code is 0), without
+ * reading it: its destructor stays armed. */
+static inline void *
+futures__record_peek(const struct future *f)
+{
+  return f->code == 0 ? f->u.q.result : NULL;
+}
 /* The same, moving the result's destructor to the caller (*@rdrop, NULL
  * if none or already read): a combinator or a follower that passes the
  * result on takes the duty to destroy it with it. */

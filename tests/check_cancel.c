@@ -1101,6 +1101,63 @@ START_TEST(test_cancel_hook_registered_during_destroy_cancel_is_ecanceled)
 }
 END_TEST
 
+/* A one-shot hook: removes itself when called. */
+struct hook_self_cancel {
+  int removal_rc;
+  atomic_int calls;
+  future_t *self;
+  struct tu_latch known;
+};
+
+static void
+hook_remove_self(void *arg)
+{
+  struct hook_self_cancel *sc = arg;
+
+  atomic_fetch_add(&sc->calls, 1);
+  sc->removal_rc = futures_on_cancel(NULL, NULL);
+}
+
+static int
+task_hook_cancel_self(void *arg, void **result)
+{
+  struct hook_self_cancel *sc = arg;
+  int rc;
+
+  *result = NULL;
+  if ((rc = futures_on_cancel(hook_remove_self, sc)) != 0)
+    return rc;
+  tu_latch_wait(&sc->known);
+  rc = future_cancel(sc->self); /* calls the hook in this very thread */
+  return rc == EINPROGRESS ? 0 : EPROTO;
+}
+
+/*
+ * Issue 11 review: a body cancels itself and its hook, called in the
+ * body's own thread, removes itself: the removal must not wait for the
+ * call it is part of (it deadlocked).
+ */
+START_TEST(test_cancel_hook_removing_itself_in_a_self_cancel_returns)
+{
+  futures_pool_t *pool;
+  struct hook_self_cancel sc;
+
+  sc.removal_rc = -1;
+  atomic_init(&sc.calls, 0);
+  tu_latch_init(&sc.known);
+  ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
+  ck_assert_int_eq(futures_submit(pool, task_hook_cancel_self, &sc, &sc.self), 0);
+  tu_latch_open(&sc.known);
+  ck_assert_int_eq(future_wait_for(sc.self, 60000000000LL), 0);
+  ck_assert_int_eq(future_get(sc.self, NULL), 0);
+  ck_assert_int_eq(atomic_load(&sc.calls), 1);
+  ck_assert_int_eq(sc.removal_rc, 0);
+  future_release(sc.self);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+  tu_latch_destroy(&sc.known);
+}
+END_TEST
+
 /* futures_on_cancel() outside a body is EPERM (the test's thread, a
  * chunk of futures_parallel_for()); inside an inline continuation it
  * works. */
@@ -1284,6 +1341,7 @@ cancel_suite(void)
   tcase_add_test(tc, test_cancel_hook_after_cancel_is_ecanceled);
   tcase_add_test(tc,
                  test_cancel_hook_registered_during_destroy_cancel_is_ecanceled);
+  tcase_add_test(tc, test_cancel_hook_removing_itself_in_a_self_cancel_returns);
   tcase_add_test(tc, test_cancel_hook_outside_a_body_is_eperm);
   tcase_add_test(tc, test_cancel_hook_racing_return_is_never_late);
   suite_add_tcase(s, tc);

@@ -886,9 +886,9 @@ END_TEST
 
 /*
  * A race of three owned values: the losers are destroyed once the race
- * and their handles let go of them; the winner's value moves to the
- * race's future, which destroys it when released unread, or hands it to
- * whoever reads it.
+ * and their handles let go of them; the race only borrows the winner's
+ * value: reading it from the race takes nothing over, the winner's last
+ * release destroys it unless it was read from the winner itself.
  */
 START_TEST(test_promise_owned_value_race_losers_destroyed)
 {
@@ -908,16 +908,19 @@ START_TEST(test_promise_owned_value_race_losers_destroyed)
     ck_assert_int_eq(future_resolve_owned(p[2], &v[2], owned_destroy), 0);
     ck_assert_int_eq(futures_winner(race, &w), 0);
     ck_assert_uint_eq(w, 1);
-    for (int i = 0; i < 3; i++)
-      future_release(p[i]);
+    ck_assert_int_eq(future_get(race, &r), 0); /* borrowed */
+    ck_assert_ptr_eq(r, &v[1]);
+    future_release(race);
+    future_release(p[0]);
+    future_release(p[2]);
     ck_assert_int_eq(atomic_load(&v[0].destroyed), 1);
     ck_assert_int_eq(atomic_load(&v[2].destroyed), 1);
-    ck_assert_int_eq(atomic_load(&v[1].destroyed), 0); /* the race has it */
+    ck_assert_int_eq(atomic_load(&v[1].destroyed), 0); /* p[1] still has it */
     if (read) {
-      ck_assert_int_eq(future_get(race, &r), 0);
+      ck_assert_int_eq(future_get(p[1], &r), 0); /* the winner's: owned */
       ck_assert_ptr_eq(r, &v[1]);
     }
-    future_release(race);
+    future_release(p[1]);
     ck_assert_int_eq(atomic_load(&v[1].destroyed), read ? 0 : 1);
   }
 }
