@@ -38,7 +38,10 @@
  *                   fires, and the last fires with none left. Besides the
  *                   lateness, create_ns is the cost of asking for one
  *                   (futures_after + futures_then_inline; uv_timer_init +
- *                   uv_update_time + uv_timer_start).
+ *                   uv_update_time + uv_timer_start), and fire_cpu_ns the
+ *                   CPU time the firing thread (the pool's timer thread;
+ *                   the loop thread in uv_run) spent per timer: CPU time,
+ *                   so a busy machine stretches it less than the lateness.
  *
  * libuv counts timers in whole milliseconds of a loop time it caches at
  * each turn of the loop; the bench refreshes that time (uv_update_time())
@@ -50,6 +53,7 @@
 #define _GNU_SOURCE
 #endif
 
+#include <dirent.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
@@ -58,6 +62,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "bench_util.h"
 #include "futures.h"
@@ -179,6 +184,9 @@ wake_trips(int use_notifier, long n, long long sleep_ns, long long *lat)
 
 /* ------------------------------------------------------------ timers */
 
+/* The name of the bench pool's timer thread ("<pool name>-tm"). */
+#define TIMER_THREAD "futures-tm"
+
 /* One timer's deadline and how late it fired (both CLOCK_MONOTONIC ns). */
 struct late {
   long long due;
@@ -195,6 +203,55 @@ late_then(void *arg, int code, void *value, void **result)
   (void)value;
   *result = NULL;
   return code;
+}
+
+/*
+ * CPU time of the thread of this process named @name, in ns; -1 if there
+ * is none. The pool's timer thread is not ours to hold a pthread_t of, so
+ * it is found by name in /proc, and its CPU clock is the one Linux gives a
+ * thread id: ((~tid) << 3) | 6, the clock pthread_getcpuclockid() returns.
+ */
+static long long
+named_thread_cpu_ns(const char *name)
+{
+  DIR *d = opendir("/proc/self/task");
+  struct dirent *e;
+  long long ns = -1;
+
+  if (d == NULL)
+    return -1;
+  while (ns < 0 && (e = readdir(d)) != NULL) {
+    long tid = strtol(e->d_name, NULL, 10);
+    char path[64], comm[32];
+    FILE *f;
+
+    if (tid <= 0)
+      continue;
+    snprintf(path, sizeof(path), "/proc/self/task/%ld/comm", tid);
+    if ((f = fopen(path, "r")) == NULL)
+      continue;
+    if (fgets(comm, sizeof(comm), f) != NULL) {
+      struct timespec ts;
+      clockid_t cid = (clockid_t)((~(unsigned)tid << 3) | 6u);
+
+      comm[strcspn(comm, "\n")] = '\0';
+      if (strcmp(comm, name) == 0 && clock_gettime(cid, &ts) == 0)
+        ns = (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+    }
+    fclose(f);
+  }
+  closedir(d);
+  return ns;
+}
+
+/* This thread's CPU time, in ns. */
+static long long
+own_cpu_ns(void)
+{
+  struct timespec ts;
+
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
 /* Asks for one futures_after() timer of @delay_ns that records into @l. */
@@ -225,11 +282,13 @@ lf_one(futures_pool_t *pool, long long delay_ns, long n, long long *lat)
   }
 }
 
-/* timer_pending, ours: returns the cost of asking for one timer, in ns. */
+/* timer_pending, ours: returns the cost of asking for one timer, in ns;
+ * *@fire_cpu: the timer thread's CPU time per timer (-1: not found). */
 static double
 lf_pending(futures_pool_t *pool, const long long *delay_ns, long n,
-           struct late *ls, future_t **cs, long long *lat)
+           struct late *ls, future_t **cs, long long *lat, double *fire_cpu)
 {
+  long long cpu0 = named_thread_cpu_ns(TIMER_THREAD), cpu1;
   long long t0 = bu_now_ns();
   double create;
 
@@ -241,6 +300,8 @@ lf_pending(futures_pool_t *pool, const long long *delay_ns, long n,
     future_release(cs[i]);
     lat[i] = ls[i].late;
   }
+  cpu1 = named_thread_cpu_ns(TIMER_THREAD);
+  *fire_cpu = cpu0 < 0 || cpu1 < 0 ? -1 : (double)(cpu1 - cpu0) / (double)n;
   return create;
 }
 
@@ -256,6 +317,7 @@ struct uvrun {
   struct late *ls;           /* one per timer */
   long long *lat;
   double create_ns;
+  double fire_cpu_ns; /* timer_pending: the loop thread's CPU per timer */
 };
 
 static void uv_one_cb(uv_timer_t *t);
@@ -319,7 +381,9 @@ uv_main(void *arg)
     u->create_ns = (double)(bu_now_ns() - t0) / (double)u->n;
   }
   /* Returns once no timer is active: every one has fired. */
+  u->fire_cpu_ns = (double)own_cpu_ns();
   uv_run(&u->loop, UV_RUN_DEFAULT);
+  u->fire_cpu_ns = ((double)own_cpu_ns() - u->fire_cpu_ns) / (double)u->n;
   for (long i = 0; i < nt; i++)
     uv_close((uv_handle_t *)&u->timers[i], NULL);
   uv_run(&u->loop, UV_RUN_DEFAULT);
@@ -356,16 +420,18 @@ late_summary(long long *lat, long n, double *med, double *p99, double *min)
 
 enum { LF, UV, NLIB };
 
-/* Per library: median, p99 and min lateness, and create_ns, per rep. */
+/* Per library and rep: median, p99 and min lateness, create_ns and
+ * fire_cpu_ns. */
+#define NMETRIC 5
 struct late_rows {
-  double *v[NLIB][4];
+  double *v[NLIB][NMETRIC];
 };
 
 static void
 late_rows_alloc(struct late_rows *r, long reps)
 {
   for (int l = 0; l < NLIB; l++)
-    for (int k = 0; k < 4; k++)
+    for (int k = 0; k < NMETRIC; k++)
       if ((r->v[l][k] = calloc((size_t)reps, sizeof(double))) == NULL)
         bu_die("out of memory");
 }
@@ -375,9 +441,9 @@ late_rows_print(struct bu_report *rep, struct late_rows *r, const char *what,
                 long long n, long reps, int with_create)
 {
   static const char *const lib[NLIB] = {"", "uv_"};
-  static const char *const metric[4] = {"median_us", "p99_us", "min_us",
-                                        "create_ns"};
-  static const char *const unit[4] = {"us", "us", "us", "ns"};
+  static const char *const metric[NMETRIC] = {"median_us", "p99_us", "min_us",
+                                              "create_ns", "fire_cpu_ns"};
+  static const char *const unit[NMETRIC] = {"us", "us", "us", "ns", "ns"};
 
   for (int l = 0; l < NLIB; l++) {
     char name[64];
@@ -387,11 +453,12 @@ late_rows_print(struct bu_report *rep, struct late_rows *r, const char *what,
       break;
 #endif
     snprintf(name, sizeof(name), "%s%s", lib[l], what);
-    for (int k = 0; k < (with_create ? 4 : 3); k++)
-      bu_row(rep, name, metric[k], 0, n, r->v[l][k], (size_t)reps, unit[k]);
+    for (int k = 0; k < (with_create ? NMETRIC : 3); k++)
+      if (k != 4 || r->v[l][k][0] >= 0) /* fire_cpu_ns: -1: unmeasured */
+        bu_row(rep, name, metric[k], 0, n, r->v[l][k], (size_t)reps, unit[k]);
   }
   for (int l = 0; l < NLIB; l++)
-    for (int k = 0; k < 4; k++)
+    for (int k = 0; k < NMETRIC; k++)
       free(r->v[l][k]);
 }
 
@@ -480,12 +547,14 @@ timer_pending_mode(struct bu_report *rep, futures_pool_t *pool,
     }
     late_rows_alloc(&rows, reps);
     for (long r = -1; r < reps; r++) { /* r == -1: warm-up */
-      double create = lf_pending(pool, delay, n, ls, cs, lat);
+      double fire_cpu;
+      double create = lf_pending(pool, delay, n, ls, cs, lat, &fire_cpu);
 
       if (r >= 0) {
         late_summary(lat, n, &rows.v[LF][0][r], &rows.v[LF][1][r],
                      &rows.v[LF][2][r]);
         rows.v[LF][3][r] = create;
+        rows.v[LF][4][r] = fire_cpu;
       }
 #ifdef BENCH_WITH_UV
       {
@@ -506,6 +575,7 @@ timer_pending_mode(struct bu_report *rep, futures_pool_t *pool,
           late_summary(lat, n, &rows.v[UV][0][r], &rows.v[UV][1][r],
                        &rows.v[UV][2][r]);
           rows.v[UV][3][r] = create;
+          rows.v[UV][4][r] = u.fire_cpu_ns;
         }
       }
 #endif
