@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * check_matrix: every waiting function against every concurrent actor, on
- * a busy 1-worker pool and an idle 2-worker pool (issue 10; STYLE.md 4.3:
- * "the header is the test plan").
+ * a busy 1-worker pool and an idle 2-worker pool, and with a promise and a
+ * timer as the target (issues 10 and 11; STYLE.md 4.3: "the header is the
+ * test plan").
  *
  * A cell is (config, waiter, actor). The waiter under test, W, waits on the
  * target future f with one of 13 kinds (future_get, future_wait_until,
@@ -17,6 +18,15 @@
  *          kinds: get, join_all, join_all_settled) or waits for the worker.
  *   idle2  2 idle workers: f starts at once on one of them and blocks on a
  *          latch, so f is RUNNING elsewhere while W and the actor act.
+ *   promise f is a promise (futures_promise_create()); the pool (2 idle
+ *          workers) only holds the joins' finished futures, THEN's
+ *          continuation and WORKER_HELPS' task. Where a task config opens
+ *          'go', a settler thread resolves f with &probe (REJECT: rejects
+ *          it with EBADMSG), so every waiter is asleep in its call when it
+ *          settles; RESOLVE_VS_CANCEL starts a canceller beside it.
+ *   timer  f is futures_after(pool, LLONG_MAX), which never fires: the
+ *          settler cancels it there (ECANCELED for every waiter), unless
+ *          the actor (CANCEL, the pool's destroy) settled it already.
  *
  * f's task (probe_task) counts its runs, opens a 'started' latch, waits on
  * a 'go' latch that the test opens after the actor acted, and sets
@@ -31,6 +41,23 @@
  * (or, cancelled, never, with its drop function called exactly once), and
  * that the pool still runs a task on every worker. Every future is released
  * (ASan and valgrind see any leak).
+ *
+ * promise and timer: each settler says "settling" (probe.finished) just
+ * before its call, as the task does before it returns, so the same
+ * "settled when a waiter returned" check holds, and a waiter that returned
+ * f's outcome must also see future_is_ready(f). Two more observers watch f
+ * in every such cell: an inline continuation (futures_then_inline(),
+ * attached before W waits) must run exactly once, with f's code and
+ * value, after the settle began and in the thread that settled f (the
+ * resolver, the canceller, the race's winner; not checked for a timer
+ * settled by its pool's destroy); and a notifier watches f twice, once
+ * before W waits and once from a thread racing the settle: no tag before
+ * the settle, then each tag exactly once, nothing unknown, and the fd
+ * readable until they are taken and not after. Each settle's return is
+ * exact: 0 for the first, EALREADY for a later one; in the race exactly
+ * one of future_resolve and future_cancel returns 0, the other EALREADY,
+ * and every waiter, the continuation and future_get() see the winner's
+ * outcome (0 and &probe, or ECANCELED and NULL).
  *
  * Join arrays hold f and, to exercise the many-future paths, an already
  * finished future chosen so that it cannot decide the join alone: all and
@@ -86,11 +113,29 @@
  *   SELF           f's own task waits on f: EDEADLK (the header's global
  *                  rule), or, for futures_then, attaching to its own future
  *                  works and the continuation gets f's outcome.
+ *   REJECT         (promise) the settle is future_reject(f, EBADMSG).
+ *   RESOLVE_VS_CANCEL (promise) future_resolve and future_cancel from two
+ *                  threads released by one latch: exactly one wins.
+ * With a promise or timer as f: CANCEL settles it ECANCELED at once (0;
+ * the later settle gets EALREADY); DESTROY_DRAIN and DESTROY_CANCEL run
+ * to their end while every waiter waits (a destroy must not wait for a
+ * promise): a promise is untouched and resolved afterwards, a pending
+ * timer is settled ECANCELED by the destroy, and THEN's continuation,
+ * waiting on a future from outside its pool, is settled ECANCELED unrun
+ * in both modes; FORK_CHILD: ECHILD in the child; WORKER_HELPS: W is a
+ * task of the pool waiting on f (it holds its worker; the other is free).
  *
- * 13 kinds x 24 actors x 2 configs = 624 cells. Excluded (printed by
- * main() with reasons): DEADLINE for the 8 kinds that have no deadline
- * (get, join_all, join_all_settled, join_all_failfast, join_any,
- * join_any_ok, then, as_completed), 16 cells; 608 run.
+ * 13 kinds x 26 actors x 4 configs = 1352 cells. Excluded (printed by
+ * main() with reasons), 214 cells:
+ *   - DEADLINE for the 8 kinds that have no deadline (get, join_all,
+ *     join_all_settled, join_all_failfast, join_any, join_any_ok, then,
+ *     as_completed), in every config: 32;
+ *   - REJECT and RESOLVE_VS_CANCEL on busy1, idle2 and timer (a task's or
+ *     a timer's future cannot be resolved or rejected): 78;
+ *   - on promise and timer, SUBMITTER (nothing is submitted), CANCEL_DRAIN
+ *     (no drop function to hold the cancel in; continuations pending at a
+ *     destroy are DESTROY_* x THEN), PTHREAD_EXIT and SELF (no task): 104.
+ * 1138 run: 304 each on busy1 and idle2, 278 on promise, 252 on timer.
  *
  * Windows only a library test hook can force. The latches force the
  * orders the public API can reach: the actor before W starts, the actor
@@ -146,8 +191,15 @@
  * under destroy_ex(CANCEL) a continuation either runs with f's outcome or
  * ends ECANCELED unrun (the destroy contract's "exactly one of two ways").
  *
+ * And for a timer: the pool's destroy settles its continuations of the
+ * pool's own timer with ECANCELED unrun (lib/foreign.c counts a timer as
+ * "a future from outside" the pool, and lib/pool.c closes that list
+ * before it settles the timers), where the header's futures_pool_destroy()
+ * ("what that readies on the pool runs in the drain, with ECANCELED as its
+ * input") could be read as the continuation running with ECANCELED.
+ *
  * MATRIX_FILTER=<text> runs only the cells whose name contains <text>
- * (e.g. "busy1 GET x SUB"); the others pass at once.
+ * (e.g. "busy1 GET x SUB", "promise "); the others pass at once.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -157,6 +209,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
@@ -229,17 +282,28 @@ enum actor {
   A_DEADLINE_OTHER,
   A_WORKER_HELPS,
   A_SELF,
+  A_REJECT,
+  A_RACE,
   NACTORS
 };
 
 static const char *const actor_name[NACTORS - NKINDS] = {
-    "SUBMITTER",      "CANCEL",       "CANCEL_DRAIN", "DESTROY_DRAIN",
-    "DESTROY_CANCEL", "FORK_CHILD",   "PTHREAD_EXIT", "DEADLINE",
-    "DEADLINE_OTHER", "WORKER_HELPS", "SELF"};
+    "SUBMITTER",        "CANCEL",       "CANCEL_DRAIN", "DESTROY_DRAIN",
+    "DESTROY_CANCEL",   "FORK_CHILD",   "PTHREAD_EXIT", "DEADLINE",
+    "DEADLINE_OTHER",   "WORKER_HELPS", "SELF",         "REJECT",
+    "RESOLVE_VS_CANCEL"};
 
-enum config { C_BUSY1, C_IDLE2, NCONFIGS };
+enum config { C_BUSY1, C_IDLE2, C_PROMISE, C_TIMER, NCONFIGS };
 
-static const char *const config_name[NCONFIGS] = {"busy1", "idle2"};
+static const char *const config_name[NCONFIGS] = {"busy1", "idle2", "promise",
+                                                  "timer"};
+
+/* f is a task's future (busy1, idle2), else a promise or a timer. */
+static int
+task_cfg(int cfg)
+{
+  return cfg == C_BUSY1 || cfg == C_IDLE2;
+}
 
 static void
 actor_str(int actor, char *buf, size_t len)
@@ -260,15 +324,35 @@ timed(int kind)
 
 /*
  * Why a cell cannot occur, or NULL. One line each: main() prints them, so
- * that run + excluded = 484 can be checked.
+ * that run + excluded = the total can be checked.
  */
 static const char *
-excluded(int kind, int actor)
+excluded(int cfg, int kind, int actor)
 {
   if (actor == A_DEADLINE && !timed(kind))
     return "has no deadline of its own (a concurrent expiring deadline is "
            "DEADLINE_OTHER)";
-  return NULL;
+  if (task_cfg(cfg) && (actor == A_REJECT || actor == A_RACE))
+    return "f is a task's future: no one can resolve or reject it (EINVAL)";
+  if (cfg == C_TIMER && (actor == A_REJECT || actor == A_RACE))
+    return "f is a timer: no one can resolve or reject it (EINVAL); its "
+           "settle is a cancel";
+  if (task_cfg(cfg))
+    return NULL;
+  switch (actor) {
+  case A_SUBMITTER:
+    return "f is not submitted: there is no submitter's ring to take it "
+           "back from";
+  case A_CANCEL_DRAIN:
+    return "f has no drop function to hold the cancel in while the drain "
+           "ends (continuations pending at destroy: DESTROY_* x THEN)";
+  case A_PTHREAD_EXIT:
+    return "f has no task whose thread could end";
+  case A_SELF:
+    return "f has no task of its own that could wait on it";
+  default:
+    return NULL;
+  }
 }
 
 /*
@@ -316,6 +400,7 @@ struct cprobe {
   int code;
   void *value;
   int ante_settled; /* f's task had settled when the continuation ran */
+  pid_t tid;        /* the thread it ran in */
 };
 
 /* One waiter: what it called and what it got. */
@@ -359,7 +444,23 @@ struct cell {
   int fork_status[2], forks;
   int f_started_early; /* busy1: f started though no waiter should run it */
   int t_saw_start;     /* WORKER_HELPS idle2: the other worker took f */
-  int hung;            /* a thread never came back: leak the cell */
+  /* promise, timer: the settlers started at the release point ([0]
+   * resolves, rejects or (timer) cancels; [1], RESOLVE_VS_CANCEL,
+   * cancels), the thread that watches f racing them, and the observers
+   * attached before W waits: an inline continuation and a notifier. */
+  struct tu_latch settle_go;
+  pthread_t st[2], nt;
+  int have_st[2], have_nt;
+  int settle_rc[2];
+  pid_t settle_tid[2], cancel_tid;
+  futures_notifier_t *nf;
+  int watch_rc[2];        /* [0] before W waits, [1] racing the settle */
+  int ntags[2], nforeign; /* tags taken per watch; unknown tags */
+  int tag_early;          /* a tag was taken before f settled */
+  future_t *inl;
+  struct cprobe inl_cp;
+  int inl_rc;
+  int hung; /* a thread never came back: leak the cell */
   char why[4096];
   size_t len;
   int nwhy;
@@ -395,6 +496,7 @@ errname(int rc, char *buf, size_t len)
                {EALREADY, "EALREADY"},
                {EINVAL, "EINVAL"},
                {EPROTO, "EPROTO"},
+               {EBADMSG, "EBADMSG"},
                {ESHUTDOWN, "ESHUTDOWN"}};
 
   for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
@@ -539,6 +641,7 @@ cont_fn(void *arg, int code, void *value, void **result)
   cp->code = code;
   cp->value = value;
   cp->ante_settled = probe_settled(cp->p);
+  cp->tid = (pid_t)syscall(SYS_gettid);
   atomic_fetch_add(&cp->runs, 1);
   *result = value;
   return code;
@@ -699,7 +802,8 @@ helper_task(void *arg, void **result)
   struct wrec *w = arg;
   struct cell *c = w->c;
 
-  submit_f(c);
+  if (task_cfg(c->cfg))
+    submit_f(c); /* a promise or timer exists already */
   if (TU_PUB_LOAD(&c->f) == NULL)
     return ENOMEM;
   /* idle2: the other worker takes f from our deque; wait until it has, so
@@ -724,6 +828,10 @@ cancel_main(void *arg)
 {
   struct cell *c = arg;
 
+  c->cancel_tid = (pid_t)syscall(SYS_gettid);
+  /* A promise or timer settles in this call, as a task in its return. */
+  if (!task_cfg(c->cfg))
+    TU_PUB_STORE(&c->p.finished, 1);
   c->cancel_rc = future_cancel(TU_PUB_LOAD(&c->f));
   TU_PUB_STORE(&c->cancel_returned, 1);
   return thread_done(c);
@@ -734,10 +842,80 @@ destroy_main(void *arg)
 {
   struct cell *c = arg;
 
+  /* The destroy settles a pending timer. */
+  if (c->cfg == C_TIMER)
+    TU_PUB_STORE(&c->p.finished, 1);
   c->destroy_rc = futures_pool_destroy_ex(c->pool, c->actor == A_DESTROY_CANCEL
                                                        ? FUTURES_DESTROY_CANCEL
                                                        : FUTURES_DESTROY_DRAIN);
   return thread_done(c);
+}
+
+/* promise, timer: the settlers of the release point. Each says f is
+ * settling (p.finished) before its call, as f's task does before it
+ * returns. */
+static void
+settle(struct cell *c, int which)
+{
+  future_t *f = TU_PUB_LOAD(&c->f);
+
+  c->settle_tid[which] = (pid_t)syscall(SYS_gettid);
+  tu_latch_wait(&c->settle_go);
+  TU_PUB_STORE(&c->p.finished, 1);
+  if (which == 1 || c->cfg == C_TIMER)
+    c->settle_rc[which] = future_cancel(f);
+  else if (c->actor == A_REJECT)
+    c->settle_rc[which] = future_reject(f, EBADMSG);
+  else
+    c->settle_rc[which] = future_resolve(f, &c->p);
+}
+
+/* [0]: resolves the promise (REJECT: rejects it; a timer: cancels it). */
+static void *
+settle_main(void *arg)
+{
+  settle(arg, 0);
+  return thread_done(arg);
+}
+
+/* [1], RESOLVE_VS_CANCEL: cancels the promise, racing [0]. */
+static void *
+settle_cancel_main(void *arg)
+{
+  settle(arg, 1);
+  return thread_done(arg);
+}
+
+/* A second watch of f, racing the settle. */
+static void *
+watch_main(void *arg)
+{
+  struct cell *c = arg;
+
+  tu_latch_wait(&c->settle_go);
+  c->watch_rc[1] =
+      futures_notifier_watch(c->nf, TU_PUB_LOAD(&c->f), &c->watch_rc[1]);
+  return thread_done(c);
+}
+
+/* Takes the notifier's tags; a tag taken while f had not begun to settle
+ * is a finding (p.finished is set before every settle). */
+static void
+take_tags(struct cell *c)
+{
+  void *tags[8];
+  size_t n = futures_notifier_take(c->nf, tags, 8);
+
+  if (n > 0 && !TU_PUB_LOAD(&c->p.finished))
+    c->tag_early = 1;
+  for (size_t i = 0; i < n; i++) {
+    if (tags[i] == &c->watch_rc[0])
+      c->ntags[0]++;
+    else if (tags[i] == &c->watch_rc[1])
+      c->ntags[1]++;
+    else
+      c->nforeign++;
+  }
 }
 
 /* ------------------------------------------------------------ observing */
@@ -1053,6 +1231,11 @@ cell_init(struct cell *c, int cfg, int kind, int actor)
   atomic_init(&c->cancel_returned, 0);
   probe_init(&c->p, c);
   tu_latch_init(&c->s_turn);
+  tu_latch_init(&c->settle_go);
+  c->settle_rc[0] = c->settle_rc[1] = c->cancel_rc = -1;
+  c->watch_rc[0] = c->watch_rc[1] = c->inl_rc = -1;
+  c->inl_cp.p = &c->p;
+  atomic_init(&c->inl_cp.runs, 0);
   wrec_init(&c->w, c, kind, actor == A_DEADLINE ? SHORT_NS : generous(kind));
   c->w.attach_only = actor == A_SELF;
   /* Only the waiter under test waits "forever" with future_wait_for. */
@@ -1088,6 +1271,10 @@ cell_setup(struct cell *c)
    * workers_up: a thread still starting at a fork() can hang the child). */
   if (!pool_serves(c, (int)c->nworkers)) {
     note(c, "setup: the pool did not run %u tasks at once", c->nworkers);
+    return 0;
+  }
+  if (!task_cfg(c->cfg) && (rc = futures_notifier_create(&c->nf)) != 0) {
+    expect_code(c, "setup", "futures_notifier_create", 0, rc);
     return 0;
   }
   if (c->cfg == C_BUSY1 && c->actor != A_WORKER_HELPS) {
@@ -1130,6 +1317,16 @@ stage_f(struct cell *c)
 {
   int rc;
 
+  if (!task_cfg(c->cfg)) {
+    /* The test thread makes f (a helping task then only waits on it). */
+    future_t *f = NULL;
+
+    rc = c->cfg == C_PROMISE ? futures_promise_create(&f)
+                             : futures_after(c->pool, LLONG_MAX, &f);
+    if (rc == 0)
+      TU_PUB_STORE(&c->f, f);
+    TU_PUB_STORE(&c->submit_rc, rc);
+  }
   if (c->actor == A_SUBMITTER) {
     if (pthread_create(&c->at, NULL, submitter_main, &c->a) != 0)
       return 0;
@@ -1139,7 +1336,7 @@ stage_f(struct cell *c)
       note(c, "setup: the helping task was not accepted");
       return 0;
     }
-  } else {
+  } else if (task_cfg(c->cfg)) {
     submit_f(c);
   }
   if (!tu_spin_until(f_published, c, hang_ns())) {
@@ -1153,6 +1350,14 @@ stage_f(struct cell *c)
   }
   if (c->cfg == C_IDLE2 && !await_start(c, "an idle worker should run it"))
     return 0;
+  if (!task_cfg(c->cfg)) {
+    /* The observers, before anyone waits: an inline continuation and a
+     * notifier's watch; a second watch races the settle. */
+    future_t *f = TU_PUB_LOAD(&c->f);
+
+    c->inl_rc = futures_then_inline(f, cont_fn, &c->inl_cp, &c->inl);
+    c->watch_rc[0] = futures_notifier_watch(c->nf, f, &c->watch_rc[0]);
+  }
   if (c->actor == A_FORK_CHILD)
     fork_child_waits(c);
   return 1;
@@ -1292,7 +1497,21 @@ stage_act(struct cell *c)
     return act_cancel_drain(c);
   case A_DESTROY_DRAIN:
   case A_DESTROY_CANCEL:
-    return start_destroy(c);
+    if (task_cfg(c->cfg))
+      return start_destroy(c);
+    /* The whole destroy happens while every waiter waits: it must not
+     * wait for a promise (it settles the continuations waiting on it
+     * with ECANCELED first), and it settles a pending timer ECANCELED.
+     * (Nothing holds it, so the pool may be gone at once: no stats.) */
+    if (!start_thread(c, &c->dt, &c->have_dt, destroy_main, c))
+      return 0;
+    c->pool_destroyed = 1;
+    if (!join_started(c, c->dt, &c->have_dt, "futures_pool_destroy"))
+      return 0;
+    if (c->cfg == C_TIMER && !future_is_ready(TU_PUB_LOAD(&c->f)))
+      note(c, "f: the timer was still pending after its pool's destroy "
+              "returned");
+    return 1;
   case A_FORK_CHILD:
     fork_child_waits(c);
     return 1;
@@ -1322,18 +1541,45 @@ await_done(struct cell *c, future_t *f, const char *what)
   return 0;
 }
 
+/* promise, timer: where a task's 'go' would open, f is settled from other
+ * threads (one, or RESOLVE_VS_CANCEL's two) while a second watch races
+ * them; no tag may have come before. */
+static int
+start_settlers(struct cell *c)
+{
+  take_tags(c);
+  if (!start_thread(c, &c->st[0], &c->have_st[0], settle_main, c) ||
+      (c->actor == A_RACE &&
+       !start_thread(c, &c->st[1], &c->have_st[1], settle_cancel_main, c)) ||
+      !start_thread(c, &c->nt, &c->have_nt, watch_main, c)) {
+    tu_latch_open(&c->settle_go);
+    return 0;
+  }
+  tu_latch_open(&c->settle_go);
+  return 1;
+}
+
 static int
 stage_release(struct cell *c)
 {
+  int started = 1;
+
+  if (!task_cfg(c->cfg))
+    started = start_settlers(c);
   tu_latch_open(&c->p.go);
   if (c->have_hold)
     tu_latch_open(&c->hold.release);
   tu_latch_open(&c->p.drop_go);
-  /* All four, even after one hung, so that the others are collected. */
+  /* All of them, even after one hung, so that the others are collected. */
+  join_started(c, c->st[0], &c->have_st[0], "the settler");
+  join_started(c, c->st[1], &c->have_st[1], "the racing canceller");
+  join_started(c, c->nt, &c->have_nt, "the racing watch");
   join_started(c, c->wt, &c->have_wt, "the waiter");
   join_started(c, c->at, &c->have_at, "the actor's waiter");
   join_started(c, c->ct, &c->have_ct, "future_cancel");
   join_started(c, c->dt, &c->have_dt, "futures_pool_destroy");
+  if (!started)
+    return 0;
   if (c->hung && c->pool_destroyed && !c->have_dt)
     note(c, "futures_pool_destroy had returned %d by then", c->destroy_rc);
   if (c->hung)
@@ -1355,6 +1601,27 @@ stage_release(struct cell *c)
                     "the continuation f attached to itself never ran"))
       return 0;
     c->w.rc = future_get(c->w.cont, &c->w.res);
+  }
+  if (c->inl != NULL) {
+    /* It ran in the settling thread, which has returned: it is ready. */
+    if (!future_is_ready(c->inl))
+      note(c, "the inline continuation had not settled when the thread "
+              "that settled f returned");
+    if (!await_done(c, c->inl, "the inline continuation never settled"))
+      return 0;
+  }
+  if (c->nf != NULL) {
+    /* Every settler returned: both tags are there (delivered in the
+     * settling thread, or at once in the racing watch). */
+    struct pollfd pfd = {futures_notifier_fd(c->nf), POLLIN, 0};
+
+    if (poll(&pfd, 1, 0) != 1 || !(pfd.revents & POLLIN))
+      note(c, "notifier: its fd was not readable once f had settled");
+    take_tags(c);
+    pfd.revents = 0;
+    if (poll(&pfd, 1, 0) != 0)
+      note(c, "notifier: its fd stayed readable after every tag was taken");
+    take_tags(c);
   }
   return 1;
 }
@@ -1407,6 +1674,19 @@ check_then(struct cell *c, struct wrec *w, const char *who, int fc, void *fr)
   if (c->actor == A_DESTROY_CANCEL && runs == 0 && w->rc == ECANCELED &&
       w->res == NULL)
     return;
+  /* A pool's destroy settles its continuations waiting on a future from
+   * outside it with ECANCELED before its drain: unrun. A promise is from
+   * outside; so, as the library reads it, is the pool's own timer (its
+   * continuations wait in foreign.c's list, which destroy closes before
+   * it settles the timers; see the top). */
+  if (!task_cfg(c->cfg) &&
+      (c->actor == A_DESTROY_DRAIN || c->actor == A_DESTROY_CANCEL)) {
+    expect_code(c, who, "runs of the continuation (settled by the destroy)", 0,
+                runs);
+    expect_code(c, who, "continuation's code", ECANCELED, w->rc);
+    expect_ptr(c, who, "continuation's result", NULL, w->res);
+    return;
+  }
   if (runs != 1)
     note(c, "%s: the continuation ran %d times", who, runs);
   expect_code(c, who, "continuation's code", fc, w->rc);
@@ -1477,6 +1757,8 @@ check_outcome(struct cell *c, struct wrec *w, const char *who, int fc, void *fr)
   }
   if (!w->settled_at_return)
     note(c, "%s: returned before f's task had finished", who);
+  if (!task_cfg(c->cfg) && !w->ready_at_return)
+    note(c, "%s: returned f's outcome, but future_is_ready(f) said 0", who);
 }
 
 static void
@@ -1509,8 +1791,7 @@ check_waiter(struct cell *c, struct wrec *w, const char *who, int x, int fc,
     if (w->kind == K_JOIN_ANY_UNTIL)
       expect_size(c, who, "index", NO_INDEX, w->index);
     if (w->kind == K_AS_COMPLETED_UNTIL) {
-      expect_size(c, who, "first index (ok, settled at create)", 0,
-                  w->failed);
+      expect_size(c, who, "first index (ok, settled at create)", 0, w->failed);
       expect_size(c, who, "second index", NO_INDEX, w->index);
     }
     break;
@@ -1554,7 +1835,7 @@ check_actor(struct cell *c, int fate)
 {
   int a = c->actor;
 
-  if (a == A_CANCEL || a == A_CANCEL_DRAIN)
+  if ((a == A_CANCEL || a == A_CANCEL_DRAIN) && task_cfg(c->cfg))
     expect_code(c, "future_cancel", "code",
                 fate == FATE_CANCELLED ? 0 : EINPROGRESS, c->cancel_rc);
   if (a == A_CANCEL_DRAIN || a == A_DESTROY_DRAIN || a == A_DESTROY_CANCEL)
@@ -1568,6 +1849,98 @@ check_actor(struct cell *c, int fate)
   }
 }
 
+/* promise, timer: the outcome f must have, from who settled it. */
+static void
+settled_outcome(struct cell *c, int *fc, void **fr)
+{
+  int a = c->actor;
+
+  *fc = ECANCELED;
+  *fr = NULL;
+  if (c->cfg == C_TIMER || a == A_CANCEL)
+    return;
+  if (a == A_REJECT) {
+    *fc = EBADMSG;
+  } else if (a != A_RACE || c->settle_rc[0] == 0) {
+    *fc = 0;
+    *fr = &c->p;
+  }
+}
+
+/* promise, timer: f's settlers, its inline continuation and notifier. */
+static void
+check_settled(struct cell *c, int fc, void *fr)
+{
+  int a = c->actor;
+  int destroyed = a == A_DESTROY_DRAIN || a == A_DESTROY_CANCEL;
+  int pre = a == A_CANCEL || (c->cfg == C_TIMER && destroyed);
+  const char *s0 = c->cfg == C_TIMER ? "future_cancel at the release"
+                   : a == A_REJECT   ? "future_reject"
+                                     : "future_resolve";
+  struct cprobe *cp = &c->inl_cp;
+  pid_t want_tid = c->settle_tid[0];
+  void *r = &done_val + 1;
+
+  expect_code(c, "f", "future_get() after all", fc,
+              future_get(TU_PUB_LOAD(&c->f), &r));
+  expect_ptr(c, "f", "future_get() result after all", fr, r);
+  /* The first settle wins; every later one is EALREADY. */
+  if (a == A_RACE) {
+    int r0 = c->settle_rc[0], r1 = c->settle_rc[1];
+    char b0[24], b1[24];
+
+    if (!((r0 == 0 && r1 == EALREADY) || (r0 == EALREADY && r1 == 0)))
+      note(c,
+           "the race: future_resolve got %s and future_cancel %s: "
+           "exactly one must win, the other get EALREADY",
+           errname(r0, b0, sizeof(b0)), errname(r1, b1, sizeof(b1)));
+    if (r1 == 0)
+      want_tid = c->settle_tid[1];
+  } else {
+    expect_code(c, s0, "code", pre ? EALREADY : 0, c->settle_rc[0]);
+  }
+  if (a == A_CANCEL) {
+    expect_code(c, "future_cancel (the actor)", "code", 0, c->cancel_rc);
+    want_tid = c->cancel_tid;
+  }
+  /* The inline continuation: once, with f's outcome, in the settling
+   * thread (a timer settled by its pool's destroy: the destroy's or the
+   * timer thread, not checked). */
+  expect_code(c, "futures_then_inline", "code", 0, c->inl_rc);
+  if (c->inl_rc == 0) {
+    int runs = TU_PUB_LOAD(&cp->runs);
+
+    expect_code(c, "the inline continuation", "runs", 1, runs);
+    if (runs == 1) {
+      expect_code(c, "the inline continuation", "code passed", fc, cp->code);
+      expect_ptr(c, "the inline continuation", "value passed", fr, cp->value);
+      if (!cp->ante_settled)
+        note(c, "the inline continuation ran before f was settled");
+      if (!(c->cfg == C_TIMER && destroyed) && cp->tid != want_tid)
+        note(c,
+             "the inline continuation ran in thread %d, not in the one "
+             "that settled f (%d)",
+             (int)cp->tid, (int)want_tid);
+    }
+    r = &done_val + 1;
+    expect_code(c, "the inline continuation's future", "code", fc,
+                future_get(c->inl, &r));
+    expect_ptr(c, "the inline continuation's future", "result", fr, r);
+  }
+  /* The notifier: each watch's tag exactly once, none before f settled. */
+  expect_code(c, "notifier", "watch before W waited", 0, c->watch_rc[0]);
+  expect_code(c, "notifier", "watch racing the settle", 0, c->watch_rc[1]);
+  if (c->watch_rc[0] == 0)
+    expect_code(c, "notifier", "tags of the first watch taken", 1, c->ntags[0]);
+  if (c->watch_rc[1] == 0)
+    expect_code(c, "notifier", "tags of the racing watch taken", 1,
+                c->ntags[1]);
+  if (c->nforeign != 0)
+    note(c, "notifier: %d tags that no one watched with", c->nforeign);
+  if (c->tag_early)
+    note(c, "notifier: a tag was delivered before f was settled");
+}
+
 static void
 cell_check(struct cell *c)
 {
@@ -1578,7 +1951,12 @@ cell_check(struct cell *c)
   void *fr = fate == FATE_RAN ? (void *)&c->p : NULL;
   char name[32];
 
-  check_f(c, fate, fc, fr);
+  if (task_cfg(c->cfg)) {
+    check_f(c, fate, fc, fr);
+  } else {
+    settled_outcome(c, &fc, &fr);
+    check_settled(c, fc, fr);
+  }
   check_waiter(c, &c->w,
                a == A_WORKER_HELPS ? "W (a task)"
                : a == A_SELF       ? "W (f's own task)"
@@ -1604,6 +1982,7 @@ cell_cleanup(struct cell *c)
   tu_latch_open(&c->p.go);
   tu_latch_open(&c->p.drop_go);
   tu_latch_open(&c->s_turn);
+  tu_latch_open(&c->settle_go);
   if (c->have_hold)
     tu_latch_open(&c->hold.release);
   if (c->pool != NULL && !c->pool_destroyed) {
@@ -1622,6 +2001,8 @@ cell_cleanup(struct cell *c)
   future_release(c->task_f);
   future_release(c->w.cont);
   future_release(c->a.cont);
+  future_release(c->inl);
+  futures_notifier_destroy(c->nf);
   if (c->have_hold)
     tu_hold_destroy(&c->hold);
   tu_latch_destroy(&c->p.started);
@@ -1629,6 +2010,7 @@ cell_cleanup(struct cell *c)
   tu_latch_destroy(&c->p.in_drop);
   tu_latch_destroy(&c->p.drop_go);
   tu_latch_destroy(&c->s_turn);
+  tu_latch_destroy(&c->settle_go);
 }
 
 /* ------------------------------------------------------------ the table */
@@ -1644,7 +2026,7 @@ build_lists(void)
     nrun[cfg] = 0;
     for (int k = 0; k < NKINDS; k++)
       for (int a = 0; a < NACTORS; a++)
-        if (excluded(k, a) == NULL)
+        if (excluded(cfg, k, a) == NULL)
           run_list[cfg][nrun[cfg]++] = k * NACTORS + a;
   }
 }
@@ -1694,6 +2076,20 @@ START_TEST(test_matrix_idle2)
 }
 END_TEST
 
+/* One cell of promise (f a promise settled from other threads). */
+START_TEST(test_matrix_promise)
+{
+  run_cell(C_PROMISE, run_list[C_PROMISE][_i]);
+}
+END_TEST
+
+/* One cell of timer (f a timer that never fires: cancelled or destroyed). */
+START_TEST(test_matrix_timer)
+{
+  run_cell(C_TIMER, run_list[C_TIMER][_i]);
+}
+END_TEST
+
 Suite *
 matrix_suite(void)
 {
@@ -1708,6 +2104,14 @@ matrix_suite(void)
   tc = tcase_create("idle2");
   tcase_set_timeout(tc, 30);
   tcase_add_loop_test(tc, test_matrix_idle2, 0, nrun[C_IDLE2]);
+  suite_add_tcase(s, tc);
+  tc = tcase_create("promise");
+  tcase_set_timeout(tc, 30);
+  tcase_add_loop_test(tc, test_matrix_promise, 0, nrun[C_PROMISE]);
+  suite_add_tcase(s, tc);
+  tc = tcase_create("timer");
+  tcase_set_timeout(tc, 30);
+  tcase_add_loop_test(tc, test_matrix_timer, 0, nrun[C_TIMER]);
   suite_add_tcase(s, tc);
   return s;
 }
@@ -1725,13 +2129,14 @@ print_table(void)
   printf("check_matrix: %d kinds x %d actors x %d configs = %d cells: %d run, "
          "%d excluded:\n",
          NKINDS, NACTORS, NCONFIGS, total, run, total - run);
-  for (int k = 0; k < NKINDS; k++)
-    for (int a = 0; a < NACTORS; a++)
-      if (excluded(k, a) != NULL) {
-        actor_str(a, an, sizeof(an));
-        printf("  %s x %s (busy1, idle2): %s %s\n", kind_name[k], an,
-               kind_name[k], excluded(k, a));
-      }
+  for (int cfg = 0; cfg < NCONFIGS; cfg++)
+    for (int k = 0; k < NKINDS; k++)
+      for (int a = 0; a < NACTORS; a++)
+        if (excluded(cfg, k, a) != NULL) {
+          actor_str(a, an, sizeof(an));
+          printf("  %s %s x %s: %s\n", config_name[cfg], kind_name[k], an,
+                 excluded(cfg, k, a));
+        }
   for (int cfg = 0; cfg < NCONFIGS; cfg++)
     for (int i = 0; i < nrun[cfg]; i++) {
       actor_str(run_list[cfg][i] % NACTORS, an, sizeof(an));
