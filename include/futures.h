@@ -532,11 +532,13 @@ futures_pool_create_ex(futures_pool_t **pool, const futures_pool_opts_t *opts);
  * ESHUTDOWN or its task runs before destroy returns. If the pool has no
  * worker left (each one exited in a task and none could be replaced),
  * destroy runs the remaining tasks in the calling thread. Before the
- * drain, destroy settles with ECANCELED every continuation of the pool
- * still waiting on a future from outside it and every task of the pool
- * that follows such a future (FUTURES_FOLLOW), then every pending timer
- * of the pool (futures_after()); what that readies on the pool runs in
- * the drain, with ECANCELED as its input.
+ * drain, destroy settles with ECANCELED, without running it, every
+ * continuation of the pool still waiting on a future that is not one of
+ * the pool's tasks (a promise, a timer, the pool's own timers included,
+ * a combinator, another pool's task), and every task of the pool that
+ * follows such a future (FUTURES_FOLLOW); then every pending timer of the
+ * pool (futures_after()). Continuations of those tasks that wait on them
+ * in the pool run in the drain, with ECANCELED as their input.
  *
  * @pool: (consumed) The pool. NULL -> EINVAL.
  *
