@@ -1118,11 +1118,12 @@ FUTURES_API int futures_cancelled(void);
  *
  * Return:    0; ECANCELED if the body was already asked to stop
  *            (future_cancel(), its pool's FUTURES_DESTROY_CANCEL, or the
- *            hook was already called): nothing is registered, and the
- *            body should stop now (removal always returns 0); EPERM
- *            outside a body (the library's own threads, a drop function,
- *            a chunk of futures_parallel_for(), a thread that is not
- *            running a task).
+ *            hook was already called; also in a drop function, whose task
+ *            was cancelled): nothing is registered, and the body should
+ *            stop now (removal always returns 0); ENOMEM (a hook's first
+ *            registration allocates a small node; nothing registered);
+ *            EPERM outside a body (a thread that is not running a task
+ *            or continuation, a chunk of futures_parallel_for()).
  * Ownership: none; @arg stays the caller's.
  * Threads:   the body's own thread; safe racing with future_cancel() from
  *            any thread

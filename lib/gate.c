@@ -41,29 +41,23 @@ struct run_guard {
   long saved_base;
   unsigned flags;
   int armed;
-  struct cancel_hook *hook, *saved_hook; /* the body's slot, the outer one */
 };
 
-/* Enters a body: @f is this thread's current record, with an empty cancel
- * hook slot. */
-static void
-body_enter(struct run_guard *g, struct cancel_hook *hook)
+/* Enters a body: @f is this thread's current record. */
+static inline void
+body_enter(struct run_guard *g)
 {
   struct futures_tls *tls = &futures__tls;
 
-  futures__hook_begin(hook, g->f);
-  g->hook = hook;
-  g->saved_hook = tls->hook;
-  tls->hook = hook;
   tls->current = g->f;
   tls->base = tls->slot != NULL ? futures__deque_bottom(&tls->slot->dq) : 0;
   g->armed = 1;
 }
 
 /* Leaves the body (returned, or unwinding): the outer record is current
- * again, and the body's hook is gone (a canceller calling it finishes
- * first). */
-static void
+ * again, and the body's cancel hook, if it registered one, is gone (a
+ * canceller calling it finishes first). */
+static inline void
 body_leave(struct run_guard *g)
 {
   struct futures_tls *tls = &futures__tls;
@@ -71,26 +65,33 @@ body_leave(struct run_guard *g)
   g->armed = 0;
   tls->current = g->saved;
   tls->base = g->saved_base;
-  tls->hook = g->saved_hook;
-  futures__hook_end(g->hook);
+  futures__hook_end(g->f);
 }
 
-static void settle(struct future *f, int code, void *result,
-                   futures_drop_fn rdrop, int drop_ref);
+static void settle(struct future *f, int code, void *result, int drop_ref);
 
-static void
-run_unwound(struct run_guard *g)
+/* The unwinding itself, out of line: the check in run_unwound() is what
+ * every body pays. */
+static void __attribute__((noinline))
+run_unwound_slow(struct run_guard g)
 {
-  struct future *f = g->f;
+  struct future *f = g.f;
 
-  if (!g->armed)
-    return;
-  body_leave(g);
+  body_leave(&g);
   if (atomic_load_explicit(&f->state, memory_order_relaxed) & F_TIMED)
     futures__record_times(f)->finished = futures__now_ns();
   if (f->sched != NULL)
     futures__sched_count_complete(f->sched);
-  settle(f, EOWNERDEAD, NULL, NULL, g->flags & GATE_QREF);
+  settle(f, EOWNERDEAD, NULL, g.flags & GATE_QREF);
+}
+
+/* By value: the guard's address does not escape, and its fields can stay
+ * in registers on the path every body takes. */
+static inline void
+run_unwound(struct run_guard *g)
+{
+  if (unlikely(g->armed))
+    run_unwound_slow(*g);
 }
 
 /*
@@ -124,26 +125,43 @@ claim(struct future *f, int deferred_too, uint32_t extra)
 
 /* Publishes the outcome of a record this thread won; a continuation lets
  * go of its antecedent first. */
-static void
-settle(struct future *f, int code, void *result, futures_drop_fn rdrop,
-       int drop_ref)
+/* A fork() child finishing a task of its parent's pool (the task
+ * forked): its waiters and continuations live in the parent, and the
+ * locks that reach them may be held by threads that do not exist here.
+ * Nobody here can be waiting for it: it is left as it is. */
+static inline int
+stale_in_child(const struct future *f)
 {
-  /* A fork() child finishing a task of its parent's pool (the task
-   * forked): its waiters and continuations live in the parent, and the
-   * locks that reach them may be held by threads that do not exist here.
-   * Nobody here can be waiting for it: leave it as it is. */
-  if (unlikely(futures__forked()) &&
-      (f->sched != NULL ? f->sched->gen : f->fn.gen) !=
-          atomic_load_explicit(&futures__fork_gen, memory_order_relaxed))
+  return unlikely(futures__forked()) &&
+         (f->sched != NULL ? f->sched->gen : f->fn.gen) !=
+             atomic_load_explicit(&futures__fork_gen, memory_order_relaxed);
+}
+
+static void
+settle(struct future *f, int code, void *result, int drop_ref)
+{
+  if (stale_in_child(f))
     return;
-  /* A result destructor replaces what x held: a continuation's
-   * antecedent (let go of here), a task's drop function (cleared when it
-   * started), or a destructor a task's body set already (kept). */
   if (atomic_load_explicit(&f->state, memory_order_relaxed) & F_CONT)
-    futures__record_ante_drop(f, code == 0 ? rdrop : NULL);
-  else if (rdrop != NULL && code == 0)
-    f->x.rdrop = rdrop;
+    futures__record_ante_drop(f, NULL);
   futures__record_publish(f, code, result, drop_ref, futures__gate_ready);
+}
+
+/* settle() handing over the result's destructor @rdrop, which replaces
+ * what x held: a continuation's antecedent (let go of here) or a task's
+ * drop function (cleared when it started). */
+static void
+settle_owned(struct future *f, int code, void *result, futures_drop_fn rdrop)
+{
+  if (stale_in_child(f))
+    return;
+  if (code != 0)
+    rdrop = NULL;
+  if (atomic_load_explicit(&f->state, memory_order_relaxed) & F_CONT)
+    futures__record_ante_drop(f, rdrop);
+  else if (rdrop != NULL)
+    f->x.rdrop = rdrop;
+  futures__record_publish(f, code, result, 0, futures__gate_ready);
 }
 
 /* Settles a record this thread won with ECANCELED, without running it. */
@@ -175,7 +193,7 @@ settle_unrun(struct future *f, int drop_ref)
     tls->current = saved;
     tls->base = saved_base;
   }
-  settle(f, ECANCELED, NULL, NULL, drop_ref);
+  settle(f, ECANCELED, NULL, drop_ref);
 }
 
 /*
@@ -214,19 +232,14 @@ run(struct future *f, unsigned flags)
   struct futures_tls *tls = &futures__tls;
   uint32_t st = atomic_load_explicit(&f->state, memory_order_relaxed);
   struct run_guard guard __attribute__((cleanup(run_unwound))) = {
-      f, tls->current, tls->base, flags, 0, NULL, NULL};
-  struct cancel_hook hook;
+      f, tls->current, tls->base, flags, 0};
   void *res = NULL;
   int code;
 
   futures__sched_count_start(s, (flags & GATE_HELPED) != 0);
   if (st & F_TIMED)
     futures__record_times(f)->started = futures__now_ns();
-  /* A task owns its argument once it starts: x is free for a result
-   * destructor (futures_task_t.result_drop sets one in the body). */
-  if (!(st & F_CONT))
-    f->x.drop = NULL;
-  body_enter(&guard, &hook);
+  body_enter(&guard);
   if (st & F_CONT) {
     void *value;
     /* The antecedent is DONE: its publication happens before the
@@ -235,6 +248,9 @@ run(struct future *f, unsigned flags)
 
     code = f->fn.then(f->arg, in, value, &res);
   } else {
+    /* A task owns its argument once it starts: x is free for a result
+     * destructor (futures_task_t.result_drop sets one in the body). */
+    f->x.drop = NULL;
     code = f->fn.task(f->arg, &res);
   }
   body_leave(&guard);
@@ -249,7 +265,7 @@ run(struct future *f, unsigned flags)
     }
     res = NULL;
   }
-  settle(f, code, res, NULL, flags & GATE_QREF);
+  settle(f, code, res, flags & GATE_QREF);
 }
 
 void
@@ -257,15 +273,14 @@ futures__gate_run_inline(struct future *c, futures_then_fn fn, void *arg)
 {
   struct futures_tls *tls = &futures__tls;
   struct run_guard guard __attribute__((cleanup(run_unwound))) = {
-      c, tls->current, tls->base, 0, 0, NULL, NULL};
-  struct cancel_hook hook;
+      c, tls->current, tls->base, 0, 0};
   void *value, *res = NULL;
   int in, code;
 
   /* Lost: it was cancelled while it waited. */
   if (!claim(c, 1, 0))
     return;
-  body_enter(&guard, &hook);
+  body_enter(&guard);
   /* The antecedent is DONE: our callback ran after its publication. */
   in = futures__record_outcome(c->x.ante, &value);
   code = fn(arg, in, value, &res);
@@ -275,14 +290,14 @@ futures__gate_run_inline(struct future *c, futures_then_fn fn, void *arg)
       return;
     res = NULL;
   }
-  settle(c, code, res, NULL, 0);
+  settle(c, code, res, 0);
 }
 
 void
 futures__gate_finish(struct future *f, int code, void *result,
                      futures_drop_fn rdrop)
 {
-  settle(f, code, result, rdrop, 0);
+  settle_owned(f, code, result, rdrop);
 }
 
 int
@@ -358,7 +373,7 @@ futures__gate_settle_owned(struct future *f, int code, void *result,
 {
   if (!claim(f, 1, 0))
     return EALREADY;
-  settle(f, code, result, rdrop, 0);
+  settle_owned(f, code, result, rdrop);
   return 0;
 }
 

@@ -4,27 +4,39 @@
  *
  * A running body may register a function that future_cancel() calls, in
  * the cancelling thread, so that a body blocked in poll() or on a socket
- * can be woken. The hook lives in the frame that runs the body (gate.c),
- * and is reached by a canceller through a registry of the hooks of bodies
- * running now, keyed by record, under one lock: registering and
- * cancelling are rare, and a body with no hook costs two stores.
+ * can be woken. Registering and cancelling are rare, and a body that
+ * registers nothing must pay (almost) nothing: so a hook is a small node
+ * allocated when it is registered, in a registry of the hooks of bodies
+ * running now, keyed by record, under one lock; the thread that registered
+ * it counts it in futures__tls.hooks, and a body's end looks the registry
+ * up only while that count is not 0 (gate.c).
  *
- * The handshake with F_CANCEL. A canceller sets F_CANCEL in the record's
- * state, then takes the lock to look for a hook; registering takes the
- * lock, then reads F_CANCEL. Whatever the order, either the registration
- * sees the flag (ECANCELED: the body learns of the cancel at once) or the
- * canceller finds the hook and calls it. A body's frame that ends while a
- * canceller calls its hook waits for the call to return before the slot
- * goes out of scope; but the body's own frame is gone by then, so an
- * argument on the body's stack needs futures_on_cancel(NULL, NULL) before
- * the body returns, which waits the same way.
+ * The handshake with a cancel. A canceller sets F_CANCEL in the record's
+ * state (or destroy stores STOP_CANCEL in the pool), then takes the lock
+ * to look for a hook; registering takes the lock, then reads both. Either
+ * the registration sees the request (ECANCELED: the body learns of it at
+ * once) or the canceller finds the hook and calls it. Removing a hook, by
+ * the body or at its end, waits for a call in progress in another thread
+ * to return; a hook that removes itself while its own body's thread calls
+ * it (a body that cancelled itself) is freed by that call when it returns.
  */
 #include "hook.h"
+
+struct cancel_hook {
+  struct future *f; /* the record whose body registered it */
+  void (*fn)(void *arg);
+  void *arg;
+  struct cancel_hook *prev, *next; /* in the registry */
+  pthread_t caller; /* the canceller calling it, while calling */
+  int fired;        /* called, or being called: at most once */
+  int calling;      /* a canceller is calling it now */
+  int orphan;       /* removed during its own call: the call frees it */
+};
 
 /* Initialised by futures__hook_init(), before the first record exists. */
 struct hooks {
   pthread_mutex_t lock;
-  pthread_cond_t cond; /* a hook's call has returned */
+  pthread_cond_t cond;      /* a hook's call has returned */
   struct cancel_hook *head; /* protected by lock */
 };
 static FUTURES_GLOBAL(struct hooks, hooks_g);
@@ -46,94 +58,98 @@ futures__hook_init(void)
 void
 futures__hook_atfork_child(void)
 {
-  /* The bodies that registered run in the parent. A slot in the forking
-   * thread's frame carries the parent's generation: it is not in this
-   * registry, and is treated as unlinked (linked_here()). */
-  futures__mutex_init(&H()->lock);
-  futures__cond_init(&H()->cond);
-  H()->head = NULL;
+  /* The bodies that registered run in the parent; the forking thread's
+   * own count stays, and its body's end finds nothing to remove. */
+  futures__hook_init();
 }
 
-/* Under the lock: 1 if @h is in this process's registry (a slot linked
- * before a fork() is not in the child's). */
-static int
-linked_here(const struct cancel_hook *h)
+/* Under the lock: @f's hook, or NULL. */
+static struct cancel_hook *
+find_locked(const struct future *f)
 {
+  struct cancel_hook *h;
+
   FUTURES_ASSERT_OWNER(&H()->lock);
-  return h->linked &&
-         h->gen == atomic_load_explicit(&futures__fork_gen,
-                                        memory_order_relaxed);
+  for (h = H()->head; h != NULL && h->f != f; h = h->next)
+    ;
+  return h;
 }
 
-/* Under the lock: takes @h out of the registry, waiting for a canceller
- * that is calling its hook to return. */
+/* Under the lock: takes @h out of the registry and frees it (this
+ * thread's count goes down), waiting for a canceller calling it in
+ * another thread; if this thread is calling it, that call frees it. */
 static void
-unlink_locked(struct cancel_hook *h)
+remove_locked(struct cancel_hook *h)
 {
   FUTURES_ASSERT_OWNER(&H()->lock);
-  if (!linked_here(h)) {
-    h->linked = 0;
-    return;
-  }
-  h->linked = 0;
   if (h->prev != NULL)
     h->prev->next = h->next;
   else
     H()->head = h->next;
   if (h->next != NULL)
     h->next->prev = h->prev;
-  /* A hook that removes itself, called by the body's own thread (a
-   * body that cancelled itself), has nobody to wait for. */
-  while (h->calling && !pthread_equal(h->caller, pthread_self()))
+  futures__tls.hooks--;
+  if (h->calling && pthread_equal(h->caller, pthread_self())) {
+    h->orphan = 1;
+    return;
+  }
+  while (h->calling)
     futures__cond_wait(&H()->cond, &H()->lock); /* predicate: calling */
+  FUTURES_FREE(h);
 }
 
 /*
- * Under the lock: 1 if the body of @h has been asked to stop, so that a
- * hook registered now would never be called: F_CANCEL (future_cancel()),
- * its pool's FUTURES_DESTROY_CANCEL (which stores stopping before it takes
- * the lock to fire the pool's hooks), or its hook was called already.
- * Relaxed loads: see "The handshake" above.
+ * Under the lock: 1 if the body of @f has been asked to stop, so that a
+ * hook registered now would never be called: F_CANCEL (future_cancel(), or
+ * a drop function's record), its pool's FUTURES_DESTROY_CANCEL, or its
+ * hook @h was called already. Relaxed loads: see "The handshake".
  */
 static int
-cancel_requested(const struct cancel_hook *h)
+cancel_requested(const struct future *f, const struct cancel_hook *h)
 {
-  struct future *f = h->f;
-
-  if (atomic_load_explicit(&f->state, memory_order_relaxed) & F_CANCEL)
+  if (atomic_load_explicit(&((struct future *)f)->state,
+                           memory_order_relaxed) &
+      F_CANCEL)
     return 1;
   if (f->sched != NULL &&
       atomic_load_explicit(&f->sched->stopping, memory_order_relaxed) ==
           STOP_CANCEL)
     return 1;
-  return linked_here(h) && h->fired;
+  return h != NULL && h->fired;
 }
 
 int
 futures_on_cancel(void (*fn)(void *arg), void *arg)
 {
-  struct cancel_hook *h = futures__tls.hook;
+  struct future *f = futures__tls.current;
+  struct cancel_hook *h;
   int rc = 0;
 
-  if (h == NULL || futures__tls.current != h->f)
+  if (f == NULL || futures__tls.no_hooks != 0)
     return EPERM;
   futures__mutex_lock(&H()->lock);
+  h = find_locked(f);
   if (fn == NULL) {
     /* Removal always waits out a call in progress, cancelled or not: the
      * body may free @arg next. */
-    unlink_locked(h);
-  } else if (cancel_requested(h)) {
+    if (h != NULL)
+      remove_locked(h);
+  } else if (cancel_requested(f, h)) {
     rc = ECANCELED;
   } else {
-    if (!linked_here(h)) {
-      h->fired = h->calling = 0;
-      h->gen = atomic_load_explicit(&futures__fork_gen, memory_order_relaxed);
+    if (h == NULL) {
+      if ((h = FUTURES_ALLOC(struct cancel_hook)) == NULL) {
+        futures__mutex_unlock(&H()->lock);
+        return ENOMEM;
+      }
+      h->f = f;
+      h->fired = h->calling = h->orphan = 0;
       h->prev = NULL;
       h->next = H()->head;
       if (H()->head != NULL)
         H()->head->prev = h;
       H()->head = h;
-      h->linked = 1;
+      futures__tls.hooks++;
     }
     h->fn = fn;
     h->arg = arg;
@@ -148,6 +164,7 @@ call_locked(struct cancel_hook *h)
 {
   void (*fn)(void *);
   void *arg;
+  int old;
 
   FUTURES_ASSERT_OWNER(&H()->lock);
   h->fired = 1;
@@ -157,18 +174,18 @@ call_locked(struct cancel_hook *h)
   arg = h->arg;
   futures__mutex_unlock(&H()->lock);
   /* With cancellation disabled: a pthread_cancel() acting inside the hook
-   * would leave calling set, and the body's frame waiting for ever. */
-  {
-    int old;
-
-    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
-    fn(arg);
-    pthread_setcancelstate(old, NULL);
-  }
+   * would leave calling set, and the body's end waiting for ever. */
+  pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
+  fn(arg);
+  pthread_setcancelstate(old, NULL);
   futures__mutex_lock(&H()->lock);
   h->calling = 0;
-  /* Wakes a body's frame waiting in futures__hook_end_slow(); h lives
-   * until that frame sees calling == 0 under this lock. */
+  if (h->orphan) {
+    FUTURES_FREE(h); /* removed by itself, in this thread */
+    return;
+  }
+  /* Wakes a body's end waiting in remove_locked(); h lives until it sees
+   * calling == 0 under this lock. */
   futures__cond_broadcast(&H()->cond);
 }
 
@@ -178,10 +195,8 @@ futures__hook_fire(struct future *f)
   struct cancel_hook *h;
 
   futures__mutex_lock(&H()->lock);
-  for (h = H()->head; h != NULL; h = h->next)
-    if (h->f == f && !h->fired)
-      break;
-  if (h != NULL)
+  h = find_locked(f);
+  if (h != NULL && !h->fired)
     call_locked(h);
   futures__mutex_unlock(&H()->lock);
 }
@@ -192,8 +207,9 @@ futures__hook_fire_pool(const struct sched *s)
   struct cancel_hook *h;
 
   futures__mutex_lock(&H()->lock);
-  /* A linked slot's record is RUNNING, so its sched is alive. The list
-   * may change while a hook runs: look again from the start. */
+  /* A registered hook's record is RUNNING, so its sched is alive. The
+   * list may change while a hook runs: look again from the start (each
+   * hook fires once, so this ends). */
   for (h = H()->head; h != NULL;) {
     if (h->f->sched == s && !h->fired) {
       call_locked(h);
@@ -206,9 +222,12 @@ futures__hook_fire_pool(const struct sched *s)
 }
 
 void
-futures__hook_end_slow(struct cancel_hook *h)
+futures__hook_end_slow(struct future *f)
 {
+  struct cancel_hook *h;
+
   futures__mutex_lock(&H()->lock);
-  unlink_locked(h);
+  if ((h = find_locked(f)) != NULL)
+    remove_locked(h);
   futures__mutex_unlock(&H()->lock);
 }

@@ -219,9 +219,11 @@ struct futures_tls {
    * thread is running them already (record.c, fire()). */
   struct wlink *cb_head, *cb_tail;
   int cb_running;
-  /* The cancel hook slot of the body this thread runs (gate.c, hook.c),
-   * or NULL outside a body. */
-  struct cancel_hook *hook;
+  /* Cancel hooks this thread registered that may still be live, and
+   * whether a hook may not be registered now (a chunk of parallel_for):
+   * hook.c. */
+  unsigned hooks;
+  int no_hooks;
 };
 
 extern FUTURES_TLS struct futures_tls futures__tls;

@@ -67,16 +67,12 @@ run_chunks(struct pfor *p)
       break;
     b = p->begin + i * p->grain;
     e = p->end - b > p->grain ? b + p->grain : p->end;
-    {
-      /* A chunk is not a body of its own: futures_on_cancel() is EPERM
-       * in it (a hook set here would outlive the chunk's frame, and the
-       * chunks in other threads would never hear of it). */
-      struct cancel_hook *saved = futures__tls.hook;
-
-      futures__tls.hook = NULL;
-      rc = p->fn(p->arg, b, e);
-      futures__tls.hook = saved;
-    }
+    /* A chunk is not a body of its own: futures_on_cancel() is EPERM in
+     * it (a hook set here would outlive the chunk's frame, and the chunks
+     * in other threads would never hear of it). */
+    futures__tls.no_hooks++;
+    rc = p->fn(p->arg, b, e);
+    futures__tls.no_hooks--;
     if (rc != 0)
       record_failure(p, i, rc);
   }

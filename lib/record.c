@@ -61,24 +61,13 @@ futures__record_ref(struct future *f)
   atomic_fetch_add_explicit(&f->state, F_REF, memory_order_relaxed);
 }
 
-int
-futures__record_outcome(const struct future *f, void **result)
+void
+futures__record_take_slow(const struct future *f)
 {
-  if (result == NULL)
-    return f->code;
-  if (f->code != 0) {
-    *result = NULL;
-    return f->code;
-  }
-  *result = f->u.q.result;
-  /* Read: the reader owns the result now. Relaxed: the destructor was
-   * written before DONE, which the caller saw with acquire order; the
-   * exchange only decides, among readers and the last unref, who has it. */
-  if (__atomic_load_n(&((struct future *)f)->x.rdrop, __ATOMIC_RELAXED) !=
-      NULL)
-    (void)__atomic_exchange_n(&((struct future *)f)->x.rdrop,
-                              (futures_drop_fn)NULL, __ATOMIC_RELAXED);
-  return 0;
+  /* Read: the reader owns the result now. Relaxed: the exchange only
+   * decides, among readers and the last unref, who has it. */
+  (void)__atomic_exchange_n(&((struct future *)f)->x.rdrop,
+                            (futures_drop_fn)NULL, __ATOMIC_RELAXED);
 }
 
 int
@@ -99,14 +88,22 @@ futures__record_outcome_move(struct future *f, void **result,
 /* The last reference is gone: a result no one read meets its destructor
  * (in this thread, with no lock of the library's held), then the record
  * is freed. */
-static void
+static void __attribute__((noinline))
+record_drop_result(struct future *f)
+{
+  if ((atomic_load_explicit(&f->state, memory_order_relaxed) & F_PHASE) ==
+          F_DONE &&
+      f->code == 0 && f->u.q.result != NULL)
+    f->x.rdrop(f->u.q.result);
+}
+
+static inline void
 record_release(struct future *f)
 {
-  uint32_t s = atomic_load_explicit(&f->state, memory_order_relaxed);
-
-  if ((s & F_PHASE) == F_DONE && f->code == 0 && f->u.q.result != NULL &&
-      f->x.rdrop != NULL)
-    f->x.rdrop(f->u.q.result);
+  /* x first: NULL for every record that ran with no destructor, so the
+   * common free tests one word. */
+  if (unlikely(f->x.rdrop != NULL))
+    record_drop_result(f);
   futures__record_free(f);
 }
 

@@ -146,10 +146,29 @@ futures__record_done(const struct future *f)
   return (futures__record_state(f) & F_PHASE) == F_DONE;
 }
 
+/* Disarms @f's result destructor: a reader has taken the result. */
+void futures__record_take_slow(const struct future *f);
+
 /* The outcome of a DONE record: its code, and in *@result (optional) its
  * result, NULL unless the code is 0. Handing the result to the caller
- * reads it: the record's result destructor, if any, will not run. */
-int futures__record_outcome(const struct future *f, void **result);
+ * reads it: the record's result destructor, if any, will not run.
+ * Relaxed: the destructor was written before DONE, which the caller saw
+ * with acquire order. */
+static inline int
+futures__record_outcome(const struct future *f, void **result)
+{
+  if (result == NULL)
+    return f->code;
+  if (f->code != 0) {
+    *result = NULL;
+    return f->code;
+  }
+  *result = f->u.q.result;
+  if (unlikely(__atomic_load_n(&((struct future *)f)->x.rdrop,
+                               __ATOMIC_RELAXED) != NULL))
+    futures__record_take_slow(f);
+  return 0;
+}
 /* The result of a DONE record (NULL unless its code is 0), without
  * reading it: its destructor stays armed. */
 static inline void *

@@ -177,36 +177,47 @@ alloc_records(struct sched *s, const futures_task_t *tasks, size_t n,
     out[i] = futures__record_alloc(timed);
     if (out[i] == NULL) {
       while (i-- > 0) {
-        free_owned(out[i]);
         futures__record_free(out[i]);
         out[i] = NULL;
       }
       return ENOMEM;
     }
-    if (result_drop_of(t) != NULL) {
-      struct owned_task *o = FUTURES_ALLOC(struct owned_task);
-
-      if (o == NULL) {
-        futures__record_free(out[i]);
-        out[i] = NULL;
-        while (i-- > 0) {
-          free_owned(out[i]);
-          futures__record_free(out[i]);
-          out[i] = NULL;
-        }
-        return ENOMEM;
-      }
-      o->fn = t->fn;
-      o->arg = t->arg;
-      o->drop = t->drop;
-      o->result_drop = t->result_drop;
-      futures__record_init(out[i], s, owned_run, o, owned_drop,
-                           (timed ? F_TIMED : 0) |
-                               (i < placed ? 0 : F_NOPLACE));
-      continue;
-    }
     futures__record_init(out[i], s, t->fn, t->arg, t->drop,
                          (timed ? F_TIMED : 0) | (i < placed ? 0 : F_NOPLACE));
+  }
+  return 0;
+}
+
+/*
+ * The tasks of @tasks that have a result destructor run through the thunk:
+ * their records (filled by alloc_records(), not yet published) get the
+ * thunk's argument. 0, or ENOMEM with every record freed. Out of line, and
+ * only for arrays that hold such a task: the common path stays as it was.
+ */
+static int __attribute__((noinline))
+wrap_owned(const futures_task_t *tasks, size_t n, future_t *out[])
+{
+  for (size_t i = 0; i < n; i++) {
+    const futures_task_t *t = task_at(tasks, i);
+    struct owned_task *o;
+
+    if (result_drop_of(t) == NULL)
+      continue;
+    if ((o = FUTURES_ALLOC(struct owned_task)) == NULL) {
+      for (size_t k = 0; k < n; k++) {
+        free_owned(out[k]);
+        futures__record_free(out[k]);
+        out[k] = NULL;
+      }
+      return ENOMEM;
+    }
+    o->fn = t->fn;
+    o->arg = t->arg;
+    o->drop = t->drop;
+    o->result_drop = t->result_drop;
+    out[i]->fn.task = owned_run;
+    out[i]->arg = o;
+    out[i]->x.drop = owned_drop;
   }
   return 0;
 }
@@ -245,10 +256,18 @@ run_here(struct sched *s, future_t *rec[], size_t n)
  * room included, happens while destroy waits for it; it ends the admission
  * after its last touch of the pool.
  */
+/* submit()'s @how: it may wait for room; some task has a result
+ * destructor. One word, so that submit() takes its arguments in
+ * registers. */
+#define SUBMIT_MAY_BLOCK 0x1
+#define SUBMIT_OWNED 0x2
+
 static int
-submit(struct sched *s, const futures_task_t *tasks, size_t n,
-       int may_block, long long deadline, future_t *out[])
+submit(struct sched *s, const futures_task_t *tasks, size_t n, int how,
+       long long deadline, future_t *out[])
 {
+  int may_block = how & SUBMIT_MAY_BLOCK;
+
   struct admission a;
   size_t queue = n;
   int rc;
@@ -258,7 +277,9 @@ submit(struct sched *s, const futures_task_t *tasks, size_t n,
   if (unlikely(s->max_queued != 0) &&
       (rc = reserve(s, n, may_block, deadline, &queue)) != 0)
     goto out;
-  if (unlikely((rc = alloc_records(s, tasks, n, queue, out)) != 0)) {
+  if (unlikely((rc = alloc_records(s, tasks, n, queue, out)) != 0) ||
+      (unlikely(how & SUBMIT_OWNED) &&
+       (rc = wrap_owned(tasks, n, out)) != 0)) {
     if (s->max_queued != 0 && queue > 0)
       futures__sched_release_room(s, queue);
     goto out;
@@ -288,7 +309,9 @@ futures_submit_ex(futures_pool_t *pool, const futures_task_t *task,
     return EINVAL;
   if (abstime != NULL && !futures__timespec_valid(abstime))
     return EINVAL;
-  return submit(&pool->sched, task, 1, 1,
+  return submit(&pool->sched, task, 1,
+                SUBMIT_MAY_BLOCK |
+                    (result_drop_of(task) != NULL ? SUBMIT_OWNED : 0),
                 abstime != NULL ? futures__deadline_of(abstime)
                                 : FUTURES_FOREVER,
                 future);
@@ -309,6 +332,8 @@ int
 futures_submit_all(futures_pool_t *pool, const futures_task_t tasks[],
                    size_t n, future_t *futures[])
 {
+  int how = 0;
+
   if (n == 0)
     return 0;
   if (futures == NULL)
@@ -320,8 +345,11 @@ futures_submit_all(futures_pool_t *pool, const futures_task_t tasks[],
   /* The stride must be believable before we step through the array. */
   if (tasks[0].size < TASK_SIZE_V1 || tasks[0].size > TASK_SIZE_MAX)
     return EINVAL;
-  for (size_t i = 0; i < n; i++)
+  for (size_t i = 0; i < n; i++) {
     if (!check_task(task_at(tasks, i), tasks[0].size))
       return EINVAL;
-  return submit(&pool->sched, tasks, n, 0, FUTURES_FOREVER, futures);
+    if (result_drop_of(task_at(tasks, i)) != NULL)
+      how = SUBMIT_OWNED;
+  }
+  return submit(&pool->sched, tasks, n, how, FUTURES_FOREVER, futures);
 }
