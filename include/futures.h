@@ -121,6 +121,26 @@
  *            (tests: check_shutdown/test_shutdown_destroy_waits_for_a_task_that_is_still_running,
  *            check_cancel/test_destroy_cancel_flags_running_and_cancels_queued).
  *
+ *   Your code runs in these threads. A task's body and a futures_then()
+ *            continuation: a worker of its pool, or a thread waiting for it
+ *            that runs it in place (future_get(), the untimed joins). A
+ *            drop function: the thread that cancelled the task (or the
+ *            pool's destroy). An inline continuation (futures_then_inline()):
+ *            the thread that settled its antecedent (a worker, a resolving
+ *            thread, a pool's timer thread, the thread that settled a
+ *            combinator's last input or cancelled something), or the caller
+ *            when the antecedent had settled already. A notifier's
+ *            deliveries are no user code: they run where the future settles,
+ *            and the loop takes the tags in its own thread. A cancel hook
+ *            (futures_on_cancel()): the thread calling future_cancel() or the
+ *            pool's destroy. A result destructor: the thread that drops the
+ *            future's last reference. futures_pool_destroy_async(): its own
+ *            library thread settles its future (and runs that future's inline
+ *            continuations)
+ *            (tests: check_then/test_then_inline_runs_in_the_settling_thread,
+ *            check_then/test_then_across_pools_runs_on_the_named_pool,
+ *            check_cancel/test_cancel_hook_wakes_a_task_blocked_in_poll).
+ *
  *   Order.   A worker takes the tasks that one outside thread submitted to
  *            a pool oldest first, one at a time: when one of them starts,
  *            every task the same thread submitted earlier has started or is
