@@ -446,8 +446,18 @@ follow_task(void *arg, void **result)
   return FUTURES_FOLLOW;
 }
 
+static atomic_int owned_results_dropped;
+
+static void
+count_result_drop(void *v)
+{
+  (void)v;
+  atomic_fetch_add(&owned_results_dropped, 1);
+}
+
 struct waits {
-  struct cell on_promise, inline_c;
+  struct cell on_promise, inline_c, owned_c;
+  int owned_rc, owned_code;
   int after_rc, after2_rc, then_rc, inline_rc, follow_rc;
   int then_code, inline_code, follow_code, timer_code;
   long attempts;
@@ -465,11 +475,17 @@ waits_run(struct waits *w, long k)
 {
   futures_pool_t *pool;
   future_t *t = NULL, *t2 = NULL, *p, *q, *c = NULL, *ci = NULL, *f = NULL;
+  future_t *o = NULL;
+  futures_task_t ot = FUTURES_TASK(cell_task, NULL, NULL);
   long a0;
 
   memset(w, 0, sizeof(*w));
   cell_init(&w->on_promise, 7);
   cell_init(&w->inline_c, 9);
+  cell_init(&w->owned_c, 11);
+  ot.arg = &w->owned_c;
+  ot.result_drop = count_result_drop; /* a task with a result destructor */
+  w->owned_code = SKIPPED;
   w->then_code = w->inline_code = w->follow_code = w->timer_code = SKIPPED;
   ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
   w->live_before = futures__alloc_live();
@@ -486,6 +502,7 @@ waits_run(struct waits *w, long k)
   else
     w->inline_rc = SKIPPED;
   w->follow_rc = futures_submit(pool, follow_task, &q, &f);
+  w->owned_rc = futures_submit_ex(pool, &ot, NULL, &o);
   if (w->follow_rc == 0)
     (void)future_wait_for(f, 1000000); /* lets it reach its follow */
   w->attempts = futures__fault_alloc_count() - a0;
@@ -502,6 +519,9 @@ waits_run(struct waits *w, long k)
     future_release(q); /* FOLLOW never consumed it */
   if (w->after_rc == 0)
     w->timer_code = future_get(t, NULL);
+  if (w->owned_rc == 0)
+    w->owned_code = future_get(o, NULL); /* not read: destroyed at release */
+  future_release(o);
   if (w->after2_rc == 0)
     ck_assert_int_eq(future_cancel(t2), 0);
   future_release(t);
@@ -526,8 +546,11 @@ START_TEST(test_faults_timers_and_foreign_waits_every_allocation)
   struct waits w;
   long n;
 
+  atomic_store(&owned_results_dropped, 0);
   waits_run(&w, 0);
   n = w.attempts;
+  ck_assert_int_eq(w.owned_code, 0);
+  ck_assert_int_eq(atomic_load(&owned_results_dropped), 1);
   ck_assert_int_eq(w.then_code, 0);
   ck_assert_int_eq(w.inline_code, 0);
   ck_assert_int_eq(w.follow_code, 0);
@@ -536,15 +559,21 @@ START_TEST(test_faults_timers_and_foreign_waits_every_allocation)
   long refused = 0;
 
   for (long k = 1; k <= n + 1; k++) {
-    int rcs[5], nenomem = 0;
+    int rcs[6], nenomem = 0;
 
+    atomic_store(&owned_results_dropped, 0);
     waits_run(&w, k);
     rcs[0] = w.after_rc;
     rcs[1] = w.after2_rc;
     rcs[2] = w.then_rc;
     rcs[3] = w.inline_rc;
     rcs[4] = w.follow_rc;
-    for (int i = 0; i < 5; i++) {
+    rcs[5] = w.owned_rc;
+    /* Accepted: ran once, its unread result destroyed once; refused:
+     * never ran, nothing to destroy. */
+    ck_assert_int_eq(atomic_load(&w.owned_c.runs), w.owned_rc == 0);
+    ck_assert_int_eq(atomic_load(&owned_results_dropped), w.owned_rc == 0);
+    for (int i = 0; i < 6; i++) {
       ck_assert_msg(rcs[i] == 0 || rcs[i] == ENOMEM || rcs[i] == SKIPPED,
                     "k=%ld: call %d returned %d", k, i, rcs[i]);
       nenomem += rcs[i] == ENOMEM;
