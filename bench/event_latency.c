@@ -244,16 +244,6 @@ named_thread_cpu_ns(const char *name)
   return ns;
 }
 
-/* This thread's CPU time, in ns. */
-static long long
-own_cpu_ns(void)
-{
-  struct timespec ts;
-
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 /* Asks for one futures_after() timer of @delay_ns that records into @l. */
 static void
 lf_timer(futures_pool_t *pool, long long delay_ns, struct late *l,
@@ -306,6 +296,16 @@ lf_pending(futures_pool_t *pool, const long long *delay_ns, long n,
 }
 
 #ifdef BENCH_WITH_UV
+/* This thread's CPU time, in ns. */
+static long long
+own_cpu_ns(void)
+{
+  struct timespec ts;
+
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
 /* A libuv run: its loop lives in a thread of its own for the run. */
 struct uvrun {
   uv_loop_t loop;
