@@ -27,6 +27,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 
 #define NOT_IN_HEAP SIZE_MAX
 
@@ -229,6 +230,10 @@ timer_main(void *arg)
 
   my_timers = t;
   pthread_setname_np(pthread_self(), t->name);
+  /* The kernel may fire a timed wait up to its slack late (50 us by
+   * default, most of a timer's lateness: BENCHMARKS.md). This thread
+   * only sleeps until deadlines: ask for none. */
+  (void)prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
   futures__mutex_lock(&t->lock);
   while (!t->closed) {
     long long now;
