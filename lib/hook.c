@@ -27,7 +27,7 @@ struct cancel_hook {
   void (*fn)(void *arg);
   void *arg;
   struct cancel_hook *prev, *next; /* in the registry */
-  pthread_t caller; /* the canceller calling it, while calling */
+  const struct futures_tls *caller; /* the calling thread, while calling */
   int fired;        /* called, or being called: at most once */
   int calling;      /* a canceller is calling it now */
   int orphan;       /* removed during its own call: the call frees it */
@@ -89,7 +89,7 @@ remove_locked(struct cancel_hook *h)
   if (h->next != NULL)
     h->next->prev = h->prev;
   futures__tls.hooks--;
-  if (h->calling && pthread_equal(h->caller, pthread_self())) {
+  if (h->calling && h->caller == &futures__tls) {
     h->orphan = 1;
     return;
   }
@@ -169,7 +169,7 @@ call_locked(struct cancel_hook *h)
   FUTURES_ASSERT_OWNER(&H()->lock);
   h->fired = 1;
   h->calling = 1;
-  h->caller = pthread_self();
+  h->caller = &futures__tls;
   fn = h->fn;
   arg = h->arg;
   futures__mutex_unlock(&H()->lock);
