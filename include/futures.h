@@ -1136,14 +1136,15 @@ FUTURES_API int futures_cancelled(void);
  * @fn:  The hook; NULL removes the current one.
  * @arg: Passed to @fn.
  *
- * Return:    0; ECANCELED if the body was already asked to stop
- *            (future_cancel(), its pool's FUTURES_DESTROY_CANCEL, or the
- *            hook was already called; also in a drop function, whose task
- *            was cancelled): nothing is registered, and the body should
- *            stop now (removal always returns 0); ENOMEM (a hook's first
- *            registration allocates a small node; nothing registered);
- *            EPERM outside a body (a thread that is not running a task
- *            or continuation, a chunk of futures_parallel_for()).
+ * Return:    0 (removal always returns 0); ECANCELED if the body was
+ *            already asked to stop (by future_cancel() or its pool's
+ *            FUTURES_DESTROY_CANCEL, or its hook was already called, or
+ *            the caller is a drop function, whose task was cancelled):
+ *            nothing is registered, and the body should stop now; ENOMEM
+ *            when the small node a first registration allocates cannot
+ *            be had (nothing registered); EPERM outside a body (a thread
+ *            that is not running a task or continuation, or a chunk of
+ *            futures_parallel_for()).
  * Ownership: none; @arg stays the caller's.
  * Threads:   the body's own thread; safe racing with future_cancel() from
  *            any thread

@@ -7,9 +7,11 @@
  * can be woken. Registering and cancelling are rare, and a body that
  * registers nothing must pay (almost) nothing: so a hook is a small node
  * allocated when it is registered, in a registry of the hooks of bodies
- * running now, keyed by record, under one lock; the thread that registered
- * it counts it in futures__tls.hooks, and a body's end looks the registry
- * up only while that count is not 0 (gate.c).
+ * running now, keyed by record, under one lock. Bodies nest strictly in a
+ * thread (one runs another in place while it waits), so the thread keeps
+ * the record of its innermost hooked body in futures__tls.hooked (each
+ * node remembers the one before), and a body's end looks the registry up
+ * only when it is that body (gate.c).
  *
  * The handshake with a cancel. A canceller sets F_CANCEL in the record's
  * state (or destroy stores STOP_CANCEL in the pool), then takes the lock
@@ -27,6 +29,7 @@ struct cancel_hook {
   void (*fn)(void *arg);
   void *arg;
   struct cancel_hook *prev, *next; /* in the registry */
+  struct future *outer_hooked;       /* futures__tls.hooked before it */
   const struct futures_tls *caller; /* the calling thread, while calling */
   int fired;        /* called, or being called: at most once */
   int calling;      /* a canceller is calling it now */
@@ -59,8 +62,9 @@ void
 futures__hook_atfork_child(void)
 {
   /* The bodies that registered run in the parent; the forking thread's
-   * own count stays, and its body's end finds nothing to remove. */
+   * body ends without one to remove. */
   futures__hook_init();
+  futures__tls.hooked = NULL;
 }
 
 /* Under the lock: @f's hook, or NULL. */
@@ -88,7 +92,8 @@ remove_locked(struct cancel_hook *h)
     H()->head = h->next;
   if (h->next != NULL)
     h->next->prev = h->prev;
-  futures__tls.hooks--;
+  /* Bodies end, and remove their own hooks, innermost first. */
+  futures__tls.hooked = h->outer_hooked;
   if (h->calling && h->caller == &futures__tls) {
     h->orphan = 1;
     return;
@@ -125,7 +130,7 @@ futures_on_cancel(void (*fn)(void *arg), void *arg)
   struct cancel_hook *h;
   int rc = 0;
 
-  if (f == NULL || futures__tls.no_hooks != 0)
+  if (f == NULL || f == futures__tls.chunk_of)
     return EPERM;
   futures__mutex_lock(&H()->lock);
   h = find_locked(f);
@@ -149,7 +154,8 @@ futures_on_cancel(void (*fn)(void *arg), void *arg)
       if (H()->head != NULL)
         H()->head->prev = h;
       H()->head = h;
-      futures__tls.hooks++;
+      h->outer_hooked = futures__tls.hooked;
+      futures__tls.hooked = f;
     }
     h->fn = fn;
     h->arg = arg;

@@ -8,13 +8,13 @@
 #include "scheduler.h"
 
 /* The body of @f (this thread's current record) has returned or unwound:
- * if this thread registered hooks that may still be live, removes @f's,
- * waiting for a canceller still calling it. One load when it has none. */
+ * if it registered a hook, removes it, waiting for a canceller still
+ * calling it. One load and a compare when it has none. */
 void futures__hook_end_slow(struct future *f);
 static inline void
 futures__hook_end(struct future *f)
 {
-  if (unlikely(futures__tls.hooks != 0))
+  if (unlikely(futures__tls.hooked == f))
     futures__hook_end_slow(f);
 }
 

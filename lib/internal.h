@@ -219,11 +219,12 @@ struct futures_tls {
    * thread is running them already (record.c, fire()). */
   struct wlink *cb_head, *cb_tail;
   int cb_running;
-  /* Cancel hooks this thread registered that may still be live, and
-   * whether a hook may not be registered now (a chunk of parallel_for):
-   * hook.c. */
-  unsigned hooks;
-  int no_hooks;
+  /* The innermost body running in this thread that registered a cancel
+   * hook (its record), or NULL; and the record of the body whose
+   * parallel_for chunk runs now, in which a hook may not be registered
+   * (hook.c). */
+  struct future *hooked;
+  struct future *chunk_of;
 };
 
 extern FUTURES_TLS struct futures_tls futures__tls;

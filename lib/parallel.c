@@ -70,9 +70,15 @@ run_chunks(struct pfor *p)
     /* A chunk is not a body of its own: futures_on_cancel() is EPERM in
      * it (a hook set here would outlive the chunk's frame, and the chunks
      * in other threads would never hear of it). */
-    futures__tls.no_hooks++;
-    rc = p->fn(p->arg, b, e);
-    futures__tls.no_hooks--;
+    {
+      struct future *outer = futures__tls.chunk_of;
+
+      /* The body running the chunk, not one it runs in place while it
+       * waits (that one is current then). */
+      futures__tls.chunk_of = futures__tls.current;
+      rc = p->fn(p->arg, b, e);
+      futures__tls.chunk_of = outer;
+    }
     if (rc != 0)
       record_failure(p, i, rc);
   }

@@ -1180,6 +1180,41 @@ range_register(void *arg, size_t begin, size_t end)
   return 0;
 }
 
+/* A task run in place inside a chunk is a body of its own: it may
+ * register (and then remove) a hook. */
+static int
+task_register_remove(void *arg, void **result)
+{
+  *result = NULL;
+  if (futures_on_cancel(hook_count, NULL) != 0 ||
+      futures_on_cancel(NULL, NULL) != 0)
+    atomic_fetch_add((atomic_int *)arg, 1);
+  return 0;
+}
+
+struct chunk_nest {
+  futures_pool_t *pool;
+  atomic_int bad;
+};
+
+static int
+range_runs_a_task_in_place(void *arg, size_t begin, size_t end)
+{
+  struct chunk_nest *c = arg;
+  future_t *f;
+
+  (void)end;
+  if (begin != 0)
+    return 0;
+  if (futures_submit(c->pool, task_register_remove, &c->bad, &f) != 0) {
+    atomic_fetch_add(&c->bad, 1);
+    return 0;
+  }
+  (void)future_get(f, NULL); /* runs it here if it has not started */
+  future_release(f);
+  return 0;
+}
+
 START_TEST(test_cancel_hook_outside_a_body_is_eperm)
 {
   futures_pool_t *pool;
@@ -1194,6 +1229,19 @@ START_TEST(test_cancel_hook_outside_a_body_is_eperm)
   ck_assert_int_eq(future_get(pf, NULL), 0);
   ck_assert_int_eq(atomic_load(&not_eperm), 0);
   future_release(pf);
+  {
+    struct chunk_nest cn;
+
+    cn.pool = pool;
+    atomic_init(&cn.bad, 0);
+    ck_assert_int_eq(futures_parallel_for(pool, 0, 8, 8,
+                                          range_runs_a_task_in_place, &cn,
+                                          &pf),
+                     0);
+    ck_assert_int_eq(future_get(pf, NULL), 0);
+    ck_assert_int_eq(atomic_load(&cn.bad), 0);
+    future_release(pf);
+  }
   ck_assert_int_eq(futures_pool_destroy(pool), 0);
 
   ck_assert_int_eq(futures_on_cancel(hook_count, NULL), EPERM);
