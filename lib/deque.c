@@ -168,8 +168,3 @@ futures__deque_size(struct deque *d)
   return b > t ? b - t : 0;
 }
 
-long
-futures__deque_bottom(struct deque *d)
-{
-  return atomic_load_explicit(&d->bottom, memory_order_relaxed);
-}

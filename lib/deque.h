@@ -45,7 +45,13 @@ struct future *futures__deque_pop(struct deque *d, long floor);
 struct future *futures__deque_steal(struct deque *d, int *lost);
 /* Entries present, approximately (exact when nobody is using it). */
 long futures__deque_size(struct deque *d);
-/* Owner only: the current bottom index (the next push's index). */
-long futures__deque_bottom(struct deque *d);
+/* Owner only: the current bottom index (the next push's index). Inline:
+ * every body's start reads it (gate.c). Relaxed: only the owner writes
+ * it. */
+static inline long
+futures__deque_bottom(struct deque *d)
+{
+  return atomic_load_explicit(&d->bottom, memory_order_relaxed);
+}
 
 #endif /* FUTURES_DEQUE_H */

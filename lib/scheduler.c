@@ -1060,29 +1060,3 @@ futures__sched_count_cancel(struct sched *s)
   atomic_fetch_add_explicit(&s->cancelled, 1, memory_order_relaxed);
 }
 
-void
-futures__sched_count_start(struct sched *s, int helped)
-{
-  struct slot *sl = futures__sched_my_slot(s);
-
-  if (sl != NULL) {
-    counter_inc(&sl->started);
-    if (helped)
-      counter_inc(&sl->helped);
-  } else {
-    atomic_fetch_add_explicit(&s->ext_started, 1, memory_order_relaxed);
-    if (helped)
-      atomic_fetch_add_explicit(&s->ext_helped, 1, memory_order_relaxed);
-  }
-}
-
-void
-futures__sched_count_complete(struct sched *s)
-{
-  struct slot *sl = futures__sched_my_slot(s);
-
-  if (sl != NULL)
-    counter_inc(&sl->completed);
-  else
-    atomic_fetch_add_explicit(&s->ext_completed, 1, memory_order_relaxed);
-}

@@ -259,9 +259,6 @@ void futures__sched_release_room(struct sched *s, size_t n);
 void futures__sched_count_submits(struct sched *s, size_t n);
 /* Counts a cancellation in the pool's statistics. */
 void futures__sched_count_cancel(struct sched *s);
-/* Counts a task started / completed by the calling thread. */
-void futures__sched_count_start(struct sched *s, int helped);
-void futures__sched_count_complete(struct sched *s);
 
 /* The head of the pool's list of producers (acquire: their fields). */
 static inline struct producer *
@@ -281,6 +278,35 @@ counter_inc(_Atomic(unsigned long long) *c)
   atomic_store_explicit(
       c, atomic_load_explicit(c, memory_order_relaxed) + 1,
       memory_order_relaxed);
+}
+
+/* Counts a task started / completed by the calling thread (inline: every
+ * task does both). */
+static inline void
+futures__sched_count_start(struct sched *s, int helped)
+{
+  struct slot *sl = futures__sched_my_slot(s);
+
+  if (sl != NULL) {
+    counter_inc(&sl->started);
+    if (helped)
+      counter_inc(&sl->helped);
+  } else {
+    atomic_fetch_add_explicit(&s->ext_started, 1, memory_order_relaxed);
+    if (helped)
+      atomic_fetch_add_explicit(&s->ext_helped, 1, memory_order_relaxed);
+  }
+}
+
+static inline void
+futures__sched_count_complete(struct sched *s)
+{
+  struct slot *sl = futures__sched_my_slot(s);
+
+  if (sl != NULL)
+    counter_inc(&sl->completed);
+  else
+    atomic_fetch_add_explicit(&s->ext_completed, 1, memory_order_relaxed);
 }
 
 #endif /* FUTURES_SCHEDULER_H */
