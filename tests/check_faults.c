@@ -606,6 +606,52 @@ START_TEST(test_faults_timers_and_foreign_waits_every_allocation)
 }
 END_TEST
 
+/* A task whose hook registration meets an allocation failure. */
+struct hook_fault {
+  int first_rc, second_rc;
+};
+
+static void
+hook_nothing(void *arg)
+{
+  (void)arg;
+}
+
+static int
+task_register_under_fault(void *arg, void **result)
+{
+  struct hook_fault *h = arg;
+
+  *result = NULL;
+  futures__fault_alloc_at(1); /* the node of the next registration */
+  h->first_rc = futures_on_cancel(hook_nothing, NULL);
+  futures__fault_alloc_at(0);
+  h->second_rc = futures_on_cancel(hook_nothing, NULL); /* works */
+  return 0;
+}
+
+/*
+ * futures_on_cancel()'s one allocation (its node) fails: ENOMEM, nothing
+ * registered; the next registration works and the body's end removes it
+ * (ASan and memcheck see no leak).
+ */
+START_TEST(test_faults_cancel_hook_registration_is_enomem)
+{
+  futures_pool_t *pool;
+  struct hook_fault h = {-1, -1};
+  future_t *f;
+
+  ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
+  ck_assert_int_eq(futures_submit(pool, task_register_under_fault, &h, &f), 0);
+  ck_assert_int_eq(future_wait_for(f, 60000000000LL), 0);
+  ck_assert_int_eq(h.first_rc, ENOMEM);
+  ck_assert_int_eq(h.second_rc, 0);
+  ck_assert_int_eq(future_cancel(f), EALREADY);
+  future_release(f);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+}
+END_TEST
+
 /* ------------------------------------------------------------ fan-out */
 
 #define FAN 300 /* sub-tasks: more than a deque's initial 256 entries */
@@ -2122,6 +2168,7 @@ faults_suite(void)
   tcase_add_test(tc, test_faults_destroy_own_pool_from_any_task_is_edeadlk);
   tcase_add_test(tc, test_faults_then_with_foreign_antecedent_runs_once_on_its_pool);
   tcase_add_test(tc, test_faults_timers_and_foreign_waits_every_allocation);
+  tcase_add_test(tc, test_faults_cancel_hook_registration_is_enomem);
   tcase_add_test(tc, test_faults_duplicated_futures_in_every_join);
 #if FUTURES_DEBUG
   tcase_add_test(tc, test_faults_use_after_release_is_detected_in_debug_builds);
