@@ -15,7 +15,13 @@
 
 #include "harness.hpp"
 
+/* A model of several records sets 1 first: record.c picks a record's
+ * stripe by hashing its address, which may differ between executions
+ * (README, rule 15); with one stripe every record shares it, as two
+ * records whose hashes collide do. */
+#ifndef WAIT_STRIPES
 #define WAIT_STRIPES 2
+#endif
 #define HAZARDS 4
 #define HAZARD_BUCKETS 2
 #define DEQUE_INIT 4
@@ -44,6 +50,15 @@ inline void
 release(struct stripe &st)
 {
   futures_model::release(*static_cast<futures_model::mutex *>(&st.lock));
+}
+
+/* hook.c's registry of cancel hooks, a global too (set up by init.c's
+ * futures__hook_init(), which foreign.cpp calls). */
+inline void
+release(struct hooks &h)
+{
+  futures_model::release(h.lock);
+  futures_model::release(h.cond);
 }
 
 /* alloc.c: records are the model's own; count the frees. */
@@ -84,28 +99,35 @@ drop_count(void *arg)
   ((struct work *)arg)->drops++;
 }
 
-struct sched *
-sched_new(unsigned nworkers)
+/* What pool.c's global_init() and pool_alloc() do for the scheduler @s
+ * (foreign.cpp: one inside a pool). */
+inline void
+sched_setup(struct sched *s, unsigned nworkers)
 {
-  struct sched *s = FUTURES_ALLOC(struct sched);
-
-  /* What pool.c's global_init() does once per process. */
   futures__waiters_init();
   model_records_freed = 0;
-  RL_ASSERT(s != NULL);
   s->max_queued = 0;
   s->overflow = 0;
   s->flags = 0;
   s->stack_size = 0;
   s->name[0] = '\0';
   RL_ASSERT(futures__sched_init(s, nworkers) == 0);
+}
+
+inline struct sched *
+sched_new(unsigned nworkers)
+{
+  struct sched *s = FUTURES_ALLOC(struct sched);
+
+  RL_ASSERT(s != NULL);
+  sched_setup(s, nworkers);
   return s;
 }
 
 /* Lets go of every ring a model thread registered (what its thread-exit
- * hook would do), then of the pool. */
-void
-sched_delete(struct sched *s)
+ * hook would do), then of what @s holds. */
+inline void
+sched_teardown(struct sched *s)
 {
   for (unsigned t = 0; t < FUTURES_MODEL_MAX_THREADS; t++)
     for (unsigned k = 0; k < FUTURES_PREG_SLOTS; k++) {
@@ -116,12 +138,18 @@ sched_delete(struct sched *s)
       r->sched_id = 0;
     }
   futures__sched_fini(s);
+}
+
+inline void
+sched_delete(struct sched *s)
+{
+  sched_teardown(s);
   FUTURES_FREE(s);
 }
 
 /* A fresh record of @s for @w: QUEUED, the handle's and the queue's
  * references. */
-struct future *
+inline struct future *
 record_new(struct sched *s, struct work *w)
 {
   struct future *f = FUTURES_ALLOC(struct future);
@@ -132,7 +160,7 @@ record_new(struct sched *s, struct work *w)
 }
 
 /* The outcome of a finished record, as future_get() reads it. */
-void
+inline void
 check_outcome(struct future *f, struct work *w)
 {
   void *res = NULL;

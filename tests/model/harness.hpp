@@ -43,6 +43,11 @@ struct state {
   int nonce;
   /* futures__light_barrier() is a compiler barrier only (shim.hpp). */
   int light_compiler_only;
+  /* While set, futures__malloc and friends allocate outside Relacy's
+   * allocator (see "alloc.c" below); outside[] lists those blocks, which
+   * futures__free hands back the same way. */
+  int untracked;
+  void *outside[16];
 };
 inline state st;
 /* Serialises pthread_once; lives from execution begin to end. */
@@ -128,29 +133,78 @@ futures_model_tls()
 /* ------------------------------------------------------------ alloc.c */
 
 /* Relacy's allocator: it reports leaks, double frees and use after free.
- * It never fails, so the models do not explore ENOMEM paths. */
+ * It never fails, so the models do not explore ENOMEM paths.
+ *
+ * Every free is also a choice Relacy explores (the block reused at once,
+ * or later), so each one doubles the executions of a model, those in
+ * after() included. A model may set st.untracked while it builds what its
+ * threads never free (a pool, in foreign.cpp): those blocks come from the
+ * C library instead, and their frees in after() explore nothing. A use
+ * after free of their atomics is still reported (their destructors run),
+ * a leak or a double free of them is not. */
+namespace futures_model {
+
+inline void *
+outside_alloc(size_t size)
+{
+  size_t i;
+  void *p;
+
+  for (i = 0; i < 16 && st.outside[i] != NULL; i++)
+    ;
+  RL_ASSERT(i < 16);
+  /* Cache-line aligned: the library's FUTURES_ALIGNED members. */
+  p = (::aligned_alloc)(64, (size + 63) & ~(size_t)63);
+  RL_ASSERT(p != NULL);
+  st.outside[i] = p;
+  return p;
+}
+
+inline bool
+outside_free(void *p)
+{
+  for (size_t i = 0; i < 16; i++)
+    if (p != NULL && st.outside[i] == p) {
+      st.outside[i] = NULL;
+      (::free)(p);
+      return true;
+    }
+  return false;
+}
+
+} // namespace futures_model
+
 inline void *
 futures__malloc(size_t n)
 {
+  if (futures_model::st.untracked)
+    return futures_model::outside_alloc(n);
   return rl::rl_malloc(n, $);
 }
 
 inline void *
 futures__calloc(size_t n, size_t size)
 {
+  if (futures_model::st.untracked) {
+    void *p = futures_model::outside_alloc(n * size);
+
+    std::memset(p, 0, n * size);
+    return p;
+  }
   return rl::rl_calloc(n, size, $);
 }
 
 inline void *
 futures__aligned_malloc(size_t size)
 {
-  return rl::rl_malloc(size, $);
+  return futures__malloc(size);
 }
 
 inline void
 futures__free(void *p)
 {
-  rl::rl_free(p, $);
+  if (!futures_model::outside_free(p))
+    rl::rl_free(p, $);
 }
 
 /* ------------------------------------------------------------ sync.c */

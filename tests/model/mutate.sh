@@ -3,15 +3,18 @@
 #
 # Checks the checker: builds a model program against a copy of lib/ with
 # one edit (a "mutant", typically a weakened memory order) and runs the
-# named models, which should now fail. lib/ itself is never touched.
+# named models, which should now fail. lib/ and tests/model/ themselves
+# are never touched: the program is built from copies of both.
 #
 #   tests/model/mutate.sh FILE AFTER OLD NEW PROGRAM MODEL...
-#       FILE is relative to lib/. The first line that contains OLD, at or
-#       after the first line that contains AFTER (an empty AFTER: the top of
-#       the file), has that OLD replaced by NEW (literal strings). PROGRAM
-#       is a model program, tests/model/PROGRAM.cpp. Exit status 0 when a
-#       model failed (the mutant was caught), 1 when they all passed, 2 on a
-#       usage or build error.
+#       FILE is relative to lib/, or, starting with tests/model/, a file of
+#       the models (a model's copy of code it cannot compile, such as
+#       pool.c's destroy in foreign.cpp). The first line that contains OLD,
+#       at or after the first line that contains AFTER (an empty AFTER: the
+#       top of the file), has that OLD replaced by NEW (literal strings).
+#       PROGRAM is a model program, tests/model/PROGRAM.cpp. Exit status 0
+#       when a model failed (the mutant was caught), 1 when they all
+#       passed, 2 on a usage or build error.
 #   tests/model/mutate.sh -f LIST
 #       every mutant of LIST (tests/model/mutants), one per line:
 #       FILE|AFTER|OLD|NEW|PROGRAM|MODEL...; exit status 1 if any was
@@ -34,6 +37,12 @@ one() {
   tmp=$(mktemp -d "${TMPDIR:-/tmp}/mutant.XXXXXX")
   trap 'rm -rf "$tmp"' EXIT
   cp -R "$top_srcdir/lib" "$tmp/lib"
+  mkdir "$tmp/tests"
+  cp -R "$top_srcdir/tests/model" "$tmp/tests/model"
+  case $file in
+  tests/model/*) dst=$file ;;
+  *) dst=lib/$file ;;
+  esac
   AFTER=$after OLD=$old NEW=$new awk '
     BEGIN { on = ENVIRON["AFTER"] == ""; done = 0 }
     !on && index($0, ENVIRON["AFTER"]) > 0 { on = 1 }
@@ -44,15 +53,15 @@ one() {
       print FILENAME ":" NR ": " $0 >"/dev/stderr"
     }
     { print }
-    END { exit !done }' "$top_srcdir/lib/$file" >"$tmp/lib/$file" 2>"$tmp/where" || {
-    echo "mutate: no '$old' after '$after' in lib/$file" >&2
+    END { exit !done }' "$top_srcdir/$dst" >"$tmp/$dst" 2>"$tmp/where" || {
+    echo "mutate: no '$old' after '$after' in $dst" >&2
     return 2
   }
   # shellcheck disable=SC2086 # MODEL_CXXFLAGS is a list of flags
   if ! $CXX $MODEL_CXXFLAGS -DFUTURES_MODEL -I"$tmp/lib" \
-    -I"$top_srcdir/include" -I"$top_srcdir/tests" \
-    -o "$tmp/model" "$top_srcdir/tests/model/$prog.cpp" </dev/null; then
-    echo "mutate: the mutant of lib/$file does not build" >&2
+    -I"$top_srcdir/include" -I"$tmp/tests" \
+    -o "$tmp/model" "$tmp/tests/model/$prog.cpp" </dev/null; then
+    echo "mutate: the mutant of $dst does not build" >&2
     return 2
   fi
   echo "mutant: $(sed "s|^$top_srcdir/||" "$tmp/where" | tr -s ' ')"
@@ -89,6 +98,6 @@ if [ "${1:-}" = -f ]; then
   echo "mutants: $((total - missed)) of $total caught"
   [ "$missed" -eq 0 ]
 else
-  [ $# -ge 6 ] || { sed -n '3,24s/^# \{0,1\}//p' "$0" >&2; exit 2; }
+  [ $# -ge 6 ] || { sed -n '3,25s/^# \{0,1\}//p' "$0" >&2; exit 2; }
   one "$@"
 fi
