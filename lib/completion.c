@@ -172,24 +172,6 @@ set_bytes(size_t n, size_t hslots)
          n * sizeof(size_t) + hslots * sizeof(void *);
 }
 
-static int
-check_inputs(future_t *const futures[], size_t n)
-{
-  int rc;
-
-  if (n > 0 && futures == NULL)
-    return EINVAL;
-  for (size_t i = 0; i < n; i++)
-    if (futures__record_bad(futures[i]))
-      return EINVAL;
-  /* A fork() child: a parent's unfinished future never settles here, and
-   * its waiter list belongs to threads that do not exist here. */
-  for (size_t i = 0; i < n; i++)
-    if ((rc = futures__help_stale(futures[i])) != 0)
-      return rc;
-  return 0;
-}
-
 /* Allocates and initialises a set of @n with no input linked yet. */
 static struct futures_as_completed *
 set_new(size_t n)
@@ -229,7 +211,7 @@ futures_as_completed_create(future_t *const futures[], size_t n,
   if (set == NULL)
     return EINVAL;
   *set = NULL;
-  if ((rc = check_inputs(futures, n)) != 0)
+  if ((rc = futures__help_check_array(futures, n)) != 0)
     return rc;
   /* The fork handlers that make a set stale in a child. */
   if ((rc = futures__global_init()) != 0)
