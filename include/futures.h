@@ -449,6 +449,40 @@ enum futures_destroy_mode {
 #define FUTURES_POOL_TIMING 0x1u /* record per-future times (future_times) */
 
 /**
+ * futures_worker_start_fn - A pool's worker start hook
+ * (futures_pool_opts_t.worker_start).
+ *
+ * Runs once in each worker thread of the pool, named and pinned already,
+ * before that worker takes any task: the place for thread-local set-up,
+ * a thread name of your own, registering with a profiler. @index is the
+ * worker's index, 0 to nworkers - 1 (the n in its name "prefix-wn"); @arg
+ * is futures_pool_opts_t.worker_arg. Return 0, or a positive error code
+ * to fail the pool's creation (see futures_pool_create_ex()). It runs in
+ * no task and under no library lock.
+ */
+typedef int (*futures_worker_start_fn)(void *arg, size_t index);
+
+/**
+ * futures_worker_exit_fn - A pool's worker exit hook
+ * (futures_pool_opts_t.worker_exit).
+ *
+ * Runs once in each worker thread whose start hook succeeded (or that had
+ * none), after its last task and before the thread ends: at the pool's
+ * destroy, on a failed create, and in a worker that ends inside a task
+ * (pthread_exit()). Same @arg and @index as the start hook; no task, no
+ * library lock.
+ */
+typedef void (*futures_worker_exit_fn)(void *arg, size_t index);
+
+/** How a pool pins its workers to CPUs (futures_pool_opts_t.pin). Never
+ * renumbered. */
+enum futures_pin {
+  FUTURES_PIN_NONE = 0, /* no pinning: workers run where the system says */
+  FUTURES_PIN_EACH = 1, /* one CPU each: worker i on cpus[i % ncpus] */
+  FUTURES_PIN_SET = 2   /* every worker on the whole set of cpus */
+};
+
+/**
  * Options for futures_pool_create_ex(). Initialise with
  * FUTURES_POOL_OPTS_INIT, then set the fields you need: the first field
  * carries the struct's size, so later versions can append fields without
@@ -462,11 +496,22 @@ typedef struct futures_pool_opts {
   unsigned flags;     /* FUTURES_POOL_* */
   size_t stack_size;  /* worker stack bytes; 0 = the system default */
   const char *name;   /* worker thread name prefix (copied); NULL = "futures" */
+  /* Worker hooks and CPU pinning (issue 13). A struct of the size before
+   * these fields (ending at name: programs built against an older header)
+   * is still accepted, and has no hooks and no pinning. */
+  futures_worker_start_fn worker_start; /* NULL = none */
+  futures_worker_exit_fn worker_exit;   /* NULL = none */
+  void *worker_arg;   /* both hooks' @arg (borrowed, never dereferenced) */
+  int pin;            /* enum futures_pin; FUTURES_PIN_NONE by default */
+  const int *cpus;    /* CPU numbers for pin (copied); NULL = every CPU the
+                       * creating thread may run on, in ascending order */
+  size_t ncpus;       /* entries in cpus; 0 with cpus NULL */
 } futures_pool_opts_t;
 
 #define FUTURES_POOL_OPTS_INIT                                                 \
   {                                                                            \
-    sizeof(futures_pool_opts_t), 0, 0, FUTURES_OVERFLOW_FAIL, 0, 0, NULL       \
+    sizeof(futures_pool_opts_t), 0, 0, FUTURES_OVERFLOW_FAIL, 0, 0, NULL,      \
+        NULL, NULL, NULL, FUTURES_PIN_NONE, NULL, 0                            \
   }
 
 /**
@@ -486,11 +531,16 @@ typedef struct futures_stats {
   unsigned long long stolen;     /* tasks a worker took from another's queue */
   unsigned long long helped;     /* tasks run by a thread waiting for them */
   int shutting_down;             /* destroy has begun */
+  /* CPU pinning (issue 13); a struct of the size before these fields
+   * (ending at shutting_down) is still accepted and gets the fields above
+   * only. Each worker's own CPU: futures_pool_worker_cpu(). */
+  int pin;                       /* enum futures_pin, as created */
+  size_t ncpus;                  /* CPUs in the pool's set; 0 unpinned */
 } futures_stats_t;
 
 #define FUTURES_STATS_INIT                                                     \
   {                                                                            \
-    sizeof(futures_stats_t), 0, 0, 0, 0, 0, 0, 0, 0, 0                        \
+    sizeof(futures_stats_t), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0                  \
   }
 
 /* ------------------------------------------------------------ pool */
@@ -528,13 +578,57 @@ futures_pool_create(futures_pool_t **pool, size_t nthreads);
  *        opts->size smaller than the first version's struct -> EINVAL;
  *        fields beyond opts->size take their defaults.
  *
+ * Worker hooks. opts->worker_start runs in every worker thread, and only
+ * there (not in the pool's timer thread, nor in the thread of
+ * futures_pool_destroy_async(), which run no worker's tasks), before the
+ * worker takes any task; create returns only once every worker's start
+ * hook has returned. If one returns non-zero, create fails with that code
+ * (the lowest-indexed failing worker's; a negative one as EINVAL): every
+ * started worker is stopped and joined, opts->worker_exit runs in each
+ * worker whose start hook succeeded (before create returns), and nothing
+ * is leaked. A worker that ends inside a task (pthread_exit()) runs its
+ * exit hook, and its replacement runs the start hook with the same index;
+ * if that fails, the replacement ends at once (no exit hook) and the pool
+ * goes on with one worker fewer, as when no thread can be started. Hooks
+ * run as outside threads of their pool, under no library lock: they may
+ * call every function in this header, create and destroy other pools,
+ * and (a replacement's hooks, which can know the pool) submit to their own
+ * pool and wait; futures_pool_destroy() of their own pool is EDEADLK.
+ *
+ * CPU pinning. With opts->pin FUTURES_PIN_EACH worker i runs on the one
+ * CPU opts->cpus[i % opts->ncpus]; with FUTURES_PIN_SET every worker may
+ * run on any CPU of the list; each worker is pinned from its start (its
+ * start hook already runs there) and a replacement is pinned as the
+ * worker it replaces. opts->cpus NULL means every CPU the creating thread
+ * may run on (sched_getaffinity()). A CPU that is negative, beyond the
+ * system's limit (CPU_SETSIZE) or not one the creating thread may run on
+ * is EINVAL, and so are a list with FUTURES_PIN_NONE, cpus NULL with
+ * ncpus non-zero, ncpus 0 with a list, and an unknown mode. Threads the
+ * workers start (and a fork() child of a task) inherit the worker's CPUs.
+ *
  * Return:    as futures_pool_create(), plus EINVAL for an unknown overflow
- *            policy or flag.
- * Ownership: @opts and opts->name are copied; the caller keeps them.
+ *            policy or flag, or a bad pin mode or CPU; a start hook's code
+ *            (EAGAIN if a thread could not be started at all).
+ * Ownership: @opts, opts->name and opts->cpus are copied; the caller keeps
+ *            them; opts->worker_arg is borrowed until the pool's destroy
+ *            has returned.
  * Threads:   safe
- *            (tests: check_pool/test_pool_create_and_destroy_from_many_threads_and_tasks).
- * In a task: allowed
- *            (tests: check_pool/test_pool_create_and_destroy_from_many_threads_and_tasks).
+ *            (tests: check_pool/test_pool_create_and_destroy_from_many_threads_and_tasks,
+ *            check_workers/test_workers_hooks_run_in_each_worker_around_its_tasks,
+ *            check_workers/test_workers_start_hook_failing_in_the_first_worker_fails_create,
+ *            check_workers/test_workers_start_hook_failing_in_the_last_worker_fails_create,
+ *            check_workers/test_workers_start_hook_failing_reports_the_lowest_index,
+ *            check_workers/test_workers_thread_failure_runs_exit_hooks_of_started_workers,
+ *            check_workers/test_workers_hooks_hold_no_lock_and_may_use_other_pools,
+ *            check_workers/test_workers_replacement_runs_both_hooks_and_may_use_its_pool,
+ *            check_workers/test_workers_pin_each_puts_each_worker_on_its_cpu,
+ *            check_workers/test_workers_pin_set_puts_every_worker_on_the_set,
+ *            check_workers/test_workers_pin_rejects_bad_cpus_and_modes,
+ *            check_workers/test_workers_older_opts_size_has_no_hooks_or_pinning).
+ * In a task: allowed; a pool created in a task of a pinned pool with
+ *            opts->cpus NULL gets that worker's CPUs only
+ *            (tests: check_pool/test_pool_create_and_destroy_from_many_threads_and_tasks,
+ *            check_workers/test_workers_pool_created_in_a_pinned_task_inherits_its_cpu).
  * Since:     0.1
  */
 FUTURES_API FUTURES_WARN_UNUSED int
@@ -689,7 +783,8 @@ futures_pool_destroy_async(futures_pool_t *pool, int mode, future_t **done);
  *
  * @pool:  (borrowed) The pool. NULL -> EINVAL.
  * @stats: (out) Counters; stats->size must be set (FUTURES_STATS_INIT);
- *         NULL or a size smaller than the first version's -> EINVAL.
+ *         NULL or a size smaller than the first version's -> EINVAL; the
+ *         fields beyond stats->size are not written.
  *
  * Return:    0; EINVAL.
  * Ownership: none taken.
@@ -704,6 +799,31 @@ futures_pool_destroy_async(futures_pool_t *pool, int mode, future_t **done);
  */
 FUTURES_API int futures_pool_stats(futures_pool_t *pool,
                                    futures_stats_t *stats);
+
+/**
+ * futures_pool_worker_cpu() - The CPU a pool's worker is pinned to.
+ *
+ * With FUTURES_PIN_EACH, worker @index runs on one CPU, and *@cpu gets its
+ * number (the same for a worker that replaced it); with FUTURES_PIN_NONE
+ * or FUTURES_PIN_SET, *@cpu gets -1 (futures_pool_stats() gives the mode
+ * and the size of the set).
+ *
+ * @pool:  (borrowed) The pool. NULL -> EINVAL.
+ * @index: A worker's index, below the pool's worker count; else EINVAL.
+ * @cpu:   (out) Receives the CPU or -1. NULL -> EINVAL.
+ *
+ * Return:    0; EINVAL; ECHILD in a fork() child for the parent's pool.
+ * Ownership: none taken.
+ * Threads:   safe, as futures_pool_stats()
+ *            (tests: check_workers/test_workers_pin_each_puts_each_worker_on_its_cpu,
+ *            check_workers/test_workers_stats_and_worker_cpu_report_the_pinning,
+ *            check_workers/test_workers_fork_child_runs_no_hooks_of_the_parent).
+ * In a task: allowed
+ *            (tests: check_workers/test_workers_pin_each_puts_each_worker_on_its_cpu).
+ * Since:     0.1
+ */
+FUTURES_API int futures_pool_worker_cpu(futures_pool_t *pool, size_t index,
+                                        int *cpu);
 
 /* ------------------------------------------------------------ submit */
 

@@ -225,6 +225,9 @@ struct futures_tls {
    * (hook.c). */
   struct future *hooked;
   struct future *chunk_of;
+  /* The pool whose worker start or exit hook this thread runs now, or
+   * NULL: its destroy is EDEADLK there (worker.c, pool.c). */
+  const struct sched *worker_hook_of;
 };
 
 extern FUTURES_TLS struct futures_tls futures__tls;

@@ -79,6 +79,37 @@ cpu_count(void)
   return n > 0 ? (size_t)n : 1;
 }
 
+/* 1 if a struct of @size bytes holds the whole of @type's @field. */
+#define HOLDS(size, type, field)                                               \
+  ((size) >= offsetof(type, field) + sizeof(((type *)0)->field))
+
+/* The end of the last field of the first version of the options (0.1,
+ * before the worker hooks): smaller is EINVAL, fields beyond the caller's
+ * size take their defaults. */
+#define OPTS_SIZE_0 (offsetof(futures_pool_opts_t, name) + sizeof(const char *))
+
+/* EINVAL unless the pinning options make sense: a known mode, a list only
+ * with a mode, and every CPU one the creating thread may run on. */
+static int
+pin_check(const futures_pool_opts_t *o)
+{
+  cpu_set_t mine;
+
+  if (o->pin == FUTURES_PIN_NONE)
+    return o->cpus == NULL && o->ncpus == 0 ? 0 : EINVAL;
+  if (o->pin != FUTURES_PIN_EACH && o->pin != FUTURES_PIN_SET)
+    return EINVAL;
+  if ((o->cpus == NULL) != (o->ncpus == 0) || o->ncpus > CPU_SETSIZE)
+    return EINVAL;
+  if (sched_getaffinity(0, sizeof(mine), &mine) != 0)
+    return EINVAL;
+  for (size_t i = 0; i < o->ncpus; i++)
+    if (o->cpus[i] < 0 || o->cpus[i] >= CPU_SETSIZE ||
+        !CPU_ISSET((size_t)o->cpus[i], &mine))
+      return EINVAL;
+  return 0;
+}
+
 static int
 opts_read(futures_pool_opts_t *o, const futures_pool_opts_t *opts)
 {
@@ -86,11 +117,26 @@ opts_read(futures_pool_opts_t *o, const futures_pool_opts_t *opts)
 
   *o = dflt;
   if (opts != NULL) {
-    if (opts->size < sizeof(futures_pool_opts_t))
+    if (opts->size < OPTS_SIZE_0)
       return EINVAL;
-    memcpy(o, opts, sizeof(*o));
+    memcpy(o, opts, opts->size < sizeof(*o) ? opts->size : sizeof(*o));
+    /* A field the caller's struct does not wholly hold keeps its default. */
+    if (!HOLDS(opts->size, futures_pool_opts_t, worker_start))
+      o->worker_start = NULL;
+    if (!HOLDS(opts->size, futures_pool_opts_t, worker_exit))
+      o->worker_exit = NULL;
+    if (!HOLDS(opts->size, futures_pool_opts_t, worker_arg))
+      o->worker_arg = NULL;
+    if (!HOLDS(opts->size, futures_pool_opts_t, pin))
+      o->pin = FUTURES_PIN_NONE;
+    if (!HOLDS(opts->size, futures_pool_opts_t, cpus))
+      o->cpus = NULL;
+    if (!HOLDS(opts->size, futures_pool_opts_t, ncpus))
+      o->ncpus = 0;
     o->size = sizeof(*o);
   }
+  if (pin_check(o) != 0)
+    return EINVAL;
   if (o->nthreads > SCHED_MAX_THREADS)
     return EINVAL;
   if (o->overflow != FUTURES_OVERFLOW_FAIL &&
@@ -104,9 +150,40 @@ opts_read(futures_pool_opts_t *o, const futures_pool_opts_t *opts)
   return 0;
 }
 
+/* @s's copy of the CPU list (pin_check() accepted @o): @o's, or every CPU
+ * the creating thread may run on. 0 or ENOMEM. */
+static int
+pin_copy(struct sched *s, const futures_pool_opts_t *o)
+{
+  cpu_set_t mine;
+  size_t n = o->ncpus;
+
+  s->pin = o->pin;
+  if (o->pin == FUTURES_PIN_NONE)
+    return 0;
+  if (o->cpus == NULL) {
+    if (sched_getaffinity(0, sizeof(mine), &mine) != 0 ||
+        CPU_COUNT(&mine) == 0)
+      return ENOMEM; /* checked a moment ago by pin_check() */
+    n = (size_t)CPU_COUNT(&mine);
+  }
+  s->cpus = (int *)futures__malloc(n * sizeof(int));
+  if (s->cpus == NULL)
+    return ENOMEM;
+  if (o->cpus != NULL)
+    memcpy(s->cpus, o->cpus, n * sizeof(int));
+  else
+    for (int c = 0, i = 0; c < CPU_SETSIZE; c++)
+      if (CPU_ISSET((size_t)c, &mine))
+        s->cpus[i++] = c;
+  s->ncpus = (unsigned)n;
+  return 0;
+}
+
 static void
 pool_free(struct futures_pool *pool)
 {
+  futures__free(pool->sched.cpus);
   if (pool->timers != NULL) {
     futures__timers_close(pool->timers); /* nothing to do after destroy */
     futures__timers_release(pool->timers);
@@ -134,7 +211,11 @@ pool_alloc(const futures_pool_opts_t *o)
   s->stack_size = o->stack_size;
   snprintf(s->name, sizeof(s->name), "%s",
            o->name != NULL ? o->name : "futures");
-  if (futures__sched_init(s, (unsigned)n) != 0 ||
+  s->worker_start = o->worker_start;
+  s->worker_exit = o->worker_exit;
+  s->worker_arg = o->worker_arg;
+  s->creating = 1;
+  if (futures__sched_init(s, (unsigned)n) != 0 || pin_copy(s, o) != 0 ||
       futures__timers_create(&pool->timers, s->name) != 0) {
     pool_free(pool);
     return NULL;
@@ -170,6 +251,23 @@ start_workers(struct sched *s)
   return 0;
 }
 
+/* Waits until every started worker has run its start hook; the code of
+ * the lowest-indexed one that failed, or 0. From here on a start hook
+ * that fails is a replacement's (worker.c). */
+static int
+wait_start_hooks(struct sched *s)
+{
+  int rc;
+
+  futures__mutex_lock(&s->lock);
+  while (s->hooks_reported < s->started) /* predicate: all reported */
+    futures__cond_wait(&s->done, &s->lock);
+  s->creating = 0;
+  rc = s->hook_rc;
+  futures__mutex_unlock(&s->lock);
+  return rc;
+}
+
 int
 futures_pool_create_ex(futures_pool_t **out, const futures_pool_opts_t *opts)
 {
@@ -189,6 +287,12 @@ futures_pool_create_ex(futures_pool_t **out, const futures_pool_opts_t *opts)
   if (pool == NULL)
     return ENOMEM;
   rc = start_workers(&pool->sched);
+  {
+    int hook_rc = wait_start_hooks(&pool->sched);
+
+    if (rc == 0)
+      rc = hook_rc;
+  }
   if (rc != 0) {
     stop_started(&pool->sched);
     pool_free(pool);
@@ -236,6 +340,7 @@ registry_claim(struct futures_pool *pool, int refuse_own)
       rc = ECHILD; /* the parent's pool: leave it alone */
     else if (refuse_own && (futures__sched_my_slot(&pool->sched) != NULL ||
                             futures__sched_in_task(&pool->sched) ||
+                            futures__tls.worker_hook_of == &pool->sched ||
                             futures__timers_in_thread(pool->timers)))
       rc = EDEADLK;
     else {
@@ -442,6 +547,11 @@ futures_pool_destroy_async(futures_pool_t *pool, int mode, future_t **done)
 
 /* ------------------------------------------------------------ stats */
 
+/* The end of the last field of the first version of the counters (0.1,
+ * before the pinning fields): smaller is EINVAL; later fields are written
+ * only when the caller's size holds them. */
+#define STATS_SIZE_0 (offsetof(futures_stats_t, shutting_down) + sizeof(int))
+
 static unsigned long long
 load_counter(_Atomic(unsigned long long) *c)
 {
@@ -454,7 +564,7 @@ futures_pool_stats(futures_pool_t *pool, futures_stats_t *st)
   unsigned long long submitted, started, completed, cancelled;
   struct sched *s;
 
-  if (pool == NULL || st == NULL || st->size < sizeof(futures_stats_t))
+  if (pool == NULL || st == NULL || st->size < STATS_SIZE_0)
     return EINVAL;
   s = &pool->sched;
   /* Read the later counters first, so that a task moving along while we
@@ -487,5 +597,25 @@ futures_pool_stats(futures_pool_t *pool, futures_stats_t *st)
   st->running = started > completed ? (size_t)(started - completed) : 0;
   st->shutting_down =
       atomic_load_explicit(&s->stopping, memory_order_acquire) != STOP_NONE;
+  if (HOLDS(st->size, futures_stats_t, pin))
+    st->pin = s->pin;
+  if (HOLDS(st->size, futures_stats_t, ncpus))
+    st->ncpus = s->ncpus;
+  return 0;
+}
+
+int
+futures_pool_worker_cpu(futures_pool_t *pool, size_t index, int *cpu)
+{
+  struct sched *s;
+
+  if (pool == NULL || cpu == NULL)
+    return EINVAL;
+  s = &pool->sched;
+  if (s->gen != atomic_load_explicit(&futures__fork_gen, memory_order_relaxed))
+    return ECHILD;
+  if (index >= s->nworkers)
+    return EINVAL;
+  *cpu = s->pin == FUTURES_PIN_EACH ? s->cpus[index % s->ncpus] : -1;
   return 0;
 }

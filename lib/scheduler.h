@@ -124,6 +124,23 @@ struct sched {
   pthread_cond_t fcond;  /* destroy: a callback it waits for has met it */
   struct foreign *fhead; /* the waits, newest first */
   int fclosed;           /* destroy has taken the list */
+
+  /* Worker hooks and CPU pinning (worker.c). Immutable after create; cpus
+   * (pin != FUTURES_PIN_NONE) is pool.c's allocation. */
+  futures_worker_start_fn worker_start;
+  futures_worker_exit_fn worker_exit;
+  void *worker_arg;
+  int pin;
+  int *cpus;
+  unsigned ncpus;
+  /* Protected by lock: create waits until every started worker has run its
+   * start hook (hooks_reported == started); hook_rc is the code of the
+   * lowest-indexed one that failed (hook_index), 0 if none. creating is 1
+   * until create has seen them all: a start hook that fails later is a
+   * replacement's. */
+  unsigned hooks_reported, hook_index;
+  int hook_rc;
+  int creating;
 };
 
 #define SPINNER_ONE (1ULL << 32)

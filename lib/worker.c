@@ -6,6 +6,7 @@
 #include "gate.h"
 #include "worker.h"
 
+#include <sched.h>
 #include <stdio.h>
 
 /*
@@ -21,6 +22,71 @@ struct worker_guard {
   int armed;
 };
 
+/*
+ * Worker hooks (futures_pool_opts_t.worker_start, .worker_exit). They run
+ * in the worker's own thread, holding no lock and no slot (to the pool the
+ * thread is an outside one then: what it submits goes to its ring, never
+ * to a deque the drain may have finished with), and marked so that a
+ * destroy of the pool from them is EDEADLK. In a fork() child the copy of
+ * a worker (a task forked) runs no hook: the pool is the parent's.
+ */
+static int
+hook_start(struct slot *slot)
+{
+  struct sched *s = slot->sched;
+  int rc;
+
+  if (s->worker_start == NULL)
+    return 0;
+  futures__tls.worker_hook_of = s;
+  rc = s->worker_start(s->worker_arg, slot->index);
+  futures__tls.worker_hook_of = NULL;
+  return rc == 0 ? 0 : rc > 0 ? rc : EINVAL;
+}
+
+static void
+hook_exit(struct slot *slot)
+{
+  struct sched *s = slot->sched;
+
+  if (s->worker_exit == NULL ||
+      s->gen != atomic_load_explicit(&futures__fork_gen, memory_order_relaxed))
+    return;
+  futures__tls.worker_hook_of = s;
+  s->worker_exit(s->worker_arg, slot->index);
+  futures__tls.worker_hook_of = NULL;
+}
+
+/*
+ * Reports the start hook's code @rc. While the pool is being created,
+ * create waits for every worker's report and fails if one failed (it then
+ * stops and joins every worker). Later, this thread is a replacement: if
+ * its hook failed it gives the slot up, as when no thread could be
+ * started. 0 if this thread goes on as a worker.
+ */
+static int
+report_start(struct slot *slot, int rc)
+{
+  struct sched *s = slot->sched;
+
+  futures__mutex_lock(&s->lock);
+  if (s->creating) {
+    if (rc != 0 && (s->hook_rc == 0 || slot->index < s->hook_index)) {
+      s->hook_rc = rc;
+      s->hook_index = slot->index;
+    }
+    s->hooks_reported++;
+    /* Wakes create, which waits for every worker's report. */
+    futures__cond_broadcast(&s->done);
+  } else if (rc != 0) {
+    /* slot->thread names this thread already (the exited worker wrote
+     * it): destroy joins it. */
+    futures__sched_worker_replaced(slot, 0, slot->thread);
+  }
+  futures__mutex_unlock(&s->lock);
+  return rc;
+}
+
 static void
 worker_unwound(struct worker_guard *g)
 {
@@ -32,6 +98,9 @@ worker_unwound(struct worker_guard *g)
     return;
   s = g->slot->sched;
   futures__tls.slot = NULL;
+  /* Its last task has ended (it exited the thread): before the
+   * replacement starts, and under no lock. */
+  hook_exit(g->slot);
   /* The lock is held across the creation, so that the slot's handle is
    * published before the replacement could itself exit and publish its
    * own replacement (it needs this lock to do so); and a drain, which
@@ -50,8 +119,6 @@ worker_main(void *arg)
 {
   struct slot *slot = (struct slot *)arg;
   struct sched *s = slot->sched;
-  struct worker_guard guard __attribute__((cleanup(worker_unwound))) = {
-      slot, 1};
 
 #ifdef HAVE_PTHREAD_SETNAME_NP
   {
@@ -61,6 +128,11 @@ worker_main(void *arg)
     pthread_setname_np(pthread_self(), name);
   }
 #endif
+  if (report_start(slot, hook_start(slot)) != 0)
+    return NULL;
+  struct worker_guard guard __attribute__((cleanup(worker_unwound))) = {
+      slot, 1};
+
   futures__tls.slot = slot;
   for (;;) {
     struct future *f;
@@ -86,7 +158,22 @@ worker_main(void *arg)
   }
   guard.armed = 0;
   futures__tls.slot = NULL;
+  hook_exit(slot);
   return NULL;
+}
+
+/* The CPUs of @slot's worker into @set (pin != FUTURES_PIN_NONE). */
+static void
+pin_set(const struct slot *slot, cpu_set_t *set)
+{
+  const struct sched *s = slot->sched;
+
+  CPU_ZERO(set);
+  if (s->pin == FUTURES_PIN_EACH)
+    CPU_SET((size_t)s->cpus[slot->index % s->ncpus], set);
+  else
+    for (unsigned i = 0; i < s->ncpus; i++)
+      CPU_SET((size_t)s->cpus[i], set);
 }
 
 int
@@ -100,6 +187,12 @@ futures__worker_start(struct slot *slot, pthread_t *t)
     return EAGAIN;
   rc = s->stack_size == 0 ? 0
                           : pthread_attr_setstacksize(&attr, s->stack_size);
+  if (rc == 0 && s->pin != FUTURES_PIN_NONE) {
+    cpu_set_t set;
+
+    pin_set(slot, &set);
+    rc = pthread_attr_setaffinity_np(&attr, sizeof(set), &set);
+  }
   if (rc == 0)
     rc = futures__thread_create(t, &attr, worker_main, slot) == 0 ? 0
                                                                   : EAGAIN;

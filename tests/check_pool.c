@@ -446,14 +446,16 @@ START_TEST(test_pool_create_ex_with_unknown_flag_returns_einval)
 END_TEST
 
 /*
- * opts->size smaller than the first version's struct (this header's) is
- * EINVAL: zero, one field's worth, and one byte short.
+ * opts->size smaller than the first version's struct (the one ending at
+ * name) is EINVAL: zero, one field's worth, and one byte short.
  */
 START_TEST(test_pool_create_ex_with_too_small_size_returns_einval)
 {
   futures_pool_opts_t opts = FUTURES_POOL_OPTS_INIT;
   futures_pool_t *pool = (futures_pool_t *)&opts;
-  const size_t sizes[] = {0, sizeof(size_t), sizeof(opts) - 1};
+  const size_t sizes[] = {0, sizeof(size_t),
+                          offsetof(futures_pool_opts_t, name) +
+                              sizeof(opts.name) - 1};
   size_t i;
 
   opts.nthreads = 1;
