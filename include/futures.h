@@ -266,6 +266,11 @@
  *            exist and its future is a pending future of the parent
  *            (ECHILD)
  *            (tests: check_shutdown/test_shutdown_async_in_a_fork_child_is_echild).
+ *            The parent's pools run no worker hook in the child (the copy
+ *            of a worker that forked in a task ends without its exit
+ *            hook), and the child's thread keeps the CPUs of the thread
+ *            that forked, a pinned worker's too
+ *            (tests: check_workers/test_workers_fork_child_runs_no_hooks_of_the_parent).
  *
  *   exit.    The library registers no atexit() handler and no destructor
  *            (tests: check_exit/test_exit_with_live_pools_returns_its_status_silently).
@@ -474,8 +479,7 @@ typedef int (*futures_worker_start_fn)(void *arg, size_t index);
  */
 typedef void (*futures_worker_exit_fn)(void *arg, size_t index);
 
-/** How a pool pins its workers to CPUs (futures_pool_opts_t.pin). Never
- * renumbered. */
+/** How futures_pool_opts_t.pin places workers on CPUs. Never renumbered. */
 enum futures_pin {
   FUTURES_PIN_NONE = 0, /* no pinning: workers run where the system says */
   FUTURES_PIN_EACH = 1, /* one CPU each: worker i on cpus[i % ncpus] */
@@ -621,6 +625,7 @@ futures_pool_create(futures_pool_t **pool, size_t nthreads);
  *            check_workers/test_workers_thread_failure_runs_exit_hooks_of_started_workers,
  *            check_workers/test_workers_hooks_hold_no_lock_and_may_use_other_pools,
  *            check_workers/test_workers_replacement_runs_both_hooks_and_may_use_its_pool,
+ *            check_workers/test_workers_replacement_start_hook_failure_leaves_one_worker_fewer,
  *            check_workers/test_workers_pin_each_puts_each_worker_on_its_cpu,
  *            check_workers/test_workers_pin_set_puts_every_worker_on_the_set,
  *            check_workers/test_workers_pin_rejects_bad_cpus_and_modes,
