@@ -511,6 +511,20 @@ START_TEST(test_workers_older_opts_size_has_no_hooks_or_pinning)
     ck_assert_int_eq(atomic_load(&r.exits[i]), 0);
     ck_assert_int_eq(m.one[i].index, -1);
   }
+  /* Sizes that end inside a field: the part inside is not taken either
+   * (half a hook pointer would be called; half of 99 is a bad mode). */
+  o.size = offsetof(futures_pool_opts_t, worker_start) + 4;
+  ck_assert_int_eq(futures_pool_create_ex(&pool, &o), 0);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+  o.size = offsetof(futures_pool_opts_t, pin) + 2;
+  o.worker_start = NULL;
+  o.worker_exit = NULL;
+  ck_assert_int_eq(futures_pool_create_ex(&pool, &o), 0);
+  st.size = sizeof(st);
+  ck_assert_int_eq(futures_pool_stats(pool, &st), 0);
+  ck_assert_int_eq(st.pin, FUTURES_PIN_NONE);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+  ck_assert_int_eq(atomic_load(&r.starts[0]), 0);
   tu_latch_destroy(&r.replaced);
 }
 END_TEST
