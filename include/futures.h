@@ -462,8 +462,9 @@ enum futures_destroy_mode {
  * a thread name of your own, registering with a profiler. @index is the
  * worker's index, 0 to nworkers - 1 (the n in its name "prefix-wn"); @arg
  * is futures_pool_opts_t.worker_arg. Return 0, or a positive error code
- * to fail the pool's creation (see futures_pool_create_ex()). It runs in
- * no task and under no library lock.
+ * to fail the pool's creation (see futures_pool_create_ex()); a start
+ * hook that ends its thread (pthread_exit()) fails it with EOWNERDEAD. It
+ * runs in no task and under no library lock.
  */
 typedef int (*futures_worker_start_fn)(void *arg, size_t index);
 
@@ -587,7 +588,8 @@ futures_pool_create(futures_pool_t **pool, size_t nthreads);
  * futures_pool_destroy_async(), which run no worker's tasks), before the
  * worker takes any task; create returns only once every worker's start
  * hook has returned. If one returns non-zero, create fails with that code
- * (the lowest-indexed failing worker's; a negative one as EINVAL): every
+ * (the lowest-indexed failing worker's; a negative one as EINVAL, a hook
+ * that called pthread_exit() as EOWNERDEAD): every
  * started worker is stopped and joined, opts->worker_exit runs in each
  * worker whose start hook succeeded (before create returns), and nothing
  * is leaked. A worker that ends inside a task (pthread_exit()) runs its
@@ -622,6 +624,7 @@ futures_pool_create(futures_pool_t **pool, size_t nthreads);
  *            check_workers/test_workers_start_hook_failing_in_the_first_worker_fails_create,
  *            check_workers/test_workers_start_hook_failing_in_the_last_worker_fails_create,
  *            check_workers/test_workers_start_hook_failing_reports_the_lowest_index,
+ *            check_workers/test_workers_start_hook_exiting_its_thread_fails_create,
  *            check_workers/test_workers_thread_failure_runs_exit_hooks_of_started_workers,
  *            check_workers/test_workers_hooks_hold_no_lock_and_may_use_other_pools,
  *            check_workers/test_workers_replacement_runs_both_hooks_and_may_use_its_pool,

@@ -30,17 +30,41 @@ struct worker_guard {
  * destroy of the pool from them is EDEADLK. In a fork() child the copy of
  * a worker (a task forked) runs no hook: the pool is the parent's.
  */
+static int report_start(struct slot *slot, int rc);
+
+/* A start hook that ends its thread (pthread_exit()) failed with
+ * EOWNERDEAD, as a task that does so: create is told, or the replacement
+ * gives its slot up. */
+struct start_guard {
+  struct slot *slot;
+  int armed;
+};
+
+static void
+start_unwound(struct start_guard *g)
+{
+  if (!g->armed)
+    return;
+  futures__tls.worker_hook_of = NULL;
+  (void)report_start(g->slot, EOWNERDEAD);
+}
+
 static int
 hook_start(struct slot *slot)
 {
   struct sched *s = slot->sched;
+  struct start_guard guard __attribute__((cleanup(start_unwound))) = {slot,
+                                                                      1};
   int rc;
 
-  if (s->worker_start == NULL)
+  if (s->worker_start == NULL) {
+    guard.armed = 0;
     return 0;
+  }
   futures__tls.worker_hook_of = s;
   rc = s->worker_start(s->worker_arg, slot->index);
   futures__tls.worker_hook_of = NULL;
+  guard.armed = 0;
   return rc == 0 ? 0 : rc > 0 ? rc : EINVAL;
 }
 

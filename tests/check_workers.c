@@ -327,6 +327,41 @@ START_TEST(test_workers_start_hook_failing_reports_the_lowest_index)
 }
 END_TEST
 
+static int
+exiting_start_hook(void *arg, size_t index)
+{
+  struct rec *r = arg;
+
+  atomic_fetch_add(&r->starts[index], 1);
+  tl_index = (long)index;
+  if (index == 1)
+    pthread_exit(NULL);
+  return 0;
+}
+
+/* A start hook that calls pthread_exit() fails the create with
+ * EOWNERDEAD (its thread is gone, and is joined); the other workers are
+ * stopped and run their exit hooks. */
+START_TEST(test_workers_start_hook_exiting_its_thread_fails_create)
+{
+  struct rec r;
+  futures_pool_opts_t o;
+  futures_pool_t *pool = (futures_pool_t *)&r;
+
+  rec_init(&r);
+  o = hooked_opts(&r, 3);
+  o.worker_start = exiting_start_hook;
+  ck_assert_int_eq(futures_pool_create_ex(&pool, &o), EOWNERDEAD);
+  ck_assert_ptr_null(pool);
+  for (int i = 0; i < 3; i++) {
+    ck_assert_int_eq(atomic_load(&r.starts[i]), 1);
+    ck_assert_int_eq(atomic_load(&r.exits[i]), i == 1 ? 0 : 1);
+  }
+  ck_assert_int_eq(atomic_load(&r.bad), 0);
+  tu_latch_destroy(&r.replaced);
+}
+END_TEST
+
 /*
  * The third worker's thread cannot be started: create returns EAGAIN; the
  * two started workers ran their start hooks and, before create returned,
@@ -984,6 +1019,7 @@ workers_suite(void)
   tcase_add_test(tc,
                  test_workers_start_hook_failing_in_the_last_worker_fails_create);
   tcase_add_test(tc, test_workers_start_hook_failing_reports_the_lowest_index);
+  tcase_add_test(tc, test_workers_start_hook_exiting_its_thread_fails_create);
   tcase_add_test(tc,
                  test_workers_thread_failure_runs_exit_hooks_of_started_workers);
   tcase_add_test(tc, test_workers_hooks_hold_no_lock_and_may_use_other_pools);
