@@ -443,7 +443,7 @@ main(int argc, char **argv)
   struct bu_list threads = {0, NULL};
   long n = 1000000, reps = 5, warmup = 1, nsub = 2;
   long soak_tasks = 100000000, batch = 100000, every = 10000000;
-  int csv = 0, scaling = 0, no_mem = 0, do_soak = 0;
+  int csv = 0, scaling = 0, no_mem = 0, do_soak = 0, pin = 0;
   const char *modes = "external,fanout,submitters";
   double timeout = 0;
   const struct bu_opt opts[] = {
@@ -469,6 +469,9 @@ main(int argc, char **argv)
       {"every", BU_OPT_LONG, &every, "N",
        "soak: RSS row every N tasks (default 10M)", NULL},
       {"csv", BU_OPT_FLAG, &csv, NULL, "print CSV rows only", NULL},
+      {"pin", BU_OPT_FLAG, &pin, NULL,
+       "pin the measured pools' workers, one CPU each (FUTURES_PIN_EACH)",
+       NULL},
       {"timeout", BU_OPT_DOUBLE, &timeout, "S",
        "give up after S seconds (default 0: never)", NULL},
       {NULL, BU_OPT_FLAG, NULL, NULL, NULL, NULL}};
@@ -517,9 +520,12 @@ main(int argc, char **argv)
     if (!no_mem)
       measure_memory(&rep, n);
     for (size_t i = 0; i < threads.n; i++) {
+      futures_pool_opts_t po = FUTURES_POOL_OPTS_INIT;
       futures_pool_t *pool;
 
-      BU_CHECK(futures_pool_create(&pool, (size_t)threads.v[i]));
+      po.nthreads = (size_t)threads.v[i];
+      po.pin = pin ? FUTURES_PIN_EACH : FUTURES_PIN_NONE;
+      BU_CHECK(futures_pool_create_ex(&pool, &po));
       for (int m = 0; m < MODE_COUNT; m++)
         if (want[m])
           measure(&rep, (enum mode)m, pool, threads.v[i], n, reps, warmup,
