@@ -501,9 +501,14 @@ typedef struct futures_pool_opts {
   unsigned flags;     /* FUTURES_POOL_* */
   size_t stack_size;  /* worker stack bytes; 0 = the system default */
   const char *name;   /* worker thread name prefix (copied); NULL = "futures" */
-  /* Worker hooks and CPU pinning (issue 13). A struct of the size before
-   * these fields (ending at name: programs built against an older header)
-   * is still accepted, and has no hooks and no pinning. */
+  /* Worker hooks and CPU pinning (issue 13), described at
+   * futures_pool_create_ex(). A struct of the size before these fields
+   * (ending at name: programs built against an older header), or ending
+   * inside one, is still accepted and has no hooks and no pinning
+   * (check_workers/test_workers_older_opts_size_has_no_hooks_or_pinning;
+   * the hooks: check_workers/test_workers_hooks_run_in_each_worker_around_its_tasks;
+   * the pinning: check_workers/test_workers_pin_each_puts_each_worker_on_its_cpu,
+   * check_workers/test_workers_pin_set_puts_every_worker_on_the_set). */
   futures_worker_start_fn worker_start; /* NULL = none */
   futures_worker_exit_fn worker_exit;   /* NULL = none */
   void *worker_arg;   /* both hooks' @arg (borrowed, never dereferenced) */
@@ -538,7 +543,9 @@ typedef struct futures_stats {
   int shutting_down;             /* destroy has begun */
   /* CPU pinning (issue 13); a struct of the size before these fields
    * (ending at shutting_down) is still accepted and gets the fields above
-   * only. Each worker's own CPU: futures_pool_worker_cpu(). */
+   * only (check_workers/test_workers_older_opts_size_has_no_hooks_or_pinning).
+   * Each worker's own CPU: futures_pool_worker_cpu()
+   * (check_workers/test_workers_stats_and_worker_cpu_report_the_pinning). */
   int pin;                       /* enum futures_pin, as created */
   size_t ncpus;                  /* CPUs in the pool's set; 0 unpinned */
 } futures_stats_t;
@@ -627,6 +634,7 @@ futures_pool_create(futures_pool_t **pool, size_t nthreads);
  *            check_workers/test_workers_start_hook_exiting_its_thread_fails_create,
  *            check_workers/test_workers_thread_failure_runs_exit_hooks_of_started_workers,
  *            check_workers/test_workers_hooks_hold_no_lock_and_may_use_other_pools,
+ *            check_workers/test_workers_timer_and_destroy_async_threads_run_no_hooks,
  *            check_workers/test_workers_replacement_runs_both_hooks_and_may_use_its_pool,
  *            check_workers/test_workers_replacement_start_hook_failure_leaves_one_worker_fewer,
  *            check_workers/test_workers_pin_each_puts_each_worker_on_its_cpu,

@@ -109,7 +109,8 @@ struct sched {
   pthread_mutex_t lock FUTURES_ALIGNED;
   pthread_cond_t wake;  /* workers: a token, the drain's end, a new epoch */
   pthread_cond_t room;  /* blocked submitters: room in the queue, or stop */
-  pthread_cond_t done;  /* destroy: the drain has ended, or a helper left */
+  pthread_cond_t done;  /* destroy: the drain has ended, or a helper left;
+                         * create: a worker ran its start hook (worker.c) */
   unsigned nidle;       /* workers in park() */
   unsigned tokens;      /* wake-ups granted and not yet taken */
   unsigned long epoch;  /* bumped to make parked workers look again */

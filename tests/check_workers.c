@@ -414,6 +414,39 @@ START_TEST(test_workers_hooks_hold_no_lock_and_may_use_other_pools)
 }
 END_TEST
 
+/*
+ * Hooks run in workers only: the pool's timer thread (started by
+ * futures_after()) and the thread of futures_pool_destroy_async() run
+ * none, so a 2-worker pool sees exactly two start and two exit hooks,
+ * one of each per index.
+ */
+START_TEST(test_workers_timer_and_destroy_async_threads_run_no_hooks)
+{
+  struct rec r;
+  futures_pool_opts_t o;
+  futures_pool_t *pool = NULL;
+  future_t *t = NULL, *done = NULL;
+
+  rec_init(&r);
+  o = hooked_opts(&r, 2);
+  ck_assert_int_eq(futures_pool_create_ex(&pool, &o), 0);
+  ck_assert_int_eq(futures_after(pool, 1000000LL, &t), 0);
+  ck_assert_int_eq(future_get(t, NULL), 0); /* settled by the timer thread */
+  future_release(t);
+  ck_assert_int_eq(futures_pool_destroy_async(pool, FUTURES_DESTROY_DRAIN,
+                                              &done),
+                   0);
+  ck_assert_int_eq(future_get(done, NULL), 0);
+  future_release(done);
+  for (int i = 0; i < MAXW; i++) {
+    ck_assert_int_eq(atomic_load(&r.starts[i]), i < 2 ? 1 : 0);
+    ck_assert_int_eq(atomic_load(&r.exits[i]), i < 2 ? 1 : 0);
+  }
+  ck_assert_int_eq(atomic_load(&r.bad), 0);
+  tu_latch_destroy(&r.replaced);
+}
+END_TEST
+
 static int
 exit_task(void *arg, void **result)
 {
@@ -1023,6 +1056,7 @@ workers_suite(void)
   tcase_add_test(tc,
                  test_workers_thread_failure_runs_exit_hooks_of_started_workers);
   tcase_add_test(tc, test_workers_hooks_hold_no_lock_and_may_use_other_pools);
+  tcase_add_test(tc, test_workers_timer_and_destroy_async_threads_run_no_hooks);
   tcase_add_test(tc,
                  test_workers_replacement_runs_both_hooks_and_may_use_its_pool);
   tcase_add_test(
