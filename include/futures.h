@@ -616,7 +616,8 @@ futures_pool_create(futures_pool_t **pool, size_t nthreads);
  * may run on (sched_getaffinity()). A CPU that is negative, beyond the
  * system's limit (CPU_SETSIZE) or not one the creating thread may run on
  * is EINVAL, and so are a list with FUTURES_PIN_NONE, cpus NULL with
- * ncpus non-zero, ncpus 0 with a list, and an unknown mode. Threads the
+ * ncpus non-zero, ncpus 0 with a list or above CPU_SETSIZE, and an
+ * unknown mode (a CPU listed twice is fine: two workers share it). Threads the
  * workers start (and a fork() child of a task) inherit the worker's CPUs.
  *
  * Return:    as futures_pool_create(), plus EINVAL for an unknown overflow
