@@ -779,6 +779,41 @@ START_TEST(test_workers_pin_rejects_bad_cpus_and_modes)
 END_TEST
 
 /*
+ * Every allocation of a pinned, hooked create fails in turn (the copy of
+ * the CPU list among them): create returns ENOMEM with *pool NULL, and a
+ * worker whose start hook ran also ran its exit hook; then it succeeds.
+ */
+START_TEST(test_workers_allocation_failures_in_a_pinned_create_are_enomem)
+{
+  int rc = ENOMEM;
+  long k;
+
+  for (k = 1; k < 200 && rc == ENOMEM; k++) {
+    struct rec r;
+    futures_pool_opts_t o;
+    futures_pool_t *pool = (futures_pool_t *)&r;
+
+    rec_init(&r);
+    o = hooked_opts(&r, 2);
+    o.pin = FUTURES_PIN_EACH;
+    futures__fault_alloc_at(k);
+    rc = futures_pool_create_ex(&pool, &o);
+    futures__fault_alloc_at(0);
+    ck_assert_msg(rc == 0 || rc == ENOMEM, "k %ld: %d", k, rc);
+    if (rc == 0)
+      ck_assert_int_eq(futures_pool_destroy(pool), 0);
+    else
+      ck_assert_ptr_null(pool);
+    for (int i = 0; i < 2; i++)
+      ck_assert_int_eq(atomic_load(&r.starts[i]), atomic_load(&r.exits[i]));
+    tu_latch_destroy(&r.replaced);
+  }
+  ck_assert_int_eq(rc, 0);
+  ck_assert_int_gt(k, 2); /* at least one allocation failed first */
+}
+END_TEST
+
+/*
  * futures_pool_stats() reports the mode and the size of the set;
  * futures_pool_worker_cpu() each worker's CPU (-1 unpinned) and refuses
  * bad arguments. cpus NULL means every allowed CPU, ascending.
@@ -1070,6 +1105,8 @@ workers_suite(void)
   tcase_add_test(tc, test_workers_pin_set_puts_every_worker_on_the_set);
   tcase_add_test(tc, test_workers_pin_rejects_bad_cpus_and_modes);
   tcase_add_test(tc, test_workers_stats_and_worker_cpu_report_the_pinning);
+  tcase_add_test(tc,
+                 test_workers_allocation_failures_in_a_pinned_create_are_enomem);
   tcase_add_test(tc,
                  test_workers_pool_created_in_a_pinned_task_inherits_its_cpu);
 #ifndef TU_TSAN
