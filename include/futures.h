@@ -1032,6 +1032,31 @@ FUTURES_API int future_wait_until(future_t *future,
 FUTURES_API int future_wait_for(future_t *future, long long timeout_ns);
 
 /**
+ * futures_deadline_in() - The deadline @ns nanoseconds from now.
+ *
+ * Reads CLOCK_MONOTONIC, the clock of every timed call of the library, adds
+ * @ns and stores the sum in *@deadline with tv_nsec in [0, 1e9), so that
+ * no caller writes the carry into tv_sec by hand. The sum saturates: when
+ * it is too far to count (LLONG_MAX, or any @ns that takes it past what a
+ * long long or a time_t holds), *@deadline is the largest time_t with
+ * tv_nsec 999999999, which every timed call takes as for ever (see
+ * "Deadlines" above). @ns == 0 gives now, a deadline that polls.
+ *
+ * @ns:       Nanoseconds from now; a negative value -> EINVAL.
+ * @deadline: (out) Receives the deadline; NULL -> EINVAL. Left untouched
+ *            on error.
+ *
+ * Return:    0; EINVAL if @deadline is NULL or @ns is negative.
+ * Ownership: none; *@deadline is the caller's.
+ * Threads:   safe; it reads the clock and nothing else
+ *            (tests: check_deadline/test_deadline_in_from_many_threads_is_monotonic).
+ * In a task: allowed
+ *            (tests: check_deadline/test_deadline_in_bounds_a_timed_wait_in_a_task).
+ * Since:     0.1
+ */
+FUTURES_API int futures_deadline_in(long long ns, struct timespec *deadline);
+
+/**
  * future_is_ready() - Has the future finished? Never blocks.
  *
  * Return:    1 if finished (success, failure or cancellation), 0 if not or
@@ -2123,6 +2148,40 @@ FUTURES_API unsigned futures_version(void);
  * Since:     0.1
  */
 FUTURES_API const char *futures_version_string(void);
+
+/* ------------------------------------------------------------ error */
+
+/**
+ * futures_strerror() - The library's meaning of an error code.
+ *
+ * Returns a short description of @code, without a final period, for a
+ * message such as "submit: pool is shutting down". For each code that the
+ * library gives a meaning of its own (see "Errors" above) it returns that
+ * meaning: "no thread could be started, or the queue is full" (EAGAIN),
+ * "pool is shutting down" (ESHUTDOWN), "deadline passed" (ETIMEDOUT),
+ * "cancelled" (ECANCELED), "not in this process" (ECHILD), "the task's
+ * thread exited" (EOWNERDEAD), "would wait for itself" (EDEADLK), "no
+ * future succeeded" (ENOENT), "task is running" (EINPROGRESS), "already
+ * settled" (EALREADY), "not finished yet" (EBUSY) and "not recorded by
+ * this pool" (ENOTSUP). For every other code, EINVAL and ENOMEM included,
+ * it returns the text strerror() gives, and "Unknown error" for a code the
+ * C library does not know or a negative one. A code does not carry who
+ * produced it: a task that returns one of the library's codes itself reads
+ * with the library's wording.
+ *
+ * @code: Any int: 0, a code a function of this library returned, or a
+ *        task's own code.
+ *
+ * Return:    a static string; never NULL.
+ * Ownership: the string belongs to the library and never changes; do not
+ *            free it.
+ * Threads:   safe; it keeps no state and takes no lock (unlike strerror())
+ *            (tests: check_strerror/test_strerror_agrees_from_many_threads).
+ * In a task: allowed
+ *            (tests: check_strerror/test_strerror_in_a_task_reads_the_library_wording).
+ * Since:     0.1
+ */
+FUTURES_API const char *futures_strerror(int code);
 
 #ifdef __cplusplus
 }
