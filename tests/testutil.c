@@ -110,11 +110,11 @@ tu_now_ns(void)
 struct timespec
 tu_deadline_in(long long ns)
 {
-  long long t = tu_now_ns() + ns;
   struct timespec ts;
 
-  ts.tv_sec = (time_t)(t / 1000000000LL);
-  ts.tv_nsec = (long)(t % 1000000000LL);
+  /* The library's helper does the carry (a negative @ns: now). */
+  if (futures_deadline_in(ns < 0 ? 0 : ns, &ts) != 0)
+    abort();
   return ts;
 }
 
