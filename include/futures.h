@@ -523,6 +523,11 @@ futures_pool_create(futures_pool_t **pool, size_t nthreads);
 /**
  * futures_pool_create_ex() - Start a pool with options.
  *
+ * Starts a pool as futures_pool_create() does, with the options of
+ * *@opts: the number of workers, a bound on the queue and what a submit
+ * does when it is full, flags such as FUTURES_POOL_TIMING, the workers'
+ * stack size and the prefix of their thread names.
+ *
  * @pool: (out) Receives the new pool; set to NULL on failure.
  * @opts: (borrowed, optional) Options; NULL means FUTURES_POOL_OPTS_INIT.
  *        opts->size smaller than the first version's struct -> EINVAL;
@@ -1019,7 +1024,9 @@ FUTURES_API int future_wait_until(future_t *future,
  * future_wait_until() with a deadline of now + @timeout_ns on
  * CLOCK_MONOTONIC, saturating: @timeout_ns == 0 polls, LLONG_MAX (or any
  * value that takes the deadline past what a long long counts) waits for
- * ever; a negative value -> EINVAL.
+ * ever; a negative value -> EINVAL. Like future_wait_until(), it never
+ * runs the awaited task in the caller; a caller that is one of the pool's
+ * tasks runs its own pending sub-tasks while it waits.
  *
  * Return:    as future_wait_until().
  * Ownership: borrows @future.
@@ -1058,6 +1065,10 @@ FUTURES_API int futures_deadline_in(long long ns, struct timespec *deadline);
 
 /**
  * future_is_ready() - Has the future finished? Never blocks.
+ *
+ * Reads the future's state once: it neither waits nor runs the task, so
+ * it suits polling from a loop. To wait, use future_get(),
+ * future_wait_for() or future_wait_until().
  *
  * Return:    1 if finished (success, failure or cancellation), 0 if not or
  *            if @future is NULL.
@@ -1115,6 +1126,10 @@ FUTURES_API int future_cancel(future_t *future);
 
 /**
  * futures_cancelled() - Has the running task been asked to stop?
+ *
+ * A cancel never interrupts a running task: it only raises a flag, and
+ * this is how the task's body reads it. Poll it in a long task and
+ * return early (with ECANCELED, say) once it says 1.
  *
  * Return:    1 if the calling thread is running a task whose future was
  *            cancelled with future_cancel(), or whose pool is being
@@ -1186,6 +1201,11 @@ FUTURES_API int futures_on_cancel(void (*fn)(void *arg), void *arg);
 
 /**
  * future_times() - Where did a finished task's time go?
+ *
+ * Reports how long a finished task waited between its submit and its
+ * start, and how long it then ran, as its pool measured them: only a pool
+ * created with FUTURES_POOL_TIMING (futures_pool_create_ex()) records
+ * times. It never blocks.
  *
  * @future:     (borrowed) A finished future of a pool created with
  *              FUTURES_POOL_TIMING.
@@ -1700,6 +1720,11 @@ FUTURES_API int futures_join_all_until(future_t *const futures[], size_t n,
 /**
  * futures_join_all_settled() - Wait for all, report each (allSettled).
  *
+ * Returns only when all @n futures have finished, whatever their
+ * outcomes, and reports each one's code and result in outcomes[i]. While
+ * waiting, the caller runs futures that have not started yet, as
+ * futures_join_all() does. The futures may belong to different pools.
+ *
  * @futures:  (borrowed) As futures_join_all().
  * @n:        Count; 0 returns 0 at once.
  * @outcomes: (out) @n slots, each set to its future's code and result.
@@ -1823,7 +1848,9 @@ FUTURES_API int futures_join_any_until(future_t *const futures[], size_t n,
  *
  * Returns as soon as one future succeeds. If every one fails, returns
  * ENOENT (the aggregate failure) and, when @codes is given, each future's
- * own code in codes[i].
+ * own code in codes[i]. It waits as futures_join_any() does: called from
+ * one of the pool's tasks, the caller runs an unstarted future of the
+ * array while none has succeeded; other callers only wait.
  *
  * @futures: (borrowed) As futures_join_any(); @n == 0 returns ENOENT.
  * @index:   (out, optional) Index of the first success; (size_t)-1 if none.
@@ -2009,6 +2036,12 @@ typedef struct futures_notifier futures_notifier_t;
 /**
  * futures_notifier_create() - Create a notifier.
  *
+ * A notifier turns settled futures into readable events for a loop
+ * (poll(), epoll, libuv, GLib): watch a future with
+ * futures_notifier_watch(), wait for futures_notifier_fd() to become
+ * readable among the loop's other descriptors, then collect the tags of
+ * the futures that settled with futures_notifier_take().
+ *
  * @notifier: (out) Receives the notifier. NULL -> EINVAL.
  *
  * Return:    0; EINVAL; ENOMEM; EMFILE or ENFILE (no descriptor left);
@@ -2138,6 +2171,10 @@ FUTURES_API unsigned futures_version(void);
 
 /**
  * futures_version_string() - The version as "MAJOR.MINOR.PATCH".
+ *
+ * The version of the library actually linked, as text for messages and
+ * logs; it equals FUTURES_VERSION_STRING when the header and the library
+ * match.
  *
  * Return:    a static string; never NULL.
  * Ownership: the string belongs to the library; do not free it.
