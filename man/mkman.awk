@@ -450,7 +450,7 @@ function synopsis(k, out,   d, p, head, params, n, parts, i, pad, pr, nm, sfx, t
 # NULL"); "ECHILD and EDEADLK as other()" takes other()'s entries; a code
 # named bare gets one entry per "COND -> CODE" of the parameters, or else
 # its meaning from the overview's table (plus a "(note)" that follows it).
-function build_errors(k,   r, n, cl, i, s, tok, pre, post, codes, nc, c, m, fn, nl, list, j, note, t, chain) {
+function build_errors(k,   r, n, cl, i, s, tok, pre, post, codes, nc, c, m, fn, nl, list, j, note, t, chain, spec, bare, enote, eref) {
   if (k in built)
     return
   built[k] = 1
@@ -461,7 +461,11 @@ function build_errors(k,   r, n, cl, i, s, tok, pre, post, codes, nc, c, m, fn, 
   # "ENOMEM, ECHILD and EDEADLK as other()": other()'s entries.
   split("", eref)
   nc = 0
-  while (match(r, /E[A-Z][A-Z][A-Z]+((, | and | or |, and )E[A-Z][A-Z][A-Z]+)* as [a-z_]+\(\)/)) {
+  while (match(r, /(^|[^A-Za-z_0-9])E[A-Z][A-Z][A-Z]+((, | and | or |, and )E[A-Z][A-Z][A-Z]+)* as [a-z_]+\(\)/)) {
+    if (substr(r, RSTART, 1) != "E") {
+      RSTART++
+      RLENGTH--
+    }
     m = substr(r, RSTART, RLENGTH)
     r = substr(r, 1, RSTART - 1) substr(r, RSTART + RLENGTH)
     fn = substr(m, index(m, " as ") + 4)
@@ -484,7 +488,7 @@ function build_errors(k,   r, n, cl, i, s, tok, pre, post, codes, nc, c, m, fn, 
   split("", enote)
   for (i = 1; i <= n; i++) {
     s = cl[i]
-    while (match(s, /E[A-Z][A-Z][A-Z]+/)) {
+    while (code_at(s)) {
       tok = substr(s, RSTART, RLENGTH)
       pre = trim(substr(s, 1, RSTART - 1))
       post = trim(substr(s, RSTART + RLENGTH))
@@ -527,8 +531,10 @@ function build_errors(k,   r, n, cl, i, s, tok, pre, post, codes, nc, c, m, fn, 
     } else if ((c in eref) && (eref[c] in fidx) && eref[c] != fname[k] &&
                copy_errs(k, c, fidx[eref[c]])) {
       # copied
-    } else if (!param_errs(k, c)) {
-      t = (c in errtab) ? sentence(cap(localize(errtab[c]))) : ""
+    } else if (!param_errs(k, c) && !(!(c in enote) &&
+               (!(c in errtab) || ffield[k, "Return"] ~ /[;,] [Aa]s [a-z_]+\(\)\.?$/) &&
+               as_fn(k) != "" && copy_errs(k, c, fidx[as_fn(k)]))) {
+      t = (c in errtab) ? sentence(cap(localize(errtab[c]))) : first_err(as_fn(k), c)
       if (c in enote)
         t = t (t == "" ? "" : " ") sentence(cap(enote[c]))
       add_err(k, c, t == "" ? "See RETURN VALUE." : t)
@@ -547,6 +553,21 @@ function build_errors(k,   r, n, cl, i, s, tok, pre, post, codes, nc, c, m, fn, 
       }
     }
   }
+}
+
+# Finds the first error code in @s that is a word of its own (not the
+# tail of FUTURES_DESTROY_CANCEL): 1 with RSTART and RLENGTH set, or 0.
+function code_at(s,   off) {
+  off = 0
+  while (match(s, /E[A-Z][A-Z][A-Z]+/)) {
+    if (RSTART == 1 || substr(s, RSTART - 1, 1) !~ /[A-Za-z_0-9]/) {
+      RSTART += off
+      return 1
+    }
+    off += RSTART + RLENGTH - 1
+    s = substr(s, RSTART + RLENGTH)
+  }
+  return 0
 }
 
 function add_err(k, c, t) {
@@ -579,6 +600,18 @@ function condition(p) {
   return sentence(p ~ /^@/ ? p : cap(p))
 }
 
+# The first ERRORS entry of function @fn for code @c, or "".
+function first_err(fn, c,   m, i) {
+  if (!(fn in fidx))
+    return ""
+  m = fidx[fn]
+  build_errors(m)
+  for (i = 1; i <= nerr[m]; i++)
+    if (ecode[m, i] == c)
+      return etext[m, i]
+  return ""
+}
+
 # The entries of page @from for code @c, copied to page @k.
 function copy_errs(k, c, from,   i, n) {
   build_errors(from)
@@ -589,6 +622,18 @@ function copy_errs(k, c, from,   i, n) {
       n++
     }
   return n
+}
+
+# The other() of an "as other()" anywhere in function k's Return line.
+function as_fn(k,   r, fn) {
+  r = ffield[k, "Return"]
+  while (match(r, /[Aa]s [a-z_]+\(\)/)) {
+    fn = substr(r, RSTART + 3, RLENGTH - 5)
+    r = substr(r, RSTART + RLENGTH)
+    if ((fn in fidx) && fn != fname[k])
+      return fn
+  }
+  return ""
 }
 
 # One entry per "COND -> @c" in the parameters of function k.
@@ -609,7 +654,9 @@ function param_errs(k, c,   i, t, n, pos, before, cond, rest) {
       sub(/^\([^)]*\) */, "", cond)
       if (cond == "")
         continue
-      if (cond !~ /^@/)
+      if (cond ~ /^[a-z_]+ / && cond !~ /^(a|an|any|anything|not|too|one|zero|empty|more|less|negative|greater|smaller|larger|outside|beyond)( |$)/ && index(cond, pname[k, i]) != 1)
+        cond = "@" pname[k, i] " has " cond
+      else if (cond !~ /^@/ && index(cond, pname[k, i]) != 1)
         cond = "@" pname[k, i] " is " cond
       # A note in parentheses right after the code stays with it.
       if (rest ~ /^ \(/)
@@ -648,7 +695,7 @@ function param_text(k, i,   t, fn, j, depth, m) {
 
 # "COND -> ECODE" of a parameter, as prose: "COND gives ECODE".
 function arrows(s) {
-  while (match(s, / -> E[A-Z][A-Z][A-Z]+/))
+  while (match(s, / -> [^ ]/))
     s = substr(s, 1, RSTART - 1) " gives " substr(s, RSTART + 4)
   return s
 }
@@ -783,7 +830,7 @@ function write_func(k,   out, i, name) {
     if (fdesc[k, i] == "")
       print ".PP" > out
     else
-      print safe(markup(localize(fdesc[k, i]))) > out
+      print safe(markup(localize(arrows(fdesc[k, i])))) > out
   }
   if (fnparams[k] > 0) {
     print ".SS Arguments" > out
@@ -799,7 +846,7 @@ function write_func(k,   out, i, name) {
   if (ffield[k, "Return"] != "")
     print safe(markup(cap(localize(ffield[k, "Return"])))) > out
   else if (fdecl[k] ~ /^void /)
-    print ".BR " name " ()" " returns no value." > out
+    print ".BR " name " ()\nreturns no value." > out
   errors_section(k, out)
   para_field(k, "Ownership", "OWNERSHIP", out)
   para_field(k, "Threads", "THREADS", out)
