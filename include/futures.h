@@ -53,7 +53,9 @@
  *            only when an argument itself is unusable, and ECANCELED only
  *            for a task it cancelled (a running task that was asked to stop
  *            may of course return ECANCELED itself). A task should return
- *            codes from <errno.h> so that strerror() describes them.
+ *            codes from <errno.h> so that strerror() describes them;
+ *            futures_strerror() gives the library's meaning of the codes
+ *            above and strerror()'s text for the others.
  *
  *   Threads. Every function is safe to call from any thread at the same
  *            time as any other, on the same or different objects, except
