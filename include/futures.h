@@ -2200,13 +2200,13 @@ FUTURES_API const char *futures_version_string(void);
  * "pool is shutting down" (ESHUTDOWN), "deadline passed" (ETIMEDOUT),
  * "cancelled" (ECANCELED), "not in this process" (ECHILD), "the task's
  * thread exited" (EOWNERDEAD), "would wait for itself" (EDEADLK), "no
- * future succeeded" (ENOENT), "task is running" (EINPROGRESS), "already
- * settled" (EALREADY), "not finished yet" (EBUSY) and "not recorded by
- * this pool" (ENOTSUP). For every other code, EINVAL and ENOMEM included,
- * it returns the text strerror() gives, and "Unknown error" for a code the
- * C library does not know or a negative one. A code does not carry who
- * produced it: a task that returns one of the library's codes itself reads
- * with the library's wording.
+ * future succeeded, or none is left" (ENOENT), "task is running"
+ * (EINPROGRESS), "already settled" (EALREADY), "not finished yet" (EBUSY)
+ * and "not recorded by this pool" (ENOTSUP). For every other code, EINVAL
+ * and ENOMEM included, it returns the text strerror() gives, and "Unknown
+ * error" for a code the C library does not know or a negative one. A code
+ * does not carry who produced it: a task that returns one of the
+ * library's codes itself reads with the library's wording.
  *
  * @code: Any int: 0, a code a function of this library returned, or a
  *        task's own code.

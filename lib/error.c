@@ -39,7 +39,7 @@ library_text(int code)
   case EDEADLK:
     return "would wait for itself";
   case ENOENT:
-    return "no future succeeded";
+    return "no future succeeded, or none is left";
   case EINPROGRESS:
     return "task is running";
   case EALREADY:

@@ -31,7 +31,7 @@ static const struct {
   { ECHILD, "not in this process" },
   { EOWNERDEAD, "the task's thread exited" },
   { EDEADLK, "would wait for itself" },
-  { ENOENT, "no future succeeded" },
+  { ENOENT, "no future succeeded, or none is left" },
   { EINPROGRESS, "task is running" },
   { EALREADY, "already settled" },
   { EBUSY, "not finished yet" },
