@@ -12,6 +12,7 @@
  *
  * Build: cc fetch_deadline.c $(pkg-config --cflags --libs futures)
  */
+#define _POSIX_C_SOURCE 200809L /* POSIX.1-2008 beside C11 */
 #include <errno.h>
 #include <futures.h>
 #include <stdio.h>
@@ -67,7 +68,7 @@ main(void)
 
   /* One worker per source: they spend their time waiting, not computing. */
   if ((rc = futures_pool_create(&pool, NSOURCES)) != 0) {
-    fprintf(stderr, "futures_pool_create: %s\n", strerror(rc));
+    fprintf(stderr, "futures_pool_create: %s\n", futures_strerror(rc));
     return 1;
   }
   t0 = now_ms();
@@ -75,17 +76,14 @@ main(void)
     src[i].id = i;
     src[i].latency_ms = latency[i];
     if ((rc = futures_submit(pool, fetch, &src[i], &f[i])) != 0) {
-      fprintf(stderr, "futures_submit: %s\n", strerror(rc));
+      fprintf(stderr, "futures_submit: %s\n", futures_strerror(rc));
       return 1;
     }
   }
   printf("fetching %d sources, deadline %d ms\n", NSOURCES, DEADLINE_MS);
 
   /* Deadlines are absolute times on CLOCK_MONOTONIC. */
-  clock_gettime(CLOCK_MONOTONIC, &deadline);
-  deadline.tv_nsec += DEADLINE_MS * 1000000L;
-  deadline.tv_sec += deadline.tv_nsec / 1000000000L;
-  deadline.tv_nsec %= 1000000000L;
+  futures_deadline_in(DEADLINE_MS * 1000000LL, &deadline);
   rc = futures_join_all_until(f, NSOURCES, NULL, &deadline);
   if (rc == ETIMEDOUT) {
     for (int i = 0; i < NSOURCES; i++)
@@ -106,7 +104,7 @@ main(void)
     if (out[i].code == 0)
       printf("source %d: %s\n", i, (const char *)out[i].result);
     else
-      printf("source %d: failed: %s\n", i, strerror(out[i].code));
+      printf("source %d: failed: %s\n", i, futures_strerror(out[i].code));
     future_release(f[i]);
   }
   printf("done in %.0f ms\n", now_ms() - t0);

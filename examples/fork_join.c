@@ -11,6 +11,7 @@
  * usage: fork_join [N]   (default 32)
  * Build: cc fork_join.c $(pkg-config --cflags --libs futures)
  */
+#define _POSIX_C_SOURCE 200809L /* POSIX.1-2008 beside C11 */
 #include <futures.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -18,6 +18,7 @@
  *
  * Build: cc race.c $(pkg-config --cflags --libs futures)
  */
+#define _POSIX_C_SOURCE 200809L /* POSIX.1-2008 beside C11 */
 #include <errno.h>
 #include <futures.h>
 #include <stdint.h>

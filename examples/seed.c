@@ -13,6 +13,7 @@
  *                       `seed 0.05` runs tasks of 50 ms and 25 ms)
  * Build: cc seed.c $(pkg-config --cflags --libs futures)
  */
+#define _POSIX_C_SOURCE 200809L /* POSIX.1-2008 beside C11 */
 #include <futures.h>
 #include <stdio.h>
 #include <stdlib.h>

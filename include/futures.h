@@ -53,7 +53,9 @@
  *            only when an argument itself is unusable, and ECANCELED only
  *            for a task it cancelled (a running task that was asked to stop
  *            may of course return ECANCELED itself). A task should return
- *            codes from <errno.h> so that strerror() describes them.
+ *            codes from <errno.h> so that strerror() describes them;
+ *            futures_strerror() gives the library's meaning of the codes
+ *            above and strerror()'s text for the others.
  *
  *   Threads. Every function is safe to call from any thread at the same
  *            time as any other, on the same or different objects, except
@@ -584,6 +586,11 @@ futures_pool_create(futures_pool_t **pool, size_t nthreads);
 
 /**
  * futures_pool_create_ex() - Start a pool with options.
+ *
+ * Starts a pool as futures_pool_create() does, with the options of
+ * *@opts: the number of workers, a bound on the queue and what a submit
+ * does when it is full, flags such as FUTURES_POOL_TIMING, the workers'
+ * stack size and the prefix of their thread names.
  *
  * @pool: (out) Receives the new pool; set to NULL on failure.
  * @opts: (borrowed, optional) Options; NULL means FUTURES_POOL_OPTS_INIT.
@@ -1156,7 +1163,9 @@ FUTURES_API int future_wait_until(future_t *future,
  * future_wait_until() with a deadline of now + @timeout_ns on
  * CLOCK_MONOTONIC, saturating: @timeout_ns == 0 polls, LLONG_MAX (or any
  * value that takes the deadline past what a long long counts) waits for
- * ever; a negative value -> EINVAL.
+ * ever; a negative value -> EINVAL. Like future_wait_until(), it never
+ * runs the awaited task in the caller; a caller that is one of the pool's
+ * tasks runs its own pending sub-tasks while it waits.
  *
  * Return:    as future_wait_until().
  * Ownership: borrows @future.
@@ -1169,7 +1178,36 @@ FUTURES_API int future_wait_until(future_t *future,
 FUTURES_API int future_wait_for(future_t *future, long long timeout_ns);
 
 /**
+ * futures_deadline_in() - The deadline @ns nanoseconds from now.
+ *
+ * Reads CLOCK_MONOTONIC, the clock of every timed call of the library, adds
+ * @ns and stores the sum in *@deadline with tv_nsec in [0, 1e9), so that
+ * no caller writes the carry into tv_sec by hand. The sum saturates: when
+ * it is too far to count (LLONG_MAX, or any @ns that takes it past what a
+ * long long or a time_t holds), *@deadline is the largest time_t with
+ * tv_nsec 999999999, which every timed call takes as for ever (see
+ * "Deadlines" above). @ns == 0 gives now, a deadline that polls.
+ *
+ * @ns:       Nanoseconds from now; a negative value -> EINVAL.
+ * @deadline: (out) Receives the deadline; NULL -> EINVAL. Left untouched
+ *            on error.
+ *
+ * Return:    0; EINVAL if @deadline is NULL or @ns is negative.
+ * Ownership: none; *@deadline is the caller's.
+ * Threads:   safe; it reads the clock and nothing else
+ *            (tests: check_deadline/test_deadline_in_from_many_threads_is_monotonic).
+ * In a task: allowed
+ *            (tests: check_deadline/test_deadline_in_bounds_a_timed_wait_in_a_task).
+ * Since:     0.1
+ */
+FUTURES_API int futures_deadline_in(long long ns, struct timespec *deadline);
+
+/**
  * future_is_ready() - Has the future finished? Never blocks.
+ *
+ * Reads the future's state once: it neither waits nor runs the task, so
+ * it suits polling from a loop. To wait, use future_get(),
+ * future_wait_for() or future_wait_until().
  *
  * Return:    1 if finished (success, failure or cancellation), 0 if not or
  *            if @future is NULL.
@@ -1227,6 +1265,10 @@ FUTURES_API int future_cancel(future_t *future);
 
 /**
  * futures_cancelled() - Has the running task been asked to stop?
+ *
+ * A cancel never interrupts a running task: it only raises a flag, and
+ * this is how the task's body reads it. Poll it in a long task and
+ * return early (with ECANCELED, say) once it says 1.
  *
  * Return:    1 if the calling thread is running a task whose future was
  *            cancelled with future_cancel(), or whose pool is being
@@ -1298,6 +1340,11 @@ FUTURES_API int futures_on_cancel(void (*fn)(void *arg), void *arg);
 
 /**
  * future_times() - Where did a finished task's time go?
+ *
+ * Reports how long a finished task waited between its submit and its
+ * start, and how long it then ran, as its pool measured them: only a pool
+ * created with FUTURES_POOL_TIMING (futures_pool_create_ex()) records
+ * times. It never blocks.
  *
  * @future:     (borrowed) A finished future of a pool created with
  *              FUTURES_POOL_TIMING.
@@ -1812,6 +1859,11 @@ FUTURES_API int futures_join_all_until(future_t *const futures[], size_t n,
 /**
  * futures_join_all_settled() - Wait for all, report each (allSettled).
  *
+ * Returns only when all @n futures have finished, whatever their
+ * outcomes, and reports each one's code and result in outcomes[i]. While
+ * waiting, the caller runs futures that have not started yet, as
+ * futures_join_all() does. The futures may belong to different pools.
+ *
  * @futures:  (borrowed) As futures_join_all().
  * @n:        Count; 0 returns 0 at once.
  * @outcomes: (out) @n slots, each set to its future's code and result.
@@ -1935,7 +1987,9 @@ FUTURES_API int futures_join_any_until(future_t *const futures[], size_t n,
  *
  * Returns as soon as one future succeeds. If every one fails, returns
  * ENOENT (the aggregate failure) and, when @codes is given, each future's
- * own code in codes[i].
+ * own code in codes[i]. It waits as futures_join_any() does: called from
+ * one of the pool's tasks, the caller runs an unstarted future of the
+ * array while none has succeeded; other callers only wait.
  *
  * @futures: (borrowed) As futures_join_any(); @n == 0 returns ENOENT.
  * @index:   (out, optional) Index of the first success; (size_t)-1 if none.
@@ -2121,6 +2175,12 @@ typedef struct futures_notifier futures_notifier_t;
 /**
  * futures_notifier_create() - Create a notifier.
  *
+ * A notifier turns settled futures into readable events for a loop
+ * (poll(), epoll, libuv, GLib): watch a future with
+ * futures_notifier_watch(), wait for futures_notifier_fd() to become
+ * readable among the loop's other descriptors, then collect the tags of
+ * the futures that settled with futures_notifier_take().
+ *
  * @notifier: (out) Receives the notifier. NULL -> EINVAL.
  *
  * Return:    0; EINVAL; ENOMEM; EMFILE or ENFILE (no descriptor left);
@@ -2251,6 +2311,10 @@ FUTURES_API unsigned futures_version(void);
 /**
  * futures_version_string() - The version as "MAJOR.MINOR.PATCH".
  *
+ * The version of the library actually linked, as text for messages and
+ * logs; it equals FUTURES_VERSION_STRING when the header and the library
+ * match.
+ *
  * Return:    a static string; never NULL.
  * Ownership: the string belongs to the library; do not free it.
  * Threads:   safe
@@ -2260,6 +2324,40 @@ FUTURES_API unsigned futures_version(void);
  * Since:     0.1
  */
 FUTURES_API const char *futures_version_string(void);
+
+/* ------------------------------------------------------------ error */
+
+/**
+ * futures_strerror() - The library's meaning of an error code.
+ *
+ * Returns a short description of @code, without a final period, for a
+ * message such as "submit: pool is shutting down". For each code that the
+ * library gives a meaning of its own (see "Errors" above) it returns that
+ * meaning: "no thread could be started, or the queue is full" (EAGAIN),
+ * "pool is shutting down" (ESHUTDOWN), "deadline passed" (ETIMEDOUT),
+ * "cancelled" (ECANCELED), "not in this process" (ECHILD), "the task's
+ * thread exited" (EOWNERDEAD), "would wait for itself" (EDEADLK), "no
+ * future succeeded, or none is left" (ENOENT), "task is running"
+ * (EINPROGRESS), "already settled" (EALREADY), "not finished yet" (EBUSY)
+ * and "not recorded by this pool" (ENOTSUP). For every other code, EINVAL
+ * and ENOMEM included, it returns the text strerror() gives, and "Unknown
+ * error" for a code the C library does not know or a negative one. A code
+ * does not carry who produced it: a task that returns one of the
+ * library's codes itself reads with the library's wording.
+ *
+ * @code: Any int: 0, a code a function of this library returned, or a
+ *        task's own code.
+ *
+ * Return:    a static string; never NULL.
+ * Ownership: the string belongs to the library and never changes; do not
+ *            free it.
+ * Threads:   safe; it keeps no state and takes no lock (unlike strerror())
+ *            (tests: check_strerror/test_strerror_agrees_from_many_threads).
+ * In a task: allowed
+ *            (tests: check_strerror/test_strerror_in_a_task_reads_the_library_wording).
+ * Since:     0.1
+ */
+FUTURES_API const char *futures_strerror(int code);
 
 #ifdef __cplusplus
 }

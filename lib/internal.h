@@ -10,6 +10,7 @@
  *      promise.c notifier.c    futures with no task; delivery into loops
  *      combine.c               combinators that return futures
  *      completion.c            as-completed iteration over a set of futures
+ *      deadline.c error.c      futures_deadline_in(), futures_strerror()
  *   4. wait.c help.c           waiting for futures; helping
  *   3. worker.c                worker threads
  *      gate.c                  the one gate that runs or settles a record

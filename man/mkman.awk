@@ -14,11 +14,20 @@
 #   - "/* ---- <group> */" markers, which group the functions;
 #   - the version macros and the types section, copied as code;
 #   - for each FUTURES_API declaration, the /** ... */ block above it:
-#       name() - summary
-#       description paragraphs
-#       @param: text (continuation lines indented)
+#       name() - summary (it may go on over the next lines, up to a blank)
+#       description paragraphs (at least one sentence: the page's
+#         DESCRIPTION starts with them; tests/check_man.sh fails a page
+#         whose DESCRIPTION only repeats the summary or starts elsewhere)
+#       @param: text (continuation lines indented); "COND -> ECODE" in it
+#         reads "COND gives ECODE" and becomes the ERRORS entry of a code
+#         the Return line names bare ("...; EINVAL; ...")
 #       Return: / Ownership: / Threads: / In a task: / Since: fields
 #     (several fields may share a line, as in the version functions).
+#     In the Return line, "ECODE if/when COND" explains a code (its ERRORS
+#     entry is COND, as a sentence), "ECODE for/once/while ..." too
+#     ("Returned for ..."), "ECODE (note)" adds a note to the overview's
+#     meaning, and "ECODE, ECODE and ECODE as other()" takes the entries
+#     of other()'s page.
 #
 # The "(tests: ...)" groups that close each promise of the header (the
 # test plan, STYLE.md 4.3, checked by tests/check_testplan.sh) are left out
@@ -255,13 +264,18 @@ function parse_func(k,   i, line, mode, np, fields, n, parts, j, lab, nd, labs) 
   line = fdoc[k, 1]
   fsum[k] = line
   sub(/^[a-z_]+\(\) - /, "", fsum[k])
+  # The summary goes on until a blank line (or a field or parameter).
+  for (i = 2; i <= fdocn[k] && fdoc[k, i] != "" &&
+       fdoc[k, i] !~ /^(@[a-z_]+|Return|Ownership|Threads|In a task|Since):/;
+       i++)
+    fsum[k] = fsum[k] " " trim(fdoc[k, i])
   sub(/\.$/, "", fsum[k])
   mode = "desc"
   nd = 0
   fdesc[k, 0] = 0
   np = 0
   fields = ""
-  for (i = 2; i <= fdocn[k]; i++) {
+  for (; i <= fdocn[k]; i++) {
     line = fdoc[k, i]
     if (line ~ /^@[a-z_]+:/) {
       mode = "param"
@@ -430,62 +444,277 @@ function synopsis(k, out,   d, p, head, params, n, parts, i, pad, pr, nm, sfx, t
   print line "\"" > out
 }
 
-# Codes named in a Return text, in order of appearance. A clause that
-# starts with the code ("EINVAL if @pool is NULL") explains it; a code
-# named bare, or inside another clause, gets its meaning from the
-# overview's table.
-function errors_section(k, out,   r, n, cl, i, s, tok, pre, post, codes, nc, c, txt, as) {
+# Codes named in a Return text, in order of appearance, each with the
+# entries of its ERRORS section (ecode[k, i], etext[k, i]; nerr[k]).
+# A clause that starts with the code explains it ("EINVAL if @pool is
+# NULL"); "ECHILD and EDEADLK as other()" takes other()'s entries; a code
+# named bare gets one entry per "COND -> CODE" of the parameters, or else
+# its meaning from the overview's table (plus a "(note)" that follows it).
+function build_errors(k,   r, n, cl, i, s, tok, pre, post, codes, nc, c, m, fn, nl, list, j, note, t, chain, spec, bare, enote, eref) {
+  if (k in built)
+    return
+  built[k] = 1
+  nerr[k] = 0
   r = ffield[k, "Return"]
   if (r == "")
     return
+  # "ENOMEM, ECHILD and EDEADLK as other()": other()'s entries.
+  split("", eref)
+  nc = 0
+  while (match(r, /(^|[^A-Za-z_0-9])E[A-Z][A-Z][A-Z]+((, | and | or |, and )E[A-Z][A-Z][A-Z]+)* as [a-z_]+\(\)/)) {
+    if (substr(r, RSTART, 1) != "E") {
+      RSTART++
+      RLENGTH--
+    }
+    m = substr(r, RSTART, RLENGTH)
+    r = substr(r, 1, RSTART - 1) substr(r, RSTART + RLENGTH)
+    fn = substr(m, index(m, " as ") + 4)
+    sub(/\(\)$/, "", fn)
+    m = substr(m, 1, index(m, " as ") - 1)
+    gsub(/(, and |, | and | or )/, " ", m)
+    nl = split(m, list, " ")
+    for (j = 1; j <= nl; j++) {
+      if (!((k, list[j]) in eseen)) {
+        eseen[k, list[j]] = 1
+        codes[++nc] = list[j]
+      }
+      eref[list[j]] = fn
+    }
+  }
   gsub(/\. /, ";", r)
   n = split(r, cl, ";")
-  nc = 0
   split("", spec)
   split("", bare)
-  split("", known)
+  split("", enote)
   for (i = 1; i <= n; i++) {
     s = cl[i]
-    while (match(s, /E[A-Z][A-Z][A-Z]+/)) {
+    while (code_at(s)) {
       tok = substr(s, RSTART, RLENGTH)
       pre = trim(substr(s, 1, RSTART - 1))
       post = trim(substr(s, RSTART + RLENGTH))
       s = substr(s, RSTART + RLENGTH)
-      if (!(tok in known)) {
-        known[tok] = 1
+      if (!((k, tok) in eseen)) {
+        eseen[k, tok] = 1
         codes[++nc] = tok
       }
       sub(/\.$/, "", post)
+      # "EMFILE or ENFILE (note)": the codes of a chain share what follows.
+      if (post ~ /^(or|and|,) E[A-Z][A-Z][A-Z]+/ && (pre == "" ||
+          pre ~ /(^|, )(plus|and|or|also)$/)) {
+        chain = chain " " tok
+        bare[tok] = 1
+        continue
+      }
+      if (post ~ /^\(/ && (pre == "" || pre ~ /(^|, )(plus|and|or|also)$/ ||
+          pre ~ /^(or|and|,)$/ && chain != "")) {
+        enote[tok] = paren(post)
+        nl = split(chain, list, " ")
+        for (j = 1; j <= nl; j++)
+          enote[list[j]] = enote[tok]
+      }
+      chain = ""
       if (pre != "" && pre !~ /(^|, )(plus|and|or|also)$/ || post == "" ||
           post ~ /^[,(]/) {
         bare[tok] = 1
         continue
       }
-      spec[tok] = spec[tok] (spec[tok] == "" ? "" : "; ") post
+      spec[tok] = spec[tok] (spec[tok] == "" ? "" : "\001") post
       s = ""  # the rest of the clause belongs to this code
     }
   }
+  for (i = 1; i <= nc; i++) {
+    c = codes[i]
+    if (c in spec) {
+      nl = split(spec[c], list, "\001")
+      for (j = 1; j <= nl; j++)
+        add_err(k, c, condition(list[j]))
+    } else if ((c in eref) && (eref[c] in fidx) && eref[c] != fname[k] &&
+               copy_errs(k, c, fidx[eref[c]])) {
+      # copied
+    } else if (!param_errs(k, c) && !(!(c in enote) &&
+               (!(c in errtab) || ffield[k, "Return"] ~ /[;,] [Aa]s [a-z_]+\(\)\.?$/) &&
+               as_fn(k) != "" && copy_errs(k, c, fidx[as_fn(k)]))) {
+      t = (c in errtab) ? sentence(cap(localize(errtab[c]))) : first_err(as_fn(k), c)
+      if (c in enote)
+        t = t (t == "" ? "" : " ") sentence(cap(enote[c]))
+      add_err(k, c, t == "" ? "See RETURN VALUE." : t)
+    }
+  }
+  # Codes the parameters name that the Return line leaves to another page
+  # ("As futures_pool_destroy()."): their conditions here.
+  for (i = 1; i <= fnparams[k]; i++) {
+    s = param_text(k, i)
+    while (match(s, / -> E[A-Z][A-Z][A-Z]+/)) {
+      c = substr(s, RSTART + 4, RLENGTH - 4)
+      s = substr(s, RSTART + RLENGTH)
+      if (!((k, c) in eseen)) {
+        eseen[k, c] = 1
+        param_errs(k, c)
+      }
+    }
+  }
+}
+
+# Finds the first error code in @s that is a word of its own (not the
+# tail of FUTURES_DESTROY_CANCEL): 1 with RSTART and RLENGTH set, or 0.
+function code_at(s,   off) {
+  off = 0
+  while (match(s, /E[A-Z][A-Z][A-Z]+/)) {
+    if (RSTART == 1 || substr(s, RSTART - 1, 1) !~ /[A-Za-z_0-9]/) {
+      RSTART += off
+      return 1
+    }
+    off += RSTART + RLENGTH - 1
+    s = substr(s, RSTART + RLENGTH)
+  }
+  return 0
+}
+
+function add_err(k, c, t) {
+  nerr[k]++
+  ecode[k, nerr[k]] = c
+  etext[k, nerr[k]] = t
+}
+
+# The text inside the parentheses that open @s.
+function paren(s,   i, d, ch) {
+  d = 0
+  for (i = 1; i <= length(s); i++) {
+    ch = substr(s, i, 1)
+    if (ch == "(")
+      d++
+    else if (ch == ")" && --d == 0)
+      return substr(s, 2, i - 2)
+  }
+  return substr(s, 2)
+}
+
+# "if @pool is NULL" -> "pool is NULL."; "once destroy has begun" ->
+# "Returned once destroy has begun."
+function condition(p) {
+  sub(/^also /, "", p)
+  if (p ~ /^(if|when|where) /)
+    sub(/^[a-z]+ /, "", p)
+  else if (p ~ /^(for|once|while|on|after|before|from|in|with|unless|until|at|as|by) /)
+    p = "returned " p
+  return sentence(p ~ /^@/ ? p : cap(p))
+}
+
+# The first ERRORS entry of function @fn for code @c, or "".
+function first_err(fn, c,   m, i) {
+  if (!(fn in fidx))
+    return ""
+  m = fidx[fn]
+  build_errors(m)
+  for (i = 1; i <= nerr[m]; i++)
+    if (ecode[m, i] == c)
+      return etext[m, i]
+  return ""
+}
+
+# The entries of page @from for code @c, copied to page @k.
+function copy_errs(k, c, from,   i, n) {
+  build_errors(from)
+  n = 0
+  for (i = 1; i <= nerr[from]; i++)
+    if (ecode[from, i] == c) {
+      add_err(k, c, etext[from, i])
+      n++
+    }
+  return n
+}
+
+# The other() of an "as other()" anywhere in function k's Return line.
+function as_fn(k,   r, fn) {
+  r = ffield[k, "Return"]
+  while (match(r, /[Aa]s [a-z_]+\(\)/)) {
+    fn = substr(r, RSTART + 3, RLENGTH - 5)
+    r = substr(r, RSTART + RLENGTH)
+    if ((fn in fidx) && fn != fname[k])
+      return fn
+  }
+  return ""
+}
+
+# One entry per "COND -> @c" in the parameters of function k.
+function param_errs(k, c,   i, t, n, pos, before, cond, rest) {
+  n = 0
+  for (i = 1; i <= fnparams[k]; i++) {
+    t = param_text(k, i)
+    while ((pos = index(t, " -> " c)) > 0) {
+      rest = substr(t, pos + 4 + length(c))
+      before = substr(t, 1, pos - 1)
+      t = rest
+      if (rest ~ /^[A-Z]/)
+        continue  # a longer code
+      # The condition is the last clause before the arrow.
+      while (match(before, /(\. |; )/))
+        before = substr(before, RSTART + RLENGTH)
+      cond = trim(before)
+      sub(/^\([^)]*\) */, "", cond)
+      if (cond == "")
+        continue
+      if (cond ~ /^[a-z_]+ / && cond !~ /^(a|an|any|anything|not|too|one|zero|empty|more|less|negative|greater|smaller|larger|outside|beyond)( |$)/ && index(cond, pname[k, i]) != 1)
+        cond = "@" pname[k, i] " has " cond
+      else if (cond !~ /^@/ && index(cond, pname[k, i]) != 1)
+        cond = "@" pname[k, i] " is " cond
+      # A note in parentheses right after the code stays with it.
+      if (rest ~ /^ \(/)
+        cond = cond " (" paren(substr(rest, 2)) ")"
+      add_err(k, c, sentence(cond ~ /^@/ ? cond : cap(cond)))
+      n++
+    }
+  }
+  return n
+}
+
+# Parameter i of function k, with "(borrowed) As other()." replaced by
+# the text of other()'s parameter of the same name, if it has one.
+function param_text(k, i,   t, fn, j, depth, m) {
+  t = ptext[k, i]
+  for (depth = 0; depth < 4; depth++) {
+    if (!match(t, /^(\([^)]*\) )?[Aa]s [a-z_]+\(\)/))
+      return t
+    fn = substr(t, 1, RLENGTH - 2)
+    sub(/.* /, "", fn)
+    if (!(fn in fidx))
+      return t
+    m = fidx[fn]
+    for (j = 1; j <= fnparams[m]; j++)
+      if (pname[m, j] == pname[k, i])
+        break
+    if (j > fnparams[m])
+      return t
+    t = t " " ptext[m, j]
+    k = m
+    i = j
+    t = ptext[k, i]
+  }
+  return t
+}
+
+# "COND -> ECODE" of a parameter, as prose: "COND gives ECODE".
+function arrows(s) {
+  while (match(s, / -> [^ ]/))
+    s = substr(s, 1, RSTART - 1) " gives " substr(s, RSTART + 4)
+  return s
+}
+
+function errors_section(k, out,   i, as) {
+  build_errors(k)
   as = ""
   if (match(ffield[k, "Return"], /^[Aa]s [a-z_]+\(\)/)) {
     as = substr(ffield[k, "Return"], RSTART + 3, RLENGTH - 5)
     if (!(as in fidx) || as == fname[k])
       as = ""
   }
-  if (nc == 0 && as == "")
+  if (nerr[k] == 0 && as == "")
     return
   print ".SH ERRORS" > out
-  for (i = 1; i <= nc; i++) {
-    c = codes[i]
-    txt = ""
-    if ((c in bare) || !(c in spec))
-      txt = (c in errtab) ? cap(localize(errtab[c])) : ""
-    if (c in spec)
-      txt = txt (txt == "" ? "" : " ") cap(spec[c]) "."
-    if (txt == "")
-      txt = "See RETURN VALUE."
+  for (i = 1; i <= nerr[k]; i++) {
     print ".TP" > out
-    print ".B " c > out
-    print safe(markup(txt)) > out
+    print ".B " ecode[k, i] > out
+    print safe(markup(etext[k, i])) > out
   }
   if (ffield[k, "Return"] ~ /code/) {
     # A function that passes a task's outcome on: any other value is the
@@ -601,16 +830,14 @@ function write_func(k,   out, i, name) {
     if (fdesc[k, i] == "")
       print ".PP" > out
     else
-      print safe(markup(localize(fdesc[k, i]))) > out
+      print safe(markup(localize(arrows(fdesc[k, i])))) > out
   }
   if (fnparams[k] > 0) {
-    if (fndesc[k] > 0)
-      print ".PP" > out
-    print "Arguments:" > out
+    print ".SS Arguments" > out
     for (i = 1; i <= fnparams[k]; i++) {
       print ".TP" > out
       print ".I " pname[k, i] > out
-      print safe(markup(localize(ptext[k, i]))) > out
+      print safe(markup(localize(arrows(ptext[k, i])))) > out
     }
   }
   if (fndesc[k] == 0 && fnparams[k] == 0)
@@ -619,7 +846,7 @@ function write_func(k,   out, i, name) {
   if (ffield[k, "Return"] != "")
     print safe(markup(cap(localize(ffield[k, "Return"])))) > out
   else if (fdecl[k] ~ /^void /)
-    print ".BR " name " ()" " returns no value." > out
+    print ".BR " name " ()\nreturns no value." > out
   errors_section(k, out)
   para_field(k, "Ownership", "OWNERSHIP", out)
   para_field(k, "Threads", "THREADS", out)

@@ -1080,6 +1080,170 @@ START_TEST(test_deadline_negative_tv_sec_with_bad_tv_nsec_is_einval)
 }
 END_TEST
 
+/* ------------------------------------------------------------ helper */
+
+/* Issue 13: futures_deadline_in(), the carry written once. */
+
+static int
+deadline_well_formed(const struct timespec *d)
+{
+  return d->tv_nsec >= 0 && d->tv_nsec < 1000000000L;
+}
+
+/*
+ * The deadline is CLOCK_MONOTONIC now plus @ns, carried into tv_sec: it
+ * lies between the clock read before and after the call, shifted by @ns,
+ * for offsets that carry (999999999, 1 s + 1) and ones that do not.
+ */
+START_TEST(test_deadline_in_adds_ns_to_the_monotonic_clock)
+{
+  static const long long offs[] = { 0, 1, 5 * MS, 999999999LL,
+                                    1000000001LL, 3000000007LL };
+
+  for (size_t i = 0; i < sizeof(offs) / sizeof(offs[0]); i++) {
+    struct timespec d;
+    long long before, after;
+
+    before = tu_now_ns();
+    ck_assert_int_eq(futures_deadline_in(offs[i], &d), 0);
+    after = tu_now_ns();
+    ck_assert_msg(deadline_well_formed(&d), "tv_nsec %ld for %lld ns",
+                  d.tv_nsec, offs[i]);
+    ck_assert_msg(ts_ns(&d) >= before + offs[i] &&
+                      ts_ns(&d) <= after + offs[i],
+                  "%lld ns from now is %lld, outside [%lld, %lld]", offs[i],
+                  ts_ns(&d), before + offs[i], after + offs[i]);
+  }
+}
+END_TEST
+
+/*
+ * Offsets too far to count saturate to the largest timespec, which the
+ * timed calls take as for ever; a finished future still reports 0 at once.
+ */
+START_TEST(test_deadline_in_saturates_to_the_largest_timespec)
+{
+  static const long long far[] = { LLONG_MAX, LLONG_MAX - 1, LLONG_MAX - 1000 };
+  futures_pool_t *pool;
+  future_t *f;
+  void *r = NULL;
+
+  ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
+  ck_assert_int_eq(futures_submit(pool, task_echo, &r, &f), 0);
+  ck_assert_int_eq(future_get(f, NULL), 0);
+  for (size_t i = 0; i < sizeof(far) / sizeof(far[0]); i++) {
+    struct timespec d;
+
+    ck_assert_int_eq(futures_deadline_in(far[i], &d), 0);
+    ck_assert_msg(d.tv_sec == TIME_T_MAX && d.tv_nsec == 999999999L,
+                  "%lld ns from now is {%lld, %ld}", far[i],
+                  (long long)d.tv_sec, d.tv_nsec);
+    ck_assert_int_eq(future_wait_until(f, &d), 0);
+  }
+  future_release(f);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+}
+END_TEST
+
+/* NULL and a negative offset are EINVAL, and *deadline is left alone. */
+START_TEST(test_deadline_in_rejects_bad_arguments)
+{
+  struct timespec d = { 12345, 678 };
+
+  ck_assert_int_eq(futures_deadline_in(5 * MS, NULL), EINVAL);
+  ck_assert_int_eq(futures_deadline_in(-1, &d), EINVAL);
+  ck_assert_int_eq(futures_deadline_in(LLONG_MIN, &d), EINVAL);
+  ck_assert_int_eq(d.tv_sec, 12345);
+  ck_assert_int_eq(d.tv_nsec, 678);
+}
+END_TEST
+
+/* Calls whose deadlines went backwards or came out malformed. */
+static atomic_int deadline_in_bad;
+
+static void
+deadline_in_thread(void *arg, int i)
+{
+  struct timespec prev = { 0, 0 }, d;
+
+  (void)arg;
+  (void)i;
+  for (int k = 0; k < 2000; k++) {
+    if (futures_deadline_in(0, &d) != 0 || !deadline_well_formed(&d) ||
+        ts_ns(&d) < ts_ns(&prev))
+      atomic_fetch_add(&deadline_in_bad, 1);
+    prev = d;
+  }
+}
+
+/*
+ * The Threads line: 4 threads call it 2000 times each; every answer is well
+ * formed and none is earlier than the same thread's previous one.
+ */
+START_TEST(test_deadline_in_from_many_threads_is_monotonic)
+{
+  int bad;
+
+  atomic_store(&deadline_in_bad, 0);
+  ck_assert_int_eq(tu_run_threads(4, deadline_in_thread, NULL), 0);
+  bad = atomic_load(&deadline_in_bad);
+  ck_assert_msg(bad == 0, "%d deadlines went backwards or were malformed",
+                bad);
+}
+END_TEST
+
+/* What the waiting task saw: its wait's code, and whether it gave up only
+ * once its deadline had passed. */
+struct bounded_wait {
+  future_t *held;
+  int rc;
+  int not_early;
+};
+
+static int
+task_bounded_wait(void *arg, void **result)
+{
+  struct bounded_wait *bw = arg;
+  struct timespec d;
+
+  *result = NULL;
+  if (futures_deadline_in(5 * MS, &d) != 0)
+    return EINVAL;
+  bw->rc = future_wait_until(bw->held, &d);
+  bw->not_early = tu_now_ns() >= ts_ns(&d);
+  return 0;
+}
+
+/*
+ * The In a task line: a task builds a 5 ms deadline with it and waits on a
+ * task held on the other worker; the wait times out, not before the
+ * deadline (the held task is released only after).
+ */
+START_TEST(test_deadline_in_bounds_a_timed_wait_in_a_task)
+{
+  futures_pool_t *pool;
+  struct tu_hold h;
+  struct bounded_wait bw = { NULL, -1, 0 };
+  future_t *held, *waiter;
+
+  tu_hold_init(&h, NULL);
+  ck_assert_int_eq(futures_pool_create(&pool, 2), 0);
+  ck_assert_int_eq(futures_submit(pool, tu_hold_task, &h, &held), 0);
+  tu_latch_wait(&h.started);
+  bw.held = held;
+  ck_assert_int_eq(futures_submit(pool, task_bounded_wait, &bw, &waiter), 0);
+  ck_assert_int_eq(future_get(waiter, NULL), 0);
+  tu_latch_open(&h.release);
+  ck_assert_int_eq(future_get(held, NULL), 0);
+  ck_assert_int_eq(bw.rc, ETIMEDOUT);
+  ck_assert_int_eq(bw.not_early, 1);
+  future_release(waiter);
+  future_release(held);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+  tu_hold_destroy(&h);
+}
+END_TEST
+
 Suite *
 deadline_suite(void)
 {
@@ -1145,6 +1309,15 @@ deadline_suite(void)
   tcase_add_test(tc, test_wait_until_negative_tv_sec_is_a_past_deadline);
   tcase_add_test(tc, test_submit_ex_negative_tv_sec_on_a_full_pool_times_out);
   tcase_add_test(tc, test_deadline_negative_tv_sec_with_bad_tv_nsec_is_einval);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("helper");
+  tcase_set_timeout(tc, 30);
+  tcase_add_test(tc, test_deadline_in_adds_ns_to_the_monotonic_clock);
+  tcase_add_test(tc, test_deadline_in_saturates_to_the_largest_timespec);
+  tcase_add_test(tc, test_deadline_in_rejects_bad_arguments);
+  tcase_add_test(tc, test_deadline_in_from_many_threads_is_monotonic);
+  tcase_add_test(tc, test_deadline_in_bounds_a_timed_wait_in_a_task);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -53,6 +53,73 @@ if ! cmp -s "$tmp/listed" "$tmp/generated"; then
   fail=1
 fi
 
+# Each function page reads as prose (issue 13): a DESCRIPTION that starts
+# with sentences (not the argument list) and says more than the NAME line;
+# ERRORS entries that are sentences about this function (not a fragment of
+# the Return line such as "And EDEADLK as ...", nor the overview's generic
+# EINVAL line); and every page of a wait or join says whether the caller
+# runs unstarted tasks while it waits. Read from the troff source, so it
+# needs no groff.
+for page in "$tmp"/*.3; do
+  name=$(basename "$page" .3)
+  [ "$name" = libfutures ] && continue
+  LC_ALL=C ${AWK:-awk} -v name="$name" '
+    function plain(s) {
+      gsub(/\\f[BIRP]/, "", s)
+      gsub(/\\-/, "-", s)
+      gsub(/\\&/, "", s)
+      gsub(/\\e/, "\\", s)
+      return s
+    }
+    function bad(msg) {
+      print "FAIL: " name "(3): " msg
+      fail = 1
+    }
+    /^\.SH / { sec = $0; sub(/^\.SH /, "", sec); first = 1; next }
+    sec == "NAME" && first {
+      title = plain($0)
+      sub(/^[^ ]+ - /, "", title)
+      first = 0
+      next
+    }
+    sec == "DESCRIPTION" {
+      if (first) {
+        first = 0
+        if ($0 ~ /^\./ || $0 ~ /^Arguments:/)
+          bad("DESCRIPTION starts with \"" $0 "\", not with sentences")
+        para = plain($0)
+        desc = para
+        inpara = 1
+        next
+      }
+      if ($0 ~ /^\./)
+        inpara = 0
+      else if (inpara)
+        para = para " " plain($0)
+      desc = desc " " plain($0)
+      next
+    }
+    sec == "ERRORS" && /^\.B E[A-Z]+$/ { code = $2; want = 1; next }
+    sec == "ERRORS" && want {
+      want = 0
+      t = plain($0)
+      if (t !~ /\.$/)
+        bad("ERRORS " code ": not a sentence: \"" t "\"")
+      if (t ~ /^(And|Or|As|Also|Plus|Then|But|If|When|Once|While|For|and|or|as|if|when|once|while|for) /)
+        bad("ERRORS " code ": a fragment of the Return line: \"" t "\"")
+      if (t ~ /zero count, bad option/)
+        bad("ERRORS " code ": the overview'"'"'s generic line, not this function'"'"'s cases")
+      next
+    }
+    END {
+      if (para == title "." || para == title)
+        bad("DESCRIPTION only repeats the NAME line: \"" para "\"")
+      if (name ~ /(join|wait|as_completed_next|future_get)/ && desc !~ /caller/)
+        bad("DESCRIPTION does not say whether the caller runs unstarted tasks while it waits")
+      exit fail
+    }' "$page" || fail=1
+done
+
 # Rendering, where man-db and groff are installed.
 if command -v man >/dev/null 2>&1 && command -v groff >/dev/null 2>&1; then
   for page in "$tmp"/*.3; do

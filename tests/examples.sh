@@ -96,8 +96,8 @@ if run fetch_deadline; then
   for i in 0 2 3 5; do
     line "source $i: reply from source $i"
   done
-  line "source 1: failed: Operation canceled"
-  line "source 4: failed: Operation canceled"
+  line "source 1: failed: cancelled"
+  line "source 4: failed: cancelled"
 fi
 
 if run fork_join 25; then

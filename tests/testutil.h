@@ -101,7 +101,8 @@ long tu_scaled(long n, long min);
 
 /* Nanoseconds on CLOCK_MONOTONIC. */
 long long tu_now_ns(void);
-/* An absolute CLOCK_MONOTONIC deadline @ns from now. */
+/* An absolute CLOCK_MONOTONIC deadline @ns from now (negative: in the
+ * past); futures_deadline_in() for @ns >= 0. */
 struct timespec tu_deadline_in(long long ns);
 
 /*

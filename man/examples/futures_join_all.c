@@ -4,6 +4,7 @@
  * that sleep 200 ms and 100 ms finish together in about 200 ms, and every
  * result arrives in its slot.
  */
+#define _POSIX_C_SOURCE 200809L /* POSIX.1-2008 beside C11 */
 #include <futures.h>
 #include <stdio.h>
 #include <time.h>

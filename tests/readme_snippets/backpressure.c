@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* README snippet: backpressure (see seed.c for the markers). */
+#define _POSIX_C_SOURCE 200809L /* POSIX.1-2008 beside C11 */
 #include <errno.h>
 #include <futures.h>
 #include <stdatomic.h>
@@ -76,17 +77,13 @@ main(void)
   rc1 = futures_submit(fail_pool, quick, NULL, &f); /* EAGAIN at once */
 
   futures_task_t t = FUTURES_TASK(quick, NULL, NULL);
-  clock_gettime(CLOCK_MONOTONIC, &deadline);
-  deadline.tv_nsec += 20 * 1000000L; /* give it 20 ms to find room */
-  if (deadline.tv_nsec >= 1000000000L) {
-    deadline.tv_sec++;
-    deadline.tv_nsec -= 1000000000L;
-  }
+  futures_deadline_in(20 * 1000000LL, &deadline); /* 20 ms to find room */
   rc2 = futures_submit_ex(block_pool, &t, &deadline, &g); /* ETIMEDOUT */
 
   rc3 = futures_submit(caller_pool, quick, NULL, &h); /* 0: ran right here */
-  printf("fail: %s; block: %s; caller runs: %d (ready %d)\n", strerror(rc1),
-         strerror(rc2), rc3, future_is_ready(h));
+  printf("fail: %s; block: %s; caller runs: %d (ready %d)\n",
+         futures_strerror(rc1), futures_strerror(rc2), rc3,
+         future_is_ready(h));
   /* README: end */
   ok &= rc1 == EAGAIN && f == NULL && rc2 == ETIMEDOUT && g == NULL &&
         rc3 == 0 && future_is_ready(h);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* README snippet: cancellation and drop functions (see seed.c). */
+#define _POSIX_C_SOURCE 200809L /* POSIX.1-2008 beside C11 */
 #include <errno.h>
 #include <futures.h>
 #include <stdatomic.h>

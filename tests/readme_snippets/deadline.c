@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* README snippet: waiting with a deadline (see seed.c for the markers). */
+#define _POSIX_C_SOURCE 200809L /* POSIX.1-2008 beside C11 */
 #include <errno.h>
 #include <futures.h>
 #include <stdatomic.h>
@@ -47,13 +48,9 @@ main(void)
          future_is_ready(f)); /* future_is_ready() never blocks */
 
   /* Absolute deadlines are on CLOCK_MONOTONIC, as with
-   * pthread_cond_clockwait(). */
-  clock_gettime(CLOCK_MONOTONIC, &deadline);
-  deadline.tv_nsec += 50 * 1000000L;
-  if (deadline.tv_nsec >= 1000000000L) {
-    deadline.tv_sec++;
-    deadline.tv_nsec -= 1000000000L;
-  }
+   * pthread_cond_clockwait(); futures_deadline_in() makes one, carry and
+   * overflow handled. */
+  futures_deadline_in(50 * 1000000LL, &deadline); /* 50 ms from now */
   rc = futures_join_all_until(fs, 1, NULL, &deadline); /* ETIMEDOUT too */
   ok &= rc == ETIMEDOUT;
 

@@ -6,6 +6,7 @@
  * (examples/seed.c is the same program with a scale argument.)
  */
 /* README: begin */
+#define _POSIX_C_SOURCE 200809L /* nanosleep, clock_gettime: POSIX */
 #include <futures.h>
 #include <stdio.h>
 #include <time.h>
