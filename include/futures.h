@@ -411,11 +411,16 @@ typedef struct futures_task {
    * accepted and has none. Always start from FUTURES_TASK_INIT or
    * FUTURES_TASK(): a field left unset is garbage the library calls. */
   futures_drop_fn result_drop;
+  /* Optional: FUTURES_PRIORITY_HIGH, _NORMAL (the default) or _LOW (see
+   * enum futures_priority); another value -> EINVAL. A struct of the
+   * size before this field is accepted and its tasks are normal. Since
+   * 0.2. */
+  int priority;
 } futures_task_t;
 
 #define FUTURES_TASK_INIT                                                      \
   {                                                                            \
-    sizeof(futures_task_t), NULL, NULL, NULL, NULL                             \
+    sizeof(futures_task_t), NULL, NULL, NULL, NULL, 0                          \
   }
 
 /** An initialiser for a task with every field given, e.g.
@@ -423,8 +428,38 @@ typedef struct futures_task {
  * (futures_task_t)FUTURES_TASK(fn, arg, drop)). */
 #define FUTURES_TASK(fn, arg, drop)                                            \
   {                                                                            \
-    sizeof(futures_task_t), (fn), (arg), (drop), NULL                          \
+    sizeof(futures_task_t), (fn), (arg), (drop), NULL, 0                       \
   }
+
+/**
+ * A task's priority (futures_task_t.priority). Never renumbered.
+ *
+ * A worker takes a queued high task before any queued normal one, and a
+ * normal one before any low one, except for aging: once
+ * FUTURES_PRIORITY_AGING higher tasks in a row have started while a lower
+ * one waited, the oldest waiting task of that level starts next (a low
+ * one first when both levels are due). So a normal task waits behind at
+ * most FUTURES_PRIORITY_AGING high starts at a time, and no level starves
+ * under a steady stream of a higher one. The count is of starts in the
+ * whole pool, kept without a lock: exact on a 1-thread pool; with more
+ * workers, looks under way at the same moment may each count or serve,
+ * so the bound is approximate by about the number of workers. Within a level: high and
+ * low tasks start oldest first, from whichever thread they come (a high or
+ * low task submitted from a task goes to the pool's queue of its level,
+ * not to that thread's deque); normal tasks keep the order of "Order"
+ * above. A thread that waits for a task which has not started still runs
+ * it at once, whatever its level. Continuations (futures_then()) and
+ * futures_parallel_for() chunks are normal. A pool that is never given a
+ * task of another level runs exactly as if priorities did not exist.
+ */
+enum futures_priority {
+  FUTURES_PRIORITY_LOW = -1,
+  FUTURES_PRIORITY_NORMAL = 0,
+  FUTURES_PRIORITY_HIGH = 1
+};
+
+/** How many higher tasks in a row may start while a lower one waits. */
+#define FUTURES_PRIORITY_AGING 8
 
 /** One future's final state, for futures_join_all_settled(). */
 typedef struct futures_outcome {

@@ -89,7 +89,8 @@ reserve(struct sched *s, size_t n, int may_block, long long deadline,
  * The i-th task of an array. Elements are tasks[0].size bytes apart: a
  * program built against an older header passes its own (smaller) struct,
  * and one built against a newer header a larger one. Fields past the
- * caller's size would take their defaults; this version has none.
+ * caller's size take their defaults (no result destructor, normal
+ * priority).
  */
 static const futures_task_t *
 task_at(const futures_task_t *tasks, size_t i)
@@ -107,6 +108,24 @@ check_task(const futures_task_t *task, size_t size)
 {
   return task != NULL && task->size >= TASK_SIZE_V1 && task->size == size &&
          task->fn != NULL;
+}
+
+/* The size of futures_task_t before priority was appended. */
+#define TASK_SIZE_V2 offsetof(futures_task_t, priority)
+
+/* @t's priority; normal if its struct predates the field. */
+static int
+priority_of(const futures_task_t *t)
+{
+  return t->size >= TASK_SIZE_V2 + sizeof(t->priority)
+             ? t->priority
+             : FUTURES_PRIORITY_NORMAL;
+}
+
+static int
+priority_valid(int prio)
+{
+  return prio >= FUTURES_PRIORITY_LOW && prio <= FUTURES_PRIORITY_HIGH;
 }
 
 /* @t's result destructor, NULL if it has none or predates the field. */
@@ -261,6 +280,34 @@ run_here(struct sched *s, future_t *rec[], size_t n)
  * registers. */
 #define SUBMIT_MAY_BLOCK 0x1
 #define SUBMIT_OWNED 0x2
+#define SUBMIT_PRIO 0x4 /* some task's priority is not normal */
+
+/*
+ * Queues @n records of @tasks by priority: runs of normal ones as one
+ * publication each, the others on the pool's queue of their level. Out of
+ * line, and only for submits that hold such a task.
+ */
+static void __attribute__((noinline))
+queue_by_priority(struct sched *s, struct admission *a,
+                  const futures_task_t *tasks, future_t *out[], size_t n)
+{
+  size_t i = 0, j;
+
+  while (i < n) {
+    int prio = priority_of(task_at(tasks, i));
+
+    if (prio != FUTURES_PRIORITY_NORMAL) {
+      futures__sched_submit_prio(s, out[i++], prio);
+      continue;
+    }
+    for (j = i + 1; j < n && priority_of(task_at(tasks, j)) ==
+                                 FUTURES_PRIORITY_NORMAL;
+         j++)
+      ;
+    futures__sched_submit(s, a, out + i, j - i);
+    i = j;
+  }
+}
 
 static int
 submit(struct sched *s, const futures_task_t *tasks, size_t n, int how,
@@ -285,8 +332,12 @@ submit(struct sched *s, const futures_task_t *tasks, size_t n, int how,
     goto out;
   }
   /* One publication and at most one wake-up for the queued part. */
-  if (likely(queue > 0))
-    futures__sched_submit(s, &a, out, queue);
+  if (likely(queue > 0)) {
+    if (likely(!(how & SUBMIT_PRIO)))
+      futures__sched_submit(s, &a, out, queue);
+    else
+      queue_by_priority(s, &a, tasks, out, queue);
+  }
   if (unlikely(queue < n)) {
     /* Caller-runs: counted while the gate runs them here, without making
      * destroy spin for as long as they take. */
@@ -302,6 +353,9 @@ int
 futures_submit_ex(futures_pool_t *pool, const futures_task_t *task,
                   const struct timespec *abstime, future_t **future)
 {
+  futures_drop_fn rdrop;
+  int prio, how = SUBMIT_MAY_BLOCK;
+
   if (future == NULL)
     return EINVAL;
   *future = NULL;
@@ -309,9 +363,21 @@ futures_submit_ex(futures_pool_t *pool, const futures_task_t *task,
     return EINVAL;
   if (abstime != NULL && !futures__timespec_valid(abstime))
     return EINVAL;
-  return submit(&pool->sched, task, 1,
-                SUBMIT_MAY_BLOCK |
-                    (result_drop_of(task) != NULL ? SUBMIT_OWNED : 0),
+  /* This version's struct, the common case, costs one branch here. */
+  if (likely(task->size == sizeof(*task))) {
+    rdrop = task->result_drop;
+    prio = task->priority;
+  } else {
+    rdrop = result_drop_of(task);
+    prio = priority_of(task);
+  }
+  if (unlikely(rdrop != NULL || prio != FUTURES_PRIORITY_NORMAL)) {
+    if (!priority_valid(prio))
+      return EINVAL;
+    how |= (rdrop != NULL ? SUBMIT_OWNED : 0) |
+           (prio != FUTURES_PRIORITY_NORMAL ? SUBMIT_PRIO : 0);
+  }
+  return submit(&pool->sched, task, 1, how,
                 abstime != NULL ? futures__deadline_of(abstime)
                                 : FUTURES_FOREVER,
                 future);
@@ -346,10 +412,15 @@ futures_submit_all(futures_pool_t *pool, const futures_task_t tasks[],
   if (tasks[0].size < TASK_SIZE_V1 || tasks[0].size > TASK_SIZE_MAX)
     return EINVAL;
   for (size_t i = 0; i < n; i++) {
-    if (!check_task(task_at(tasks, i), tasks[0].size))
+    int prio;
+
+    if (!check_task(task_at(tasks, i), tasks[0].size) ||
+        !priority_valid(prio = priority_of(task_at(tasks, i))))
       return EINVAL;
     if (result_drop_of(task_at(tasks, i)) != NULL)
-      how = SUBMIT_OWNED;
+      how |= SUBMIT_OWNED;
+    if (prio != FUTURES_PRIORITY_NORMAL)
+      how |= SUBMIT_PRIO;
   }
   return submit(&pool->sched, tasks, n, how, FUTURES_FOREVER, futures);
 }
