@@ -349,12 +349,31 @@ out:
   return rc;
 }
 
+/*
+ * futures_submit_ex() for any task but this version's struct with neither
+ * a result destructor nor a priority: older (or newer) sizes, destructors,
+ * priorities. Out of line, so that the common path stays as it was.
+ */
+static int __attribute__((noinline))
+submit_ex_slow(struct sched *s, const futures_task_t *task, long long deadline,
+               future_t **future)
+{
+  int prio = priority_of(task), how = SUBMIT_MAY_BLOCK;
+
+  if (!priority_valid(prio))
+    return EINVAL;
+  if (result_drop_of(task) != NULL)
+    how |= SUBMIT_OWNED;
+  if (prio != FUTURES_PRIORITY_NORMAL)
+    how |= SUBMIT_PRIO;
+  return submit(s, task, 1, how, deadline, future);
+}
+
 int
 futures_submit_ex(futures_pool_t *pool, const futures_task_t *task,
                   const struct timespec *abstime, future_t **future)
 {
-  futures_drop_fn rdrop;
-  int prio, how = SUBMIT_MAY_BLOCK;
+  long long deadline;
 
   if (future == NULL)
     return EINVAL;
@@ -363,24 +382,11 @@ futures_submit_ex(futures_pool_t *pool, const futures_task_t *task,
     return EINVAL;
   if (abstime != NULL && !futures__timespec_valid(abstime))
     return EINVAL;
-  /* This version's struct, the common case, costs one branch here. */
-  if (likely(task->size == sizeof(*task))) {
-    rdrop = task->result_drop;
-    prio = task->priority;
-  } else {
-    rdrop = result_drop_of(task);
-    prio = priority_of(task);
-  }
-  if (unlikely(rdrop != NULL || prio != FUTURES_PRIORITY_NORMAL)) {
-    if (!priority_valid(prio))
-      return EINVAL;
-    how |= (rdrop != NULL ? SUBMIT_OWNED : 0) |
-           (prio != FUTURES_PRIORITY_NORMAL ? SUBMIT_PRIO : 0);
-  }
-  return submit(&pool->sched, task, 1, how,
-                abstime != NULL ? futures__deadline_of(abstime)
-                                : FUTURES_FOREVER,
-                future);
+  deadline = abstime != NULL ? futures__deadline_of(abstime) : FUTURES_FOREVER;
+  if (unlikely(task->size != sizeof(*task) || task->result_drop != NULL ||
+               task->priority != FUTURES_PRIORITY_NORMAL))
+    return submit_ex_slow(&pool->sched, task, deadline, future);
+  return submit(&pool->sched, task, 1, SUBMIT_MAY_BLOCK, deadline, future);
 }
 
 int
