@@ -683,8 +683,8 @@ take_inject(struct sched *s)
 }
 
 /* The rings and the injection queue, in alternating order, so that neither
- * can keep the other waiting. */
-static struct future *
+ * can keep the other waiting. Always inline, as look_elsewhere(). */
+static inline __attribute__((always_inline)) struct future *
 take_shared(struct slot *me)
 {
   struct future *f;
@@ -762,8 +762,9 @@ wake_chain(struct sched *s)
     wake_one(s);
 }
 
-/* The rings and the injection queue, then the other deques. */
-static struct future *
+/* The rings and the injection queue, then the other deques. Always
+ * inline: a third caller (prio_normal) must not move it out of line. */
+static inline __attribute__((always_inline)) struct future *
 look_elsewhere(struct slot *me)
 {
   struct future *f = take_shared(me);
@@ -1202,6 +1203,16 @@ passed_due(struct sched *s, int i)
          FUTURES_PRIORITY_AGING;
 }
 
+/* Normal work: own deque, then elsewhere. Out of line, so that the
+ * ordinary path inlines look_elsewhere() as it would without priorities. */
+static struct future *__attribute__((noinline))
+prio_normal(struct slot *me)
+{
+  struct future *f = futures__deque_pop(&me->dq, 0);
+
+  return f != NULL ? f : look_elsewhere(me);
+}
+
 /* A look for work once the pool has seen priorities (see above). */
 static struct future *
 prio_find(struct slot *me)
@@ -1215,8 +1226,7 @@ prio_find(struct slot *me)
     goto low;
   if (passed_due(s, 0)) {
     atomic_store_explicit(&s->passed[0], 0, memory_order_relaxed);
-    if ((f = futures__deque_pop(&me->dq, 0)) != NULL ||
-        (f = look_elsewhere(me)) != NULL)
+    if ((f = prio_normal(me)) != NULL)
       goto normal;
   }
   if ((f = pq_take(s, PQ_HIGH)) != NULL) {
@@ -1224,8 +1234,7 @@ prio_find(struct slot *me)
     passed_bump(s, 1, low_waits);
     return f;
   }
-  if ((f = futures__deque_pop(&me->dq, 0)) != NULL ||
-      (f = look_elsewhere(me)) != NULL)
+  if ((f = prio_normal(me)) != NULL)
     goto normal;
   if ((f = pq_take(s, PQ_LOW)) == NULL)
     return NULL;

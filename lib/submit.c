@@ -281,6 +281,53 @@ run_here(struct sched *s, future_t *rec[], size_t n)
 #define SUBMIT_MAY_BLOCK 0x1
 #define SUBMIT_OWNED 0x2
 #define SUBMIT_PRIO 0x4 /* some task's priority is not normal */
+/* submit_slow() queued the records itself (never an errno). */
+#define SUBMIT_QUEUED (-1)
+
+static int submit_slow(struct sched *s, struct admission *a,
+                       const futures_task_t *tasks, size_t n, size_t queue,
+                       int how, future_t *out[]);
+
+static int
+submit(struct sched *s, const futures_task_t *tasks, size_t n, int how,
+       long long deadline, future_t *out[])
+{
+  int may_block = how & SUBMIT_MAY_BLOCK;
+
+  struct admission a;
+  size_t queue = n;
+  int rc;
+
+  if (unlikely((rc = futures__sched_admit(s, &a)) != 0))
+    goto out;
+  if (unlikely(s->max_queued != 0) &&
+      (rc = reserve(s, n, may_block, deadline, &queue)) != 0)
+    goto out;
+  if (unlikely((rc = alloc_records(s, tasks, n, queue, out)) != 0) ||
+      (unlikely(how & (SUBMIT_OWNED | SUBMIT_PRIO)) &&
+       (rc = submit_slow(s, &a, tasks, n, queue, how, out)) != 0)) {
+    if (rc == SUBMIT_QUEUED) {
+      rc = 0;
+      goto queued;
+    }
+    if (s->max_queued != 0 && queue > 0)
+      futures__sched_release_room(s, queue);
+    goto out;
+  }
+  /* One publication and at most one wake-up for the queued part. */
+  if (likely(queue > 0))
+    futures__sched_submit(s, &a, out, queue);
+queued:
+  if (unlikely(queue < n)) {
+    /* Caller-runs: counted while the gate runs them here, without making
+     * destroy spin for as long as they take. */
+    futures__sched_admit_hold(s, &a);
+    run_here(s, out + queue, n - queue);
+  }
+out:
+  futures__sched_admit_end(s, &a);
+  return rc;
+}
 
 /*
  * Queues @n records of @tasks by priority: runs of normal ones as one
@@ -309,44 +356,25 @@ queue_by_priority(struct sched *s, struct admission *a,
   }
 }
 
-static int
-submit(struct sched *s, const futures_task_t *tasks, size_t n, int how,
-       long long deadline, future_t *out[])
+/*
+ * submit()'s step for arrays that hold a task with a result destructor or
+ * a priority (@how): wraps the former (0, or ENOMEM with every record
+ * freed), then queues the first @queue records by priority itself and
+ * says so with SUBMIT_QUEUED, so that the common path pays no test of its
+ * own for priorities.
+ */
+static int __attribute__((noinline))
+submit_slow(struct sched *s, struct admission *a, const futures_task_t *tasks,
+            size_t n, size_t queue, int how, future_t *out[])
 {
-  int may_block = how & SUBMIT_MAY_BLOCK;
-
-  struct admission a;
-  size_t queue = n;
   int rc;
 
-  if (unlikely((rc = futures__sched_admit(s, &a)) != 0))
-    goto out;
-  if (unlikely(s->max_queued != 0) &&
-      (rc = reserve(s, n, may_block, deadline, &queue)) != 0)
-    goto out;
-  if (unlikely((rc = alloc_records(s, tasks, n, queue, out)) != 0) ||
-      (unlikely(how & SUBMIT_OWNED) &&
-       (rc = wrap_owned(tasks, n, out)) != 0)) {
-    if (s->max_queued != 0 && queue > 0)
-      futures__sched_release_room(s, queue);
-    goto out;
-  }
-  /* One publication and at most one wake-up for the queued part. */
-  if (likely(queue > 0)) {
-    if (likely(!(how & SUBMIT_PRIO)))
-      futures__sched_submit(s, &a, out, queue);
-    else
-      queue_by_priority(s, &a, tasks, out, queue);
-  }
-  if (unlikely(queue < n)) {
-    /* Caller-runs: counted while the gate runs them here, without making
-     * destroy spin for as long as they take. */
-    futures__sched_admit_hold(s, &a);
-    run_here(s, out + queue, n - queue);
-  }
-out:
-  futures__sched_admit_end(s, &a);
-  return rc;
+  if ((how & SUBMIT_OWNED) && (rc = wrap_owned(tasks, n, out)) != 0)
+    return rc;
+  if (!(how & SUBMIT_PRIO) || queue == 0)
+    return 0;
+  queue_by_priority(s, a, tasks, out, queue);
+  return SUBMIT_QUEUED;
 }
 
 /*
