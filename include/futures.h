@@ -196,6 +196,8 @@
  *            not to that thread's deque, which holds normal tasks only
  *            (tests: check_priority/test_priority_queued_high_starts_before_every_queued_normal,
  *            check_priority/test_priority_from_a_task_goes_to_the_pool_queue_of_its_level).
+ *            Continuations are normal tasks
+ *            (tests: check_priority/test_priority_continuations_are_normal).
  *
  *   Memory.  Futures and pools are opaque and owned by the library. A future
  *            handle stays valid until future_release(), even after its pool

@@ -11,7 +11,9 @@
  *     caller is running one of the pool's tasks (a worker, or an outside
  *     thread running a task in place with a borrowed slot), else into the
  *     caller's own submission ring in this pool (ring.c), else (no ring
- *     could be allocated) into the injection queue (inject.c). Then,
+ *     could be allocated) into the injection queue (inject.c); a high or
+ *     low priority task into the pool's queue of its level ("Priorities"
+ *     at the end of this file). Then,
  *     if a worker is parked and none is spinning, it wakes one; if one is
  *     spinning, it leaves the waking to it, with a second look when that
  *     spinner leaves at the same moment ("Waking" below).

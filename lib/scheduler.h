@@ -225,7 +225,9 @@ void futures__sched_leave(struct sched *s);
 /* ---- where a worker finds work (worker.c) */
 
 /* Own deque (newest first), then one record from a ring or the
- * injection queue (oldest first), then a steal. NULL if nothing was found. */
+ * injection queue (oldest first), then a steal. NULL if nothing was found.
+ * Once the pool has seen priorities: the high queue first and the low
+ * queue last, with aging ("Priorities" in scheduler.c). */
 struct future *futures__sched_find(struct slot *me);
 /* No work: spins a while, then parks. Returns work, or NULL with *@exit
  * set when the worker must leave (else the caller looks again). */

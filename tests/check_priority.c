@@ -536,6 +536,50 @@ START_TEST(test_priority_from_a_task_goes_to_the_pool_queue_of_its_level)
 }
 END_TEST
 
+/*
+ * Continuations are normal: one queued on a held 1-thread pool (its
+ * antecedent, a promise, had settled already) starts after a high task
+ * queued after it, and before a low one.
+ */
+static int
+cont_record(void *arg, int code, void *value, void **result)
+{
+  (void)code;
+  (void)value;
+  return task_record(arg, result);
+}
+
+START_TEST(test_priority_continuations_are_normal)
+{
+  static const int want[3] = {1, 0, 2};
+  struct tu_hold h;
+  future_t *hf, *p, *fs[3];
+  struct order o;
+  struct rec r[3];
+  struct tu_count done;
+  futures_pool_t *pool = held_pool(&h, &hf);
+
+  order_init(&o);
+  tu_count_init(&done, 3);
+  o.done = &done;
+  r[0].o = &o;
+  r[0].id = 0;
+  ck_assert_int_eq(futures_promise_create(&p), 0);
+  ck_assert_int_eq(future_resolve(p, NULL), 0);
+  ck_assert_int_eq(futures_then(pool, p, cont_record, &r[0], &fs[0]), 0);
+  future_release(p);
+  fs[1] = submit_rec(pool, &r[1], &o, 1, FUTURES_PRIORITY_HIGH);
+  fs[2] = submit_rec(pool, &r[2], &o, 2, FUTURES_PRIORITY_LOW);
+  tu_latch_open(&h.release);
+  tu_count_wait(&done);
+  get_all(fs, 3);
+  for (int k = 0; k < 3; k++)
+    ck_assert_int_eq(o.ids[k], want[k]);
+  release_pool(pool, &h, hf);
+  tu_count_destroy(&done);
+}
+END_TEST
+
 /* ------------------------------------------------------------ others */
 
 /*
@@ -800,6 +844,7 @@ priority_suite(void)
   tcase_add_test(tc, test_priority_submit_all_mixed_levels_start_by_level);
   tcase_add_test(
       tc, test_priority_from_a_task_goes_to_the_pool_queue_of_its_level);
+  tcase_add_test(tc, test_priority_continuations_are_normal);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("interplay");
