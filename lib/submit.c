@@ -347,8 +347,8 @@ queue_by_priority(struct sched *s, struct admission *a,
       futures__sched_submit_prio(s, out[i++], prio);
       continue;
     }
-    for (j = i + 1; j < n && priority_of(task_at(tasks, j)) ==
-                                 FUTURES_PRIORITY_NORMAL;
+    for (j = i + 1;
+         j < n && priority_of(task_at(tasks, j)) == FUTURES_PRIORITY_NORMAL;
          j++)
       ;
     futures__sched_submit(s, a, out + i, j - i);

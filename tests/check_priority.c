@@ -24,7 +24,7 @@
 
 Suite *priority_suite(void);
 
-#define AGING FUTURES_PRIORITY_AGING
+#define AGING  FUTURES_PRIORITY_AGING
 #define MAXREC 256
 
 /* The order in which tasks started: ids[k] is the id of the k-th. */
@@ -139,8 +139,7 @@ START_TEST(test_priority_out_of_range_is_einval)
     for (int k = 0; k < 3; k++)
       ck_assert_ptr_null(fs[k]);
   }
-  for (int prio = FUTURES_PRIORITY_LOW; prio <= FUTURES_PRIORITY_HIGH;
-       prio++) {
+  for (int prio = FUTURES_PRIORITY_LOW; prio <= FUTURES_PRIORITY_HIGH; prio++) {
     futures_task_t t = task_of(count_task, &runs, prio);
 
     ck_assert_int_eq(futures_submit_ex(pool, &t, NULL, &f), 0);
@@ -287,9 +286,9 @@ START_TEST(test_priority_high_before_normal_with_several_workers)
   ck_assert_int_eq(futures_pool_create(&pool, W), 0);
   ck_assert_int_eq(tu_crowd_hold(pool, &crowd, cf, W), 0);
   for (int i = 0; i < NN + NH; i++) {
-    futures_task_t t =
-        i < NN ? task_of(task_normal, &s, FUTURES_PRIORITY_NORMAL)
-               : task_of(task_high, &s, FUTURES_PRIORITY_HIGH);
+    futures_task_t t = i < NN
+                           ? task_of(task_normal, &s, FUTURES_PRIORITY_NORMAL)
+                           : task_of(task_high, &s, FUTURES_PRIORITY_HIGH);
 
     ck_assert_int_eq(futures_submit_ex(pool, &t, NULL, &fs[i]), 0);
   }
@@ -405,7 +404,7 @@ START_TEST(test_priority_low_tasks_finish_under_a_steady_stream_of_high_ones)
   st.submit_failed = 0;
   tu_latch_init(&st.ended);
   for (int i = 0; i < NL + NN + 1; i++) {
-    int prio = i < NL ? FUTURES_PRIORITY_LOW
+    int prio = i < NL        ? FUTURES_PRIORITY_LOW
                : i < NL + NN ? FUTURES_PRIORITY_NORMAL
                              : FUTURES_PRIORITY_HIGH;
     futures_task_t t =
@@ -435,9 +434,9 @@ END_TEST
  */
 START_TEST(test_priority_submit_all_mixed_levels_start_by_level)
 {
-  static const int prio[6] = {
-      FUTURES_PRIORITY_NORMAL, FUTURES_PRIORITY_HIGH, FUTURES_PRIORITY_LOW,
-      FUTURES_PRIORITY_NORMAL, FUTURES_PRIORITY_HIGH, FUTURES_PRIORITY_LOW};
+  static const int prio[6] = {FUTURES_PRIORITY_NORMAL, FUTURES_PRIORITY_HIGH,
+                              FUTURES_PRIORITY_LOW,    FUTURES_PRIORITY_NORMAL,
+                              FUTURES_PRIORITY_HIGH,   FUTURES_PRIORITY_LOW};
   static const int want[6] = {1, 4, 0, 3, 2, 5};
   struct tu_hold h;
   future_t *hf, *fs[6];
@@ -489,9 +488,8 @@ struct parent {
 static int
 parent_task(void *arg, void **result)
 {
-  static const int prio[4] = {FUTURES_PRIORITY_NORMAL,
-                              FUTURES_PRIORITY_NORMAL, FUTURES_PRIORITY_HIGH,
-                              FUTURES_PRIORITY_LOW};
+  static const int prio[4] = {FUTURES_PRIORITY_NORMAL, FUTURES_PRIORITY_NORMAL,
+                              FUTURES_PRIORITY_HIGH, FUTURES_PRIORITY_LOW};
   struct parent *p = arg;
 
   (void)result;
@@ -640,8 +638,7 @@ START_TEST(test_priority_get_runs_a_queued_task_of_any_level_in_the_caller)
   future_t *hf, *f;
   futures_pool_t *pool = held_pool(&h, &hf);
 
-  for (int prio = FUTURES_PRIORITY_LOW; prio <= FUTURES_PRIORITY_HIGH;
-       prio++) {
+  for (int prio = FUTURES_PRIORITY_LOW; prio <= FUTURES_PRIORITY_HIGH; prio++) {
     pthread_t ran;
     futures_task_t t = task_of(task_thread, &ran, prio);
     void *res = NULL;
@@ -714,18 +711,17 @@ START_TEST(test_priority_destroy_drains_or_cancels_queued_prioritized_tasks)
 
     atomic_init(&runs, 0);
     for (int i = 0; i < 4; i++) {
-      futures_task_t t = task_of(
-          count_task, &runs,
-          i & 1 ? FUTURES_PRIORITY_HIGH : FUTURES_PRIORITY_LOW);
+      futures_task_t t =
+          task_of(count_task, &runs,
+                  i & 1 ? FUTURES_PRIORITY_HIGH : FUTURES_PRIORITY_LOW);
 
       t.drop = count_drop;
       ck_assert_int_eq(futures_submit_ex(pool, &t, NULL, &fs[i]), 0);
     }
-    ck_assert_int_eq(futures_pool_destroy_async(
-                         pool,
-                         cancel ? FUTURES_DESTROY_CANCEL
-                                : FUTURES_DESTROY_DRAIN,
-                         &done),
+    ck_assert_int_eq(futures_pool_destroy_async(pool,
+                                                cancel ? FUTURES_DESTROY_CANCEL
+                                                       : FUTURES_DESTROY_DRAIN,
+                                                &done),
                      0);
     tu_latch_open(&h.release);
     ck_assert_int_eq(future_get(done, NULL), 0);
@@ -770,8 +766,7 @@ START_TEST(test_priority_tasks_take_places_in_a_bounded_queue)
 
     ck_assert_int_eq(futures_submit_ex(pool, &t, NULL, &fs[i]), 0);
   }
-  for (int prio = FUTURES_PRIORITY_LOW; prio <= FUTURES_PRIORITY_HIGH;
-       prio++) {
+  for (int prio = FUTURES_PRIORITY_LOW; prio <= FUTURES_PRIORITY_HIGH; prio++) {
     futures_task_t t = task_of(count_task, &runs, prio);
 
     ck_assert_int_eq(futures_submit_ex(pool, &t, NULL, &f), EAGAIN);
@@ -842,8 +837,8 @@ priority_suite(void)
   tcase_add_test(
       tc, test_priority_low_tasks_finish_under_a_steady_stream_of_high_ones);
   tcase_add_test(tc, test_priority_submit_all_mixed_levels_start_by_level);
-  tcase_add_test(
-      tc, test_priority_from_a_task_goes_to_the_pool_queue_of_its_level);
+  tcase_add_test(tc,
+                 test_priority_from_a_task_goes_to_the_pool_queue_of_its_level);
   tcase_add_test(tc, test_priority_continuations_are_normal);
   suite_add_tcase(s, tc);
 
