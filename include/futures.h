@@ -177,10 +177,12 @@
  *            a normal one before any low one, from whichever thread they
  *            came (with several workers, as above: when a normal task
  *            starts, at most nworkers - 1 queued high ones are still
- *            being started)
+ *            being started; and a worker waiting for a future still runs
+ *            its own pending sub-tasks meanwhile, as "Tasks" says)
  *            (tests: check_priority/test_priority_queued_high_starts_before_every_queued_normal,
  *            check_priority/test_priority_high_before_normal_with_several_workers,
- *            check_priority/test_priority_submit_all_mixed_levels_start_by_level),
+ *            check_priority/test_priority_submit_all_mixed_levels_start_by_level,
+ *            check_nested/test_nested_worker_waiting_for_a_running_task_runs_its_own_subtasks),
  *            except for aging: once FUTURES_PRIORITY_AGING higher tasks in
  *            a row have started while a lower one waited, the oldest
  *            waiting task of that level starts next (a low one first when
