@@ -165,13 +165,43 @@
  *            check_join/test_join_all_runs_unstarted_futures_in_the_caller,
  *            check_nested/test_nested_external_join_all_runs_queued_tasks_itself,
  *            check_matrix[busy1 GET x SUBMITTER, busy1 JOIN_ALL x SUBMITTER,
- *            busy1 JOIN_ALL_SETTLED x SUBMITTER]). Two rare cases fall
+ *            busy1 JOIN_ALL_SETTLED x SUBMITTER],
+ *            check_priority/test_priority_get_runs_a_queued_task_of_any_level_in_the_caller).
+ *            Two rare cases fall
  *            outside this order: a thread with tasks pending in more than
  *            eight pools at once, and a submit that found no memory for its
  *            queue (its tasks then go to the pool's injection queue)
  *            (tests: check_submit/test_submit_to_more_than_eight_pools_from_one_thread_runs_every_task,
  *            check_faults/test_faults_subtask_fanout_survives_every_allocation_failure,
  *            check_faults/test_faults_every_allocation_failure_is_enomem_or_harmless).
+ *            Priorities (futures_task_t.priority) come before that order:
+ *            a queued high task starts before any queued normal one, and
+ *            a normal one before any low one, from whichever thread they
+ *            came (with several workers, as above: when a normal task
+ *            starts, at most nworkers - 1 queued high ones are still
+ *            being started; and a worker waiting for a future still runs
+ *            its own pending sub-tasks meanwhile, as "Tasks" says)
+ *            (tests: check_priority/test_priority_queued_high_starts_before_every_queued_normal,
+ *            check_priority/test_priority_high_before_normal_with_several_workers,
+ *            check_priority/test_priority_submit_all_mixed_levels_start_by_level,
+ *            check_nested/test_nested_worker_waiting_for_a_running_task_runs_its_own_subtasks),
+ *            except for aging: once FUTURES_PRIORITY_AGING higher tasks in
+ *            a row have started while a lower one waited, the oldest
+ *            waiting task of that level starts next (a low one first when
+ *            both levels are due), so no level starves under a steady
+ *            stream of a higher one. The count is exact on a 1-thread
+ *            pool; with more workers, looks at the same moment may each
+ *            count or serve, so it is approximate by about the number of
+ *            workers
+ *            (tests: check_priority/test_priority_aging_starts_a_normal_task_after_aging_high_ones,
+ *            check_priority/test_priority_low_tasks_finish_under_a_steady_stream_of_high_ones).
+ *            High and low tasks start oldest first within their level; one
+ *            submitted from a task goes to the pool's queue of its level,
+ *            not to that thread's deque, which holds normal tasks only
+ *            (tests: check_priority/test_priority_queued_high_starts_before_every_queued_normal,
+ *            check_priority/test_priority_from_a_task_goes_to_the_pool_queue_of_its_level).
+ *            Continuations are normal tasks
+ *            (tests: check_priority/test_priority_continuations_are_normal).
  *
  *   Memory.  Futures and pools are opaque and owned by the library. A future
  *            handle stays valid until future_release(), even after its pool
@@ -418,11 +448,15 @@ typedef struct futures_task {
    * accepted and has none. Always start from FUTURES_TASK_INIT or
    * FUTURES_TASK(): a field left unset is garbage the library calls. */
   futures_drop_fn result_drop;
+  /* Optional: FUTURES_PRIORITY_HIGH, _NORMAL (the default) or _LOW (see
+   * enum futures_priority); another value -> EINVAL. A struct of the
+   * size before this field is accepted and its tasks are normal. */
+  int priority;
 } futures_task_t;
 
 #define FUTURES_TASK_INIT                                                      \
   {                                                                            \
-    sizeof(futures_task_t), NULL, NULL, NULL, NULL                             \
+    sizeof(futures_task_t), NULL, NULL, NULL, NULL, 0                          \
   }
 
 /** An initialiser for a task with every field given, e.g.
@@ -430,8 +464,33 @@ typedef struct futures_task {
  * (futures_task_t)FUTURES_TASK(fn, arg, drop)). */
 #define FUTURES_TASK(fn, arg, drop)                                            \
   {                                                                            \
-    sizeof(futures_task_t), (fn), (arg), (drop), NULL                          \
+    sizeof(futures_task_t), (fn), (arg), (drop), NULL, 0                       \
   }
+
+/**
+ * A task's priority (futures_task_t.priority). Never renumbered.
+ *
+ * How the levels and aging order the start of queued tasks is in "Order"
+ * above: high before normal before low, except that once
+ * FUTURES_PRIORITY_AGING higher tasks in a row have started while a lower
+ * one waited, the oldest waiting task of that level starts next. A thread
+ * that waits for a task which has not started still runs it at once,
+ * whatever its level. Priority does not touch the rest: a high or low
+ * task takes a place in a bounded queue like any other, is cancelled,
+ * drained or cancelled by destroy like any other, and counts in
+ * futures_pool_stats() like any other (there is no count per level).
+ * Continuations (futures_then()) and futures_parallel_for() chunks are
+ * normal. A pool that is never given a task of another level runs as if
+ * priorities did not exist.
+ */
+enum futures_priority {
+  FUTURES_PRIORITY_LOW = -1,
+  FUTURES_PRIORITY_NORMAL = 0,
+  FUTURES_PRIORITY_HIGH = 1
+};
+
+/** How many higher tasks in a row may start while a lower one waits. */
+#define FUTURES_PRIORITY_AGING 8
 
 /** One future's final state, for futures_join_all_settled(). */
 typedef struct futures_outcome {
@@ -896,11 +955,14 @@ futures_submit(futures_pool_t *pool, futures_task_fn fn, void *arg,
  * futures_submit_ex() - Queue a task with a drop function and a deadline.
  *
  * As futures_submit(), with @task->drop called on @task->arg if the task is
- * cancelled before it starts, and @abstime bounding the wait for room under
- * FUTURES_OVERFLOW_BLOCK.
+ * cancelled before it starts, @abstime bounding the wait for room under
+ * FUTURES_OVERFLOW_BLOCK, and @task->priority choosing its level: a high
+ * or low task goes to the pool's queue of that level, from any thread
+ * (see "Order" above).
  *
  * @pool:    (borrowed) The pool. NULL -> EINVAL.
- * @task:    (borrowed) The task; NULL or task->fn NULL -> EINVAL.
+ * @task:    (borrowed) The task; NULL, task->fn NULL or task->priority
+ *           not one of enum futures_priority -> EINVAL.
  * @abstime: (optional) CLOCK_MONOTONIC deadline for a blocked submit; NULL
  *           waits as long as needed. Ignored unless the pool blocks.
  * @future:  (out) Receives the future; set to NULL on failure.
@@ -912,11 +974,17 @@ futures_submit(futures_pool_t *pool, futures_task_fn fn, void *arg,
  * Ownership: as futures_submit().
  * Threads:   as futures_submit()
  *            (tests: check_stress/test_stress_mixed_workload_quick,
- *            check_shutdown/test_shutdown_every_submit_form_is_refused_after_destroy_began).
+ *            check_shutdown/test_shutdown_every_submit_form_is_refused_after_destroy_began,
+ *            check_priority/test_priority_idle_workers_wake_for_prioritized_tasks,
+ *            check_priority/test_priority_destroy_drains_or_cancels_queued_prioritized_tasks).
  * In a task: allowed; FUTURES_OVERFLOW_BLOCK runs the task in the caller
- *            instead of waiting, since waiting could deadlock the pool
+ *            instead of waiting, since waiting could deadlock the pool; a
+ *            high or low task goes to the pool's queue of its level, not
+ *            to the thread's deque
  *            (tests: check_backpressure/test_backpressure_block_submit_ex_from_task_runs_in_caller,
- *            check_shutdown/test_shutdown_cancel_cancels_every_queued_task_and_runs_none).
+ *            check_shutdown/test_shutdown_cancel_cancels_every_queued_task_and_runs_none,
+ *            check_priority/test_priority_from_a_task_goes_to_the_pool_queue_of_its_level,
+ *            check_priority/test_priority_low_tasks_finish_under_a_steady_stream_of_high_ones).
  * Since:     0.1
  */
 FUTURES_API FUTURES_WARN_UNUSED int
@@ -929,12 +997,16 @@ futures_submit_ex(futures_pool_t *pool, const futures_task_t *task,
  * All or nothing: either every task is accepted and futures[i] is task i's
  * future, or none is and every futures[i] is NULL. The tasks are queued in
  * order with a single publication and the pool wakes at most as many idle
- * workers as there are tasks. On a bounded pool all @n must fit.
+ * workers as there are tasks. On a bounded pool all @n must fit. Each task
+ * keeps its own priority: in a mixed array, the normal tasks are queued
+ * in order as above and each high or low one on the pool's queue of its
+ * level, in array order.
  *
  * @pool:    (borrowed) The pool. NULL -> EINVAL.
  * @tasks:   (borrowed) @n tasks, each initialised as FUTURES_TASK_INIT
  *           does (all of the same size); NULL (with @n > 0), a size that
- *           differs or is too small, or any fn NULL -> EINVAL.
+ *           differs or is too small, any fn NULL or any priority not one
+ *           of enum futures_priority -> EINVAL.
  * @n:       Number of tasks; 0 returns 0 and does nothing.
  * @futures: (out) Array of @n slots; NULL (with @n > 0) -> EINVAL.
  *
@@ -945,7 +1017,8 @@ futures_submit_ex(futures_pool_t *pool, const futures_task_t *task,
  * Ownership: the caller owns every future returned.
  * Threads:   as futures_submit()
  *            (tests: check_stress/test_stress_mixed_workload_quick,
- *            check_shutdown/test_shutdown_every_submit_form_is_refused_after_destroy_began).
+ *            check_shutdown/test_shutdown_every_submit_form_is_refused_after_destroy_began,
+ *            check_priority/test_priority_submit_all_mixed_levels_start_by_level).
  * In a task: allowed
  *            (tests: check_bulk/test_submit_all_inside_a_task_on_one_thread_pool,
  *            check_stress/test_stress_teardown_quick).

@@ -38,6 +38,10 @@
  *                              no lock held, nothing taken under it.
  *   2b. timers->lock (timer.c)  A pool's heap of timers. A leaf: the timer
  *                              thread settles what is due after it lets go.
+ *   2c. sched->plock (scheduler.c)  A pool's queues of high and low
+ *                              priority tasks. A leaf: taken with no lock
+ *                              held, nothing taken under it (a look under
+ *                              sched->lock reads their atomic lengths).
  *   3. notifier->lock (notifier.c)  A notifier's tag queue and watch
  *                              list. Destroy unlinks watches (a stripe)
  *                              under it; a delivery takes it with no lock

@@ -11,7 +11,9 @@
  *     caller is running one of the pool's tasks (a worker, or an outside
  *     thread running a task in place with a borrowed slot), else into the
  *     caller's own submission ring in this pool (ring.c), else (no ring
- *     could be allocated) into the injection queue (inject.c). Then,
+ *     could be allocated) into the injection queue (inject.c); a high or
+ *     low priority task into the pool's queue of its level ("Priorities"
+ *     at the end of this file). Then,
  *     if a worker is parked and none is spinning, it wakes one; if one is
  *     spinning, it leaves the waking to it, with a second look when that
  *     spinner leaves at the same moment ("Waking" below).
@@ -89,6 +91,12 @@ FUTURES_TLS struct futures_tls futures__tls;
 /* Atomic: the last id given to a scheduler (0 is none). */
 static FUTURES_GLOBAL(_Atomic(unsigned long long), last_sched_id);
 static FUTURES_GLOBAL(pthread_key_t, preg_key);
+
+/* Priorities: defined at the end of this file. */
+static void prio_init(struct sched *s);
+static int prio_visible(struct sched *s);
+static struct future *prio_find(struct slot *me);
+static struct future *pq_take(struct sched *s, int q);
 
 /* ------------------------------------------------------------ producers */
 
@@ -325,6 +333,7 @@ futures__sched_init(struct sched *s, unsigned nworkers)
   atomic_init(&s->ext_completed, 0);
   atomic_init(&s->ext_helped, 0);
   atomic_init(&s->cancelled, 0);
+  prio_init(s);
   s->nworkers = nworkers;
   s->nslots = nworkers < 2 ? nworkers + 2 : 2 * nworkers;
   s->gen = atomic_load_explicit(&futures__fork_gen, memory_order_relaxed);
@@ -368,6 +377,7 @@ futures__sched_fini(struct sched *s)
   }
   fini_slots(s, s->nslots);
   futures__foreign_fini(s);
+  futures__mutex_destroy(&s->plock);
   futures__cond_destroy(&s->done);
   futures__cond_destroy(&s->room);
   futures__cond_destroy(&s->wake);
@@ -441,8 +451,9 @@ wake_after_publish(struct sched *s)
     wake_one(s);
 }
 
-int
-futures__sched_work_visible(struct sched *s)
+/* Normal work visible anywhere: any queue but the priority queues. */
+static int
+normal_visible(struct sched *s)
 {
   struct producer *p;
 
@@ -455,6 +466,12 @@ futures__sched_work_visible(struct sched *s)
     if (futures__deque_size(&s->slots[i].dq) > 0)
       return 1;
   return 0;
+}
+
+int
+futures__sched_work_visible(struct sched *s)
+{
+  return normal_visible(s) || prio_visible(s);
 }
 
 /* ------------------------------------------------------------ queueing */
@@ -619,6 +636,16 @@ futures__sched_submit(struct sched *s, struct admission *a,
 
 /* ------------------------------------------------------------ finding */
 
+/* 1 once the pool has seen a task of a priority other than normal: the
+ * one branch a pool that never does pays per look. Relaxed: a worker that
+ * sees the queues' work through pq_len (seq_cst) sees the flag too, since
+ * the submitter set it first. */
+static inline int
+prio_on(struct sched *s)
+{
+  return atomic_load_explicit(&s->prio_seen, memory_order_relaxed);
+}
+
 /* One record from the rings, oldest first, taking the rings in turn. */
 static struct future *
 take_ring(struct slot *me)
@@ -658,8 +685,8 @@ take_inject(struct sched *s)
 }
 
 /* The rings and the injection queue, in alternating order, so that neither
- * can keep the other waiting. */
-static struct future *
+ * can keep the other waiting. Always inline, as look_elsewhere(). */
+static inline __attribute__((always_inline)) struct future *
 take_shared(struct slot *me)
 {
   struct future *f;
@@ -737,8 +764,9 @@ wake_chain(struct sched *s)
     wake_one(s);
 }
 
-/* The rings and the injection queue, then the other deques. */
-static struct future *
+/* The rings and the injection queue, then the other deques. Always
+ * inline: a third caller (prio_normal) must not move it out of line. */
+static inline __attribute__((always_inline)) struct future *
 look_elsewhere(struct slot *me)
 {
   struct future *f = take_shared(me);
@@ -749,8 +777,14 @@ look_elsewhere(struct slot *me)
 struct future *
 futures__sched_find(struct slot *me)
 {
-  struct future *f = futures__deque_pop(&me->dq, 0);
+  struct future *f;
 
+  if (unlikely(prio_on(me->sched))) {
+    if ((f = prio_find(me)) != NULL)
+      wake_chain(me->sched);
+    return f;
+  }
+  f = futures__deque_pop(&me->dq, 0);
   if (f == NULL && (f = look_elsewhere(me)) != NULL)
     wake_chain(me->sched);
   return f;
@@ -795,7 +829,9 @@ futures__sched_take_any(struct sched *s)
     if ((f = futures__deque_steal(&s->slots[i].dq, &lost)) != NULL)
       return f;
   }
-  return NULL;
+  if ((f = pq_take(s, PQ_HIGH)) != NULL)
+    return f;
+  return pq_take(s, PQ_LOW);
 }
 
 /* ------------------------------------------------------------ parking */
@@ -912,8 +948,9 @@ futures__sched_idle(struct slot *me, int *exit)
   atomic_fetch_add_explicit(&s->sleepers, SPINNER_ONE, memory_order_relaxed);
   for (unsigned i = 1;; i++) {
     if (futures__sched_work_visible(s) &&
-        ((f = futures__deque_pop(&me->dq, 0)) != NULL ||
-         (f = look_elsewhere(me)) != NULL)) {
+        (unlikely(prio_on(s)) ? (f = prio_find(me)) != NULL
+                              : ((f = futures__deque_pop(&me->dq, 0)) != NULL ||
+                                 (f = look_elsewhere(me)) != NULL))) {
       leave_spin(s);
       return f;
     }
@@ -1060,3 +1097,154 @@ futures__sched_count_cancel(struct sched *s)
   atomic_fetch_add_explicit(&s->cancelled, 1, memory_order_relaxed);
 }
 
+
+/* ------------------------------------------------------------ priorities */
+
+/*
+ * Priorities. A normal task goes where the rest of this file says. A high
+ * or low one (futures__sched_submit_prio) goes to the pool's queue of its
+ * level, a FIFO under plock, whichever thread submits it (a task's own
+ * deque holds normal tasks only), and the first one sets prio_seen: from
+ * then on the workers look with prio_find(), which takes a high task
+ * before anything else, then normal work as usual (own deque, rings and
+ * injection queue, steals), and a low task only when it finds nothing
+ * else. A pool that never sees one pays a predictable branch per look.
+ *
+ * Aging, counted in tasks so that it is deterministic: passed[0] counts
+ * the high tasks started in a row while normal work was visible, passed[1]
+ * the high or normal tasks started in a row while a low task waited. Once
+ * a count reaches FUTURES_PRIORITY_AGING, the next look serves the oldest
+ * waiting task of that level first (a low one first when both are due)
+ * and the count starts again. The counts are relaxed atomics and prio_find
+ * updates them without a lock: exact with one worker; with several, two
+ * workers may both serve a due level at once, which only ages it sooner.
+ */
+
+static void
+prio_init(struct sched *s)
+{
+  FUTURES_ATOMIC_VAR(s->prio_seen);
+  FUTURES_ATOMIC_RANGE(s->pq_len, sizeof(s->pq_len));
+  FUTURES_ATOMIC_RANGE(s->passed, sizeof(s->passed));
+  atomic_init(&s->prio_seen, 0);
+  for (int q = 0; q < 2; q++) {
+    atomic_init(&s->pq_len[q], 0);
+    atomic_init(&s->passed[q], 0);
+    s->pq_head[q] = s->pq_tail[q] = NULL;
+  }
+  futures__mutex_init(&s->plock);
+}
+
+static int
+prio_visible(struct sched *s)
+{
+  /* Seq_cst: a queue's publication, as the rings' (see "Waking"). */
+  return atomic_load_explicit(&s->pq_len[PQ_HIGH], memory_order_seq_cst) +
+             atomic_load_explicit(&s->pq_len[PQ_LOW], memory_order_seq_cst) >
+         0;
+}
+
+/* The oldest record of queue @q, or NULL. */
+static struct future *
+pq_take(struct sched *s, int q)
+{
+  struct future *f;
+
+  /* Relaxed: a hint; the lock orders what we take. */
+  if (atomic_load_explicit(&s->pq_len[q], memory_order_relaxed) == 0)
+    return NULL;
+  futures__mutex_lock(&s->plock);
+  f = s->pq_head[q];
+  if (f != NULL) {
+    s->pq_head[q] = atomic_load_explicit(&f->u.q.next, memory_order_relaxed);
+    if (s->pq_head[q] == NULL)
+      s->pq_tail[q] = NULL;
+    atomic_fetch_sub_explicit(&s->pq_len[q], 1, memory_order_relaxed);
+  }
+  futures__mutex_unlock(&s->plock);
+  return f;
+}
+
+void
+futures__sched_submit_prio(struct sched *s, struct future *f, int prio)
+{
+  int q = prio > FUTURES_PRIORITY_NORMAL ? PQ_HIGH : PQ_LOW;
+
+  /* Seq_cst, before the record is published: see prio_on(). */
+  if (!atomic_load_explicit(&s->prio_seen, memory_order_relaxed))
+    atomic_store_explicit(&s->prio_seen, 1, memory_order_seq_cst);
+  futures__sched_count_submits(s, 1);
+  atomic_store_explicit(&f->u.q.next, (struct future *)NULL,
+                        memory_order_relaxed);
+  futures__mutex_lock(&s->plock);
+  if (s->pq_tail[q] != NULL)
+    atomic_store_explicit(&s->pq_tail[q]->u.q.next, f, memory_order_relaxed);
+  else
+    s->pq_head[q] = f;
+  s->pq_tail[q] = f;
+  /* Seq_cst: the publication that a parking worker's last look reads. */
+  atomic_fetch_add_explicit(&s->pq_len[q], 1, memory_order_seq_cst);
+  futures__mutex_unlock(&s->plock);
+  wake_after_publish(s);
+}
+
+/* Counts one more start past level @i while it waits, or starts again. */
+static void
+passed_bump(struct sched *s, int i, int waiting)
+{
+  if (waiting)
+    atomic_fetch_add_explicit(&s->passed[i], 1, memory_order_relaxed);
+  else
+    atomic_store_explicit(&s->passed[i], 0, memory_order_relaxed);
+}
+
+static int
+passed_due(struct sched *s, int i)
+{
+  return atomic_load_explicit(&s->passed[i], memory_order_relaxed) >=
+         FUTURES_PRIORITY_AGING;
+}
+
+/* Normal work: own deque, then elsewhere. Out of line, so that the
+ * ordinary path inlines look_elsewhere() as it would without priorities. */
+static struct future *__attribute__((noinline))
+prio_normal(struct slot *me)
+{
+  struct future *f = futures__deque_pop(&me->dq, 0);
+
+  return f != NULL ? f : look_elsewhere(me);
+}
+
+/* A look for work once the pool has seen priorities (see above). */
+static struct future *
+prio_find(struct slot *me)
+{
+  struct sched *s = me->sched;
+  int low_waits =
+      atomic_load_explicit(&s->pq_len[PQ_LOW], memory_order_relaxed) > 0;
+  struct future *f;
+
+  if (low_waits && passed_due(s, 1) && (f = pq_take(s, PQ_LOW)) != NULL)
+    goto low;
+  if (passed_due(s, 0)) {
+    atomic_store_explicit(&s->passed[0], 0, memory_order_relaxed);
+    if ((f = prio_normal(me)) != NULL)
+      goto normal;
+  }
+  if ((f = pq_take(s, PQ_HIGH)) != NULL) {
+    passed_bump(s, 0, normal_visible(s));
+    passed_bump(s, 1, low_waits);
+    return f;
+  }
+  if ((f = prio_normal(me)) != NULL)
+    goto normal;
+  if ((f = pq_take(s, PQ_LOW)) == NULL)
+    return NULL;
+low:
+  atomic_store_explicit(&s->passed[1], 0, memory_order_relaxed);
+  return f;
+normal:
+  atomic_store_explicit(&s->passed[0], 0, memory_order_relaxed);
+  passed_bump(s, 1, low_waits);
+  return f;
+}

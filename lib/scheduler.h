@@ -74,6 +74,10 @@ struct sched {
   unsigned long long id; /* unique for the life of the process */
   size_t stack_size;     /* for worker threads */
   char name[16];         /* worker thread name prefix */
+  /* Atomic: 1 once a task of a priority other than normal was submitted
+   * (set once; read relaxed on every look for work: "Priorities" in
+   * scheduler.c). */
+  _Atomic(int) prio_seen;
 
   /* Outside threads' submission rings; the list only grows until destroy,
    * so workers walk it without a lock. */
@@ -119,6 +123,15 @@ struct sched {
   int exit_now;         /* create failed: workers leave at once */
   unsigned started;     /* workers whose thread exists */
 
+  /* The queues of high and low priority tasks (PQ_HIGH, PQ_LOW), FIFOs
+   * linked through u.q.next. pq_len is atomic, written under plock and
+   * read without it to see whether a queue holds work; passed is atomic
+   * (relaxed: the aging counts, see "Priorities" in scheduler.c). */
+  _Atomic(long) pq_len[2] FUTURES_ALIGNED;
+  _Atomic(unsigned) passed[2]; /* [0]: a normal task, [1]: a low one */
+  pthread_mutex_t plock;
+  struct future *pq_head[2], *pq_tail[2]; /* protected by plock */
+
   /* Records of this pool waiting on a future from outside it (foreign.c).
    * Protected by flock. */
   pthread_mutex_t flock FUTURES_ALIGNED;
@@ -145,6 +158,7 @@ struct sched {
 };
 
 #define SPINNER_ONE (1ULL << 32)
+enum { PQ_HIGH = 0, PQ_LOW = 1 };
 
 /* ---- life cycle (called by pool.c) */
 
@@ -200,6 +214,11 @@ void futures__sched_admit_hold(struct sched *s, struct admission *a);
 void futures__sched_submit(struct sched *s, struct admission *a,
                            struct future *const f[], size_t n);
 
+/* Queues fresh record @f of priority @prio (FUTURES_PRIORITY_HIGH or _LOW)
+ * on the pool's queue of that level, whichever thread submits it, and wakes
+ * a worker if needed. Never fails; the admission stays open. */
+void futures__sched_submit_prio(struct sched *s, struct future *f, int prio);
+
 /* Queues a record that some thread must run (a continuation that became
  * ready, a record handed back): the caller's deque if it has one in this
  * pool, else the injection queue. Never fails. Only from a thread that keeps
@@ -224,7 +243,9 @@ void futures__sched_leave(struct sched *s);
 /* ---- where a worker finds work (worker.c) */
 
 /* Own deque (newest first), then one record from a ring or the
- * injection queue (oldest first), then a steal. NULL if nothing was found. */
+ * injection queue (oldest first), then a steal. NULL if nothing was found.
+ * Once the pool has seen priorities: the high queue first and the low
+ * queue last, with aging ("Priorities" in scheduler.c). */
 struct future *futures__sched_find(struct slot *me);
 /* No work: spins a while, then parks. Returns work, or NULL with *@exit
  * set when the worker must leave (else the caller looks again). */

@@ -89,7 +89,8 @@ reserve(struct sched *s, size_t n, int may_block, long long deadline,
  * The i-th task of an array. Elements are tasks[0].size bytes apart: a
  * program built against an older header passes its own (smaller) struct,
  * and one built against a newer header a larger one. Fields past the
- * caller's size would take their defaults; this version has none.
+ * caller's size take their defaults (no result destructor, normal
+ * priority).
  */
 static const futures_task_t *
 task_at(const futures_task_t *tasks, size_t i)
@@ -107,6 +108,24 @@ check_task(const futures_task_t *task, size_t size)
 {
   return task != NULL && task->size >= TASK_SIZE_V1 && task->size == size &&
          task->fn != NULL;
+}
+
+/* The size of futures_task_t before priority was appended. */
+#define TASK_SIZE_V2 offsetof(futures_task_t, priority)
+
+/* @t's priority; normal if its struct predates the field. */
+static int
+priority_of(const futures_task_t *t)
+{
+  return t->size >= TASK_SIZE_V2 + sizeof(t->priority)
+             ? t->priority
+             : FUTURES_PRIORITY_NORMAL;
+}
+
+static int
+priority_valid(int prio)
+{
+  return prio >= FUTURES_PRIORITY_LOW && prio <= FUTURES_PRIORITY_HIGH;
 }
 
 /* @t's result destructor, NULL if it has none or predates the field. */
@@ -261,6 +280,13 @@ run_here(struct sched *s, future_t *rec[], size_t n)
  * registers. */
 #define SUBMIT_MAY_BLOCK 0x1
 #define SUBMIT_OWNED 0x2
+#define SUBMIT_PRIO 0x4 /* some task's priority is not normal */
+/* submit_slow() queued the records itself (never an errno). */
+#define SUBMIT_QUEUED (-1)
+
+static int submit_slow(struct sched *s, struct admission *a,
+                       const futures_task_t *tasks, size_t n, size_t queue,
+                       int how, future_t *out[]);
 
 static int
 submit(struct sched *s, const futures_task_t *tasks, size_t n, int how,
@@ -278,8 +304,12 @@ submit(struct sched *s, const futures_task_t *tasks, size_t n, int how,
       (rc = reserve(s, n, may_block, deadline, &queue)) != 0)
     goto out;
   if (unlikely((rc = alloc_records(s, tasks, n, queue, out)) != 0) ||
-      (unlikely(how & SUBMIT_OWNED) &&
-       (rc = wrap_owned(tasks, n, out)) != 0)) {
+      (unlikely(how & (SUBMIT_OWNED | SUBMIT_PRIO)) &&
+       (rc = submit_slow(s, &a, tasks, n, queue, how, out)) != 0)) {
+    if (rc == SUBMIT_QUEUED) {
+      rc = 0;
+      goto queued;
+    }
     if (s->max_queued != 0 && queue > 0)
       futures__sched_release_room(s, queue);
     goto out;
@@ -287,6 +317,7 @@ submit(struct sched *s, const futures_task_t *tasks, size_t n, int how,
   /* One publication and at most one wake-up for the queued part. */
   if (likely(queue > 0))
     futures__sched_submit(s, &a, out, queue);
+queued:
   if (unlikely(queue < n)) {
     /* Caller-runs: counted while the gate runs them here, without making
      * destroy spin for as long as they take. */
@@ -298,10 +329,80 @@ out:
   return rc;
 }
 
+/*
+ * Queues @n records of @tasks by priority: runs of normal ones as one
+ * publication each, the others on the pool's queue of their level. Out of
+ * line, and only for submits that hold such a task.
+ */
+static void __attribute__((noinline))
+queue_by_priority(struct sched *s, struct admission *a,
+                  const futures_task_t *tasks, future_t *out[], size_t n)
+{
+  size_t i = 0, j;
+
+  while (i < n) {
+    int prio = priority_of(task_at(tasks, i));
+
+    if (prio != FUTURES_PRIORITY_NORMAL) {
+      futures__sched_submit_prio(s, out[i++], prio);
+      continue;
+    }
+    for (j = i + 1;
+         j < n && priority_of(task_at(tasks, j)) == FUTURES_PRIORITY_NORMAL;
+         j++)
+      ;
+    futures__sched_submit(s, a, out + i, j - i);
+    i = j;
+  }
+}
+
+/*
+ * submit()'s step for arrays that hold a task with a result destructor or
+ * a priority (@how): wraps the former (0, or ENOMEM with every record
+ * freed), then queues the first @queue records by priority itself and
+ * says so with SUBMIT_QUEUED, so that the common path pays no test of its
+ * own for priorities.
+ */
+static int __attribute__((noinline))
+submit_slow(struct sched *s, struct admission *a, const futures_task_t *tasks,
+            size_t n, size_t queue, int how, future_t *out[])
+{
+  int rc;
+
+  if ((how & SUBMIT_OWNED) && (rc = wrap_owned(tasks, n, out)) != 0)
+    return rc;
+  if (!(how & SUBMIT_PRIO) || queue == 0)
+    return 0;
+  queue_by_priority(s, a, tasks, out, queue);
+  return SUBMIT_QUEUED;
+}
+
+/*
+ * futures_submit_ex() for any task but this version's struct with neither
+ * a result destructor nor a priority: older (or newer) sizes, destructors,
+ * priorities. Out of line, so that the common path stays as it was.
+ */
+static int __attribute__((noinline))
+submit_ex_slow(struct sched *s, const futures_task_t *task, long long deadline,
+               future_t **future)
+{
+  int prio = priority_of(task), how = SUBMIT_MAY_BLOCK;
+
+  if (!priority_valid(prio))
+    return EINVAL;
+  if (result_drop_of(task) != NULL)
+    how |= SUBMIT_OWNED;
+  if (prio != FUTURES_PRIORITY_NORMAL)
+    how |= SUBMIT_PRIO;
+  return submit(s, task, 1, how, deadline, future);
+}
+
 int
 futures_submit_ex(futures_pool_t *pool, const futures_task_t *task,
                   const struct timespec *abstime, future_t **future)
 {
+  long long deadline;
+
   if (future == NULL)
     return EINVAL;
   *future = NULL;
@@ -309,12 +410,11 @@ futures_submit_ex(futures_pool_t *pool, const futures_task_t *task,
     return EINVAL;
   if (abstime != NULL && !futures__timespec_valid(abstime))
     return EINVAL;
-  return submit(&pool->sched, task, 1,
-                SUBMIT_MAY_BLOCK |
-                    (result_drop_of(task) != NULL ? SUBMIT_OWNED : 0),
-                abstime != NULL ? futures__deadline_of(abstime)
-                                : FUTURES_FOREVER,
-                future);
+  deadline = abstime != NULL ? futures__deadline_of(abstime) : FUTURES_FOREVER;
+  if (unlikely(task->size != sizeof(*task) || task->result_drop != NULL ||
+               task->priority != FUTURES_PRIORITY_NORMAL))
+    return submit_ex_slow(&pool->sched, task, deadline, future);
+  return submit(&pool->sched, task, 1, SUBMIT_MAY_BLOCK, deadline, future);
 }
 
 int
@@ -346,10 +446,15 @@ futures_submit_all(futures_pool_t *pool, const futures_task_t tasks[],
   if (tasks[0].size < TASK_SIZE_V1 || tasks[0].size > TASK_SIZE_MAX)
     return EINVAL;
   for (size_t i = 0; i < n; i++) {
-    if (!check_task(task_at(tasks, i), tasks[0].size))
+    int prio;
+
+    if (!check_task(task_at(tasks, i), tasks[0].size) ||
+        !priority_valid(prio = priority_of(task_at(tasks, i))))
       return EINVAL;
     if (result_drop_of(task_at(tasks, i)) != NULL)
-      how = SUBMIT_OWNED;
+      how |= SUBMIT_OWNED;
+    if (prio != FUTURES_PRIORITY_NORMAL)
+      how |= SUBMIT_PRIO;
   }
   return submit(&pool->sched, tasks, n, how, FUTURES_FOREVER, futures);
 }

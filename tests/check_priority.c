@@ -1,0 +1,864 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * check_priority: futures_task_t.priority. Most cases hold the only worker
+ * of a 1-thread pool with a tu_hold task, queue tasks of several levels,
+ * release it and compare the order in which the tasks started (each task
+ * records its id in a shared array) with the order the header promises:
+ * high before normal before low, oldest first within a level, and the
+ * aging rule of enum futures_priority. The test thread reads the records
+ * after it waited for every task.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <check.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "futures.h"
+#include "testutil.h"
+
+Suite *priority_suite(void);
+
+#define AGING  FUTURES_PRIORITY_AGING
+#define MAXREC 256
+
+/* The order in which tasks started: ids[k] is the id of the k-th. */
+struct order {
+  atomic_int next;
+  int ids[MAXREC];
+  struct tu_count *done; /* counted down by each task, or NULL */
+};
+
+struct rec {
+  struct order *o;
+  int id;
+};
+
+static void
+order_init(struct order *o)
+{
+  memset(o, 0, sizeof(*o));
+  atomic_init(&o->next, 0);
+}
+
+static int
+task_record(void *arg, void **result)
+{
+  struct rec *r = arg;
+  int k = atomic_fetch_add(&r->o->next, 1);
+
+  if (k < MAXREC)
+    r->o->ids[k] = r->id;
+  *result = r;
+  if (r->o->done != NULL)
+    tu_count_down(r->o->done);
+  return 0;
+}
+
+static futures_task_t
+task_of(int (*fn)(void *, void **), void *arg, int prio)
+{
+  futures_task_t t = FUTURES_TASK_INIT;
+
+  t.fn = fn;
+  t.arg = arg;
+  t.priority = prio;
+  return t;
+}
+
+/* A 1-thread pool whose worker runs @h's task when this returns. */
+static futures_pool_t *
+held_pool(struct tu_hold *h, future_t **hf)
+{
+  futures_pool_t *pool = NULL;
+
+  tu_hold_init(h, NULL);
+  ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
+  ck_assert_int_eq(futures_submit(pool, tu_hold_task, h, hf), 0);
+  tu_latch_wait(&h->started);
+  return pool;
+}
+
+/* Releases @h, waits for its task and destroys @pool. */
+static void
+release_pool(futures_pool_t *pool, struct tu_hold *h, future_t *hf)
+{
+  tu_latch_open(&h->release);
+  ck_assert_int_eq(future_get(hf, NULL), 0);
+  future_release(hf);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+  tu_hold_destroy(h);
+}
+
+static int
+count_task(void *arg, void **result)
+{
+  (void)result;
+  atomic_fetch_add((atomic_int *)arg, 1);
+  return 0;
+}
+
+static void
+count_drop(void *arg)
+{
+  atomic_fetch_add((atomic_int *)arg, 100);
+}
+
+/* ------------------------------------------------------------ errors */
+
+/*
+ * A priority outside [FUTURES_PRIORITY_LOW, FUTURES_PRIORITY_HIGH] is
+ * EINVAL from futures_submit_ex() and from futures_submit_all() (the whole
+ * batch), and no task runs; the three levels are accepted.
+ */
+START_TEST(test_priority_out_of_range_is_einval)
+{
+  static const int bad[] = {2, -2, 1000, -1000};
+  futures_pool_t *pool;
+  future_t *f = NULL, *fs[3];
+  futures_task_t ts[3];
+  atomic_int runs;
+
+  atomic_init(&runs, 0);
+  ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    futures_task_t t = task_of(count_task, &runs, bad[i]);
+
+    f = (future_t *)&f;
+    ck_assert_int_eq(futures_submit_ex(pool, &t, NULL, &f), EINVAL);
+    ck_assert_ptr_null(f);
+    ts[0] = task_of(count_task, &runs, FUTURES_PRIORITY_HIGH);
+    ts[1] = task_of(count_task, &runs, FUTURES_PRIORITY_NORMAL);
+    ts[2] = task_of(count_task, &runs, bad[i]);
+    ck_assert_int_eq(futures_submit_all(pool, ts, 3, fs), EINVAL);
+    for (int k = 0; k < 3; k++)
+      ck_assert_ptr_null(fs[k]);
+  }
+  for (int prio = FUTURES_PRIORITY_LOW; prio <= FUTURES_PRIORITY_HIGH; prio++) {
+    futures_task_t t = task_of(count_task, &runs, prio);
+
+    ck_assert_int_eq(futures_submit_ex(pool, &t, NULL, &f), 0);
+    ck_assert_int_eq(future_get(f, NULL), 0);
+    future_release(f);
+  }
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+  ck_assert_int_eq(atomic_load(&runs), 3);
+}
+END_TEST
+
+/*
+ * A struct of the size before the priority field (a program built against
+ * the older header) is accepted and its task is normal: the library does
+ * not read the field, whatever lies there.
+ */
+START_TEST(test_priority_older_struct_size_is_normal)
+{
+  futures_pool_t *pool;
+  future_t *f;
+  atomic_int runs;
+  futures_task_t t = task_of(count_task, &runs, 99);
+
+  atomic_init(&runs, 0);
+  t.size = offsetof(futures_task_t, priority);
+  ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
+  ck_assert_int_eq(futures_submit_ex(pool, &t, NULL, &f), 0);
+  ck_assert_int_eq(future_get(f, NULL), 0);
+  future_release(f);
+  ck_assert_int_eq(futures_submit_all(pool, &t, 1, &f), 0);
+  ck_assert_int_eq(future_get(f, NULL), 0);
+  future_release(f);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+  ck_assert_int_eq(atomic_load(&runs), 2);
+}
+END_TEST
+
+/* ------------------------------------------------------------ order */
+
+/* Submits task @id of level @prio to @pool with futures_submit_ex(). */
+static future_t *
+submit_rec(futures_pool_t *pool, struct rec *r, struct order *o, int id,
+           int prio)
+{
+  futures_task_t t;
+  future_t *f = NULL;
+
+  r->o = o;
+  r->id = id;
+  t = task_of(task_record, r, prio);
+  ck_assert_int_eq(futures_submit_ex(pool, &t, NULL, &f), 0);
+  return f;
+}
+
+/* Waits for each of @n futures (all started or done already) and
+ * releases them. */
+static void
+get_all(future_t **fs, size_t n)
+{
+  for (size_t i = 0; i < n; i++) {
+    ck_assert_int_eq(future_get(fs[i], NULL), 0);
+    future_release(fs[i]);
+  }
+}
+
+/*
+ * One worker, held; three tasks of each level queued lowest level first:
+ * once released, the worker starts the high ones, then the normal ones,
+ * then the low ones, each level oldest first. Nine starts stay below the
+ * aging bound (every start here passes at most 6 higher ones).
+ */
+START_TEST(test_priority_queued_high_starts_before_every_queued_normal)
+{
+  static const int prio[3] = {FUTURES_PRIORITY_LOW, FUTURES_PRIORITY_NORMAL,
+                              FUTURES_PRIORITY_HIGH};
+  static const int want[9] = {20, 21, 22, 10, 11, 12, 0, 1, 2};
+  struct tu_hold h;
+  future_t *hf, *fs[9];
+  struct order o;
+  struct rec r[9];
+  struct tu_count done;
+  futures_pool_t *pool = held_pool(&h, &hf);
+
+  order_init(&o);
+  tu_count_init(&done, 9);
+  o.done = &done;
+  for (int lv = 0; lv < 3; lv++)
+    for (int i = 0; i < 3; i++)
+      fs[lv * 3 + i] =
+          submit_rec(pool, &r[lv * 3 + i], &o, lv * 10 + i, prio[lv]);
+  tu_latch_open(&h.release);
+  /* Not future_get(): it would run a queued task here, ahead of order. */
+  tu_count_wait(&done);
+  get_all(fs, 9);
+  ck_assert_int_eq(atomic_load(&o.next), 9);
+  for (int k = 0; k < 9; k++)
+    ck_assert_int_eq(o.ids[k], want[k]);
+  release_pool(pool, &h, hf);
+  tu_count_destroy(&done);
+}
+END_TEST
+
+/*
+ * Three workers, held by a crowd; 12 normal tasks then 6 high ones
+ * queued from this thread. When a normal task starts, every high one has
+ * been taken, so at most the other two workers can still be starting one
+ * (the multi-worker form of the rule; 6 highs stay below the aging bound).
+ */
+struct seen {
+  atomic_int highs;    /* high tasks that have started */
+  atomic_int min_seen; /* fewest highs a normal task saw start */
+};
+
+static int
+task_high(void *arg, void **result)
+{
+  (void)result;
+  atomic_fetch_add(&((struct seen *)arg)->highs, 1);
+  return 0;
+}
+
+static int
+task_normal(void *arg, void **result)
+{
+  struct seen *s = arg;
+  int h = atomic_load(&s->highs), m = atomic_load(&s->min_seen);
+
+  (void)result;
+  while (h < m && !atomic_compare_exchange_weak(&s->min_seen, &m, h))
+    ;
+  return 0;
+}
+
+START_TEST(test_priority_high_before_normal_with_several_workers)
+{
+  enum { W = 3, NN = 12, NH = 6 };
+  futures_pool_t *pool;
+  struct tu_crowd crowd;
+  future_t *cf[W], *fs[NN + NH];
+  struct seen s;
+
+  atomic_init(&s.highs, 0);
+  atomic_init(&s.min_seen, NH + 1);
+  ck_assert_int_eq(futures_pool_create(&pool, W), 0);
+  ck_assert_int_eq(tu_crowd_hold(pool, &crowd, cf, W), 0);
+  for (int i = 0; i < NN + NH; i++) {
+    futures_task_t t = i < NN
+                           ? task_of(task_normal, &s, FUTURES_PRIORITY_NORMAL)
+                           : task_of(task_high, &s, FUTURES_PRIORITY_HIGH);
+
+    ck_assert_int_eq(futures_submit_ex(pool, &t, NULL, &fs[i]), 0);
+  }
+  ck_assert_int_eq(tu_crowd_release(&crowd, cf, W), 0);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+  for (int i = 0; i < NN + NH; i++) {
+    ck_assert_int_eq(future_get(fs[i], NULL), 0);
+    future_release(fs[i]);
+  }
+  ck_assert_int_eq(atomic_load(&s.highs), NH);
+  ck_assert_int_ge(atomic_load(&s.min_seen), NH - (W - 1));
+}
+END_TEST
+
+/*
+ * Aging, counted in tasks: one worker, held; 3 normal tasks queued, then
+ * 3 * AGING high ones. After every AGING high starts the oldest normal
+ * task goes next: H x AGING, N0, H x AGING, N1, H x AGING, N2.
+ */
+START_TEST(test_priority_aging_starts_a_normal_task_after_aging_high_ones)
+{
+  enum { NN = 3, NH = 3 * AGING, N = NN + NH };
+  struct tu_hold h;
+  future_t *hf, *fs[N];
+  struct order o;
+  struct rec r[N];
+  struct tu_count done;
+  futures_pool_t *pool = held_pool(&h, &hf);
+  int k = 0;
+
+  order_init(&o);
+  tu_count_init(&done, N);
+  o.done = &done;
+  for (int i = 0; i < NN; i++)
+    fs[i] = submit_rec(pool, &r[i], &o, 1000 + i, FUTURES_PRIORITY_NORMAL);
+  for (int i = 0; i < NH; i++)
+    fs[NN + i] = submit_rec(pool, &r[NN + i], &o, i, FUTURES_PRIORITY_HIGH);
+  tu_latch_open(&h.release);
+  tu_count_wait(&done);
+  get_all(fs, N);
+  for (int n = 0; n < NN; n++) {
+    for (int i = 0; i < AGING; i++, k++)
+      ck_assert_int_eq(o.ids[k], n * AGING + i);
+    ck_assert_int_eq(o.ids[k++], 1000 + n);
+  }
+  release_pool(pool, &h, hf);
+  tu_count_destroy(&done);
+}
+END_TEST
+
+/*
+ * A steady stream of high tasks on a 1-thread pool (each submits the next
+ * from inside itself) does not starve low or normal tasks queued before
+ * it: they all finish within (their number) x AGING high starts. Without
+ * aging the stream would go on to its cap (STREAM_CAP tasks).
+ */
+#define STREAM_CAP 5000
+
+struct stream {
+  futures_pool_t *pool;
+  atomic_int left;     /* low and normal tasks still to finish */
+  atomic_int highs;    /* high tasks started */
+  int highs_when_done; /* highs started when left reached 0 */
+  int submit_failed;
+  struct tu_latch ended; /* the last high task of the stream ran */
+};
+
+static int
+stream_task(void *arg, void **result)
+{
+  struct stream *st = arg;
+  int n = atomic_fetch_add(&st->highs, 1) + 1;
+  futures_task_t t = task_of(stream_task, st, FUTURES_PRIORITY_HIGH);
+  future_t *f;
+
+  (void)result;
+  if (atomic_load(&st->left) == 0 || n >= STREAM_CAP) {
+    tu_latch_open(&st->ended);
+    return 0;
+  }
+  if (futures_submit_ex(st->pool, &t, NULL, &f) != 0) {
+    st->submit_failed = 1;
+    tu_latch_open(&st->ended);
+    return 0;
+  }
+  future_release(f);
+  return 0;
+}
+
+static int
+stream_victim(void *arg, void **result)
+{
+  struct stream *st = arg;
+
+  (void)result;
+  if (atomic_fetch_sub(&st->left, 1) == 1)
+    st->highs_when_done = atomic_load(&st->highs);
+  return 0;
+}
+
+START_TEST(test_priority_low_tasks_finish_under_a_steady_stream_of_high_ones)
+{
+  enum { NL = 3, NN = 2 };
+  struct tu_hold h;
+  future_t *hf, *fs[NL + NN + 1];
+  struct stream st;
+  futures_pool_t *pool = held_pool(&h, &hf);
+
+  st.pool = pool;
+  atomic_init(&st.left, NL + NN);
+  atomic_init(&st.highs, 0);
+  st.highs_when_done = -1;
+  st.submit_failed = 0;
+  tu_latch_init(&st.ended);
+  for (int i = 0; i < NL + NN + 1; i++) {
+    int prio = i < NL        ? FUTURES_PRIORITY_LOW
+               : i < NL + NN ? FUTURES_PRIORITY_NORMAL
+                             : FUTURES_PRIORITY_HIGH;
+    futures_task_t t =
+        task_of(i < NL + NN ? stream_victim : stream_task, &st, prio);
+
+    ck_assert_int_eq(futures_submit_ex(pool, &t, NULL, &fs[i]), 0);
+  }
+  tu_latch_open(&h.release);
+  /* The stream ends once every victim ran (or at its cap): wait for it
+   * rather than for the victims, which future_get() would run here. */
+  tu_latch_wait(&st.ended);
+  get_all(fs, NL + NN + 1);
+  ck_assert_int_eq(st.submit_failed, 0);
+  ck_assert_int_eq(atomic_load(&st.left), 0);
+  ck_assert_int_lt(atomic_load(&st.highs), STREAM_CAP);
+  ck_assert_int_ge(st.highs_when_done, 1);
+  ck_assert_int_le(st.highs_when_done, (NL + NN) * AGING);
+  release_pool(pool, &h, hf);
+  tu_latch_destroy(&st.ended);
+}
+END_TEST
+
+/*
+ * futures_submit_all() with mixed levels: each task keeps its own level
+ * and its future its own slot; one worker, held, starts them by level,
+ * oldest first within one.
+ */
+START_TEST(test_priority_submit_all_mixed_levels_start_by_level)
+{
+  static const int prio[6] = {FUTURES_PRIORITY_NORMAL, FUTURES_PRIORITY_HIGH,
+                              FUTURES_PRIORITY_LOW,    FUTURES_PRIORITY_NORMAL,
+                              FUTURES_PRIORITY_HIGH,   FUTURES_PRIORITY_LOW};
+  static const int want[6] = {1, 4, 0, 3, 2, 5};
+  struct tu_hold h;
+  future_t *hf, *fs[6];
+  futures_task_t ts[6];
+  struct order o;
+  struct rec r[6];
+  struct tu_count done;
+  futures_pool_t *pool = held_pool(&h, &hf);
+
+  order_init(&o);
+  tu_count_init(&done, 6);
+  o.done = &done;
+  for (int i = 0; i < 6; i++) {
+    r[i].o = &o;
+    r[i].id = i;
+    ts[i] = task_of(task_record, &r[i], prio[i]);
+  }
+  ck_assert_int_eq(futures_submit_all(pool, ts, 6, fs), 0);
+  tu_latch_open(&h.release);
+  tu_count_wait(&done);
+  for (int i = 0; i < 6; i++) {
+    void *res = NULL;
+
+    ck_assert_int_eq(future_get(fs[i], &res), 0);
+    ck_assert_ptr_eq(res, &r[i]);
+    future_release(fs[i]);
+  }
+  for (int k = 0; k < 6; k++)
+    ck_assert_int_eq(o.ids[k], want[k]);
+  release_pool(pool, &h, hf);
+  tu_count_destroy(&done);
+}
+END_TEST
+
+/*
+ * From inside a task on a 1-thread pool: normal sub-tasks go to the
+ * thread's own deque (newest first), a high one to the pool's high queue
+ * and a low one to its low queue. After the parent returns the worker
+ * starts the high one, then the normal ones newest first, then the low.
+ */
+struct parent {
+  futures_pool_t *pool;
+  struct order *o;
+  struct rec r[4];
+  future_t *fs[4];
+  int rc;
+};
+
+static int
+parent_task(void *arg, void **result)
+{
+  static const int prio[4] = {FUTURES_PRIORITY_NORMAL, FUTURES_PRIORITY_NORMAL,
+                              FUTURES_PRIORITY_HIGH, FUTURES_PRIORITY_LOW};
+  struct parent *p = arg;
+
+  (void)result;
+  for (int i = 0; i < 4; i++) {
+    futures_task_t t;
+
+    p->r[i].o = p->o;
+    p->r[i].id = i;
+    t = task_of(task_record, &p->r[i], prio[i]);
+    p->rc |= futures_submit_ex(p->pool, &t, NULL, &p->fs[i]);
+  }
+  return 0;
+}
+
+START_TEST(test_priority_from_a_task_goes_to_the_pool_queue_of_its_level)
+{
+  static const int want[4] = {2, 1, 0, 3};
+  futures_pool_t *pool;
+  future_t *f;
+  struct order o;
+  struct tu_count done;
+  struct parent p;
+  futures_task_t t = task_of(parent_task, &p, FUTURES_PRIORITY_NORMAL);
+
+  order_init(&o);
+  tu_count_init(&done, 4);
+  o.done = &done;
+  memset(&p, 0, sizeof(p));
+  p.o = &o;
+  ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
+  p.pool = pool;
+  ck_assert_int_eq(futures_submit_ex(pool, &t, NULL, &f), 0);
+  tu_count_wait(&done);
+  ck_assert_int_eq(future_get(f, NULL), 0);
+  future_release(f);
+  ck_assert_int_eq(p.rc, 0);
+  get_all(p.fs, 4);
+  for (int k = 0; k < 4; k++)
+    ck_assert_int_eq(o.ids[k], want[k]);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+  tu_count_destroy(&done);
+}
+END_TEST
+
+/*
+ * Continuations are normal: one queued on a held 1-thread pool (its
+ * antecedent, a promise, had settled already) starts after a high task
+ * queued after it, and before a low one.
+ */
+static int
+cont_record(void *arg, int code, void *value, void **result)
+{
+  (void)code;
+  (void)value;
+  return task_record(arg, result);
+}
+
+START_TEST(test_priority_continuations_are_normal)
+{
+  static const int want[3] = {1, 0, 2};
+  struct tu_hold h;
+  future_t *hf, *p, *fs[3];
+  struct order o;
+  struct rec r[3];
+  struct tu_count done;
+  futures_pool_t *pool = held_pool(&h, &hf);
+
+  order_init(&o);
+  tu_count_init(&done, 3);
+  o.done = &done;
+  r[0].o = &o;
+  r[0].id = 0;
+  ck_assert_int_eq(futures_promise_create(&p), 0);
+  ck_assert_int_eq(future_resolve(p, NULL), 0);
+  ck_assert_int_eq(futures_then(pool, p, cont_record, &r[0], &fs[0]), 0);
+  future_release(p);
+  fs[1] = submit_rec(pool, &r[1], &o, 1, FUTURES_PRIORITY_HIGH);
+  fs[2] = submit_rec(pool, &r[2], &o, 2, FUTURES_PRIORITY_LOW);
+  tu_latch_open(&h.release);
+  tu_count_wait(&done);
+  get_all(fs, 3);
+  for (int k = 0; k < 3; k++)
+    ck_assert_int_eq(o.ids[k], want[k]);
+  release_pool(pool, &h, hf);
+  tu_count_destroy(&done);
+}
+END_TEST
+
+/* ------------------------------------------------------------ others */
+
+/*
+ * Idle workers wake for high and low tasks: 300 rounds of one task
+ * submitted to an idle 2-thread pool, each waited for through a latch
+ * (future_get() would run it here). Right after a round the workers are
+ * spinning, later parked, so both ways of waking are taken; a lost
+ * wake-up hangs a round until the TCase's timeout.
+ */
+static int
+task_open(void *arg, void **result)
+{
+  (void)result;
+  tu_latch_open(arg);
+  return 0;
+}
+
+START_TEST(test_priority_idle_workers_wake_for_prioritized_tasks)
+{
+  futures_pool_t *pool;
+
+  ck_assert_int_eq(futures_pool_create(&pool, 2), 0);
+  for (int i = 0; i < 300; i++) {
+    struct tu_latch l;
+    futures_task_t t = task_of(
+        task_open, &l, i & 1 ? FUTURES_PRIORITY_HIGH : FUTURES_PRIORITY_LOW);
+    future_t *f;
+
+    tu_latch_init(&l);
+    ck_assert_int_eq(futures_submit_ex(pool, &t, NULL, &f), 0);
+    tu_latch_wait(&l);
+    ck_assert_int_eq(future_get(f, NULL), 0);
+    future_release(f);
+    tu_latch_destroy(&l);
+    if (i % 100 == 99)
+      tu_spin_for(200000); /* long enough for both workers to park */
+  }
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+}
+END_TEST
+
+/*
+ * A thread waiting for a queued low (or high) task runs it itself at once,
+ * whatever its level: the only worker is held, so the task can only run
+ * in the caller of future_get().
+ */
+static int
+task_thread(void *arg, void **result)
+{
+  *(pthread_t *)arg = pthread_self();
+  *result = arg;
+  return 0;
+}
+
+START_TEST(test_priority_get_runs_a_queued_task_of_any_level_in_the_caller)
+{
+  struct tu_hold h;
+  future_t *hf, *f;
+  futures_pool_t *pool = held_pool(&h, &hf);
+
+  for (int prio = FUTURES_PRIORITY_LOW; prio <= FUTURES_PRIORITY_HIGH; prio++) {
+    pthread_t ran;
+    futures_task_t t = task_of(task_thread, &ran, prio);
+    void *res = NULL;
+
+    ck_assert_int_eq(futures_submit_ex(pool, &t, NULL, &f), 0);
+    ck_assert_int_eq(future_get(f, &res), 0);
+    ck_assert_ptr_eq(res, &ran);
+    ck_assert(pthread_equal(ran, pthread_self()));
+    future_release(f);
+  }
+  release_pool(pool, &h, hf);
+}
+END_TEST
+
+/*
+ * future_cancel() of a queued high or low task settles it with ECANCELED
+ * and calls its drop function once; the pool goes on running the other
+ * tasks of those levels, and its statistics count the cancellations.
+ */
+START_TEST(test_priority_cancel_of_queued_prioritized_tasks_calls_their_drop)
+{
+  struct tu_hold h;
+  future_t *hf, *c[2], *k[2];
+  atomic_int runs, drops;
+  futures_stats_t st = FUTURES_STATS_INIT;
+  futures_pool_t *pool = held_pool(&h, &hf);
+
+  atomic_init(&runs, 0);
+  atomic_init(&drops, 0);
+  for (int i = 0; i < 2; i++) {
+    int prio = i == 0 ? FUTURES_PRIORITY_HIGH : FUTURES_PRIORITY_LOW;
+    futures_task_t t = task_of(count_task, &runs, prio);
+    futures_task_t d = task_of(count_task, &drops, prio);
+
+    d.drop = count_drop;
+    ck_assert_int_eq(futures_submit_ex(pool, &d, NULL, &c[i]), 0);
+    ck_assert_int_eq(futures_submit_ex(pool, &t, NULL, &k[i]), 0);
+  }
+  for (int i = 0; i < 2; i++) {
+    ck_assert_int_eq(future_cancel(c[i]), 0);
+    ck_assert_int_eq(future_get(c[i], NULL), ECANCELED);
+    future_release(c[i]);
+  }
+  ck_assert_int_eq(atomic_load(&drops), 200);
+  tu_latch_open(&h.release);
+  for (int i = 0; i < 2; i++) {
+    ck_assert_int_eq(future_get(k[i], NULL), 0);
+    future_release(k[i]);
+  }
+  ck_assert_int_eq(atomic_load(&runs), 2);
+  ck_assert_int_eq(futures_pool_stats(pool, &st), 0);
+  ck_assert_uint_eq(st.cancelled, 2);
+  release_pool(pool, &h, hf);
+  ck_assert_int_eq(atomic_load(&drops), 200);
+}
+END_TEST
+
+/*
+ * Destroy with queued high and low tasks: FUTURES_DESTROY_DRAIN runs
+ * them before it returns; FUTURES_DESTROY_CANCEL runs none, settles each
+ * with ECANCELED and calls each drop function once.
+ */
+START_TEST(test_priority_destroy_drains_or_cancels_queued_prioritized_tasks)
+{
+  for (int cancel = 0; cancel < 2; cancel++) {
+    struct tu_hold h;
+    future_t *hf, *fs[4], *done;
+    atomic_int runs;
+    futures_pool_t *pool = held_pool(&h, &hf);
+
+    atomic_init(&runs, 0);
+    for (int i = 0; i < 4; i++) {
+      futures_task_t t =
+          task_of(count_task, &runs,
+                  i & 1 ? FUTURES_PRIORITY_HIGH : FUTURES_PRIORITY_LOW);
+
+      t.drop = count_drop;
+      ck_assert_int_eq(futures_submit_ex(pool, &t, NULL, &fs[i]), 0);
+    }
+    ck_assert_int_eq(futures_pool_destroy_async(pool,
+                                                cancel ? FUTURES_DESTROY_CANCEL
+                                                       : FUTURES_DESTROY_DRAIN,
+                                                &done),
+                     0);
+    tu_latch_open(&h.release);
+    ck_assert_int_eq(future_get(done, NULL), 0);
+    future_release(done);
+    for (int i = 0; i < 4; i++) {
+      ck_assert(future_is_ready(fs[i]));
+      ck_assert_int_eq(future_get(fs[i], NULL), cancel ? ECANCELED : 0);
+      future_release(fs[i]);
+    }
+    ck_assert_int_eq(atomic_load(&runs), cancel ? 400 : 4);
+    future_get(hf, NULL);
+    future_release(hf);
+    tu_hold_destroy(&h);
+  }
+}
+END_TEST
+
+/*
+ * Priorities do not bypass a bounded queue: high and low tasks take
+ * places like normal ones, and a full queue refuses each level with
+ * EAGAIN under FUTURES_OVERFLOW_FAIL.
+ */
+START_TEST(test_priority_tasks_take_places_in_a_bounded_queue)
+{
+  futures_pool_opts_t opts = FUTURES_POOL_OPTS_INIT;
+  futures_pool_t *pool;
+  struct tu_hold h;
+  future_t *hf, *fs[2], *f = NULL;
+  atomic_int runs;
+
+  atomic_init(&runs, 0);
+  tu_hold_init(&h, NULL);
+  opts.nthreads = 1;
+  opts.max_queued = 2;
+  opts.overflow = FUTURES_OVERFLOW_FAIL;
+  ck_assert_int_eq(futures_pool_create_ex(&pool, &opts), 0);
+  ck_assert_int_eq(futures_submit(pool, tu_hold_task, &h, &hf), 0);
+  tu_latch_wait(&h.started);
+  for (int i = 0; i < 2; i++) {
+    futures_task_t t = task_of(
+        count_task, &runs, i ? FUTURES_PRIORITY_LOW : FUTURES_PRIORITY_HIGH);
+
+    ck_assert_int_eq(futures_submit_ex(pool, &t, NULL, &fs[i]), 0);
+  }
+  for (int prio = FUTURES_PRIORITY_LOW; prio <= FUTURES_PRIORITY_HIGH; prio++) {
+    futures_task_t t = task_of(count_task, &runs, prio);
+
+    ck_assert_int_eq(futures_submit_ex(pool, &t, NULL, &f), EAGAIN);
+    ck_assert_ptr_null(f);
+  }
+  tu_latch_open(&h.release);
+  get_all(fs, 2);
+  ck_assert_int_eq(atomic_load(&runs), 2);
+  ck_assert_int_eq(future_get(hf, NULL), 0);
+  future_release(hf);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+  tu_hold_destroy(&h);
+}
+END_TEST
+
+/*
+ * futures_pool_stats() counts prioritized tasks like the others: queued
+ * while they wait, submitted and completed once they ran.
+ */
+START_TEST(test_priority_tasks_are_counted_in_stats)
+{
+  struct tu_hold h;
+  future_t *hf, *fs[3];
+  futures_stats_t st = FUTURES_STATS_INIT;
+  atomic_int runs;
+  futures_pool_t *pool = held_pool(&h, &hf);
+
+  atomic_init(&runs, 0);
+  for (int i = 0; i < 3; i++) {
+    futures_task_t t = task_of(count_task, &runs, i - 1);
+
+    ck_assert_int_eq(futures_submit_ex(pool, &t, NULL, &fs[i]), 0);
+  }
+  ck_assert_int_eq(futures_pool_stats(pool, &st), 0);
+  ck_assert_uint_eq(st.submitted, 4);
+  ck_assert_uint_eq(st.queued, 3);
+  tu_latch_open(&h.release);
+  get_all(fs, 3);
+  ck_assert_int_eq(future_get(hf, NULL), 0);
+  ck_assert_int_eq(futures_pool_stats(pool, &st), 0);
+  ck_assert_uint_eq(st.queued, 0);
+  ck_assert_uint_eq(st.completed, 4);
+  future_release(hf);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+  tu_hold_destroy(&h);
+}
+END_TEST
+
+Suite *
+priority_suite(void)
+{
+  Suite *s = suite_create("priority");
+  TCase *tc;
+
+  tc = tcase_create("errors");
+  tcase_set_timeout(tc, 30);
+  tcase_add_test(tc, test_priority_out_of_range_is_einval);
+  tcase_add_test(tc, test_priority_older_struct_size_is_normal);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("order");
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc,
+                 test_priority_queued_high_starts_before_every_queued_normal);
+  tcase_add_test(tc, test_priority_high_before_normal_with_several_workers);
+  tcase_add_test(
+      tc, test_priority_aging_starts_a_normal_task_after_aging_high_ones);
+  tcase_add_test(
+      tc, test_priority_low_tasks_finish_under_a_steady_stream_of_high_ones);
+  tcase_add_test(tc, test_priority_submit_all_mixed_levels_start_by_level);
+  tcase_add_test(tc,
+                 test_priority_from_a_task_goes_to_the_pool_queue_of_its_level);
+  tcase_add_test(tc, test_priority_continuations_are_normal);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("interplay");
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc, test_priority_idle_workers_wake_for_prioritized_tasks);
+  tcase_add_test(
+      tc, test_priority_get_runs_a_queued_task_of_any_level_in_the_caller);
+  tcase_add_test(
+      tc, test_priority_cancel_of_queued_prioritized_tasks_calls_their_drop);
+  tcase_add_test(
+      tc, test_priority_destroy_drains_or_cancels_queued_prioritized_tasks);
+  tcase_add_test(tc, test_priority_tasks_take_places_in_a_bounded_queue);
+  tcase_add_test(tc, test_priority_tasks_are_counted_in_stats);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int
+main(void)
+{
+  return tu_run_suite(priority_suite());
+}
