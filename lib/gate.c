@@ -27,6 +27,7 @@
  */
 #include "foreign.h"
 #include "hook.h"
+#include "trace.h"
 
 /*
  * If the thread running a task exits inside it (pthread_exit(), or a
@@ -78,8 +79,11 @@ run_unwound_slow(struct run_guard g)
   struct future *f = g.f;
 
   body_leave(&g);
-  if (atomic_load_explicit(&f->state, memory_order_relaxed) & F_TIMED)
+  if (atomic_load_explicit(&f->state, memory_order_relaxed) & F_TIMED) {
     futures__record_times(f)->finished = futures__now_ns();
+    if (f->sched != NULL && f->sched->trace != NULL)
+      futures__trace_run(f->sched, f, EOWNERDEAD, g.flags & GATE_HELPED, 0);
+  }
   if (f->sched != NULL)
     futures__sched_count_complete(f->sched);
   settle(f, EOWNERDEAD, NULL, g.flags & GATE_QREF);
@@ -174,6 +178,8 @@ settle_unrun(struct future *f, int drop_ref)
     struct future_times *t = futures__record_times(f);
 
     t->started = t->finished = futures__now_ns();
+    if (f->sched != NULL && f->sched->trace != NULL)
+      futures__trace_run(f->sched, f, ECANCELED, 0, 1);
   }
   if (f->sched != NULL)
     futures__sched_count_cancel(f->sched);
@@ -254,8 +260,12 @@ run(struct future *f, unsigned flags)
     code = f->fn.task(f->arg, &res);
   }
   body_leave(&guard);
-  if (st & F_TIMED)
+  if (st & F_TIMED) {
     futures__record_times(f)->finished = futures__now_ns();
+    /* The trace's one branch, on the path that records times only. */
+    if (s->trace != NULL)
+      futures__trace_run(s, f, code, (flags & GATE_HELPED) != 0, 0);
+  }
   futures__sched_count_complete(s);
   if (unlikely(code == FUTURES_FOLLOW)) {
     if ((code = follow(f, (struct future *)res)) == 0) {

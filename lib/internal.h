@@ -16,6 +16,7 @@
  *      init.c                  once-per-process set-up, fork handlers
  *      scheduler.c                 where a record goes, where work is found,
  *                              parking and waking, the drain
+ *      trace.c                 a traced pool's rings and its JSON
  *   2. deque.c inject.c ring.c the three queues
  *      pin.c                   hazard pins that keep a pool's memory alive
  *   1. record.c                the future record: state word, references,
@@ -37,6 +38,10 @@
  *                              no lock held, nothing taken under it.
  *   2b. timers->lock (timer.c)  A pool's heap of timers. A leaf: the timer
  *                              thread settles what is due after it lets go.
+ *   2c. trace->lock (trace.c)  A traced pool's list of thread rings; then
+ *                              ring->lock, one thread's events, a leaf
+ *                              (under the list's only in the writer). Taken
+ *                              with no other lock held.
  *   3. notifier->lock (notifier.c)  A notifier's tag queue and watch
  *                              list. Destroy unlinks watches (a stripe)
  *                              under it; a delivery takes it with no lock

@@ -74,6 +74,7 @@ struct sched {
   unsigned long long id; /* unique for the life of the process */
   size_t stack_size;     /* for worker threads */
   char name[16];         /* worker thread name prefix */
+  struct trace *trace;   /* FUTURES_POOL_TRACE: the timeline, else NULL */
 
   /* Outside threads' submission rings; the list only grows until destroy,
    * so workers walk it without a lock. */
