@@ -746,7 +746,8 @@ FUTURES_API int futures_pool_stats(futures_pool_t *pool,
  * @pool: (borrowed) A live pool. NULL, or a pool without
  *        FUTURES_POOL_TRACE -> EINVAL.
  * @fd:   An open file descriptor, written from its current offset; < 0 ->
- *        EINVAL. Not closed.
+ *        EINVAL. Not closed. A pipe whose reader has gone raises SIGPIPE,
+ *        as write(2) does.
  *
  * Return:    0; EINVAL; ENOMEM; ECHILD in a fork() child (its parent's
  *            pool); the errno of a failed write(2) (EIO for a write of
@@ -754,9 +755,14 @@ FUTURES_API int futures_pool_stats(futures_pool_t *pool,
  *            written.
  * Ownership: none taken; the caller keeps @fd.
  * Threads:   safe, while tasks run and from many threads at once; not
- *            once destroy has begun
+ *            once destroy has begun. A thread waiting in a join drawn in
+ *            the trace keeps the pool's memory until its slice is
+ *            written, even while the pool is destroyed; in a fork() child
+ *            it is ECHILD
  *            (tests: check_trace/test_trace_write_while_tasks_run_from_threads,
  *            check_trace/test_trace_thread_that_exited_keeps_its_events,
+ *            check_trace/test_trace_join_racing_destroy_ends_before_the_free,
+ *            check_trace/test_trace_write_in_a_fork_child_is_echild,
  *            trace_json.sh).
  * In a task: allowed; the calling task is not in the trace yet
  *            (tests: check_trace/test_trace_write_from_a_task).

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "futures.h"
@@ -316,6 +317,89 @@ START_TEST(test_trace_ring_keeps_the_newest_and_counts_the_lost)
 }
 END_TEST
 
+/* In a fork() child the parent's traced pool is ECHILD, as every call on
+ * it is there (its workers and rings' writers do not exist). Every worker
+ * has run a task before the fork (see HACKING on fork and ASan). */
+START_TEST(test_trace_write_in_a_fork_child_is_echild)
+{
+  futures_pool_t *pool = traced_pool(2);
+  struct tu_crowd c;
+  future_t *held[2];
+  int status = -1;
+  pid_t pid;
+
+  ck_assert_int_eq(tu_crowd_hold(pool, &c, held, 2), 0);
+  ck_assert_int_eq(tu_crowd_release(&c, held, 2), 0);
+  pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    int fd = open("/dev/null", O_WRONLY);
+
+    tu_child_exit(fd >= 0 && futures_pool_trace_write(pool, fd) == ECHILD
+                      ? 0
+                      : 1);
+  }
+  ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+  ck_assert(WIFEXITED(status));
+  ck_assert_int_eq(WEXITSTATUS(status), 0);
+  status = open("/dev/null", O_WRONLY);
+  ck_assert_int_ge(status, 0);
+  ck_assert_int_eq(futures_pool_trace_write(pool, status), 0);
+  close(status);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+}
+END_TEST
+
+struct getter {
+  future_t *f;
+  struct tu_latch going;
+  int rc;
+};
+
+static void *
+get_it(void *arg)
+{
+  struct getter *g = arg;
+
+  tu_latch_open(&g->going);
+  g->rc = future_get(g->f, NULL);
+  return NULL;
+}
+
+/* A thread waits (a join slice, which pins the pool) for a held task
+ * while the pool's destroy begins (futures_pool_destroy_async()); the
+ * task is released: the wait returns 0 and writes its slice into the
+ * pool's trace before the destroy frees it (a use after free here is
+ * what ASan and TSan would report). The getter is started before the
+ * destroy and the release; that it is inside its wait by then is likely,
+ * not forced (no API shows it). */
+START_TEST(test_trace_join_racing_destroy_ends_before_the_free)
+{
+  futures_pool_t *pool = traced_pool(1);
+  struct getter g;
+  struct tu_crowd c;
+  future_t *held[1], *done;
+  pthread_t t;
+
+  ck_assert_int_eq(tu_crowd_hold(pool, &c, held, 1), 0);
+  g.f = held[0];
+  g.rc = -1;
+  tu_latch_init(&g.going);
+  ck_assert_int_eq(pthread_create(&t, NULL, get_it, &g), 0);
+  tu_latch_wait(&g.going);
+  ck_assert_int_eq(
+      futures_pool_destroy_async(pool, FUTURES_DESTROY_DRAIN, &done), 0);
+  tu_latch_open(&c.gate);
+  ck_assert_int_eq(pthread_join(t, NULL), 0);
+  ck_assert_int_eq(g.rc, 0);
+  future_release(held[0]);
+  tu_crowd_destroy(&c);
+  ck_assert_int_eq(future_get(done, NULL), 0);
+  future_release(done);
+  tu_latch_destroy(&g.going);
+}
+END_TEST
+
 Suite *
 trace_suite(void)
 {
@@ -325,6 +409,7 @@ trace_suite(void)
   tc = tcase_create("errors");
   tcase_add_test(tc, test_trace_write_errors);
   tcase_add_test(tc, test_trace_implies_timing);
+  tcase_add_test(tc, test_trace_write_in_a_fork_child_is_echild);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("contents");
@@ -333,6 +418,7 @@ trace_suite(void)
   tcase_add_test(tc, test_trace_thread_that_exited_keeps_its_events);
   tcase_add_test(tc, test_trace_write_from_a_task);
   tcase_add_test(tc, test_trace_ring_keeps_the_newest_and_counts_the_lost);
+  tcase_add_test(tc, test_trace_join_racing_destroy_ends_before_the_free);
   suite_add_tcase(s, tc);
   return s;
 }
