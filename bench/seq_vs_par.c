@@ -689,8 +689,7 @@ main(int argc, char **argv)
     t0 = bu_now_ns();
     par[r] = run_parallel(pool, s, res, fs, n);
     if (r == reps - 1)
-      bars_save(&bars[1], "parallel: futures_join_all", s, n, t0,
-                bu_now_ns());
+      bars_save(&bars[1], "parallel: futures_join_all", s, n, t0, bu_now_ns());
     check_results("parallel", s, res, n, par_text, sizeof(par_text));
     /* The run ends with its latest task: max(ms + late) - max(ms). */
     for (size_t i = 0; i < n; i++) {

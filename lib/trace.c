@@ -37,8 +37,8 @@
 #include "pin.h"
 
 #define TRACE_EVENTS_DEFAULT 4096
-#define TRACE_EVENTS_MIN 16
-#define TRACE_EVENTS_MAX (1u << 24)
+#define TRACE_EVENTS_MIN     16
+#define TRACE_EVENTS_MAX     (1u << 24)
 
 enum { EV_TASK, EV_THEN, EV_UNRUN, EV_JOIN };
 
@@ -60,8 +60,8 @@ struct trace_ring {
   char name[16];
   /* Protected by lock. */
   pthread_mutex_t lock;
-  struct trace_event *ev; /* NULL until the first event */
-  unsigned long long head; /* events written, ever */
+  struct trace_event *ev;   /* NULL until the first event */
+  unsigned long long head;  /* events written, ever */
   unsigned long long nomem; /* events lost: ev could not be allocated */
 };
 
@@ -145,9 +145,9 @@ my_ring(struct sched *s)
   if (likely(me.sched_id == s->id))
     return me.ring;
   if (me.key == 0) {
-    me.key = atomic_fetch_add_explicit(&last_thread_key, 1,
-                                       memory_order_relaxed) +
-             1;
+    me.key =
+        atomic_fetch_add_explicit(&last_thread_key, 1, memory_order_relaxed) +
+        1;
     me.tid = (int)syscall(SYS_gettid);
   }
   futures__mutex_lock(&t->lock);
@@ -198,8 +198,8 @@ static int
 stale(const struct sched *s)
 {
   return unlikely(futures__forked()) &&
-         s->gen != atomic_load_explicit(&futures__fork_gen,
-                                        memory_order_relaxed);
+         s->gen !=
+             atomic_load_explicit(&futures__fork_gen, memory_order_relaxed);
 }
 
 void
@@ -208,9 +208,9 @@ futures__trace_submit(struct sched *s, struct future *f)
   struct future_tracing *tr = futures__record_tracing(f);
   struct trace_ring *r = my_ring(s);
 
-  tr->id = atomic_fetch_add_explicit(&s->trace->next_id, 1,
-                                     memory_order_relaxed) +
-           1;
+  tr->id =
+      atomic_fetch_add_explicit(&s->trace->next_id, 1, memory_order_relaxed) +
+      1;
   tr->submit_tid = r != NULL ? r->tid : 0;
 }
 
@@ -247,8 +247,7 @@ futures__trace_run(struct sched *s, struct future *f, int code, int helped,
 }
 
 void
-futures__trace_join_begin(struct trace_join *j, future_t *const fs[],
-                          size_t n)
+futures__trace_join_begin(struct trace_join *j, future_t *const fs[], size_t n)
 {
   j->s = NULL;
   for (size_t i = 0; i < n; i++) {
@@ -273,9 +272,8 @@ futures__trace_join_begin(struct trace_join *j, future_t *const fs[],
   j->n = n;
   for (size_t i = 0; i < TRACE_JOIN_IDS; i++) {
     struct future *f = i < n ? fs[i] : NULL;
-    uint32_t st = f != NULL ? atomic_load_explicit(&f->state,
-                                                   memory_order_relaxed)
-                            : 0;
+    uint32_t st =
+        f != NULL ? atomic_load_explicit(&f->state, memory_order_relaxed) : 0;
 
     /* Numbers of this pool's records only; 0 for the others. */
     j->ids[i] = (st & F_TIMED) && !(st & F_NOPOOL) && f->sched == j->s
@@ -395,8 +393,7 @@ find_run(const struct copied *v, size_t n, unsigned long long id)
     else
       hi = mid;
   }
-  return lo < n && v[lo].e.id == id && v[lo].e.kind != EV_UNRUN ? &v[lo]
-                                                                 : NULL;
+  return lo < n && v[lo].e.id == id && v[lo].e.kind != EV_UNRUN ? &v[lo] : NULL;
 }
 
 /* A point strictly inside [@ts, @end] where a flow can bind. */
@@ -563,8 +560,7 @@ futures__trace_write(struct sched *s, int fd)
        "%zu,\"lost_events\":%llu},\n\"traceEvents\":[\n"
        "{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":%d,\"tid\":0,"
        "\"args\":{\"name\":\"libfutures pool %s\"}}",
-       futures_version_string(), safe(name, s->name), t->cap, lost, pid,
-       name);
+       futures_version_string(), safe(name, s->name), t->cap, lost, pid, name);
   emit(o,
        ",\n{\"ph\":\"M\",\"name\":\"lost_events\",\"pid\":%d,\"tid\":0,"
        "\"args\":{\"count\":%llu}}",

@@ -32,8 +32,8 @@ void futures__trace_submit(struct sched *s, struct future *f);
 /* The body of @f, a record of @s, ended with @code (FUTURES_FOLLOW: it
  * follows a future, outcome unknown yet), or @f was settled unrun
  * (@unrun). Its times tail is complete. Called before it is published. */
-void futures__trace_run(struct sched *s, struct future *f, int code,
-                        int helped, int unrun);
+void futures__trace_run(struct sched *s, struct future *f, int code, int helped,
+                        int unrun);
 
 /* A join (future_get(), futures_join_all()) on @n futures: begin pins the
  * pool of the first traced one that has not finished (nothing to draw if
@@ -55,9 +55,9 @@ void futures__trace_join_end(struct trace_join *j);
 static inline int
 futures__trace_maybe(const future_t *f)
 {
-  return unlikely(atomic_load_explicit(&((struct future *)f)->state,
-                                       memory_order_relaxed) &
-                  F_TIMED);
+  return unlikely(
+      atomic_load_explicit(&((struct future *)f)->state, memory_order_relaxed) &
+      F_TIMED);
 }
 
 #endif /* FUTURES_TRACE_H */

@@ -335,9 +335,8 @@ START_TEST(test_trace_write_in_a_fork_child_is_echild)
   if (pid == 0) {
     int fd = open("/dev/null", O_WRONLY);
 
-    tu_child_exit(fd >= 0 && futures_pool_trace_write(pool, fd) == ECHILD
-                      ? 0
-                      : 1);
+    tu_child_exit(fd >= 0 && futures_pool_trace_write(pool, fd) == ECHILD ? 0
+                                                                          : 1);
   }
   ck_assert_int_eq(waitpid(pid, &status, 0), pid);
   ck_assert(WIFEXITED(status));

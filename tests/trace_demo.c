@@ -30,7 +30,7 @@
   do {                                                                         \
     int rc_ = (x);                                                             \
     if (rc_ != 0) {                                                            \
-      fprintf(stderr, "trace_demo: %s: %d\n", #x, rc_);                      \
+      fprintf(stderr, "trace_demo: %s: %d\n", #x, rc_);                        \
       exit(1);                                                                 \
     }                                                                          \
   } while (0)
@@ -95,8 +95,8 @@ int
 main(int argc, char **argv)
 {
   futures_pool_opts_t o = FUTURES_POOL_OPTS_INIT;
-  struct rec r[] = {{"A", 0},  {"B", 0}, {"H1", 0}, {"H2", 0}, {"C", 0},
-                    {"D", 0},  {"Y", 0}, {"Z", 0},  {"E", 0}};
+  struct rec r[] = {{"A", 0}, {"B", 0}, {"H1", 0}, {"H2", 0}, {"C", 0},
+                    {"D", 0}, {"Y", 0}, {"Z", 0},  {"E", 0}};
   enum { A, B, H1, H2, C, D, Y, Z, E, N };
   const char *kind[N] = {"task", "task", "task",      "task", "task",
                          "task", "task", "cancelled", "then"};
