@@ -6,6 +6,11 @@
  *   const r1 = await task1(); const r2 = await task2();
  *   const [r1, r2] = await Promise.all([task1(), task2()]);
  *
+ * With --timeline, both runs are drawn as an ASCII Gantt chart, one line
+ * per thread that ran a task, time across (the pool traces with
+ * FUTURES_POOL_TRACE; --trace FILE writes its Chrome JSON, and
+ * --timeline-data FILE the bars for bench/plot/timeline.gp).
+ *
  * With --timers, the seed as the seed wrote it: each task is a timer
  * (futures_after(), JavaScript's setTimeout wrapped in a promise) and a
  * continuation on the pool (futures_then()) that returns "Task i done", on
@@ -15,11 +20,14 @@
 #define _GNU_SOURCE
 #endif
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "bench_util.h"
 #include "futures.h"
@@ -32,6 +40,9 @@ struct sleeper {
   /* --timers only: */
   long long due_ns; /* when the task's timer was due (CLOCK_MONOTONIC) */
   int in_caller;    /* the continuation ran in the awaiting thread */
+  /* --timeline: the thread that ran the task, and when. */
+  int tid;
+  long long start_ns, end_ns;
 };
 
 /* Sleeps to an absolute deadline so that a signal cannot stretch the task. */
@@ -41,9 +52,12 @@ sleep_task(void *arg, void **result)
   struct sleeper *s = arg;
   long long t0 = bu_now_ns();
 
+  s->tid = (int)syscall(SYS_gettid);
+  s->start_ns = t0;
   bu_sleep_ns((long long)s->ms * 1000000LL);
+  s->end_ns = bu_now_ns();
   /* The timer's own lateness, so that it is not blamed on the pool. */
-  s->late_ns = bu_now_ns() - t0 - (long long)s->ms * 1000000LL;
+  s->late_ns = s->end_ns - t0 - (long long)s->ms * 1000000LL;
   snprintf(s->text, sizeof(s->text), "Task %d done", s->index);
   *result = s->text;
   return 0;
@@ -116,6 +130,148 @@ run_parallel(futures_pool_t *pool, struct sleeper *s, void **res, future_t **fs,
   for (size_t i = 0; i < n; i++)
     future_release(fs[i]);
   return ms;
+}
+
+/* ------------------------------------------------------------ --timeline */
+
+#define GANTT_COLS 60
+
+/* One run's bars: per task its lane (the thread that ran it, numbered in
+ * order of first appearance; the awaiting thread is "caller"). */
+struct run_bars {
+  const char *name;
+  long long t0, t1; /* the run's start and end */
+  size_t n;
+  struct sleeper *s; /* copies */
+};
+
+static void
+bars_save(struct run_bars *b, const char *name, const struct sleeper *s,
+          size_t n, long long t0, long long t1)
+{
+  b->name = name;
+  b->t0 = t0;
+  b->t1 = t1;
+  b->n = n;
+  b->s = malloc(n * sizeof(*s));
+  if (b->s == NULL)
+    bu_die("out of memory");
+  memcpy(b->s, s, n * sizeof(*s));
+}
+
+/* The lanes of @b: distinct tids in order of first start; *@nl of them. */
+static size_t
+lanes_of(const struct run_bars *b, int *tids)
+{
+  size_t nl = 0;
+
+  for (size_t i = 0; i < b->n; i++) {
+    size_t k;
+
+    for (k = 0; k < nl && tids[k] != b->s[i].tid; k++)
+      ;
+    if (k == nl)
+      tids[nl++] = b->s[i].tid;
+  }
+  return nl;
+}
+
+/* "caller", or "worker k": workers numbered in order of first appearance
+ * over both runs, so that one thread keeps its name in both. */
+static void
+lane_label(char *buf, size_t size, int tid, int caller_tid)
+{
+  static int seen[256];
+  static size_t nseen;
+  size_t k;
+
+  if (tid == caller_tid) {
+    snprintf(buf, size, "caller");
+    return;
+  }
+  for (k = 0; k < nseen && seen[k] != tid; k++)
+    ;
+  if (k == nseen && nseen < sizeof(seen) / sizeof(seen[0]))
+    seen[nseen++] = tid;
+  snprintf(buf, size, "worker %zu", k + 1);
+}
+
+/* Both runs on one scale: one column is the longer run / GANTT_COLS. Task
+ * i is drawn with the digit i % 10 (task 10 as 0). */
+static void
+gantt_print(const struct run_bars *runs, size_t nruns, int caller_tid)
+{
+  long long span = 1;
+  int *tids;
+
+  for (size_t r = 0; r < nruns; r++)
+    span = runs[r].t1 - runs[r].t0 > span ? runs[r].t1 - runs[r].t0 : span;
+  printf("Timeline: one line per thread that ran a task, one column = "
+         "%.1f ms, task i drawn with digit i\n",
+         (double)span / 1e6 / GANTT_COLS);
+  for (size_t r = 0; r < nruns; r++) {
+    const struct run_bars *b = &runs[r];
+    size_t nl;
+
+    tids = malloc(b->n * sizeof(int));
+    if (tids == NULL)
+      bu_die("out of memory");
+    nl = lanes_of(b, tids);
+    printf("%s (%.1f ms):\n", b->name, (double)(b->t1 - b->t0) / 1e6);
+    for (size_t l = 0; l < nl; l++) {
+      char row[GANTT_COLS + 1], label[32];
+
+      memset(row, ' ', GANTT_COLS);
+      row[GANTT_COLS] = '\0';
+      for (size_t i = 0; i < b->n; i++) {
+        long long a = (b->s[i].start_ns - b->t0) * GANTT_COLS / span;
+        long long z = (b->s[i].end_ns - b->t0) * GANTT_COLS / span;
+
+        if (b->s[i].tid != tids[l])
+          continue;
+        for (long long c = a; c < z || c == a; c++)
+          if (c >= 0 && c < GANTT_COLS)
+            row[c] = (char)('0' + (i + 1) % 10);
+      }
+      lane_label(label, sizeof(label), tids[l], caller_tid);
+      printf("  %-9s |%s|\n", label, row);
+    }
+    free(tids);
+  }
+}
+
+/* The bars for gnuplot: run lane label task start_ms end_ms. */
+static void
+gantt_data(const char *path, const struct run_bars *runs, size_t nruns,
+           int caller_tid)
+{
+  FILE *f = fopen(path, "w");
+  int *tids;
+
+  if (f == NULL)
+    bu_die("cannot write %s", path);
+  fprintf(f, "# run lane label task start_ms end_ms\n");
+  for (size_t r = 0; r < nruns; r++) {
+    const struct run_bars *b = &runs[r];
+    size_t nl;
+
+    if ((tids = malloc(b->n * sizeof(int))) == NULL)
+      bu_die("out of memory");
+    nl = lanes_of(b, tids);
+    for (size_t l = 0; l < nl; l++) {
+      char label[32];
+
+      lane_label(label, sizeof(label), tids[l], caller_tid);
+      for (size_t i = 0; i < b->n; i++)
+        if (b->s[i].tid == tids[l])
+          fprintf(f, "%zu %zu \"%s\" %zu %.3f %.3f\n", r, l, label, i + 1,
+                  (double)(b->s[i].start_ns - b->t0) / 1e6,
+                  (double)(b->s[i].end_ns - b->t0) / 1e6);
+    }
+    free(tids);
+  }
+  if (fclose(f) != 0)
+    bu_die("cannot write %s", path);
 }
 
 /* ------------------------------------------------------------ --timers */
@@ -430,6 +586,10 @@ main(int argc, char **argv)
   int csv = 0, timers = 0;
   long other_us = 500;
   double timeout = 0;
+  int timeline = 0;
+  const char *trace_path = NULL, *data_path = NULL;
+  struct run_bars bars[2];
+  futures_pool_opts_t po = FUTURES_POOL_OPTS_INIT;
   const struct bu_opt opts[] = {
       {"tasks", BU_OPT_LIST, &tasks, "MS,MS,...",
        "task durations in ms (default 1000,500)", NULL},
@@ -443,6 +603,12 @@ main(int argc, char **argv)
        "tasks are timers and continuations (default workers: 1)", NULL},
       {"other-us", BU_OPT_LONG, &other_us, "US",
        "--timers: each other task spins US us (default 500; 0: none)", NULL},
+      {"timeline", BU_OPT_FLAG, &timeline, NULL,
+       "draw both runs (the last repetition) as an ASCII Gantt chart", NULL},
+      {"timeline-data", BU_OPT_STRING, &data_path, "FILE",
+       "write the chart's bars for bench/plot/timeline.gp", NULL},
+      {"trace", BU_OPT_STRING, &trace_path, "FILE",
+       "trace the pool, write its Chrome trace-event JSON to FILE", NULL},
       {NULL, BU_OPT_FLAG, NULL, NULL, NULL, NULL}};
   struct bu_report rep;
   struct sleeper *s;
@@ -465,6 +631,8 @@ main(int argc, char **argv)
     workers = (long)bu_online_cpus();
   if (reps < 1)
     bu_die("--reps must be at least 1");
+  if (timers && (timeline || data_path != NULL || trace_path != NULL))
+    bu_die("--timeline, --timeline-data and --trace need the default mode");
   if (timers) {
     int rc;
 
@@ -502,15 +670,26 @@ main(int argc, char **argv)
   snprintf(list, sizeof(list), "%ld", workers);
   bu_header(&rep, list, hdr_tasks, (int)reps, 0);
 
-  BU_CHECK(futures_pool_create(&pool, (size_t)workers));
+  po.nthreads = (size_t)workers;
+  if (timeline || data_path != NULL || trace_path != NULL)
+    po.flags = FUTURES_POOL_TRACE;
+  BU_CHECK(futures_pool_create_ex(&pool, &po));
   for (long r = 0; r < reps; r++) {
+    long long t0 = bu_now_ns();
+
     reset(s, &tasks);
     seq[r] = run_sequential(pool, s, res, n);
+    if (r == reps - 1)
+      bars_save(&bars[0], "sequential: future_get, future_get", s, n, t0,
+                bu_now_ns());
     check_results("sequential", s, res, n, seq_text, sizeof(seq_text));
     for (size_t i = 0; i < n; i++)
       seq_late[r] += (double)s[i].late_ns / 1e6;
     reset(s, &tasks);
+    t0 = bu_now_ns();
     par[r] = run_parallel(pool, s, res, fs, n);
+    if (r == reps - 1)
+      bars_save(&bars[1], "parallel: futures_join_all", s, n, t0, bu_now_ns());
     check_results("parallel", s, res, n, par_text, sizeof(par_text));
     /* The run ends with its latest task: max(ms + late) - max(ms). */
     for (size_t i = 0; i < n; i++) {
@@ -523,8 +702,22 @@ main(int argc, char **argv)
     par_pct[r] = 100.0 * par_ov[r] / (double)max;
     speedup[r] = seq[r] / par[r];
   }
+  if (trace_path != NULL) {
+    int fd = open(trace_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+    if (fd < 0)
+      bu_die("cannot write %s", trace_path);
+    BU_CHECK(futures_pool_trace_write(pool, fd));
+    close(fd);
+  }
   BU_CHECK(futures_pool_destroy(pool));
   bu_watchdog_stop();
+  if (data_path != NULL)
+    gantt_data(data_path, bars, 2, (int)syscall(SYS_gettid));
+  if (timeline && !csv)
+    gantt_print(bars, 2, (int)syscall(SYS_gettid));
+  free(bars[0].s);
+  free(bars[1].s);
 
   {
     /* bu_row() sorts its input; summarise copies for the demo lines. */

@@ -443,7 +443,7 @@ main(int argc, char **argv)
   struct bu_list threads = {0, NULL};
   long n = 1000000, reps = 5, warmup = 1, nsub = 2;
   long soak_tasks = 100000000, batch = 100000, every = 10000000;
-  int csv = 0, scaling = 0, no_mem = 0, do_soak = 0, pin = 0;
+  int csv = 0, scaling = 0, no_mem = 0, do_soak = 0, pin = 0, trace = 0;
   const char *modes = "external,fanout,submitters";
   double timeout = 0;
   const struct bu_opt opts[] = {
@@ -474,6 +474,8 @@ main(int argc, char **argv)
        NULL},
       {"timeout", BU_OPT_DOUBLE, &timeout, "S",
        "give up after S seconds (default 0: never)", NULL},
+      {"trace", BU_OPT_FLAG, &trace, NULL,
+       "pools record a timeline (FUTURES_POOL_TRACE), for its cost", NULL},
       {NULL, BU_OPT_FLAG, NULL, NULL, NULL, NULL}};
   int want[MODE_COUNT] = {0, 0, 0};
   char wbuf[256], tbuf[64];
@@ -525,6 +527,7 @@ main(int argc, char **argv)
 
       po.nthreads = (size_t)threads.v[i];
       po.pin = pin ? FUTURES_PIN_EACH : FUTURES_PIN_NONE;
+      po.flags = trace ? FUTURES_POOL_TRACE : 0;
       BU_CHECK(futures_pool_create_ex(&pool, &po));
       for (int m = 0; m < MODE_COUNT; m++)
         if (want[m])

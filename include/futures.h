@@ -513,6 +513,8 @@ enum futures_destroy_mode {
 
 /** Pool flags (futures_pool_opts_t.flags). */
 #define FUTURES_POOL_TIMING 0x1u /* record per-future times (future_times) */
+/* Record a timeline for futures_pool_trace_write(); implies TIMING. */
+#define FUTURES_POOL_TRACE 0x2u
 
 /**
  * futures_worker_start_fn - A pool's worker start hook
@@ -907,6 +909,69 @@ FUTURES_API int futures_pool_stats(futures_pool_t *pool,
  */
 FUTURES_API int futures_pool_worker_cpu(futures_pool_t *pool, size_t index,
                                         int *cpu);
+
+/**
+ * futures_pool_trace_write() - Write a traced pool's timeline as JSON.
+ *
+ * For a pool created with FUTURES_POOL_TRACE in opts->flags (which also
+ * turns on FUTURES_POOL_TIMING): writes to @fd, in the Chrome trace-event
+ * JSON format that Perfetto (ui.perfetto.dev) and chrome://tracing open,
+ * what the pool's records did. Per task or futures_then() continuation
+ * that ran: a complete ("X") slice named "task" or "then" on the thread
+ * that ran it (a worker, or a thread that ran it while waiting for it:
+ * args.helped 1), from its start to its end, with args.id (its number in
+ * this pool, from 1 in submit order), args.outcome (0, its code, or
+ * ECANCELED; args.followed 1 for a body that returned FUTURES_FOLLOW),
+ * args.submitted_by (the submitting thread's id) and args.antecedent (a
+ * continuation's antecedent in this pool, else 0); a 2 ns "submit" or
+ * "then" slice on the submitting thread at the submit, and a flow arrow
+ * ("s"/"f" events) from it to the run; for a continuation, a flow from its
+ * antecedent's run. A task settled ECANCELED unrun is a zero-length
+ * "cancelled" slice on the cancelling thread. A future_get() or
+ * futures_join_all() that had to wait for one of the pool's records is a
+ * "join" slice on the waiting thread, with args.n and args.waited (the
+ * ids of its first four futures; 0 for one of another pool), and a flow
+ * from each of those runs to it. Thread ids are the kernel's (gettid());
+ * each thread's name comes as a "thread_name" metadata event, read when
+ * the thread first touched the pool. Times are CLOCK_MONOTONIC.
+ * Inline continuations (futures_then_inline()), promises and combinators
+ * are not drawn. Each thread records into a ring of its own per pool,
+ * allocated at its first event and freed with the pool (a thread that
+ * exits leaves its events behind); a ring holds the newest 4096 events
+ * (the environment variable FUTURES_TRACE_EVENTS, read at pool creation,
+ * sets another size, 16 to 16777216); older ones are overwritten, and
+ * otherData.lost_events (also a "lost_events" metadata event) counts
+ * them, with events lost for want of memory. The trace is not cleared:
+ * each write holds all that the rings still hold. Written while tasks
+ * run, it holds each thread's events up to the moment its ring was
+ * copied: slices of tasks that had ended, not of those still running.
+ *
+ * @pool: (borrowed) A live pool. NULL, or a pool without
+ *        FUTURES_POOL_TRACE -> EINVAL.
+ * @fd:   An open file descriptor, written from its current offset; < 0 ->
+ *        EINVAL. Not closed. A pipe whose reader has gone raises SIGPIPE,
+ *        as write(2) does.
+ *
+ * Return:    0; EINVAL; ENOMEM; ECHILD in a fork() child (its parent's
+ *            pool); the errno of a failed write(2) (EIO for a write of
+ *            nothing), after which part of the JSON may have been
+ *            written.
+ * Ownership: none taken; the caller keeps @fd.
+ * Threads:   safe, while tasks run and from many threads at once; not
+ *            once destroy has begun. A thread waiting in a join drawn in
+ *            the trace keeps the pool's memory until its slice is
+ *            written, even while the pool is destroyed; in a fork() child
+ *            it is ECHILD
+ *            (tests: check_trace/test_trace_write_while_tasks_run_from_threads,
+ *            check_trace/test_trace_thread_that_exited_keeps_its_events,
+ *            check_trace/test_trace_join_racing_destroy_ends_before_the_free,
+ *            check_trace/test_trace_write_in_a_fork_child_is_echild,
+ *            trace_json.sh).
+ * In a task: allowed; the calling task is not in the trace yet
+ *            (tests: check_trace/test_trace_write_from_a_task).
+ * Since:     0.1
+ */
+FUTURES_API int futures_pool_trace_write(futures_pool_t *pool, int fd);
 
 /* ------------------------------------------------------------ submit */
 

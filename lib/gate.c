@@ -27,6 +27,7 @@
  */
 #include "foreign.h"
 #include "hook.h"
+#include "trace.h"
 
 /*
  * If the thread running a task exits inside it (pthread_exit(), or a
@@ -78,8 +79,11 @@ run_unwound_slow(struct run_guard g)
   struct future *f = g.f;
 
   body_leave(&g);
-  if (atomic_load_explicit(&f->state, memory_order_relaxed) & F_TIMED)
+  if (atomic_load_explicit(&f->state, memory_order_relaxed) & F_TIMED) {
     futures__record_times(f)->finished = futures__now_ns();
+    if (f->sched != NULL && f->sched->trace != NULL)
+      futures__trace_run(f->sched, f, EOWNERDEAD, g.flags & GATE_HELPED, 0);
+  }
   if (f->sched != NULL)
     futures__sched_count_complete(f->sched);
   settle(f, EOWNERDEAD, NULL, g.flags & GATE_QREF);
@@ -174,6 +178,8 @@ settle_unrun(struct future *f, int drop_ref)
     struct future_times *t = futures__record_times(f);
 
     t->started = t->finished = futures__now_ns();
+    if (f->sched != NULL && f->sched->trace != NULL)
+      futures__trace_run(f->sched, f, ECANCELED, 0, 1);
   }
   if (f->sched != NULL)
     futures__sched_count_cancel(f->sched);
@@ -224,6 +230,17 @@ follow(struct future *f, struct future *g)
   return 0;
 }
 
+/* A timed record's body has ended: its time, and its slice if its pool
+ * traces. Out of line, so that an untimed run pays the one branch it paid
+ * before the trace. */
+static void __attribute__((noinline))
+timed_end(struct sched *s, struct future *f, int code, unsigned flags)
+{
+  futures__record_times(f)->finished = futures__now_ns();
+  if (s->trace != NULL)
+    futures__trace_run(s, f, code, (flags & GATE_HELPED) != 0, 0);
+}
+
 /* Runs the body of a record this thread won, and publishes its outcome. */
 static void
 run(struct future *f, unsigned flags)
@@ -255,7 +272,7 @@ run(struct future *f, unsigned flags)
   }
   body_leave(&guard);
   if (st & F_TIMED)
-    futures__record_times(f)->finished = futures__now_ns();
+    timed_end(s, f, code, flags);
   futures__sched_count_complete(s);
   if (unlikely(code == FUTURES_FOLLOW)) {
     if ((code = follow(f, (struct future *)res)) == 0) {

@@ -17,6 +17,7 @@
  *      init.c                  once-per-process set-up, fork handlers
  *      scheduler.c                 where a record goes, where work is found,
  *                              parking and waking, the drain
+ *      trace.c                 a traced pool's rings and its JSON
  *   2. deque.c inject.c ring.c the three queues
  *      pin.c                   hazard pins that keep a pool's memory alive
  *   1. record.c                the future record: state word, references,
@@ -42,6 +43,10 @@
  *                              priority tasks. A leaf: taken with no lock
  *                              held, nothing taken under it (a look under
  *                              sched->lock reads their atomic lengths).
+ *   2d. trace->lock (trace.c)  A traced pool's list of thread rings; then
+ *                              ring->lock, one thread's events, a leaf
+ *                              (under the list's only in the writer). Taken
+ *                              with no other lock held.
  *   3. notifier->lock (notifier.c)  A notifier's tag queue and watch
  *                              list. Destroy unlinks watches (a stripe)
  *                              under it; a delivery takes it with no lock

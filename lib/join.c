@@ -14,6 +14,7 @@
  * registers one waiter node per future in a single wait group and sleeps on
  * the group's condition variable.
  */
+#include "trace.h"
 #include "wait.h"
 
 #define STACK_WAITERS 64
@@ -94,14 +95,40 @@ wait_each(future_t *const futures[], size_t n, long long deadline,
   return 0;
 }
 
+static int join_all(future_t *const futures[], size_t n, void *results[]);
+
+/* futures_join_all() whose first future is timed: a join slice if its
+ * pool traces (trace.c). Out of line: the untimed path pays one branch. */
+static int __attribute__((noinline))
+join_all_traced(future_t *const futures[], size_t n, void *results[])
+{
+  struct trace_join j;
+  int rc;
+
+  futures__trace_join_begin(&j, futures, n);
+  rc = join_all(futures, n, results);
+  futures__trace_join_end(&j);
+  return rc;
+}
+
 int
 futures_join_all(future_t *const futures[], size_t n, void *results[])
 {
-  int rc, code;
+  int rc;
 
   if ((rc = check_array(futures, n)) != 0 ||
       (rc = check_waitable(futures, n)) != 0)
     return rc;
+  if (n > 0 && futures__trace_maybe(futures[0]))
+    return join_all_traced(futures, n, results);
+  return join_all(futures, n, results);
+}
+
+static int
+join_all(future_t *const futures[], size_t n, void *results[])
+{
+  int rc = 0, code;
+
   futures__help_run_all(futures, n);
   /* One pass: wait for each in index order and take its outcome at once,
    * while its record is in cache (the first failure met is the lowest-

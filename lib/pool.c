@@ -7,6 +7,7 @@
 #include "help.h"
 #include "hook.h"
 #include "pool.h"
+#include "trace.h"
 #include "worker.h"
 
 #include <sched.h>
@@ -143,7 +144,7 @@ opts_read(futures_pool_opts_t *o, const futures_pool_opts_t *opts)
       o->overflow != FUTURES_OVERFLOW_BLOCK &&
       o->overflow != FUTURES_OVERFLOW_CALLER_RUNS)
     return EINVAL;
-  if ((o->flags & ~FUTURES_POOL_TIMING) != 0)
+  if ((o->flags & ~(FUTURES_POOL_TIMING | FUTURES_POOL_TRACE)) != 0)
     return EINVAL;
   if (o->stack_size != 0 && o->stack_size < 16384)
     return EINVAL;
@@ -188,6 +189,7 @@ pool_free(struct futures_pool *pool)
     futures__timers_close(pool->timers); /* nothing to do after destroy */
     futures__timers_release(pool->timers);
   }
+  futures__trace_destroy(&pool->sched);
   futures__sched_fini(&pool->sched);
   FUTURES_PLAIN_RANGE(pool, sizeof(*pool)); /* libc may reuse it */
   futures__free(pool);
@@ -208,6 +210,9 @@ pool_alloc(const futures_pool_opts_t *o)
   s->max_queued = o->max_queued;
   s->overflow = o->overflow;
   s->flags = o->flags;
+  /* A trace reads the times every record of the pool then carries. */
+  if (s->flags & FUTURES_POOL_TRACE)
+    s->flags |= FUTURES_POOL_TIMING;
   s->stack_size = o->stack_size;
   snprintf(s->name, sizeof(s->name), "%s",
            o->name != NULL ? o->name : "futures");
@@ -216,7 +221,8 @@ pool_alloc(const futures_pool_opts_t *o)
   s->worker_arg = o->worker_arg;
   s->creating = 1;
   if (futures__sched_init(s, (unsigned)n) != 0 || pin_copy(s, o) != 0 ||
-      futures__timers_create(&pool->timers, s->name) != 0) {
+      futures__timers_create(&pool->timers, s->name) != 0 ||
+      ((s->flags & FUTURES_POOL_TRACE) && futures__trace_create(s) != 0)) {
     pool_free(pool);
     return NULL;
   }
@@ -618,4 +624,17 @@ futures_pool_worker_cpu(futures_pool_t *pool, size_t index, int *cpu)
     return EINVAL;
   *cpu = s->pin == FUTURES_PIN_EACH ? s->cpus[index % s->ncpus] : -1;
   return 0;
+}
+
+/* ------------------------------------------------------------ trace */
+
+int
+futures_pool_trace_write(futures_pool_t *pool, int fd)
+{
+  if (pool == NULL || fd < 0 || pool->sched.trace == NULL)
+    return EINVAL;
+  if (pool->sched.gen !=
+      atomic_load_explicit(&futures__fork_gen, memory_order_relaxed))
+    return ECHILD;
+  return futures__trace_write(&pool->sched, fd);
 }

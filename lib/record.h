@@ -116,15 +116,29 @@ struct future_times {
   long long submitted, started, finished; /* CLOCK_MONOTONIC ns */
 };
 
+/* With FUTURES_POOL_TRACE, which implies the times: the record's number
+ * in its pool's trace and the thread that made it (trace.c). */
+struct future_tracing {
+  unsigned long long id;
+  int submit_tid;
+};
+
 struct future_timed {
   struct future f;
   struct future_times t;
+  struct future_tracing tr;
 };
 
 static inline struct future_times *
 futures__record_times(struct future *f)
 {
   return &((struct future_timed *)f)->t;
+}
+
+static inline struct future_tracing *
+futures__record_tracing(struct future *f)
+{
+  return &((struct future_timed *)f)->tr;
 }
 
 /* The state word with acquire order: whoever sees DONE also sees the

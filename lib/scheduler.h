@@ -78,6 +78,7 @@ struct sched {
    * (set once; read relaxed on every look for work: "Priorities" in
    * scheduler.c). */
   _Atomic(int) prio_seen;
+  struct trace *trace;   /* FUTURES_POOL_TRACE: the timeline, else NULL */
 
   /* Outside threads' submission rings; the list only grows until destroy,
    * so workers walk it without a lock. */

@@ -10,6 +10,7 @@
  */
 #include "gate.h"
 #include "pool.h"
+#include "trace.h"
 
 /* A futures_task_t larger than this is not one (later versions append a
  * few fields, never kilobytes). */
@@ -203,6 +204,8 @@ alloc_records(struct sched *s, const futures_task_t *tasks, size_t n,
     }
     futures__record_init(out[i], s, t->fn, t->arg, t->drop,
                          (timed ? F_TIMED : 0) | (i < placed ? 0 : F_NOPLACE));
+    if (unlikely(timed) && s->trace != NULL) /* trace.c; implies timed */
+      futures__trace_submit(s, out[i]);
   }
   return 0;
 }

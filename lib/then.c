@@ -30,6 +30,7 @@
 #include "foreign.h"
 #include "help.h"
 #include "pool.h"
+#include "trace.h"
 
 /* Admits an attach: ESHUTDOWN, ECHILD or 0. Whatever it returns, the
  * caller ends it with futures__sched_admit_end(). */
@@ -78,6 +79,8 @@ attach(struct sched *s, future_t *antecedent, futures_then_fn fn, void *arg,
   }
   futures__record_init(c, s, NULL, arg, NULL,
                        F_CONT | F_DEFERRED | (timed ? F_TIMED : 0));
+  if (timed && s->trace != NULL) /* trace.c; implies timed */
+    futures__trace_submit(s, c);
   c->fn.then = fn;
   c->x.ante = antecedent;
   if ((atomic_load_explicit(&antecedent->state, memory_order_relaxed) &

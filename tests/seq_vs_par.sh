@@ -2,6 +2,9 @@
 # SPDX-License-Identifier: MIT
 # The seed demo's timing checks, in both modes.
 #
+# --timeline draws both runs as a Gantt chart (checked below at 100 and
+# 50 ms).
+#
 # Default mode: two tasks of 400 ms and 200 ms take about 600 ms awaited
 # one by one and about 400 ms joined together. The margins cannot flake:
 # the parallel run must beat 0.8 x sequential (480 ms against about 600),
@@ -46,6 +49,45 @@ if awk -v s="$seq" -v p="$par" \
 else
   echo "FAIL: sequential $seq ms, parallel $par ms; want parallel >= 400," \
     "sequential >= 600 and parallel < 0.8 x sequential"
+  fail=1
+fi
+
+# --timeline, small: the sequential chart's two bars end to end (task 2's
+# first column after task 1's last, wherever each ran), the parallel
+# chart's side by side (on two lines, both from column 0 or 1: every
+# task is submitted before the join, and the workers are idle).
+if ! out=$("$bin" --tasks 100,50 --reps 1 --timeline --timeout 60); then
+  echo "FAIL: seq_vs_par --timeline exited with an error"
+  printf '%s\n' "$out"
+  exit 1
+fi
+printf '%s\n' "$out"
+if printf '%s\n' "$out" | awk '
+  /^sequential: / { run = "seq"; next }
+  /^parallel: / { run = "par"; next }
+  run != "" && /^  [a-z]+( [0-9]+)? +\|/ {
+    line[run]++
+    row = substr($0, index($0, "|") + 1)
+    for (d = 1; d <= 2; d++) {
+      a = index(row, d)
+      if (a == 0) continue
+      z = a; while (substr(row, z + 1, 1) == d) z++
+      first[run, d] = a; last[run, d] = z; lane[run, d] = line[run]
+    }
+    next
+  }
+  { run = "" }
+  END {
+    ok = first["seq", 1] && first["seq", 2] && first["par", 1] && first["par", 2]
+    ok = ok && last["seq", 1] < first["seq", 2]
+    ok = ok && lane["par", 1] != lane["par", 2]
+    ok = ok && first["par", 1] <= 2 && first["par", 2] <= 2
+    exit !ok
+  }'; then
+  echo "PASS: --timeline: sequential bars end to end, parallel side by side"
+else
+  echo "FAIL: --timeline: want the sequential bars end to end and the" \
+    "parallel ones on two lines, both starting at once"
   fail=1
 fi
 

@@ -1,0 +1,429 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * check_trace: FUTURES_POOL_TRACE and futures_pool_trace_write(). These
+ * tests check the call's contract (errors, threads, tasks, the ring's
+ * bound, threads that exit) by counting what a written trace holds; the
+ * JSON itself is parsed and checked event by event in trace_json.sh.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1
+#endif
+
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "futures.h"
+#include "testutil.h"
+
+Suite *trace_suite(void);
+
+static futures_pool_t *
+traced_pool(size_t nthreads)
+{
+  futures_pool_opts_t o = FUTURES_POOL_OPTS_INIT;
+  futures_pool_t *pool = NULL;
+
+  o.nthreads = nthreads;
+  o.flags = FUTURES_POOL_TRACE;
+  ck_assert_int_eq(futures_pool_create_ex(&pool, &o), 0);
+  return pool;
+}
+
+/* The trace of @pool, as a string the caller frees (NULL on error). */
+static char *
+trace_of(futures_pool_t *pool, int *rc)
+{
+  FILE *f = tmpfile();
+  char *buf = NULL;
+  long n;
+
+  if (f == NULL)
+    return NULL;
+  *rc = futures_pool_trace_write(pool, fileno(f));
+  n = lseek(fileno(f), 0, SEEK_END);
+  if (*rc == 0 && n >= 0 && (buf = malloc((size_t)n + 1)) != NULL) {
+    if (pread(fileno(f), buf, (size_t)n, 0) != n) {
+      free(buf);
+      buf = NULL;
+    } else
+      buf[n] = '\0';
+  }
+  fclose(f);
+  return buf;
+}
+
+/* Occurrences of @needle in @hay. */
+static long
+count(const char *hay, const char *needle)
+{
+  long n = 0;
+
+  for (const char *p = hay; (p = strstr(p, needle)) != NULL; p++)
+    n++;
+  return n;
+}
+
+static int
+task_tid(void *arg, void **result)
+{
+  *(int *)arg = (int)syscall(SYS_gettid);
+  *result = NULL;
+  return 0;
+}
+
+/* Bad input gets its documented code: EINVAL for NULL, a negative fd or a
+ * pool without the flag; a failed write's errno (ENOSPC from /dev/full,
+ * EBADF from a closed fd). An unknown flag bit is still EINVAL. */
+START_TEST(test_trace_write_errors)
+{
+  futures_pool_opts_t o = FUTURES_POOL_OPTS_INIT;
+  futures_pool_t *plain, *pool = traced_pool(1);
+  int fd, p[2];
+
+  ck_assert_int_eq(futures_pool_trace_write(NULL, 1), EINVAL);
+  ck_assert_int_eq(futures_pool_trace_write(pool, -1), EINVAL);
+  ck_assert_int_eq(futures_pool_create(&plain, 1), 0);
+  ck_assert_int_eq(futures_pool_trace_write(plain, 1), EINVAL);
+  ck_assert_int_eq(futures_pool_destroy(plain), 0);
+  fd = open("/dev/full", O_WRONLY);
+  ck_assert_int_ge(fd, 0);
+  ck_assert_int_eq(futures_pool_trace_write(pool, fd), ENOSPC);
+  close(fd);
+  ck_assert_int_eq(pipe(p), 0);
+  close(p[0]);
+  close(p[1]);
+  ck_assert_int_eq(futures_pool_trace_write(pool, p[1]), EBADF);
+  o.flags = 0x80000000u;
+  ck_assert_int_eq(futures_pool_create_ex(&plain, &o), EINVAL);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+}
+END_TEST
+
+/* The flag implies FUTURES_POOL_TIMING: future_times() works. */
+START_TEST(test_trace_implies_timing)
+{
+  futures_pool_t *pool = traced_pool(1);
+  long long q = -1, r = -1;
+  future_t *f;
+  int tid;
+
+  ck_assert_int_eq(futures_submit(pool, task_tid, &tid, &f), 0);
+  ck_assert_int_eq(future_get(f, NULL), 0);
+  ck_assert_int_eq(future_times(f, &q, &r), 0);
+  ck_assert(q >= 0 && r >= 0);
+  future_release(f);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+}
+END_TEST
+
+struct writers {
+  futures_pool_t *pool;
+  int rc[4];
+};
+
+static void
+write_many(void *arg, int i)
+{
+  struct writers *w = arg;
+  int fd = open("/dev/null", O_WRONLY);
+
+  w->rc[i] = fd < 0 ? errno : 0;
+  for (int k = 0; k < 20 && w->rc[i] == 0; k++)
+    w->rc[i] = futures_pool_trace_write(w->pool, fd);
+  if (fd >= 0)
+    close(fd);
+}
+
+/* Writes from four threads while tasks run (two workers held by a crowd,
+ * others queued and running) all succeed; once all is joined, a write
+ * holds one run slice per task. 200 tasks stay within one ring. */
+START_TEST(test_trace_write_while_tasks_run_from_threads)
+{
+  futures_pool_t *pool = traced_pool(3);
+  struct writers w = {pool, {0}};
+  struct tu_crowd c;
+  future_t *held[2], *f[200];
+  int tids[200], rc;
+  char *s;
+
+  ck_assert_int_eq(tu_crowd_hold(pool, &c, held, 2), 0);
+  for (int i = 0; i < 200; i++)
+    ck_assert_int_eq(futures_submit(pool, task_tid, &tids[i], &f[i]), 0);
+  ck_assert_int_eq(tu_run_threads(4, write_many, &w), 0);
+  ck_assert_int_eq(tu_crowd_release(&c, held, 2), 0);
+  ck_assert_int_eq(futures_join_all(f, 200, NULL), 0);
+  for (int i = 0; i < 4; i++)
+    ck_assert_int_eq(w.rc[i], 0);
+  s = trace_of(pool, &rc);
+  ck_assert_int_eq(rc, 0);
+  ck_assert_ptr_nonnull(s);
+  ck_assert_int_eq(count(s, "\"name\":\"task\""), 202);
+  ck_assert_int_eq(count(s, "\"lost_events\":0"), 1);
+  free(s);
+  for (int i = 0; i < 200; i++)
+    future_release(f[i]);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+}
+END_TEST
+
+struct helper {
+  futures_pool_t *pool;
+  int tid, body_tid, rc;
+};
+
+static void *
+help_and_exit(void *arg)
+{
+  struct helper *h = arg;
+  future_t *f;
+
+  h->tid = (int)syscall(SYS_gettid);
+  h->rc = futures_submit(h->pool, task_tid, &h->body_tid, &f);
+  if (h->rc == 0) {
+    h->rc = future_get(f, NULL);
+    future_release(f);
+  }
+  return NULL;
+}
+
+/* A thread that ran a task while waiting for it (its only worker held)
+ * and exited before the write: its slice is still there, on its tid,
+ * helped, with its thread_name. */
+START_TEST(test_trace_thread_that_exited_keeps_its_events)
+{
+  futures_pool_t *pool = traced_pool(1);
+  struct helper h = {pool, 0, 0, -1};
+  struct tu_crowd c;
+  future_t *held[1];
+  pthread_t t;
+  char want[96], *s;
+  int rc;
+
+  ck_assert_int_eq(tu_crowd_hold(pool, &c, held, 1), 0);
+  ck_assert_int_eq(pthread_create(&t, NULL, help_and_exit, &h), 0);
+  ck_assert_int_eq(pthread_join(t, NULL), 0);
+  ck_assert_int_eq(tu_crowd_release(&c, held, 1), 0);
+  ck_assert_int_eq(h.rc, 0);
+  ck_assert_int_eq(h.body_tid, h.tid);
+  s = trace_of(pool, &rc);
+  ck_assert_int_eq(rc, 0);
+  ck_assert_ptr_nonnull(s);
+  /* Its run slice, its join slice and the submit mark of its task. */
+  for (int i = 0; i < 3; i++) {
+    static const char *const cat[] = {"run", "join", "submit"};
+
+    snprintf(want, sizeof(want), "\"cat\":\"%s\",\"pid\":%d,\"tid\":%d,",
+             cat[i], (int)getpid(), h.tid);
+    ck_assert_int_eq(count(s, want), 1);
+  }
+  snprintf(want, sizeof(want), "\"name\":\"thread_name\",\"pid\":%d,\"tid\":%d",
+           (int)getpid(), h.tid);
+  ck_assert_int_eq(count(s, want), 1);
+  ck_assert_int_eq(count(s, "\"helped\":1"), 1);
+  free(s);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+}
+END_TEST
+
+struct in_task {
+  futures_pool_t *pool;
+  int fd, rc;
+};
+
+static int
+task_write(void *arg, void **result)
+{
+  struct in_task *t = arg;
+
+  t->rc = futures_pool_trace_write(t->pool, t->fd);
+  *result = NULL;
+  return 0;
+}
+
+/* A task writes its own pool's trace: it succeeds, and holds the task
+ * that ran before (id 1) but not the writing task itself (id 2). */
+START_TEST(test_trace_write_from_a_task)
+{
+  futures_pool_t *pool = traced_pool(1);
+  FILE *tmp = tmpfile();
+  struct in_task it = {pool, -1, -1};
+  char buf[8192];
+  future_t *f;
+  ssize_t n;
+  int tid;
+
+  ck_assert_ptr_nonnull(tmp);
+  it.fd = fileno(tmp);
+  ck_assert_int_eq(futures_submit(pool, task_tid, &tid, &f), 0);
+  ck_assert_int_eq(future_get(f, NULL), 0);
+  future_release(f);
+  ck_assert_int_eq(futures_submit(pool, task_write, &it, &f), 0);
+  ck_assert_int_eq(future_get(f, NULL), 0);
+  future_release(f);
+  ck_assert_int_eq(it.rc, 0);
+  n = pread(it.fd, buf, sizeof(buf) - 1, 0);
+  ck_assert_int_gt(n, 0);
+  buf[n] = '\0';
+  ck_assert_int_eq(count(buf, "\"args\":{\"id\":1,\"outcome\":0"), 1);
+  ck_assert_int_eq(count(buf, "\"args\":{\"id\":2,"), 0);
+  fclose(tmp);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+}
+END_TEST
+
+/* FUTURES_TRACE_EVENTS=16: a worker that runs 40 tasks keeps the newest
+ * 16 (ids 25 to 40) and the trace counts 24 lost. The test thread only
+ * waits with future_wait_for(), which never runs a task nor draws a join,
+ * so every event is the worker's. */
+START_TEST(test_trace_ring_keeps_the_newest_and_counts_the_lost)
+{
+  futures_pool_t *pool;
+  future_t *f[40];
+  int tids[40], rc;
+  char want[64], *s;
+
+  ck_assert_int_eq(setenv("FUTURES_TRACE_EVENTS", "16", 1), 0);
+  pool = traced_pool(1);
+  ck_assert_int_eq(unsetenv("FUTURES_TRACE_EVENTS"), 0);
+  for (int i = 0; i < 40; i++)
+    ck_assert_int_eq(futures_submit(pool, task_tid, &tids[i], &f[i]), 0);
+  for (int i = 0; i < 40; i++)
+    ck_assert_int_eq(future_wait_for(f[i], 60LL * 1000000000LL), 0);
+  s = trace_of(pool, &rc);
+  ck_assert_int_eq(rc, 0);
+  ck_assert_ptr_nonnull(s);
+  ck_assert_int_eq(count(s, "\"name\":\"task\""), 16);
+  ck_assert_int_eq(count(s, "\"lost_events\":24"), 1);
+  ck_assert_int_eq(count(s, "\"ring_events\":16"), 1);
+  for (int i = 1; i <= 40; i++) {
+    snprintf(want, sizeof(want), "\"args\":{\"id\":%d,\"outcome\"", i);
+    ck_assert_int_eq(count(s, want), i > 24 ? 1 : 0);
+  }
+  free(s);
+  for (int i = 0; i < 40; i++)
+    future_release(f[i]);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+}
+END_TEST
+
+/* In a fork() child the parent's traced pool is ECHILD, as every call on
+ * it is there (its workers and rings' writers do not exist). Every worker
+ * has run a task before the fork (see HACKING on fork and ASan). */
+START_TEST(test_trace_write_in_a_fork_child_is_echild)
+{
+  futures_pool_t *pool = traced_pool(2);
+  struct tu_crowd c;
+  future_t *held[2];
+  int status = -1;
+  pid_t pid;
+
+  ck_assert_int_eq(tu_crowd_hold(pool, &c, held, 2), 0);
+  ck_assert_int_eq(tu_crowd_release(&c, held, 2), 0);
+  pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    int fd = open("/dev/null", O_WRONLY);
+
+    tu_child_exit(fd >= 0 && futures_pool_trace_write(pool, fd) == ECHILD ? 0
+                                                                          : 1);
+  }
+  ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+  ck_assert(WIFEXITED(status));
+  ck_assert_int_eq(WEXITSTATUS(status), 0);
+  status = open("/dev/null", O_WRONLY);
+  ck_assert_int_ge(status, 0);
+  ck_assert_int_eq(futures_pool_trace_write(pool, status), 0);
+  close(status);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+}
+END_TEST
+
+struct getter {
+  future_t *f;
+  struct tu_latch going;
+  int rc;
+};
+
+static void *
+get_it(void *arg)
+{
+  struct getter *g = arg;
+
+  tu_latch_open(&g->going);
+  g->rc = future_get(g->f, NULL);
+  return NULL;
+}
+
+/* A thread waits (a join slice, which pins the pool) for a held task
+ * while the pool's destroy begins (futures_pool_destroy_async()); the
+ * task is released: the wait returns 0 and writes its slice into the
+ * pool's trace before the destroy frees it (a use after free here is
+ * what ASan and TSan would report). The getter is started before the
+ * destroy and the release; that it is inside its wait by then is likely,
+ * not forced (no API shows it). */
+START_TEST(test_trace_join_racing_destroy_ends_before_the_free)
+{
+  futures_pool_t *pool = traced_pool(1);
+  struct getter g;
+  struct tu_crowd c;
+  future_t *held[1], *done;
+  pthread_t t;
+
+  ck_assert_int_eq(tu_crowd_hold(pool, &c, held, 1), 0);
+  g.f = held[0];
+  g.rc = -1;
+  tu_latch_init(&g.going);
+  ck_assert_int_eq(pthread_create(&t, NULL, get_it, &g), 0);
+  tu_latch_wait(&g.going);
+  ck_assert_int_eq(
+      futures_pool_destroy_async(pool, FUTURES_DESTROY_DRAIN, &done), 0);
+  tu_latch_open(&c.gate);
+  ck_assert_int_eq(pthread_join(t, NULL), 0);
+  ck_assert_int_eq(g.rc, 0);
+  future_release(held[0]);
+  tu_crowd_destroy(&c);
+  ck_assert_int_eq(future_get(done, NULL), 0);
+  future_release(done);
+  tu_latch_destroy(&g.going);
+}
+END_TEST
+
+Suite *
+trace_suite(void)
+{
+  Suite *s = suite_create("trace");
+  TCase *tc;
+
+  tc = tcase_create("errors");
+  tcase_add_test(tc, test_trace_write_errors);
+  tcase_add_test(tc, test_trace_implies_timing);
+  tcase_add_test(tc, test_trace_write_in_a_fork_child_is_echild);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("contents");
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc, test_trace_write_while_tasks_run_from_threads);
+  tcase_add_test(tc, test_trace_thread_that_exited_keeps_its_events);
+  tcase_add_test(tc, test_trace_write_from_a_task);
+  tcase_add_test(tc, test_trace_ring_keeps_the_newest_and_counts_the_lost);
+  tcase_add_test(tc, test_trace_join_racing_destroy_ends_before_the_free);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int
+main(void)
+{
+  return tu_run_suite(trace_suite());
+}
