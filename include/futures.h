@@ -268,9 +268,11 @@
  *            (tests: check_shutdown/test_shutdown_async_in_a_fork_child_is_echild).
  *            The parent's pools run no worker hook in the child (the copy
  *            of a worker that forked in a task ends without its exit
- *            hook), and the child's thread keeps the CPUs of the thread
- *            that forked, a pinned worker's too
- *            (tests: check_workers/test_workers_fork_child_runs_no_hooks_of_the_parent).
+ *            hook; if it ends inside the task, pthread_exit(), no
+ *            replacement is started there), and the child's thread keeps
+ *            the CPUs of the thread that forked, a pinned worker's too
+ *            (tests: check_workers/test_workers_fork_child_runs_no_hooks_of_the_parent,
+ *            check_workers/test_workers_fork_child_worker_exiting_starts_no_replacement).
  *
  *   exit.    The library registers no atexit() handler and no destructor
  *            (tests: check_exit/test_exit_with_live_pools_returns_its_status_silently).
@@ -476,7 +478,10 @@ typedef int (*futures_worker_start_fn)(void *arg, size_t index);
  * none), after its last task and before the thread ends: at the pool's
  * destroy, on a failed create, and in a worker that ends inside a task
  * (pthread_exit()). Same @arg and @index as the start hook; no task, no
- * library lock.
+ * library lock. An exit hook that ends its thread (pthread_exit(), or a
+ * task it runs in place that does) only ends it sooner: the pool goes on
+ * as if the hook had returned (a worker that ended in a task is still
+ * replaced).
  */
 typedef void (*futures_worker_exit_fn)(void *arg, size_t index);
 
@@ -638,6 +643,7 @@ futures_pool_create(futures_pool_t **pool, size_t nthreads);
  *            check_workers/test_workers_timer_and_destroy_async_threads_run_no_hooks,
  *            check_workers/test_workers_replacement_runs_both_hooks_and_may_use_its_pool,
  *            check_workers/test_workers_replacement_start_hook_failure_leaves_one_worker_fewer,
+ *            check_workers/test_workers_exit_hook_ending_its_thread_still_replaces_the_worker,
  *            check_workers/test_workers_pin_each_puts_each_worker_on_its_cpu,
  *            check_workers/test_workers_pin_set_puts_every_worker_on_the_set,
  *            check_workers/test_workers_pin_rejects_bad_cpus_and_modes,

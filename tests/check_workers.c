@@ -510,6 +510,90 @@ START_TEST(test_workers_replacement_runs_both_hooks_and_may_use_its_pool)
 }
 END_TEST
 
+static int
+count_start_hook(void *arg, size_t index)
+{
+  struct rec *r = arg;
+
+  if (index >= MAXW) {
+    atomic_fetch_add(&r->bad, 1);
+    return 0;
+  }
+  if (atomic_fetch_add(&r->starts[index], 1) == 1)
+    tu_latch_open(&r->replaced); /* a replacement */
+  return 0;
+}
+
+/* Counts, then ends its thread; with use_pools, the first one does so
+ * from a task of its own pool that it runs in place (future_get()). */
+static void
+ending_exit_hook(void *arg, size_t index)
+{
+  struct rec *r = arg;
+
+  if (index >= MAXW) {
+    atomic_fetch_add(&r->bad, 1);
+    return;
+  }
+  if (atomic_fetch_add(&r->exits[index], 1) == 0 && r->use_pools) {
+    future_t *f = NULL;
+
+    if (futures_submit(atomic_load(&r->pool), exit_task, NULL, &f) == 0)
+      future_get(f, NULL); /* no worker is left to take it */
+    atomic_fetch_add(&r->bad, 1); /* not reached */
+  }
+  pthread_exit(NULL);
+}
+
+/* A 1-worker pool whose exit hooks end their thread (see ending_exit_hook):
+ * the worker ends in a task; its replacement must still start. */
+static void
+check_exit_hook_ending_its_thread(int in_place)
+{
+  struct rec r;
+  futures_pool_opts_t o;
+  futures_pool_t *pool = NULL;
+  future_t *f = NULL;
+  void *v = NULL;
+
+  rec_init(&r);
+  r.use_pools = in_place;
+  o = hooked_opts(&r, 1);
+  o.worker_start = count_start_hook;
+  o.worker_exit = ending_exit_hook;
+  ck_assert_int_eq(futures_pool_create_ex(&pool, &o), 0);
+  atomic_store(&r.pool, pool);
+  ck_assert_int_eq(futures_submit(pool, exit_task, NULL, &f), 0);
+  ck_assert_int_eq(exit_on_the_worker(f), EOWNERDEAD);
+  future_release(f);
+  tu_latch_wait(&r.replaced); /* before the fix: never (TCase timeout) */
+  ck_assert_int_eq(atomic_load(&r.exits[0]), 1);
+  ck_assert_int_eq(futures_submit(pool, value_task, (void *)9, &f), 0);
+  ck_assert_int_eq(future_get(f, &v), 0);
+  ck_assert_ptr_eq(v, (void *)9);
+  future_release(f);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+  ck_assert_int_eq(atomic_load(&r.starts[0]), 2);
+  ck_assert_int_eq(atomic_load(&r.exits[0]), 2);
+  ck_assert_int_eq(atomic_load(&r.bad), 0);
+  tu_latch_destroy(&r.replaced);
+}
+
+/*
+ * An exit hook that ends its thread (pthread_exit(), directly or in a
+ * task it runs in place) only ends it sooner: after a worker ended in a
+ * task its replacement still starts (its start hook runs, the pool works),
+ * and at destroy the pool's size is kept track of, so destroy returns.
+ * Before the fix the replacement never started and destroy hung: the
+ * TCase timeout bounds it.
+ */
+START_TEST(test_workers_exit_hook_ending_its_thread_still_replaces_the_worker)
+{
+  check_exit_hook_ending_its_thread(0);
+  check_exit_hook_ending_its_thread(1);
+}
+END_TEST
+
 /*
  * A replacement whose start hook fails ends at once, with no exit hook:
  * the pool goes on with no worker, runs a task in the thread that waits
@@ -1073,6 +1157,69 @@ START_TEST(test_workers_fork_child_runs_no_hooks_of_the_parent)
 }
 END_TEST
 
+static int
+fork_start_hook(void *arg, size_t index)
+{
+  (void)arg;
+  (void)index;
+  if (getpid() != parent_pid)
+    _exit(77); /* the parent's hook ran in the child */
+  return 0;
+}
+
+static int
+fork_exit_task(void *arg, void **result)
+{
+  pid_t *child = arg;
+  pid_t pid = fork();
+
+  if (pid == 0) {
+    signal(SIGALRM, SIG_DFL);
+    alarm(20); /* a replacement stuck on a lock the fork copied */
+    atexit(child_at_exit);
+    /* The copy of the worker ends inside its task: the child starts no
+     * replacement (whose start hook would _exit(77)), and the end of its
+     * last thread exits the process with 0. */
+    pthread_exit(NULL);
+  }
+  *child = pid;
+  *result = child;
+  return 0;
+}
+
+/*
+ * The copy of a worker that ends inside a task in a fork() child
+ * (pthread_exit()) is not replaced there: no start hook of the parent's
+ * pool runs in the child, and the child ends with its last thread. The
+ * parent's pool, whose worker returned normally, goes on.
+ */
+START_TEST(test_workers_fork_child_worker_exiting_starts_no_replacement)
+{
+  futures_pool_opts_t o = FUTURES_POOL_OPTS_INIT;
+  futures_pool_t *pool = NULL;
+  future_t *f = NULL;
+  struct timespec dl;
+  pid_t child = 0;
+  int status = -1;
+
+  parent_pid = getpid();
+  o.nthreads = 1;
+  o.worker_start = fork_start_hook;
+  o.worker_exit = fork_exit_hook;
+  ck_assert_int_eq(futures_pool_create_ex(&pool, &o), 0);
+  ck_assert_int_eq(futures_submit(pool, fork_exit_task, &child, &f), 0);
+  dl = tu_deadline_in(60LL * 1000000000LL);
+  ck_assert_int_eq(future_wait_until(f, &dl), 0);
+  future_release(f);
+  ck_assert_int_gt(child, 0);
+  ck_assert_int_eq(waitpid(child, &status, 0), child);
+  ck_assert_msg(WIFEXITED(status), "child killed by signal %d",
+                WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+  ck_assert_int_eq(WEXITSTATUS(status), 0);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+}
+END_TEST
+
 static Suite *
 workers_suite(void)
 {
@@ -1096,6 +1243,8 @@ workers_suite(void)
                  test_workers_replacement_runs_both_hooks_and_may_use_its_pool);
   tcase_add_test(
       tc, test_workers_replacement_start_hook_failure_leaves_one_worker_fewer);
+  tcase_add_test(
+      tc, test_workers_exit_hook_ending_its_thread_still_replaces_the_worker);
   tcase_add_test(tc, test_workers_older_opts_size_has_no_hooks_or_pinning);
   suite_add_tcase(s, tc);
 
@@ -1111,6 +1260,8 @@ workers_suite(void)
                  test_workers_pool_created_in_a_pinned_task_inherits_its_cpu);
 #ifndef TU_TSAN
   tcase_add_test(tc, test_workers_fork_child_runs_no_hooks_of_the_parent);
+  tcase_add_test(tc,
+                 test_workers_fork_child_worker_exiting_starts_no_replacement);
 #endif
   suite_add_tcase(s, tc);
   return s;
