@@ -601,17 +601,25 @@ futures_pool_create(futures_pool_t **pool, size_t nthreads);
  * worker takes any task; create returns only once every worker's start
  * hook has returned. If one returns non-zero, create fails with that code
  * (the lowest-indexed failing worker's; a negative one as EINVAL, a hook
- * that called pthread_exit() as EOWNERDEAD): every
- * started worker is stopped and joined, opts->worker_exit runs in each
- * worker whose start hook succeeded (before create returns), and nothing
- * is leaked. A worker that ends inside a task (pthread_exit()) runs its
- * exit hook, and its replacement runs the start hook with the same index;
- * if that fails, the replacement ends at once (no exit hook) and the pool
- * goes on with one worker fewer, as when no thread can be started. Hooks
+ * that called pthread_exit() as EOWNERDEAD; workers start in index order,
+ * and one whose thread could not be started fails with EAGAIN at its
+ * index, so a start hook's code wins over a later thread's EAGAIN): create
+ * starts no more workers, every started worker is stopped and joined,
+ * opts->worker_exit runs in each worker whose start hook succeeded (before
+ * create returns), and nothing is leaked. A worker that ends inside a
+ * task (pthread_exit()) runs its exit hook, and its replacement runs the
+ * start hook with the same index; if that fails, the replacement ends at
+ * once (no exit hook) and the pool goes on with one worker fewer, as when
+ * no thread can be started. Hooks
  * run as outside threads of their pool, under no library lock: they may
  * call every function in this header, create and destroy other pools,
  * and (a replacement's hooks, which can know the pool) submit to their own
- * pool and wait; futures_pool_destroy() of their own pool is EDEADLK.
+ * pool and wait; futures_pool_destroy() of their own pool is EDEADLK, from
+ * the exit hooks its destroy runs too. While a worker's hook runs, its
+ * slot runs no task: a hook's waits on its own pool progress only through
+ * the other workers and through tasks run in place (future_get(),
+ * futures_join_all()); in a 1-worker pool a timed wait there times out and
+ * a FUTURES_OVERFLOW_BLOCK submit to a full queue blocks for good.
  *
  * CPU pinning. With opts->pin FUTURES_PIN_EACH worker i runs on the one
  * CPU opts->cpus[i % opts->ncpus]; with FUTURES_PIN_SET every worker may
@@ -627,16 +635,20 @@ futures_pool_create(futures_pool_t **pool, size_t nthreads);
  *
  * Return:    as futures_pool_create(), plus EINVAL for an unknown overflow
  *            policy or flag, or a bad pin mode or CPU; a start hook's code
- *            (EAGAIN if a thread could not be started at all).
+ *            (EAGAIN if a thread could not be started at all, also when
+ *            the CPUs a pinned worker needs were taken from the process
+ *            after they were checked).
  * Ownership: @opts, opts->name and opts->cpus are copied; the caller keeps
  *            them; opts->worker_arg is borrowed until the pool's destroy
- *            has returned.
+ *            has ended, exit hooks included: futures_pool_destroy()
+ *            returned, or futures_pool_destroy_async()'s future settled.
  * Threads:   safe
  *            (tests: check_pool/test_pool_create_and_destroy_from_many_threads_and_tasks,
  *            check_workers/test_workers_hooks_run_in_each_worker_around_its_tasks,
  *            check_workers/test_workers_start_hook_failing_in_the_first_worker_fails_create,
  *            check_workers/test_workers_start_hook_failing_in_the_last_worker_fails_create,
  *            check_workers/test_workers_start_hook_failing_reports_the_lowest_index,
+ *            check_workers/test_workers_start_hook_failing_wins_over_a_later_thread_failure,
  *            check_workers/test_workers_start_hook_exiting_its_thread_fails_create,
  *            check_workers/test_workers_thread_failure_runs_exit_hooks_of_started_workers,
  *            check_workers/test_workers_hooks_hold_no_lock_and_may_use_other_pools,
@@ -644,6 +656,7 @@ futures_pool_create(futures_pool_t **pool, size_t nthreads);
  *            check_workers/test_workers_replacement_runs_both_hooks_and_may_use_its_pool,
  *            check_workers/test_workers_replacement_start_hook_failure_leaves_one_worker_fewer,
  *            check_workers/test_workers_exit_hook_ending_its_thread_still_replaces_the_worker,
+ *            check_workers/test_workers_exit_hook_destroying_its_pool_is_edeadlk,
  *            check_workers/test_workers_pin_each_puts_each_worker_on_its_cpu,
  *            check_workers/test_workers_pin_set_puts_every_worker_on_the_set,
  *            check_workers/test_workers_pin_rejects_bad_cpus_and_modes,

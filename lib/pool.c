@@ -236,17 +236,25 @@ stop_started(struct sched *s)
     futures__thread_join(s->slots[i].thread);
 }
 
+/* Starts the workers in index order: 0, or the code of the first whose
+ * thread could not be started. Stops early, with 0, once a started
+ * worker's start hook has failed: create fails with that hook's code
+ * anyway, and starting more would only waste threads. */
 static int
 start_workers(struct sched *s)
 {
   for (unsigned i = 0; i < s->nworkers; i++) {
     int rc = futures__worker_start(&s->slots[i], &s->slots[i].thread);
+    int failed;
 
     if (rc != 0)
       return rc;
     futures__mutex_lock(&s->lock);
     s->started++;
+    failed = s->hook_rc != 0;
     futures__mutex_unlock(&s->lock);
+    if (failed)
+      break;
   }
   return 0;
 }
@@ -290,7 +298,9 @@ futures_pool_create_ex(futures_pool_t **out, const futures_pool_opts_t *opts)
   {
     int hook_rc = wait_start_hooks(&pool->sched);
 
-    if (rc == 0)
+    /* The lowest index's failure wins: a worker whose thread could not be
+     * started failed with EAGAIN at an index above every started one. */
+    if (hook_rc != 0)
       rc = hook_rc;
   }
   if (rc != 0) {
@@ -321,7 +331,9 @@ futures_pool_create(futures_pool_t **pool, size_t nthreads)
  * ECHILD if it belongs to the parent of a fork(); with @refuse_own,
  * EDEADLK if the calling thread runs one of its tasks or is its timer
  * thread (an inline continuation of one of its timers), which a destroy
- * that waits would wait for. Done under registry_lock, so the pool's
+ * that waits would wait for; also EDEADLK for the pool whose hook this
+ * thread runs, once its destroy has removed it (its exit hooks run then).
+ * Done under registry_lock, so the pool's
  * memory is alive while we look at it; after an error it is untouched.
  */
 static int
@@ -349,6 +361,11 @@ registry_claim(struct futures_pool *pool, int refuse_own)
     }
     break;
   }
+  /* Not in the registry, but this thread runs one of its hooks, so it is
+   * alive: an exit hook run by its destroy, which has removed it. */
+  if (rc == EINVAL && refuse_own && futures__tls.worker_hook_of != NULL &&
+      futures__tls.worker_hook_of == &pool->sched)
+    rc = pool->sched.gen != gen ? ECHILD : EDEADLK;
   futures__mutex_unlock(&registry_lock);
   return rc;
 }

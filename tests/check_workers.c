@@ -51,7 +51,8 @@ struct rec {
   cpu_set_t start_mask[MAXW];
   /* The replacement test. */
   _Atomic(futures_pool_t *) pool;
-  int own_submit_rc, own_get_rc, own_destroy_rc;
+  int own_submit_rc, own_wait_rc, own_get_rc, own_destroy_rc;
+  int exit_destroy_rc[MAXW]; /* an exit hook's destroy of r->pool */
   void *own_value;
   struct tu_latch replaced; /* opened by a second start hook */
 };
@@ -92,6 +93,9 @@ replacement_start(struct rec *r)
 
   r->own_submit_rc = futures_submit(own, value_task, (void *)7, &f);
   if (r->own_submit_rc == 0) {
+    /* The pool's one slot is this thread's, which runs no task while
+     * its hook runs: a timed wait (never in place) sees nothing run. */
+    r->own_wait_rc = future_wait_for(f, 1000000LL);
     r->own_get_rc = future_get(f, &r->own_value);
     future_release(f);
   }
@@ -270,28 +274,48 @@ START_TEST(test_workers_hooks_run_in_each_worker_around_its_tasks)
 }
 END_TEST
 
-/* Creates a 4-worker pool whose start hooks return @codes; checks the
- * create's code and that exactly the workers whose start succeeded ran
- * their exit hook before create returned. */
+/* Creates a 4-worker pool whose start hooks return @codes, the thread of
+ * worker @no_thread (0 for none) failing to start; checks the create's
+ * code, that every worker up to the first failing one started (create
+ * may start no more after a hook failed), and that exactly the workers
+ * whose start succeeded ran their exit hook before create returned. */
 static void
-check_failed_create(const int codes[4], int want)
+check_failed_create_at(const int codes[4], int no_thread, int want)
 {
   struct rec r;
   futures_pool_opts_t o;
   futures_pool_t *pool = (futures_pool_t *)&r;
+  int first = 0;
+  int rc;
 
+  while (first < 3 && codes[first] == 0)
+    first++;
   rec_init(&r);
   memcpy(r.fail_code, codes, 4 * sizeof(int));
   o = hooked_opts(&r, 4);
-  ck_assert_int_eq(futures_pool_create_ex(&pool, &o), want);
+  futures__fault_thread_at(no_thread == 0 ? 0 : no_thread + 1);
+  rc = futures_pool_create_ex(&pool, &o);
+  futures__fault_thread_at(0);
+  ck_assert_int_eq(rc, want);
   ck_assert_ptr_null(pool);
   for (int i = 0; i < 4; i++) {
-    ck_assert_int_eq(atomic_load(&r.starts[i]), 1);
-    ck_assert_int_eq(atomic_load(&r.exits[i]), codes[i] == 0 ? 1 : 0);
+    int started = atomic_load(&r.starts[i]);
+
+    if (i <= first)
+      ck_assert_int_eq(started, 1);
+    else
+      ck_assert_int_le(started, no_thread != 0 && i >= no_thread ? 0 : 1);
+    ck_assert_int_eq(atomic_load(&r.exits[i]), codes[i] == 0 ? started : 0);
     ck_assert_int_eq(atomic_load(&r.exit_saw_tasks[i]), 0);
   }
   ck_assert_int_eq(atomic_load(&r.bad), 0);
   tu_latch_destroy(&r.replaced);
+}
+
+static void
+check_failed_create(const int codes[4], int want)
+{
+  check_failed_create_at(codes, 0, want);
 }
 
 /* The first worker's start hook fails: create returns its code, and the
@@ -324,6 +348,22 @@ START_TEST(test_workers_start_hook_failing_reports_the_lowest_index)
 
   check_failed_create(codes, 201);
   check_failed_create(negative, EINVAL);
+}
+END_TEST
+
+/*
+ * A start hook fails and a later worker's thread cannot be started: the
+ * lowest index still wins, so create returns the hook's code, not EAGAIN
+ * (workers start in index order; a thread that cannot be started counts
+ * as EAGAIN at its index).
+ */
+START_TEST(test_workers_start_hook_failing_wins_over_a_later_thread_failure)
+{
+  const int first[4] = {EPERM, 0, 0, 0};
+  const int second[4] = {0, ENOTSUP, 0, 0};
+
+  check_failed_create_at(first, 3, EPERM);
+  check_failed_create_at(second, 2, ENOTSUP);
 }
 END_TEST
 
@@ -471,9 +511,10 @@ exit_on_the_worker(future_t *f)
 /*
  * A worker that ends inside a task runs its exit hook; its replacement
  * runs the start hook with the same index. That start hook knows the pool:
- * it may submit to it and wait (the task runs), and destroying it is
- * EDEADLK. The pool then works, and destroy runs the replacement's exit
- * hook.
+ * it may submit to it and wait; its slot runs no task meanwhile, so in a
+ * 1-worker pool a timed wait times out and future_get() runs the task in
+ * place; destroying the pool is EDEADLK. The pool then works, and destroy
+ * runs the replacement's exit hook.
  */
 START_TEST(test_workers_replacement_runs_both_hooks_and_may_use_its_pool)
 {
@@ -484,7 +525,7 @@ START_TEST(test_workers_replacement_runs_both_hooks_and_may_use_its_pool)
   void *v = NULL;
 
   rec_init(&r);
-  r.own_submit_rc = r.own_get_rc = r.own_destroy_rc = -1;
+  r.own_submit_rc = r.own_wait_rc = r.own_get_rc = r.own_destroy_rc = -1;
   o = hooked_opts(&r, 1);
   ck_assert_int_eq(futures_pool_create_ex(&pool, &o), 0);
   atomic_store(&r.pool, pool);
@@ -496,6 +537,7 @@ START_TEST(test_workers_replacement_runs_both_hooks_and_may_use_its_pool)
   ck_assert_int_eq(atomic_load(&r.exits[0]), 1);
   ck_assert_int_eq(atomic_load(&r.exit_saw_tasks[0]), 1);
   ck_assert_int_eq(r.own_submit_rc, 0);
+  ck_assert_int_eq(r.own_wait_rc, ETIMEDOUT);
   ck_assert_int_eq(r.own_get_rc, 0);
   ck_assert_ptr_eq(r.own_value, (void *)7);
   ck_assert_int_eq(r.own_destroy_rc, EDEADLK);
@@ -591,6 +633,39 @@ START_TEST(test_workers_exit_hook_ending_its_thread_still_replaces_the_worker)
 {
   check_exit_hook_ending_its_thread(0);
   check_exit_hook_ending_its_thread(1);
+}
+END_TEST
+
+static void
+destroying_exit_hook(void *arg, size_t index)
+{
+  struct rec *r = arg;
+
+  if (index < MAXW)
+    r->exit_destroy_rc[index] = futures_pool_destroy(atomic_load(&r->pool));
+}
+
+/*
+ * futures_pool_destroy() of the pool from its own exit hooks, which run
+ * during its destroy (the pool has left the registry then), is EDEADLK,
+ * as from any hook of the pool, not EINVAL.
+ */
+START_TEST(test_workers_exit_hook_destroying_its_pool_is_edeadlk)
+{
+  struct rec r;
+  futures_pool_opts_t o;
+  futures_pool_t *pool = NULL;
+
+  rec_init(&r);
+  r.exit_destroy_rc[0] = r.exit_destroy_rc[1] = -1;
+  o = hooked_opts(&r, 2);
+  o.worker_exit = destroying_exit_hook;
+  ck_assert_int_eq(futures_pool_create_ex(&pool, &o), 0);
+  atomic_store(&r.pool, pool);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+  ck_assert_int_eq(r.exit_destroy_rc[0], EDEADLK);
+  ck_assert_int_eq(r.exit_destroy_rc[1], EDEADLK);
+  tu_latch_destroy(&r.replaced);
 }
 END_TEST
 
@@ -1234,6 +1309,8 @@ workers_suite(void)
   tcase_add_test(tc,
                  test_workers_start_hook_failing_in_the_last_worker_fails_create);
   tcase_add_test(tc, test_workers_start_hook_failing_reports_the_lowest_index);
+  tcase_add_test(tc,
+                 test_workers_start_hook_failing_wins_over_a_later_thread_failure);
   tcase_add_test(tc, test_workers_start_hook_exiting_its_thread_fails_create);
   tcase_add_test(tc,
                  test_workers_thread_failure_runs_exit_hooks_of_started_workers);
@@ -1245,6 +1322,7 @@ workers_suite(void)
       tc, test_workers_replacement_start_hook_failure_leaves_one_worker_fewer);
   tcase_add_test(
       tc, test_workers_exit_hook_ending_its_thread_still_replaces_the_worker);
+  tcase_add_test(tc, test_workers_exit_hook_destroying_its_pool_is_edeadlk);
   tcase_add_test(tc, test_workers_older_opts_size_has_no_hooks_or_pinning);
   suite_add_tcase(s, tc);
 
