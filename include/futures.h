@@ -547,12 +547,15 @@ typedef struct futures_stats {
   unsigned long long helped;     /* tasks run by a thread waiting for them */
   int shutting_down;             /* destroy has begun */
   /* CPU pinning (issue 13); a struct of the size before these fields
-   * (ending at shutting_down) is still accepted and gets the fields above
-   * only (check_workers/test_workers_older_opts_size_has_no_hooks_or_pinning).
+   * (ending at shutting_down, or its sizeof with the padding after it) is
+   * still accepted and gets the fields above only: pin and ncpus are
+   * written together, to a struct that holds both
+   * (check_workers/test_workers_older_opts_size_has_no_hooks_or_pinning).
    * Each worker's own CPU: futures_pool_worker_cpu()
    * (check_workers/test_workers_stats_and_worker_cpu_report_the_pinning). */
   int pin;                       /* enum futures_pin, as created */
-  size_t ncpus;                  /* CPUs in the pool's set; 0 unpinned */
+  size_t ncpus;                  /* distinct CPUs in the pool's set (a CPU
+                                  * listed twice counts once); 0 unpinned */
 } futures_stats_t;
 
 #define FUTURES_STATS_INIT                                                     \
@@ -626,7 +629,8 @@ futures_pool_create(futures_pool_t **pool, size_t nthreads);
  * run on any CPU of the list; each worker is pinned from its start (its
  * start hook already runs there) and a replacement is pinned as the
  * worker it replaces. opts->cpus NULL means every CPU the creating thread
- * may run on (sched_getaffinity()). A CPU that is negative, beyond the
+ * may run on (sched_getaffinity(), read whole even where the kernel knows
+ * more than CPU_SETSIZE CPUs). A CPU that is negative, beyond the
  * system's limit (CPU_SETSIZE) or not one the creating thread may run on
  * is EINVAL, and so are a list with FUTURES_PIN_NONE, cpus NULL with
  * ncpus non-zero, ncpus 0 with a list or above CPU_SETSIZE, and an

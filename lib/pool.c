@@ -67,13 +67,46 @@ global_init(void)
 
 /* ------------------------------------------------------------ create */
 
+/*
+ * The CPUs below CPU_SETSIZE that the calling thread may run on, into
+ * @set: 0, ENOMEM, or the error of sched_getaffinity(). A kernel built
+ * for more than CPU_SETSIZE CPUs refuses a buffer of sizeof(cpu_set_t)
+ * (EINVAL); then a larger one is allocated, doubling until it fits.
+ */
+static int
+affinity_get(cpu_set_t *set)
+{
+  if (sched_getaffinity(0, sizeof(*set), set) == 0)
+    return 0;
+  for (int n = 2 * CPU_SETSIZE; errno == EINVAL && n <= (1 << 22); n *= 2) {
+    cpu_set_t *big = CPU_ALLOC(n);
+    size_t size = CPU_ALLOC_SIZE(n);
+    int rc;
+
+    if (big == NULL)
+      return ENOMEM;
+    rc = sched_getaffinity(0, size, big) == 0 ? 0 : errno;
+    if (rc == 0) {
+      CPU_ZERO(set);
+      for (int c = 0; c < CPU_SETSIZE; c++)
+        if (CPU_ISSET_S((size_t)c, size, big))
+          CPU_SET((size_t)c, set);
+    }
+    CPU_FREE(big);
+    if (rc != EINVAL)
+      return rc;
+    errno = EINVAL; /* CPU_FREE() may have changed it */
+  }
+  return EINVAL;
+}
+
 static size_t
 cpu_count(void)
 {
   cpu_set_t set;
   long n;
 
-  if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
+  if (affinity_get(&set) == 0 && CPU_COUNT(&set) > 0)
     return (size_t)CPU_COUNT(&set);
   n = sysconf(_SC_NPROCESSORS_ONLN);
   return n > 0 ? (size_t)n : 1;
@@ -89,11 +122,13 @@ cpu_count(void)
 #define OPTS_SIZE_0 (offsetof(futures_pool_opts_t, name) + sizeof(const char *))
 
 /* EINVAL unless the pinning options make sense: a known mode, a list only
- * with a mode, and every CPU one the creating thread may run on. */
+ * with a mode, and every CPU one the creating thread may run on; ENOMEM if
+ * that could not be read for want of memory. */
 static int
 pin_check(const futures_pool_opts_t *o)
 {
   cpu_set_t mine;
+  int rc;
 
   if (o->pin == FUTURES_PIN_NONE)
     return o->cpus == NULL && o->ncpus == 0 ? 0 : EINVAL;
@@ -101,8 +136,8 @@ pin_check(const futures_pool_opts_t *o)
     return EINVAL;
   if ((o->cpus == NULL) != (o->ncpus == 0) || o->ncpus > CPU_SETSIZE)
     return EINVAL;
-  if (sched_getaffinity(0, sizeof(mine), &mine) != 0)
-    return EINVAL;
+  if ((rc = affinity_get(&mine)) != 0)
+    return rc == ENOMEM ? ENOMEM : EINVAL;
   for (size_t i = 0; i < o->ncpus; i++)
     if (o->cpus[i] < 0 || o->cpus[i] >= CPU_SETSIZE ||
         !CPU_ISSET((size_t)o->cpus[i], &mine))
@@ -114,6 +149,7 @@ static int
 opts_read(futures_pool_opts_t *o, const futures_pool_opts_t *opts)
 {
   futures_pool_opts_t dflt = FUTURES_POOL_OPTS_INIT;
+  int rc;
 
   *o = dflt;
   if (opts != NULL) {
@@ -135,8 +171,8 @@ opts_read(futures_pool_opts_t *o, const futures_pool_opts_t *opts)
       o->ncpus = 0;
     o->size = sizeof(*o);
   }
-  if (pin_check(o) != 0)
-    return EINVAL;
+  if ((rc = pin_check(o)) != 0)
+    return rc;
   if (o->nthreads > SCHED_MAX_THREADS)
     return EINVAL;
   if (o->overflow != FUTURES_OVERFLOW_FAIL &&
@@ -162,8 +198,7 @@ pin_copy(struct sched *s, const futures_pool_opts_t *o)
   if (o->pin == FUTURES_PIN_NONE)
     return 0;
   if (o->cpus == NULL) {
-    if (sched_getaffinity(0, sizeof(mine), &mine) != 0 ||
-        CPU_COUNT(&mine) == 0)
+    if (affinity_get(&mine) != 0 || CPU_COUNT(&mine) == 0)
       return ENOMEM; /* checked a moment ago by pin_check() */
     n = (size_t)CPU_COUNT(&mine);
   }
@@ -177,6 +212,14 @@ pin_copy(struct sched *s, const futures_pool_opts_t *o)
       if (CPU_ISSET((size_t)c, &mine))
         s->cpus[i++] = c;
   s->ncpus = (unsigned)n;
+  {
+    cpu_set_t set;
+
+    CPU_ZERO(&set);
+    for (size_t i = 0; i < n; i++)
+      CPU_SET((size_t)s->cpus[i], &set);
+    s->nset = (unsigned)CPU_COUNT(&set); /* a CPU listed twice is one */
+  }
   return 0;
 }
 
@@ -614,10 +657,12 @@ futures_pool_stats(futures_pool_t *pool, futures_stats_t *st)
   st->running = started > completed ? (size_t)(started - completed) : 0;
   st->shutting_down =
       atomic_load_explicit(&s->stopping, memory_order_acquire) != STOP_NONE;
-  if (HOLDS(st->size, futures_stats_t, pin))
+  /* Both or neither: an older program's struct ends at shutting_down, but
+   * its sizeof includes the padding after it, where pin would fit. */
+  if (HOLDS(st->size, futures_stats_t, ncpus)) {
     st->pin = s->pin;
-  if (HOLDS(st->size, futures_stats_t, ncpus))
-    st->ncpus = s->ncpus;
+    st->ncpus = s->nset;
+  }
   return 0;
 }
 

@@ -732,6 +732,15 @@ START_TEST(test_workers_older_opts_size_has_no_hooks_or_pinning)
   ck_assert_uint_eq(st.workers, 2);
   ck_assert_int_eq(st.pin, 0x5a5a);
   ck_assert_uint_eq(st.ncpus, 0x5a5a);
+  /* The size an older program really passes: its sizeof, padded to the
+   * struct's alignment, which holds pin in the padding. Nothing is
+   * written there: pin and ncpus go together, or not at all. */
+  st.size = (offsetof(futures_stats_t, shutting_down) + sizeof(int) +
+             _Alignof(futures_stats_t) - 1) /
+            _Alignof(futures_stats_t) * _Alignof(futures_stats_t);
+  ck_assert_int_eq(futures_pool_stats(pool, &st), 0);
+  ck_assert_int_eq(st.pin, 0x5a5a);
+  ck_assert_uint_eq(st.ncpus, 0x5a5a);
   ck_assert_int_eq(futures_pool_destroy(pool), 0);
   for (int i = 0; i < 2; i++) {
     ck_assert_int_eq(atomic_load(&r.starts[i]), 0);
@@ -973,7 +982,8 @@ START_TEST(test_workers_allocation_failures_in_a_pinned_create_are_enomem)
 END_TEST
 
 /*
- * futures_pool_stats() reports the mode and the size of the set;
+ * futures_pool_stats() reports the mode and the size of the set (CPUs,
+ * not list entries);
  * futures_pool_worker_cpu() each worker's CPU (-1 unpinned) and refuses
  * bad arguments. cpus NULL means every allowed CPU, ascending.
  */
@@ -1002,6 +1012,19 @@ START_TEST(test_workers_stats_and_worker_cpu_report_the_pinning)
   ck_assert_int_eq(futures_pool_worker_cpu(pool, 0, NULL), EINVAL);
   ck_assert_int_eq(futures_pool_worker_cpu(NULL, 0, &cpu), EINVAL);
   ck_assert_int_eq(futures_pool_destroy(pool), 0);
+
+  /* A CPU listed twice is one CPU of the set. */
+  for (int mode = FUTURES_PIN_EACH; mode <= FUTURES_PIN_SET; mode++) {
+    const int twice[2] = {all[0], all[0]};
+
+    o.pin = mode;
+    o.cpus = twice;
+    o.ncpus = 2;
+    ck_assert_int_eq(futures_pool_create_ex(&pool, &o), 0);
+    ck_assert_int_eq(futures_pool_stats(pool, &st), 0);
+    ck_assert_uint_eq(st.ncpus, 1);
+    ck_assert_int_eq(futures_pool_destroy(pool), 0);
+  }
 
   ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
   st.pin = st.ncpus = 99;
