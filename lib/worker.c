@@ -28,7 +28,8 @@ struct worker_guard {
  * thread is an outside one then: what it submits goes to its ring, never
  * to a deque the drain may have finished with), and marked so that a
  * destroy of the pool from them is EDEADLK. In a fork() child the copy of
- * a worker (a task forked) runs no hook: the pool is the parent's.
+ * a worker (a task forked) runs no hook and, if it ends inside the task,
+ * is not replaced: the pool is the parent's.
  */
 static int report_start(struct slot *slot, int rc);
 
@@ -151,6 +152,16 @@ exit_hook_left(struct slot **slot)
   futures__tls.worker_hook_of = NULL;
   replace(*slot);
 }
+
+/*
+ * nothrow although the exit hook may end the thread in it (a second
+ * pthread_exit(), which leaves through exit_hook_left): this runs in
+ * worker_main()'s landing pad, and clang wraps a call there that may
+ * unwind in a terminate handler, which in C is abort(). Declared
+ * nothrow, it is a plain call that the C personality unwinds through
+ * (a call site outside its table continues the unwind).
+ */
+static void worker_unwound(struct worker_guard *g) __attribute__((nothrow));
 
 static void
 worker_unwound(struct worker_guard *g)

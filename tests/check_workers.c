@@ -381,7 +381,8 @@ exiting_start_hook(void *arg, size_t index)
 
 /* A start hook that calls pthread_exit() fails the create with
  * EOWNERDEAD (its thread is gone, and is joined); the other workers are
- * stopped and run their exit hooks. */
+ * stopped and run their exit hooks (worker 2 may never have been started:
+ * create starts no more after a failed start hook). */
 START_TEST(test_workers_start_hook_exiting_its_thread_fails_create)
 {
   struct rec r;
@@ -394,8 +395,13 @@ START_TEST(test_workers_start_hook_exiting_its_thread_fails_create)
   ck_assert_int_eq(futures_pool_create_ex(&pool, &o), EOWNERDEAD);
   ck_assert_ptr_null(pool);
   for (int i = 0; i < 3; i++) {
-    ck_assert_int_eq(atomic_load(&r.starts[i]), 1);
-    ck_assert_int_eq(atomic_load(&r.exits[i]), i == 1 ? 0 : 1);
+    int started = atomic_load(&r.starts[i]);
+
+    if (i < 2)
+      ck_assert_int_eq(started, 1);
+    else
+      ck_assert_int_le(started, 1);
+    ck_assert_int_eq(atomic_load(&r.exits[i]), i == 1 ? 0 : started);
   }
   ck_assert_int_eq(atomic_load(&r.bad), 0);
   tu_latch_destroy(&r.replaced);
