@@ -53,6 +53,7 @@ struct rec {
   _Atomic(futures_pool_t *) pool;
   int own_submit_rc, own_wait_rc, own_get_rc, own_destroy_rc;
   int exit_destroy_rc[MAXW]; /* an exit hook's destroy of r->pool */
+  future_t *hook_future;     /* an exit hook's, left to the test thread */
   void *own_value;
   struct tu_latch replaced; /* opened by a second start hook */
 };
@@ -586,8 +587,10 @@ ending_exit_hook(void *arg, size_t index)
   if (atomic_fetch_add(&r->exits[index], 1) == 0 && r->use_pools) {
     future_t *f = NULL;
 
-    if (futures_submit(atomic_load(&r->pool), exit_task, NULL, &f) == 0)
+    if (futures_submit(atomic_load(&r->pool), exit_task, NULL, &f) == 0) {
+      r->hook_future = f; /* this thread ends in the get: the test's */
       future_get(f, NULL); /* no worker is left to take it */
+    }
     atomic_fetch_add(&r->bad, 1); /* not reached */
   }
   pthread_exit(NULL);
@@ -616,6 +619,11 @@ check_exit_hook_ending_its_thread(int in_place)
   future_release(f);
   tu_latch_wait(&r.replaced); /* before the fix: never (TCase timeout) */
   ck_assert_int_eq(atomic_load(&r.exits[0]), 1);
+  if (in_place) {
+    ck_assert_ptr_nonnull(r.hook_future);
+    ck_assert_int_eq(future_get(r.hook_future, NULL), EOWNERDEAD);
+    future_release(r.hook_future);
+  }
   ck_assert_int_eq(futures_submit(pool, value_task, (void *)9, &f), 0);
   ck_assert_int_eq(future_get(f, &v), 0);
   ck_assert_ptr_eq(v, (void *)9);
