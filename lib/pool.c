@@ -78,7 +78,9 @@ affinity_get(cpu_set_t *set)
 {
   if (sched_getaffinity(0, sizeof(*set), set) == 0)
     return 0;
-  for (int n = 2 * CPU_SETSIZE; errno == EINVAL && n <= (1 << 22); n *= 2) {
+  if (errno != EINVAL)
+    return errno;
+  for (int n = 2 * CPU_SETSIZE; n <= (1 << 22); n *= 2) {
     cpu_set_t *big = CPU_ALLOC(n);
     size_t size = CPU_ALLOC_SIZE(n);
     int rc;
@@ -95,7 +97,6 @@ affinity_get(cpu_set_t *set)
     CPU_FREE(big);
     if (rc != EINVAL)
       return rc;
-    errno = EINVAL; /* CPU_FREE() may have changed it */
   }
   return EINVAL;
 }
