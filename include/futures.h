@@ -300,9 +300,11 @@
  *            (tests: check_shutdown/test_shutdown_async_in_a_fork_child_is_echild).
  *            The parent's pools run no worker hook in the child (the copy
  *            of a worker that forked in a task ends without its exit
- *            hook), and the child's thread keeps the CPUs of the thread
- *            that forked, a pinned worker's too
- *            (tests: check_workers/test_workers_fork_child_runs_no_hooks_of_the_parent).
+ *            hook; if it ends inside the task, pthread_exit(), no
+ *            replacement is started there), and the child's thread keeps
+ *            the CPUs of the thread that forked, a pinned worker's too
+ *            (tests: check_workers/test_workers_fork_child_runs_no_hooks_of_the_parent,
+ *            check_workers/test_workers_fork_child_worker_exiting_starts_no_replacement).
  *
  *   exit.    The library registers no atexit() handler and no destructor
  *            (tests: check_exit/test_exit_with_live_pools_returns_its_status_silently).
@@ -539,7 +541,10 @@ typedef int (*futures_worker_start_fn)(void *arg, size_t index);
  * none), after its last task and before the thread ends: at the pool's
  * destroy, on a failed create, and in a worker that ends inside a task
  * (pthread_exit()). Same @arg and @index as the start hook; no task, no
- * library lock.
+ * library lock. An exit hook that ends its thread (pthread_exit(), or a
+ * task it runs in place that does) only ends it sooner: the pool goes on
+ * as if the hook had returned (a worker that ended in a task is still
+ * replaced).
  */
 typedef void (*futures_worker_exit_fn)(void *arg, size_t index);
 
@@ -605,12 +610,15 @@ typedef struct futures_stats {
   unsigned long long helped;     /* tasks run by a thread waiting for them */
   int shutting_down;             /* destroy has begun */
   /* CPU pinning (issue 13); a struct of the size before these fields
-   * (ending at shutting_down) is still accepted and gets the fields above
-   * only (check_workers/test_workers_older_opts_size_has_no_hooks_or_pinning).
+   * (ending at shutting_down, or its sizeof with the padding after it) is
+   * still accepted and gets the fields above only: pin and ncpus are
+   * written together, to a struct that holds both
+   * (check_workers/test_workers_older_opts_size_has_no_hooks_or_pinning).
    * Each worker's own CPU: futures_pool_worker_cpu()
    * (check_workers/test_workers_stats_and_worker_cpu_report_the_pinning). */
   int pin;                       /* enum futures_pin, as created */
-  size_t ncpus;                  /* CPUs in the pool's set; 0 unpinned */
+  size_t ncpus;                  /* distinct CPUs in the pool's set (a CPU
+                                  * listed twice counts once); 0 unpinned */
 } futures_stats_t;
 
 #define FUTURES_STATS_INIT                                                     \
@@ -664,24 +672,33 @@ futures_pool_create(futures_pool_t **pool, size_t nthreads);
  * worker takes any task; create returns only once every worker's start
  * hook has returned. If one returns non-zero, create fails with that code
  * (the lowest-indexed failing worker's; a negative one as EINVAL, a hook
- * that called pthread_exit() as EOWNERDEAD): every
- * started worker is stopped and joined, opts->worker_exit runs in each
- * worker whose start hook succeeded (before create returns), and nothing
- * is leaked. A worker that ends inside a task (pthread_exit()) runs its
- * exit hook, and its replacement runs the start hook with the same index;
- * if that fails, the replacement ends at once (no exit hook) and the pool
- * goes on with one worker fewer, as when no thread can be started. Hooks
+ * that called pthread_exit() as EOWNERDEAD; workers start in index order,
+ * and one whose thread could not be started fails with EAGAIN at its
+ * index, so a start hook's code wins over a later thread's EAGAIN): create
+ * starts no more workers, every started worker is stopped and joined,
+ * opts->worker_exit runs in each worker whose start hook succeeded (before
+ * create returns), and nothing is leaked. A worker that ends inside a
+ * task (pthread_exit()) runs its exit hook, and its replacement runs the
+ * start hook with the same index; if that fails, the replacement ends at
+ * once (no exit hook) and the pool goes on with one worker fewer, as when
+ * no thread can be started. Hooks
  * run as outside threads of their pool, under no library lock: they may
  * call every function in this header, create and destroy other pools,
  * and (a replacement's hooks, which can know the pool) submit to their own
- * pool and wait; futures_pool_destroy() of their own pool is EDEADLK.
+ * pool and wait; futures_pool_destroy() of their own pool is EDEADLK, from
+ * the exit hooks its destroy runs too. While a worker's hook runs, its
+ * slot runs no task: a hook's waits on its own pool progress only through
+ * the other workers and through tasks run in place (future_get(),
+ * futures_join_all()); in a 1-worker pool a timed wait there times out and
+ * a FUTURES_OVERFLOW_BLOCK submit to a full queue blocks for good.
  *
  * CPU pinning. With opts->pin FUTURES_PIN_EACH worker i runs on the one
  * CPU opts->cpus[i % opts->ncpus]; with FUTURES_PIN_SET every worker may
  * run on any CPU of the list; each worker is pinned from its start (its
  * start hook already runs there) and a replacement is pinned as the
  * worker it replaces. opts->cpus NULL means every CPU the creating thread
- * may run on (sched_getaffinity()). A CPU that is negative, beyond the
+ * may run on (sched_getaffinity(), read whole even where the kernel knows
+ * more than CPU_SETSIZE CPUs). A CPU that is negative, beyond the
  * system's limit (CPU_SETSIZE) or not one the creating thread may run on
  * is EINVAL, and so are a list with FUTURES_PIN_NONE, cpus NULL with
  * ncpus non-zero, ncpus 0 with a list or above CPU_SETSIZE, and an
@@ -690,22 +707,28 @@ futures_pool_create(futures_pool_t **pool, size_t nthreads);
  *
  * Return:    as futures_pool_create(), plus EINVAL for an unknown overflow
  *            policy or flag, or a bad pin mode or CPU; a start hook's code
- *            (EAGAIN if a thread could not be started at all).
+ *            (EAGAIN if a thread could not be started at all, also when
+ *            the CPUs a pinned worker needs were taken from the process
+ *            after they were checked).
  * Ownership: @opts, opts->name and opts->cpus are copied; the caller keeps
  *            them; opts->worker_arg is borrowed until the pool's destroy
- *            has returned.
+ *            has ended, exit hooks included: futures_pool_destroy()
+ *            returned, or futures_pool_destroy_async()'s future settled.
  * Threads:   safe
  *            (tests: check_pool/test_pool_create_and_destroy_from_many_threads_and_tasks,
  *            check_workers/test_workers_hooks_run_in_each_worker_around_its_tasks,
  *            check_workers/test_workers_start_hook_failing_in_the_first_worker_fails_create,
  *            check_workers/test_workers_start_hook_failing_in_the_last_worker_fails_create,
  *            check_workers/test_workers_start_hook_failing_reports_the_lowest_index,
+ *            check_workers/test_workers_start_hook_failing_wins_over_a_later_thread_failure,
  *            check_workers/test_workers_start_hook_exiting_its_thread_fails_create,
  *            check_workers/test_workers_thread_failure_runs_exit_hooks_of_started_workers,
  *            check_workers/test_workers_hooks_hold_no_lock_and_may_use_other_pools,
  *            check_workers/test_workers_timer_and_destroy_async_threads_run_no_hooks,
  *            check_workers/test_workers_replacement_runs_both_hooks_and_may_use_its_pool,
  *            check_workers/test_workers_replacement_start_hook_failure_leaves_one_worker_fewer,
+ *            check_workers/test_workers_exit_hook_ending_its_thread_still_replaces_the_worker,
+ *            check_workers/test_workers_exit_hook_destroying_its_pool_is_edeadlk,
  *            check_workers/test_workers_pin_each_puts_each_worker_on_its_cpu,
  *            check_workers/test_workers_pin_set_puts_every_worker_on_the_set,
  *            check_workers/test_workers_pin_rejects_bad_cpus_and_modes,

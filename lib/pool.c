@@ -68,13 +68,47 @@ global_init(void)
 
 /* ------------------------------------------------------------ create */
 
+/*
+ * The CPUs below CPU_SETSIZE that the calling thread may run on, into
+ * @set: 0, ENOMEM, or the error of sched_getaffinity(). A kernel built
+ * for more than CPU_SETSIZE CPUs refuses a buffer of sizeof(cpu_set_t)
+ * (EINVAL); then a larger one is allocated, doubling until it fits.
+ */
+static int
+affinity_get(cpu_set_t *set)
+{
+  if (sched_getaffinity(0, sizeof(*set), set) == 0)
+    return 0;
+  if (errno != EINVAL)
+    return errno;
+  for (int n = 2 * CPU_SETSIZE; n <= (1 << 22); n *= 2) {
+    cpu_set_t *big = CPU_ALLOC(n);
+    size_t size = CPU_ALLOC_SIZE(n);
+    int rc;
+
+    if (big == NULL)
+      return ENOMEM;
+    rc = sched_getaffinity(0, size, big) == 0 ? 0 : errno;
+    if (rc == 0) {
+      CPU_ZERO(set);
+      for (int c = 0; c < CPU_SETSIZE; c++)
+        if (CPU_ISSET_S((size_t)c, size, big))
+          CPU_SET((size_t)c, set);
+    }
+    CPU_FREE(big);
+    if (rc != EINVAL)
+      return rc;
+  }
+  return EINVAL;
+}
+
 static size_t
 cpu_count(void)
 {
   cpu_set_t set;
   long n;
 
-  if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
+  if (affinity_get(&set) == 0 && CPU_COUNT(&set) > 0)
     return (size_t)CPU_COUNT(&set);
   n = sysconf(_SC_NPROCESSORS_ONLN);
   return n > 0 ? (size_t)n : 1;
@@ -90,11 +124,13 @@ cpu_count(void)
 #define OPTS_SIZE_0 (offsetof(futures_pool_opts_t, name) + sizeof(const char *))
 
 /* EINVAL unless the pinning options make sense: a known mode, a list only
- * with a mode, and every CPU one the creating thread may run on. */
+ * with a mode, and every CPU one the creating thread may run on; ENOMEM if
+ * that could not be read for want of memory. */
 static int
 pin_check(const futures_pool_opts_t *o)
 {
   cpu_set_t mine;
+  int rc;
 
   if (o->pin == FUTURES_PIN_NONE)
     return o->cpus == NULL && o->ncpus == 0 ? 0 : EINVAL;
@@ -102,8 +138,8 @@ pin_check(const futures_pool_opts_t *o)
     return EINVAL;
   if ((o->cpus == NULL) != (o->ncpus == 0) || o->ncpus > CPU_SETSIZE)
     return EINVAL;
-  if (sched_getaffinity(0, sizeof(mine), &mine) != 0)
-    return EINVAL;
+  if ((rc = affinity_get(&mine)) != 0)
+    return rc == ENOMEM ? ENOMEM : EINVAL;
   for (size_t i = 0; i < o->ncpus; i++)
     if (o->cpus[i] < 0 || o->cpus[i] >= CPU_SETSIZE ||
         !CPU_ISSET((size_t)o->cpus[i], &mine))
@@ -115,6 +151,7 @@ static int
 opts_read(futures_pool_opts_t *o, const futures_pool_opts_t *opts)
 {
   futures_pool_opts_t dflt = FUTURES_POOL_OPTS_INIT;
+  int rc;
 
   *o = dflt;
   if (opts != NULL) {
@@ -136,8 +173,8 @@ opts_read(futures_pool_opts_t *o, const futures_pool_opts_t *opts)
       o->ncpus = 0;
     o->size = sizeof(*o);
   }
-  if (pin_check(o) != 0)
-    return EINVAL;
+  if ((rc = pin_check(o)) != 0)
+    return rc;
   if (o->nthreads > SCHED_MAX_THREADS)
     return EINVAL;
   if (o->overflow != FUTURES_OVERFLOW_FAIL &&
@@ -163,8 +200,7 @@ pin_copy(struct sched *s, const futures_pool_opts_t *o)
   if (o->pin == FUTURES_PIN_NONE)
     return 0;
   if (o->cpus == NULL) {
-    if (sched_getaffinity(0, sizeof(mine), &mine) != 0 ||
-        CPU_COUNT(&mine) == 0)
+    if (affinity_get(&mine) != 0 || CPU_COUNT(&mine) == 0)
       return ENOMEM; /* checked a moment ago by pin_check() */
     n = (size_t)CPU_COUNT(&mine);
   }
@@ -178,6 +214,14 @@ pin_copy(struct sched *s, const futures_pool_opts_t *o)
       if (CPU_ISSET((size_t)c, &mine))
         s->cpus[i++] = c;
   s->ncpus = (unsigned)n;
+  {
+    cpu_set_t set;
+
+    CPU_ZERO(&set);
+    for (size_t i = 0; i < n; i++)
+      CPU_SET((size_t)s->cpus[i], &set);
+    s->nset = (unsigned)CPU_COUNT(&set); /* a CPU listed twice is one */
+  }
   return 0;
 }
 
@@ -242,17 +286,25 @@ stop_started(struct sched *s)
     futures__thread_join(s->slots[i].thread);
 }
 
+/* Starts the workers in index order: 0, or the code of the first whose
+ * thread could not be started. Stops early, with 0, once a started
+ * worker's start hook has failed: create fails with that hook's code
+ * anyway, and starting more would only waste threads. */
 static int
 start_workers(struct sched *s)
 {
   for (unsigned i = 0; i < s->nworkers; i++) {
     int rc = futures__worker_start(&s->slots[i], &s->slots[i].thread);
+    int failed;
 
     if (rc != 0)
       return rc;
     futures__mutex_lock(&s->lock);
     s->started++;
+    failed = s->hook_rc != 0;
     futures__mutex_unlock(&s->lock);
+    if (failed)
+      break;
   }
   return 0;
 }
@@ -296,7 +348,9 @@ futures_pool_create_ex(futures_pool_t **out, const futures_pool_opts_t *opts)
   {
     int hook_rc = wait_start_hooks(&pool->sched);
 
-    if (rc == 0)
+    /* The lowest index's failure wins: a worker whose thread could not be
+     * started failed with EAGAIN at an index above every started one. */
+    if (hook_rc != 0)
       rc = hook_rc;
   }
   if (rc != 0) {
@@ -327,7 +381,9 @@ futures_pool_create(futures_pool_t **pool, size_t nthreads)
  * ECHILD if it belongs to the parent of a fork(); with @refuse_own,
  * EDEADLK if the calling thread runs one of its tasks or is its timer
  * thread (an inline continuation of one of its timers), which a destroy
- * that waits would wait for. Done under registry_lock, so the pool's
+ * that waits would wait for; also EDEADLK for the pool whose hook this
+ * thread runs, once its destroy has removed it (its exit hooks run then).
+ * Done under registry_lock, so the pool's
  * memory is alive while we look at it; after an error it is untouched.
  */
 static int
@@ -355,6 +411,11 @@ registry_claim(struct futures_pool *pool, int refuse_own)
     }
     break;
   }
+  /* Not in the registry, but this thread runs one of its hooks, so it is
+   * alive: an exit hook run by its destroy, which has removed it. */
+  if (rc == EINVAL && refuse_own && futures__tls.worker_hook_of != NULL &&
+      futures__tls.worker_hook_of == &pool->sched)
+    rc = pool->sched.gen != gen ? ECHILD : EDEADLK;
   futures__mutex_unlock(&registry_lock);
   return rc;
 }
@@ -603,10 +664,12 @@ futures_pool_stats(futures_pool_t *pool, futures_stats_t *st)
   st->running = started > completed ? (size_t)(started - completed) : 0;
   st->shutting_down =
       atomic_load_explicit(&s->stopping, memory_order_acquire) != STOP_NONE;
-  if (HOLDS(st->size, futures_stats_t, pin))
+  /* Both or neither: an older program's struct ends at shutting_down, but
+   * its sizeof includes the padding after it, where pin would fit. */
+  if (HOLDS(st->size, futures_stats_t, ncpus)) {
     st->pin = s->pin;
-  if (HOLDS(st->size, futures_stats_t, ncpus))
-    st->ncpus = s->ncpus;
+    st->ncpus = s->nset;
+  }
   return 0;
 }
 

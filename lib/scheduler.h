@@ -148,6 +148,7 @@ struct sched {
   int pin;
   int *cpus;
   unsigned ncpus;
+  unsigned nset; /* distinct CPUs in cpus (futures_stats_t.ncpus) */
   /* Protected by lock: create waits until every started worker has run its
    * start hook (hooks_reported == started); hook_rc is the code of the
    * lowest-indexed one that failed (hook_index), 0 if none. creating is 1

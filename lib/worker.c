@@ -28,7 +28,8 @@ struct worker_guard {
  * thread is an outside one then: what it submits goes to its ring, never
  * to a deque the drain may have finished with), and marked so that a
  * destroy of the pool from them is EDEADLK. In a fork() child the copy of
- * a worker (a task forked) runs no hook: the pool is the parent's.
+ * a worker (a task forked) runs no hook and, if it ends inside the task,
+ * is not replaced: the pool is the parent's.
  */
 static int report_start(struct slot *slot, int rc);
 
@@ -49,6 +50,14 @@ start_unwound(struct start_guard *g)
   (void)report_start(g->slot, EOWNERDEAD);
 }
 
+/* 1 if @s is a pool of this process, not of the parent of a fork(). */
+static int
+of_this_process(const struct sched *s)
+{
+  return s->gen ==
+         atomic_load_explicit(&futures__fork_gen, memory_order_relaxed);
+}
+
 static int
 hook_start(struct slot *slot)
 {
@@ -57,7 +66,7 @@ hook_start(struct slot *slot)
                                                                       1};
   int rc;
 
-  if (s->worker_start == NULL) {
+  if (s->worker_start == NULL || !of_this_process(s)) {
     guard.armed = 0;
     return 0;
   }
@@ -73,8 +82,7 @@ hook_exit(struct slot *slot)
 {
   struct sched *s = slot->sched;
 
-  if (s->worker_exit == NULL ||
-      s->gen != atomic_load_explicit(&futures__fork_gen, memory_order_relaxed))
+  if (s->worker_exit == NULL || !of_this_process(s))
     return;
   futures__tls.worker_hook_of = s;
   s->worker_exit(s->worker_arg, slot->index);
@@ -111,31 +119,68 @@ report_start(struct slot *slot, int rc)
   return rc;
 }
 
+/* Starts the replacement of @slot's worker, which has ended in a task
+ * (this thread), or tells the scheduler that none could be started. */
 static void
-worker_unwound(struct worker_guard *g)
+replace(struct slot *slot)
 {
-  struct sched *s;
+  struct sched *s = slot->sched;
   pthread_t t = pthread_self(); /* overwritten when a thread starts */
   int ok;
 
-  if (!g->armed)
-    return;
-  s = g->slot->sched;
-  futures__tls.slot = NULL;
-  /* Its last task has ended (it exited the thread): before the
-   * replacement starts, and under no lock. */
-  hook_exit(g->slot);
   /* The lock is held across the creation, so that the slot's handle is
    * published before the replacement could itself exit and publish its
    * own replacement (it needs this lock to do so); and a drain, which
    * also needs it, cannot end in between. Creating a thread takes tens of
    * microseconds, and this happens only when a task exits its thread. */
   futures__mutex_lock(&s->lock);
-  ok = futures__worker_start(g->slot, &t) == 0;
+  ok = futures__worker_start(slot, &t) == 0;
   if (ok)
     pthread_detach(pthread_self());
-  futures__sched_worker_replaced(g->slot, ok, t);
+  futures__sched_worker_replaced(slot, ok, t);
   futures__mutex_unlock(&s->lock);
+}
+
+/* The exit hook of a worker that ended in a task may itself end the
+ * thread (pthread_exit(), or a task it runs in place that does): the
+ * replacement must still be started, or the drain would wait for this
+ * slot forever. This cleanup runs when the hook returns and when it
+ * unwinds. */
+static void
+exit_hook_left(struct slot **slot)
+{
+  futures__tls.worker_hook_of = NULL;
+  replace(*slot);
+}
+
+/*
+ * nothrow although the exit hook may end the thread in it (a second
+ * pthread_exit(), which leaves through exit_hook_left): this runs in
+ * worker_main()'s landing pad, and clang wraps a call there that may
+ * unwind in a terminate handler, which in C is abort(). Declared
+ * nothrow, it is a plain call that the C personality unwinds through
+ * (a call site outside its table continues the unwind).
+ */
+static void worker_unwound(struct worker_guard *g) __attribute__((nothrow));
+
+static void
+worker_unwound(struct worker_guard *g)
+{
+  if (!g->armed)
+    return;
+  futures__tls.slot = NULL;
+  /* In a fork() child (a task forked, then ended the thread) the pool is
+   * the parent's: no hook, no replacement, and none of its locks (the
+   * fork may have copied them held). */
+  if (!of_this_process(g->slot->sched))
+    return;
+  {
+    struct slot *slot __attribute__((cleanup(exit_hook_left))) = g->slot;
+
+    /* Its last task has ended (it exited the thread): before the
+     * replacement starts, and under no lock. */
+    hook_exit(slot);
+  }
 }
 
 static void *
@@ -163,8 +208,7 @@ worker_main(void *arg)
 
     /* A copy of this thread in a fork() child (a task forked) must not go
      * on running the parent's queues. */
-    if (unlikely(s->gen != atomic_load_explicit(&futures__fork_gen,
-                                                memory_order_relaxed)))
+    if (unlikely(!of_this_process(s)))
       break;
     f = futures__sched_find(slot);
     if (f == NULL) {

@@ -51,7 +51,9 @@ struct rec {
   cpu_set_t start_mask[MAXW];
   /* The replacement test. */
   _Atomic(futures_pool_t *) pool;
-  int own_submit_rc, own_get_rc, own_destroy_rc;
+  int own_submit_rc, own_wait_rc, own_get_rc, own_destroy_rc;
+  int exit_destroy_rc[MAXW]; /* an exit hook's destroy of r->pool */
+  future_t *hook_future;     /* an exit hook's, left to the test thread */
   void *own_value;
   struct tu_latch replaced; /* opened by a second start hook */
 };
@@ -92,6 +94,9 @@ replacement_start(struct rec *r)
 
   r->own_submit_rc = futures_submit(own, value_task, (void *)7, &f);
   if (r->own_submit_rc == 0) {
+    /* The pool's one slot is this thread's, which runs no task while
+     * its hook runs: a timed wait (never in place) sees nothing run. */
+    r->own_wait_rc = future_wait_for(f, 1000000LL);
     r->own_get_rc = future_get(f, &r->own_value);
     future_release(f);
   }
@@ -270,28 +275,48 @@ START_TEST(test_workers_hooks_run_in_each_worker_around_its_tasks)
 }
 END_TEST
 
-/* Creates a 4-worker pool whose start hooks return @codes; checks the
- * create's code and that exactly the workers whose start succeeded ran
- * their exit hook before create returned. */
+/* Creates a 4-worker pool whose start hooks return @codes, the thread of
+ * worker @no_thread (0 for none) failing to start; checks the create's
+ * code, that every worker up to the first failing one started (create
+ * may start no more after a hook failed), and that exactly the workers
+ * whose start succeeded ran their exit hook before create returned. */
 static void
-check_failed_create(const int codes[4], int want)
+check_failed_create_at(const int codes[4], int no_thread, int want)
 {
   struct rec r;
   futures_pool_opts_t o;
   futures_pool_t *pool = (futures_pool_t *)&r;
+  int first = 0;
+  int rc;
 
+  while (first < 3 && codes[first] == 0)
+    first++;
   rec_init(&r);
   memcpy(r.fail_code, codes, 4 * sizeof(int));
   o = hooked_opts(&r, 4);
-  ck_assert_int_eq(futures_pool_create_ex(&pool, &o), want);
+  futures__fault_thread_at(no_thread == 0 ? 0 : no_thread + 1);
+  rc = futures_pool_create_ex(&pool, &o);
+  futures__fault_thread_at(0);
+  ck_assert_int_eq(rc, want);
   ck_assert_ptr_null(pool);
   for (int i = 0; i < 4; i++) {
-    ck_assert_int_eq(atomic_load(&r.starts[i]), 1);
-    ck_assert_int_eq(atomic_load(&r.exits[i]), codes[i] == 0 ? 1 : 0);
+    int started = atomic_load(&r.starts[i]);
+
+    if (i <= first)
+      ck_assert_int_eq(started, 1);
+    else
+      ck_assert_int_le(started, no_thread != 0 && i >= no_thread ? 0 : 1);
+    ck_assert_int_eq(atomic_load(&r.exits[i]), codes[i] == 0 ? started : 0);
     ck_assert_int_eq(atomic_load(&r.exit_saw_tasks[i]), 0);
   }
   ck_assert_int_eq(atomic_load(&r.bad), 0);
   tu_latch_destroy(&r.replaced);
+}
+
+static void
+check_failed_create(const int codes[4], int want)
+{
+  check_failed_create_at(codes, 0, want);
 }
 
 /* The first worker's start hook fails: create returns its code, and the
@@ -327,6 +352,22 @@ START_TEST(test_workers_start_hook_failing_reports_the_lowest_index)
 }
 END_TEST
 
+/*
+ * A start hook fails and a later worker's thread cannot be started: the
+ * lowest index still wins, so create returns the hook's code, not EAGAIN
+ * (workers start in index order; a thread that cannot be started counts
+ * as EAGAIN at its index).
+ */
+START_TEST(test_workers_start_hook_failing_wins_over_a_later_thread_failure)
+{
+  const int first[4] = {EPERM, 0, 0, 0};
+  const int second[4] = {0, ENOTSUP, 0, 0};
+
+  check_failed_create_at(first, 3, EPERM);
+  check_failed_create_at(second, 2, ENOTSUP);
+}
+END_TEST
+
 static int
 exiting_start_hook(void *arg, size_t index)
 {
@@ -341,7 +382,8 @@ exiting_start_hook(void *arg, size_t index)
 
 /* A start hook that calls pthread_exit() fails the create with
  * EOWNERDEAD (its thread is gone, and is joined); the other workers are
- * stopped and run their exit hooks. */
+ * stopped and run their exit hooks (worker 2 may never have been started:
+ * create starts no more after a failed start hook). */
 START_TEST(test_workers_start_hook_exiting_its_thread_fails_create)
 {
   struct rec r;
@@ -354,8 +396,13 @@ START_TEST(test_workers_start_hook_exiting_its_thread_fails_create)
   ck_assert_int_eq(futures_pool_create_ex(&pool, &o), EOWNERDEAD);
   ck_assert_ptr_null(pool);
   for (int i = 0; i < 3; i++) {
-    ck_assert_int_eq(atomic_load(&r.starts[i]), 1);
-    ck_assert_int_eq(atomic_load(&r.exits[i]), i == 1 ? 0 : 1);
+    int started = atomic_load(&r.starts[i]);
+
+    if (i < 2)
+      ck_assert_int_eq(started, 1);
+    else
+      ck_assert_int_le(started, 1);
+    ck_assert_int_eq(atomic_load(&r.exits[i]), i == 1 ? 0 : started);
   }
   ck_assert_int_eq(atomic_load(&r.bad), 0);
   tu_latch_destroy(&r.replaced);
@@ -471,9 +518,10 @@ exit_on_the_worker(future_t *f)
 /*
  * A worker that ends inside a task runs its exit hook; its replacement
  * runs the start hook with the same index. That start hook knows the pool:
- * it may submit to it and wait (the task runs), and destroying it is
- * EDEADLK. The pool then works, and destroy runs the replacement's exit
- * hook.
+ * it may submit to it and wait; its slot runs no task meanwhile, so in a
+ * 1-worker pool a timed wait times out and future_get() runs the task in
+ * place; destroying the pool is EDEADLK. The pool then works, and destroy
+ * runs the replacement's exit hook.
  */
 START_TEST(test_workers_replacement_runs_both_hooks_and_may_use_its_pool)
 {
@@ -484,7 +532,7 @@ START_TEST(test_workers_replacement_runs_both_hooks_and_may_use_its_pool)
   void *v = NULL;
 
   rec_init(&r);
-  r.own_submit_rc = r.own_get_rc = r.own_destroy_rc = -1;
+  r.own_submit_rc = r.own_wait_rc = r.own_get_rc = r.own_destroy_rc = -1;
   o = hooked_opts(&r, 1);
   ck_assert_int_eq(futures_pool_create_ex(&pool, &o), 0);
   atomic_store(&r.pool, pool);
@@ -496,6 +544,7 @@ START_TEST(test_workers_replacement_runs_both_hooks_and_may_use_its_pool)
   ck_assert_int_eq(atomic_load(&r.exits[0]), 1);
   ck_assert_int_eq(atomic_load(&r.exit_saw_tasks[0]), 1);
   ck_assert_int_eq(r.own_submit_rc, 0);
+  ck_assert_int_eq(r.own_wait_rc, ETIMEDOUT);
   ck_assert_int_eq(r.own_get_rc, 0);
   ck_assert_ptr_eq(r.own_value, (void *)7);
   ck_assert_int_eq(r.own_destroy_rc, EDEADLK);
@@ -506,6 +555,130 @@ START_TEST(test_workers_replacement_runs_both_hooks_and_may_use_its_pool)
   ck_assert_int_eq(futures_pool_destroy(pool), 0);
   ck_assert_int_eq(atomic_load(&r.exits[0]), 2);
   ck_assert_int_eq(atomic_load(&r.bad), 0);
+  tu_latch_destroy(&r.replaced);
+}
+END_TEST
+
+static int
+count_start_hook(void *arg, size_t index)
+{
+  struct rec *r = arg;
+
+  if (index >= MAXW) {
+    atomic_fetch_add(&r->bad, 1);
+    return 0;
+  }
+  if (atomic_fetch_add(&r->starts[index], 1) == 1)
+    tu_latch_open(&r->replaced); /* a replacement */
+  return 0;
+}
+
+/* Counts, then ends its thread; with use_pools, the first one does so
+ * from a task of its own pool that it runs in place (future_get()). */
+static void
+ending_exit_hook(void *arg, size_t index)
+{
+  struct rec *r = arg;
+
+  if (index >= MAXW) {
+    atomic_fetch_add(&r->bad, 1);
+    return;
+  }
+  if (atomic_fetch_add(&r->exits[index], 1) == 0 && r->use_pools) {
+    future_t *f = NULL;
+
+    if (futures_submit(atomic_load(&r->pool), exit_task, NULL, &f) == 0) {
+      r->hook_future = f; /* this thread ends in the get: the test's */
+      future_get(f, NULL); /* no worker is left to take it */
+    }
+    atomic_fetch_add(&r->bad, 1); /* not reached */
+  }
+  pthread_exit(NULL);
+}
+
+/* A 1-worker pool whose exit hooks end their thread (see ending_exit_hook):
+ * the worker ends in a task; its replacement must still start. */
+static void
+check_exit_hook_ending_its_thread(int in_place)
+{
+  struct rec r;
+  futures_pool_opts_t o;
+  futures_pool_t *pool = NULL;
+  future_t *f = NULL;
+  void *v = NULL;
+
+  rec_init(&r);
+  r.use_pools = in_place;
+  o = hooked_opts(&r, 1);
+  o.worker_start = count_start_hook;
+  o.worker_exit = ending_exit_hook;
+  ck_assert_int_eq(futures_pool_create_ex(&pool, &o), 0);
+  atomic_store(&r.pool, pool);
+  ck_assert_int_eq(futures_submit(pool, exit_task, NULL, &f), 0);
+  ck_assert_int_eq(exit_on_the_worker(f), EOWNERDEAD);
+  future_release(f);
+  tu_latch_wait(&r.replaced); /* before the fix: never (TCase timeout) */
+  ck_assert_int_eq(atomic_load(&r.exits[0]), 1);
+  if (in_place) {
+    ck_assert_ptr_nonnull(r.hook_future);
+    ck_assert_int_eq(future_get(r.hook_future, NULL), EOWNERDEAD);
+    future_release(r.hook_future);
+  }
+  ck_assert_int_eq(futures_submit(pool, value_task, (void *)9, &f), 0);
+  ck_assert_int_eq(future_get(f, &v), 0);
+  ck_assert_ptr_eq(v, (void *)9);
+  future_release(f);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+  ck_assert_int_eq(atomic_load(&r.starts[0]), 2);
+  ck_assert_int_eq(atomic_load(&r.exits[0]), 2);
+  ck_assert_int_eq(atomic_load(&r.bad), 0);
+  tu_latch_destroy(&r.replaced);
+}
+
+/*
+ * An exit hook that ends its thread (pthread_exit(), directly or in a
+ * task it runs in place) only ends it sooner: after a worker ended in a
+ * task its replacement still starts (its start hook runs, the pool works),
+ * and at destroy the pool's size is kept track of, so destroy returns.
+ * Before the fix the replacement never started and destroy hung: the
+ * TCase timeout bounds it.
+ */
+START_TEST(test_workers_exit_hook_ending_its_thread_still_replaces_the_worker)
+{
+  check_exit_hook_ending_its_thread(0);
+  check_exit_hook_ending_its_thread(1);
+}
+END_TEST
+
+static void
+destroying_exit_hook(void *arg, size_t index)
+{
+  struct rec *r = arg;
+
+  if (index < MAXW)
+    r->exit_destroy_rc[index] = futures_pool_destroy(atomic_load(&r->pool));
+}
+
+/*
+ * futures_pool_destroy() of the pool from its own exit hooks, which run
+ * during its destroy (the pool has left the registry then), is EDEADLK,
+ * as from any hook of the pool, not EINVAL.
+ */
+START_TEST(test_workers_exit_hook_destroying_its_pool_is_edeadlk)
+{
+  struct rec r;
+  futures_pool_opts_t o;
+  futures_pool_t *pool = NULL;
+
+  rec_init(&r);
+  r.exit_destroy_rc[0] = r.exit_destroy_rc[1] = -1;
+  o = hooked_opts(&r, 2);
+  o.worker_exit = destroying_exit_hook;
+  ck_assert_int_eq(futures_pool_create_ex(&pool, &o), 0);
+  atomic_store(&r.pool, pool);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+  ck_assert_int_eq(r.exit_destroy_rc[0], EDEADLK);
+  ck_assert_int_eq(r.exit_destroy_rc[1], EDEADLK);
   tu_latch_destroy(&r.replaced);
 }
 END_TEST
@@ -571,6 +744,15 @@ START_TEST(test_workers_older_opts_size_has_no_hooks_or_pinning)
   st.ncpus = 0x5a5a;
   ck_assert_int_eq(futures_pool_stats(pool, &st), 0);
   ck_assert_uint_eq(st.workers, 2);
+  ck_assert_int_eq(st.pin, 0x5a5a);
+  ck_assert_uint_eq(st.ncpus, 0x5a5a);
+  /* The size an older program really passes: its sizeof, padded to the
+   * struct's alignment, which holds pin in the padding. Nothing is
+   * written there: pin and ncpus go together, or not at all. */
+  st.size = (offsetof(futures_stats_t, shutting_down) + sizeof(int) +
+             _Alignof(futures_stats_t) - 1) /
+            _Alignof(futures_stats_t) * _Alignof(futures_stats_t);
+  ck_assert_int_eq(futures_pool_stats(pool, &st), 0);
   ck_assert_int_eq(st.pin, 0x5a5a);
   ck_assert_uint_eq(st.ncpus, 0x5a5a);
   ck_assert_int_eq(futures_pool_destroy(pool), 0);
@@ -814,7 +996,8 @@ START_TEST(test_workers_allocation_failures_in_a_pinned_create_are_enomem)
 END_TEST
 
 /*
- * futures_pool_stats() reports the mode and the size of the set;
+ * futures_pool_stats() reports the mode and the size of the set (CPUs,
+ * not list entries);
  * futures_pool_worker_cpu() each worker's CPU (-1 unpinned) and refuses
  * bad arguments. cpus NULL means every allowed CPU, ascending.
  */
@@ -843,6 +1026,19 @@ START_TEST(test_workers_stats_and_worker_cpu_report_the_pinning)
   ck_assert_int_eq(futures_pool_worker_cpu(pool, 0, NULL), EINVAL);
   ck_assert_int_eq(futures_pool_worker_cpu(NULL, 0, &cpu), EINVAL);
   ck_assert_int_eq(futures_pool_destroy(pool), 0);
+
+  /* A CPU listed twice is one CPU of the set. */
+  for (int mode = FUTURES_PIN_EACH; mode <= FUTURES_PIN_SET; mode++) {
+    const int twice[2] = {all[0], all[0]};
+
+    o.pin = mode;
+    o.cpus = twice;
+    o.ncpus = 2;
+    ck_assert_int_eq(futures_pool_create_ex(&pool, &o), 0);
+    ck_assert_int_eq(futures_pool_stats(pool, &st), 0);
+    ck_assert_uint_eq(st.ncpus, 1);
+    ck_assert_int_eq(futures_pool_destroy(pool), 0);
+  }
 
   ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
   st.pin = st.ncpus = 99;
@@ -1073,6 +1269,69 @@ START_TEST(test_workers_fork_child_runs_no_hooks_of_the_parent)
 }
 END_TEST
 
+static int
+fork_start_hook(void *arg, size_t index)
+{
+  (void)arg;
+  (void)index;
+  if (getpid() != parent_pid)
+    _exit(77); /* the parent's hook ran in the child */
+  return 0;
+}
+
+static int
+fork_exit_task(void *arg, void **result)
+{
+  pid_t *child = arg;
+  pid_t pid = fork();
+
+  if (pid == 0) {
+    signal(SIGALRM, SIG_DFL);
+    alarm(20); /* a replacement stuck on a lock the fork copied */
+    atexit(child_at_exit);
+    /* The copy of the worker ends inside its task: the child starts no
+     * replacement (whose start hook would _exit(77)), and the end of its
+     * last thread exits the process with 0. */
+    pthread_exit(NULL);
+  }
+  *child = pid;
+  *result = child;
+  return 0;
+}
+
+/*
+ * The copy of a worker that ends inside a task in a fork() child
+ * (pthread_exit()) is not replaced there: no start hook of the parent's
+ * pool runs in the child, and the child ends with its last thread. The
+ * parent's pool, whose worker returned normally, goes on.
+ */
+START_TEST(test_workers_fork_child_worker_exiting_starts_no_replacement)
+{
+  futures_pool_opts_t o = FUTURES_POOL_OPTS_INIT;
+  futures_pool_t *pool = NULL;
+  future_t *f = NULL;
+  struct timespec dl;
+  pid_t child = 0;
+  int status = -1;
+
+  parent_pid = getpid();
+  o.nthreads = 1;
+  o.worker_start = fork_start_hook;
+  o.worker_exit = fork_exit_hook;
+  ck_assert_int_eq(futures_pool_create_ex(&pool, &o), 0);
+  ck_assert_int_eq(futures_submit(pool, fork_exit_task, &child, &f), 0);
+  dl = tu_deadline_in(60LL * 1000000000LL);
+  ck_assert_int_eq(future_wait_until(f, &dl), 0);
+  future_release(f);
+  ck_assert_int_gt(child, 0);
+  ck_assert_int_eq(waitpid(child, &status, 0), child);
+  ck_assert_msg(WIFEXITED(status), "child killed by signal %d",
+                WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+  ck_assert_int_eq(WEXITSTATUS(status), 0);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+}
+END_TEST
+
 static Suite *
 workers_suite(void)
 {
@@ -1087,6 +1346,8 @@ workers_suite(void)
   tcase_add_test(tc,
                  test_workers_start_hook_failing_in_the_last_worker_fails_create);
   tcase_add_test(tc, test_workers_start_hook_failing_reports_the_lowest_index);
+  tcase_add_test(tc,
+                 test_workers_start_hook_failing_wins_over_a_later_thread_failure);
   tcase_add_test(tc, test_workers_start_hook_exiting_its_thread_fails_create);
   tcase_add_test(tc,
                  test_workers_thread_failure_runs_exit_hooks_of_started_workers);
@@ -1096,6 +1357,9 @@ workers_suite(void)
                  test_workers_replacement_runs_both_hooks_and_may_use_its_pool);
   tcase_add_test(
       tc, test_workers_replacement_start_hook_failure_leaves_one_worker_fewer);
+  tcase_add_test(
+      tc, test_workers_exit_hook_ending_its_thread_still_replaces_the_worker);
+  tcase_add_test(tc, test_workers_exit_hook_destroying_its_pool_is_edeadlk);
   tcase_add_test(tc, test_workers_older_opts_size_has_no_hooks_or_pinning);
   suite_add_tcase(s, tc);
 
@@ -1111,6 +1375,8 @@ workers_suite(void)
                  test_workers_pool_created_in_a_pinned_task_inherits_its_cpu);
 #ifndef TU_TSAN
   tcase_add_test(tc, test_workers_fork_child_runs_no_hooks_of_the_parent);
+  tcase_add_test(tc,
+                 test_workers_fork_child_worker_exiting_starts_no_replacement);
 #endif
   suite_add_tcase(s, tc);
   return s;
