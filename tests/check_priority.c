@@ -340,90 +340,100 @@ START_TEST(test_priority_aging_starts_a_normal_task_after_aging_high_ones)
 END_TEST
 
 /*
- * A steady stream of high tasks on a 1-thread pool (each submits the next
- * from inside itself) does not starve low or normal tasks queued before
- * it: they all finish within (their number) x AGING high starts. Without
- * aging the stream would go on to its cap (STREAM_CAP tasks).
+ * Aging counts tasks that started, not records taken: on a held 1-thread
+ * pool, one normal task N then 2 * AGING + 4 high ones; the first AGING
+ * high ones are cancelled (round 0) or run by the test thread through
+ * future_get() (round 1) before the worker is released. The worker must
+ * start AGING live high ones, then N, then the rest (before the fix the
+ * dead records counted, and N started first).
  */
-#define STREAM_CAP 5000
-
-struct stream {
-  futures_pool_t *pool;
-  atomic_int left;     /* low and normal tasks still to finish */
-  atomic_int highs;    /* high tasks started */
-  int highs_when_done; /* highs started when left reached 0 */
-  int submit_failed;
-  struct tu_latch ended; /* the last high task of the stream ran */
-};
-
-static int
-stream_task(void *arg, void **result)
+START_TEST(test_priority_aging_skips_cancelled_and_helped_tasks)
 {
-  struct stream *st = arg;
-  int n = atomic_fetch_add(&st->highs, 1) + 1;
-  futures_task_t t = task_of(stream_task, st, FUTURES_PRIORITY_HIGH);
-  future_t *f;
+  enum { NH = 2 * AGING + 4, N = NH + 1 };
 
-  (void)result;
-  if (atomic_load(&st->left) == 0 || n >= STREAM_CAP) {
-    tu_latch_open(&st->ended);
-    return 0;
+  for (int round = 0; round < 2; round++) {
+    struct tu_hold h;
+    future_t *hf, *fs[N];
+    struct order o;
+    struct rec r[N];
+    struct tu_count done;
+    futures_pool_t *pool = held_pool(&h, &hf);
+    int k = 0;
+
+    order_init(&o);
+    tu_count_init(&done, N);
+    o.done = &done;
+    fs[0] = submit_rec(pool, &r[0], &o, 1000, FUTURES_PRIORITY_NORMAL);
+    for (int i = 1; i <= NH; i++)
+      fs[i] = submit_rec(pool, &r[i], &o, i, FUTURES_PRIORITY_HIGH);
+    for (int i = 1; i <= AGING; i++) {
+      if (round == 0) {
+        ck_assert_int_eq(future_cancel(fs[i]), 0);
+        tu_count_down(&done);
+      } else {
+        ck_assert_int_eq(future_get(fs[i], NULL), 0);
+      }
+    }
+    tu_latch_open(&h.release);
+    tu_count_wait(&done);
+    if (round == 1) /* the helped ones recorded first, in the test thread */
+      for (; k < AGING; k++)
+        ck_assert_int_eq(o.ids[k], k + 1);
+    for (int i = AGING + 1; i <= 2 * AGING; i++)
+      ck_assert_int_eq(o.ids[k++], i);
+    ck_assert_int_eq(o.ids[k++], 1000);
+    for (int i = 2 * AGING + 1; i <= NH; i++)
+      ck_assert_int_eq(o.ids[k++], i);
+    for (int i = 0; i < N; i++) {
+      future_get(fs[i], NULL);
+      future_release(fs[i]);
+    }
+    release_pool(pool, &h, hf);
+    tu_count_destroy(&done);
   }
-  if (futures_submit_ex(st->pool, &t, NULL, &f) != 0) {
-    st->submit_failed = 1;
-    tu_latch_open(&st->ended);
-    return 0;
-  }
-  future_release(f);
-  return 0;
 }
+END_TEST
 
-static int
-stream_victim(void *arg, void **result)
-{
-  struct stream *st = arg;
-
-  (void)result;
-  if (atomic_fetch_sub(&st->left, 1) == 1)
-    st->highs_when_done = atomic_load(&st->highs);
-  return 0;
-}
-
+/*
+ * A steady stream of high tasks from outside on a 1-thread pool does not
+ * starve low or normal tasks queued before it: with 3 low, 2 normal, then
+ * NH high ones queued on the held worker, every low and normal task has
+ * started once (their number) x AGING high ones have, long before the
+ * stream ends. (Sub-tasks a task submits go to its own deque whatever their
+ * level, so a stream is one from outside the pool's tasks.)
+ */
 START_TEST(test_priority_low_tasks_finish_under_a_steady_stream_of_high_ones)
 {
-  enum { NL = 3, NN = 2 };
+  enum { NL = 3, NN = 2, NV = NL + NN, NH = 200, N = NV + NH };
   struct tu_hold h;
-  future_t *hf, *fs[NL + NN + 1];
-  struct stream st;
+  future_t *hf, *fs[N];
+  struct order o;
+  struct rec r[N];
+  struct tu_count done;
   futures_pool_t *pool = held_pool(&h, &hf);
+  int victims = 0, highs = 0;
 
-  st.pool = pool;
-  atomic_init(&st.left, NL + NN);
-  atomic_init(&st.highs, 0);
-  st.highs_when_done = -1;
-  st.submit_failed = 0;
-  tu_latch_init(&st.ended);
-  for (int i = 0; i < NL + NN + 1; i++) {
-    int prio = i < NL        ? FUTURES_PRIORITY_LOW
-               : i < NL + NN ? FUTURES_PRIORITY_NORMAL
-                             : FUTURES_PRIORITY_HIGH;
-    futures_task_t t =
-        task_of(i < NL + NN ? stream_victim : stream_task, &st, prio);
-
-    ck_assert_int_eq(futures_submit_ex(pool, &t, NULL, &fs[i]), 0);
-  }
+  order_init(&o);
+  tu_count_init(&done, N);
+  o.done = &done;
+  for (int i = 0; i < NV; i++)
+    fs[i] = submit_rec(pool, &r[i], &o, 1000 + i,
+                       i < NL ? FUTURES_PRIORITY_LOW : FUTURES_PRIORITY_NORMAL);
+  for (int i = 0; i < NH; i++)
+    fs[NV + i] = submit_rec(pool, &r[NV + i], &o, i, FUTURES_PRIORITY_HIGH);
   tu_latch_open(&h.release);
-  /* The stream ends once every victim ran (or at its cap): wait for it
-   * rather than for the victims, which future_get() would run here. */
-  tu_latch_wait(&st.ended);
-  get_all(fs, NL + NN + 1);
-  ck_assert_int_eq(st.submit_failed, 0);
-  ck_assert_int_eq(atomic_load(&st.left), 0);
-  ck_assert_int_lt(atomic_load(&st.highs), STREAM_CAP);
-  ck_assert_int_ge(st.highs_when_done, 1);
-  ck_assert_int_le(st.highs_when_done, (NL + NN) * AGING);
+  tu_count_wait(&done);
+  get_all(fs, N);
+  for (int k = 0; k < N && victims < NV; k++) {
+    if (o.ids[k] >= 1000)
+      victims++;
+    else
+      highs++;
+  }
+  ck_assert_int_eq(victims, NV);
+  ck_assert_int_le(highs, NV * AGING);
   release_pool(pool, &h, hf);
-  tu_latch_destroy(&st.ended);
+  tu_count_destroy(&done);
 }
 END_TEST
 
@@ -472,10 +482,10 @@ START_TEST(test_priority_submit_all_mixed_levels_start_by_level)
 END_TEST
 
 /*
- * From inside a task on a 1-thread pool: normal sub-tasks go to the
- * thread's own deque (newest first), a high one to the pool's high queue
- * and a low one to its low queue. After the parent returns the worker
- * starts the high one, then the normal ones newest first, then the low.
+ * From inside a task on a 1-thread pool, sub-tasks of every level go to
+ * the thread's own deque, where the task's waits can run them: after the
+ * parent (which submitted normal, normal, high, low) returns, the worker
+ * starts them in the deque's order, newest first, whatever their level.
  */
 struct parent {
   futures_pool_t *pool;
@@ -504,9 +514,9 @@ parent_task(void *arg, void **result)
   return 0;
 }
 
-START_TEST(test_priority_from_a_task_goes_to_the_pool_queue_of_its_level)
+START_TEST(test_priority_from_a_task_goes_to_its_own_deque_whatever_its_level)
 {
-  static const int want[4] = {2, 1, 0, 3};
+  static const int want[4] = {3, 2, 1, 0};
   futures_pool_t *pool;
   future_t *f;
   struct order o;
@@ -575,6 +585,178 @@ START_TEST(test_priority_continuations_are_normal)
     ck_assert_int_eq(o.ids[k], want[k]);
   release_pool(pool, &h, hf);
   tu_count_destroy(&done);
+}
+END_TEST
+
+/* ------------------------------------------------------------ waits */
+
+/*
+ * A task on a 1-thread pool that waits for its own high or low sub-task
+ * runs it meanwhile, as "Tasks" promises: the timed waits (future_wait_for,
+ * futures_join_all_until, futures_join_any_until) and a wait for a promise
+ * that the sub-task resolves all return 0, and the sub-task ran in the
+ * task's thread. The only worker is the waiting task, so without that the
+ * waits time out (5 s) or, for the promise, never end (the TCase's timeout).
+ */
+enum { WAIT_FOR, WAIT_JOIN_ALL, WAIT_JOIN_ANY, WAIT_PROMISE, WAIT_KINDS };
+
+struct waiter {
+  futures_pool_t *pool;
+  int prio, kind;
+  future_t *promise;
+  pthread_t parent, sub; /* written by the tasks, read after future_get */
+  int rc;
+  struct tu_latch done; /* opened by the parent as it returns */
+};
+
+static int
+sub_task(void *arg, void **result)
+{
+  struct waiter *w = arg;
+
+  (void)result;
+  w->sub = pthread_self();
+  if (w->promise != NULL)
+    return future_resolve(w->promise, NULL);
+  return 0;
+}
+
+static int
+waiting_parent(void *arg, void **result)
+{
+  struct waiter *w = arg;
+  futures_task_t t = task_of(sub_task, w, w->prio);
+  struct timespec dl = tu_deadline_in(5 * 1000000000LL);
+  future_t *f = NULL;
+  size_t idx;
+
+  (void)result;
+  w->parent = pthread_self();
+  if ((w->rc = futures_submit_ex(w->pool, &t, NULL, &f)) != 0)
+    return 0;
+  switch (w->kind) {
+  case WAIT_FOR:
+    w->rc = future_wait_for(f, 5 * 1000000000LL);
+    break;
+  case WAIT_JOIN_ALL:
+    w->rc = futures_join_all_until(&f, 1, NULL, &dl);
+    break;
+  case WAIT_JOIN_ANY:
+    w->rc = futures_join_any_until(&f, 1, &idx, NULL, &dl);
+    break;
+  default:
+    w->rc = future_get(w->promise, NULL);
+    break;
+  }
+  future_get(f, NULL);
+  future_release(f);
+  tu_latch_open(&w->done);
+  return 0;
+}
+
+START_TEST(test_priority_task_waiting_runs_its_own_high_and_low_subtasks)
+{
+  for (int kind = 0; kind < WAIT_KINDS; kind++) {
+    for (int prio = FUTURES_PRIORITY_LOW; prio <= FUTURES_PRIORITY_HIGH;
+         prio += 2) {
+      struct waiter w;
+      futures_pool_t *pool;
+      future_t *f;
+
+      memset(&w, 0, sizeof(w));
+      ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
+      w.pool = pool;
+      w.prio = prio;
+      w.kind = kind;
+      tu_latch_init(&w.done);
+      if (kind == WAIT_PROMISE)
+        ck_assert_int_eq(futures_promise_create(&w.promise), 0);
+      ck_assert_int_eq(futures_submit(pool, waiting_parent, &w, &f), 0);
+      /* A latch, not future_get(): a waiting outside thread may run the
+       * pool's queued tasks itself. */
+      tu_latch_wait(&w.done);
+      ck_assert_int_eq(future_get(f, NULL), 0);
+      future_release(f);
+      ck_assert_msg(w.rc == 0, "wait %d, priority %d: %d", kind, prio, w.rc);
+      ck_assert(pthread_equal(w.sub, w.parent));
+      if (w.promise != NULL)
+        future_release(w.promise);
+      tu_latch_destroy(&w.done);
+      ck_assert_int_eq(futures_pool_destroy(pool), 0);
+    }
+  }
+}
+END_TEST
+
+/*
+ * Nested fork-join with high and low sub-tasks never deadlocks on a
+ * 1-thread pool: a binary tree of depth 10 whose every task submits its
+ * two children (one high, one low) and waits for both with future_get();
+ * the test thread waits on a latch, so only the worker runs the tree.
+ */
+struct tree {
+  futures_pool_t *pool;
+  atomic_int nodes;
+  struct tu_latch done; /* opened by the root as it returns */
+};
+
+#define TREE_DEPTH 10
+
+struct node {
+  struct tree *t;
+  int depth;
+};
+
+static int
+tree_task(void *arg, void **result)
+{
+  struct node *n = arg;
+  struct node kids[2];
+  future_t *f[2] = {NULL, NULL};
+
+  (void)result;
+  atomic_fetch_add(&n->t->nodes, 1);
+  if (n->depth == 0)
+    return 0;
+  for (int i = 0; i < 2; i++) {
+    futures_task_t t = task_of(
+        tree_task, &kids[i], i ? FUTURES_PRIORITY_HIGH : FUTURES_PRIORITY_LOW);
+
+    kids[i].t = n->t;
+    kids[i].depth = n->depth - 1;
+    if (futures_submit_ex(n->t->pool, &t, NULL, &f[i]) != 0)
+      return EIO;
+  }
+  /* Wait for the older one first: it is the one not on top of our deque. */
+  for (int i = 0; i < 2; i++) {
+    future_get(f[i], NULL);
+    future_release(f[i]);
+  }
+  if (n->depth == TREE_DEPTH)
+    tu_latch_open(&n->t->done);
+  return 0;
+}
+
+START_TEST(test_priority_nested_fork_join_of_high_and_low_on_one_thread_pool)
+{
+  struct tree t;
+  struct node root;
+  futures_pool_t *pool;
+  future_t *f;
+
+  ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
+  t.pool = pool;
+  atomic_init(&t.nodes, 0);
+  root.t = &t;
+  root.depth = TREE_DEPTH;
+  tu_latch_init(&t.done);
+  ck_assert_int_eq(futures_submit(pool, tree_task, &root, &f), 0);
+  tu_latch_wait(&t.done); /* future_get() here could run sub-tasks */
+  ck_assert_int_eq(future_get(f, NULL), 0);
+  future_release(f);
+  tu_latch_destroy(&t.done);
+  ck_assert_int_eq(atomic_load(&t.nodes), (1 << (TREE_DEPTH + 1)) - 1);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
 }
 END_TEST
 
@@ -836,10 +1018,19 @@ priority_suite(void)
       tc, test_priority_aging_starts_a_normal_task_after_aging_high_ones);
   tcase_add_test(
       tc, test_priority_low_tasks_finish_under_a_steady_stream_of_high_ones);
+  tcase_add_test(tc, test_priority_aging_skips_cancelled_and_helped_tasks);
   tcase_add_test(tc, test_priority_submit_all_mixed_levels_start_by_level);
   tcase_add_test(tc,
-                 test_priority_from_a_task_goes_to_the_pool_queue_of_its_level);
+                 test_priority_from_a_task_goes_to_its_own_deque_whatever_its_level);
   tcase_add_test(tc, test_priority_continuations_are_normal);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("waits");
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(
+      tc, test_priority_task_waiting_runs_its_own_high_and_low_subtasks);
+  tcase_add_test(
+      tc, test_priority_nested_fork_join_of_high_and_low_on_one_thread_pool);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("interplay");
