@@ -183,7 +183,8 @@
  *            nworkers - 1 queued high ones are still being started)
  *            (tests: check_priority/test_priority_queued_high_starts_before_every_queued_normal,
  *            check_priority/test_priority_high_before_normal_with_several_workers,
- *            check_priority/test_priority_submit_all_mixed_levels_start_by_level),
+ *            check_priority/test_priority_submit_all_mixed_levels_start_by_level,
+ *            check_faults/test_faults_destroy_with_no_worker_left_runs_high_first_low_last),
  *            except for aging: once FUTURES_PRIORITY_AGING higher tasks in
  *            a row have started while a lower one waited, the next task of
  *            that level, in that level's own order, starts next (a low one
