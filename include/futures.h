@@ -844,7 +844,8 @@ futures_submit(futures_pool_t *pool, futures_task_fn fn, void *arg,
  * Threads:   as futures_submit()
  *            (tests: check_stress/test_stress_mixed_workload_quick,
  *            check_shutdown/test_shutdown_every_submit_form_is_refused_after_destroy_began,
- *            check_priority/test_priority_idle_workers_wake_for_prioritized_tasks,
+ *            check_interleave/test_interleave_priority_task_wakes_a_parked_worker,
+ *            check_interleave/test_interleave_priority_task_is_found_by_a_spinner_about_to_park,
  *            check_priority/test_priority_destroy_drains_or_cancels_queued_prioritized_tasks).
  * In a task: allowed; FUTURES_OVERFLOW_BLOCK runs the task in the caller
  *            instead of waiting, since waiting could deadlock the pool; a

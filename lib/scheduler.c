@@ -968,6 +968,7 @@ futures__sched_idle(struct slot *me, int *exit)
     if (backoff < 64)
       backoff *= 2;
   }
+  FUTURES_TP(FUTURES_TP_SPIN_ENDED, s);
   atomic_fetch_sub_explicit(&s->sleepers, SPINNER_ONE, memory_order_relaxed);
   *exit = !park(me);
   return NULL;

@@ -763,45 +763,6 @@ END_TEST
 /* ------------------------------------------------------------ others */
 
 /*
- * Idle workers wake for high and low tasks: 300 rounds of one task
- * submitted to an idle 2-thread pool, each waited for through a latch
- * (future_get() would run it here). Right after a round the workers are
- * spinning, later parked, so both ways of waking are taken; a lost
- * wake-up hangs a round until the TCase's timeout.
- */
-static int
-task_open(void *arg, void **result)
-{
-  (void)result;
-  tu_latch_open(arg);
-  return 0;
-}
-
-START_TEST(test_priority_idle_workers_wake_for_prioritized_tasks)
-{
-  futures_pool_t *pool;
-
-  ck_assert_int_eq(futures_pool_create(&pool, 2), 0);
-  for (int i = 0; i < 300; i++) {
-    struct tu_latch l;
-    futures_task_t t = task_of(
-        task_open, &l, i & 1 ? FUTURES_PRIORITY_HIGH : FUTURES_PRIORITY_LOW);
-    future_t *f;
-
-    tu_latch_init(&l);
-    ck_assert_int_eq(futures_submit_ex(pool, &t, NULL, &f), 0);
-    tu_latch_wait(&l);
-    ck_assert_int_eq(future_get(f, NULL), 0);
-    future_release(f);
-    tu_latch_destroy(&l);
-    if (i % 100 == 99)
-      tu_spin_for(200000); /* long enough for both workers to park */
-  }
-  ck_assert_int_eq(futures_pool_destroy(pool), 0);
-}
-END_TEST
-
-/*
  * A thread waiting for a queued low (or high) task runs it itself at once,
  * whatever its level: the only worker is held, so the task can only run
  * in the caller of future_get().
@@ -1035,7 +996,6 @@ priority_suite(void)
 
   tc = tcase_create("interplay");
   tcase_set_timeout(tc, 60);
-  tcase_add_test(tc, test_priority_idle_workers_wake_for_prioritized_tasks);
   tcase_add_test(
       tc, test_priority_get_runs_a_queued_task_of_any_level_in_the_caller);
   tcase_add_test(
