@@ -196,7 +196,8 @@
  *            it is approximate by about the number of workers
  *            (tests: check_priority/test_priority_aging_starts_a_normal_task_after_aging_high_ones,
  *            check_priority/test_priority_low_tasks_finish_under_a_steady_stream_of_high_ones,
- *            check_priority/test_priority_aging_skips_cancelled_and_helped_tasks).
+ *            check_priority/test_priority_aging_skips_cancelled_and_helped_tasks,
+ *            check_priority/test_priority_aging_skips_a_cancelled_low_task).
  *            High and low tasks from outside start oldest first within
  *            their level. Sub-tasks, submitted from inside one of the
  *            pool's tasks, go to that thread's deque whatever their level
@@ -846,7 +847,9 @@ futures_submit(futures_pool_t *pool, futures_task_fn fn, void *arg,
  *            check_shutdown/test_shutdown_every_submit_form_is_refused_after_destroy_began,
  *            check_interleave/test_interleave_priority_task_wakes_a_parked_worker,
  *            check_interleave/test_interleave_priority_task_is_found_by_a_spinner_about_to_park,
- *            check_priority/test_priority_destroy_drains_or_cancels_queued_prioritized_tasks).
+ *            check_priority/test_priority_destroy_drains_or_cancels_queued_prioritized_tasks,
+ *            check_priority/test_priority_submit_in_a_forked_child_is_echild,
+ *            check_priority/test_priority_stats_after_cancelling_queued_prioritized_tasks).
  * In a task: allowed; FUTURES_OVERFLOW_BLOCK runs the task in the caller
  *            instead of waiting, since waiting could deadlock the pool; a
  *            high or low task goes to the thread's deque like a normal
@@ -888,7 +891,8 @@ futures_submit_ex(futures_pool_t *pool, const futures_task_t *task,
  * Threads:   as futures_submit()
  *            (tests: check_stress/test_stress_mixed_workload_quick,
  *            check_shutdown/test_shutdown_every_submit_form_is_refused_after_destroy_began,
- *            check_priority/test_priority_submit_all_mixed_levels_start_by_level).
+ *            check_priority/test_priority_submit_all_mixed_levels_start_by_level,
+ *            check_priority/test_priority_submit_all_at_the_older_stride_runs_each_task).
  * In a task: allowed
  *            (tests: check_bulk/test_submit_all_inside_a_task_on_one_thread_pool,
  *            check_stress/test_stress_teardown_quick).

@@ -18,6 +18,8 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "futures.h"
 #include "testutil.h"
@@ -109,6 +111,32 @@ count_drop(void *arg)
   atomic_fetch_add((atomic_int *)arg, 100);
 }
 
+/* Submits task @id of level @prio to @pool with futures_submit_ex(). */
+static future_t *
+submit_rec(futures_pool_t *pool, struct rec *r, struct order *o, int id,
+           int prio)
+{
+  futures_task_t t;
+  future_t *f = NULL;
+
+  r->o = o;
+  r->id = id;
+  t = task_of(task_record, r, prio);
+  ck_assert_int_eq(futures_submit_ex(pool, &t, NULL, &f), 0);
+  return f;
+}
+
+/* Waits for each of @n futures (all started or done already) and
+ * releases them. */
+static void
+get_all(future_t **fs, size_t n)
+{
+  for (size_t i = 0; i < n; i++) {
+    ck_assert_int_eq(future_get(fs[i], NULL), 0);
+    future_release(fs[i]);
+  }
+}
+
 /* ------------------------------------------------------------ errors */
 
 /*
@@ -177,33 +205,128 @@ START_TEST(test_priority_older_struct_size_is_normal)
 }
 END_TEST
 
-/* ------------------------------------------------------------ order */
-
-/* Submits task @id of level @prio to @pool with futures_submit_ex(). */
-static future_t *
-submit_rec(futures_pool_t *pool, struct rec *r, struct order *o, int id,
-           int prio)
+/*
+ * A size that ends inside the priority field (garbage in its bytes, 99 if
+ * read whole) is accepted and the task is normal: on a held 1-thread pool
+ * it starts after a high task and before a low one queued before it.
+ */
+START_TEST(test_priority_size_inside_the_priority_field_is_normal)
 {
+  static const int want[3] = {0, 1, 2};
+  struct tu_hold h;
+  future_t *hf, *fs[3];
+  struct order o;
+  struct rec r[3];
+  struct tu_count done;
   futures_task_t t;
-  future_t *f = NULL;
+  futures_pool_t *pool = held_pool(&h, &hf);
 
-  r->o = o;
-  r->id = id;
-  t = task_of(task_record, r, prio);
-  ck_assert_int_eq(futures_submit_ex(pool, &t, NULL, &f), 0);
-  return f;
+  order_init(&o);
+  tu_count_init(&done, 3);
+  o.done = &done;
+  fs[2] = submit_rec(pool, &r[2], &o, 2, FUTURES_PRIORITY_LOW);
+  r[1].o = &o;
+  r[1].id = 1;
+  t = task_of(task_record, &r[1], 99);
+  t.size = offsetof(futures_task_t, priority) + 2;
+  ck_assert_int_eq(futures_submit_ex(pool, &t, NULL, &fs[1]), 0);
+  fs[0] = submit_rec(pool, &r[0], &o, 0, FUTURES_PRIORITY_HIGH);
+  tu_latch_open(&h.release);
+  tu_count_wait(&done);
+  get_all(fs, 3);
+  for (int k = 0; k < 3; k++)
+    ck_assert_int_eq(o.ids[k], want[k]);
+  release_pool(pool, &h, hf);
+  tu_count_destroy(&done);
 }
+END_TEST
 
-/* Waits for each of @n futures (all started or done already) and
- * releases them. */
-static void
-get_all(future_t **fs, size_t n)
+/*
+ * futures_submit_all() with n > 1 structs of the size before the priority
+ * field, packed at that stride (as a program built against the older
+ * header lays them out): every task runs once, with its own argument.
+ */
+START_TEST(test_priority_submit_all_at_the_older_stride_runs_each_task)
 {
-  for (size_t i = 0; i < n; i++) {
+  enum { N = 4 };
+  const size_t v2 = offsetof(futures_task_t, priority);
+  _Alignas(futures_task_t) unsigned char buf[N * sizeof(futures_task_t)];
+  atomic_int runs[N];
+  future_t *fs[N];
+  futures_pool_t *pool;
+
+  memset(buf, 0x7f, sizeof(buf)); /* garbage wherever a field is not */
+  for (int i = 0; i < N; i++) {
+    futures_task_t t = task_of(count_task, &runs[i], 0);
+
+    atomic_init(&runs[i], 0);
+    t.size = v2;
+    memcpy(buf + (size_t)i * v2, &t, v2);
+  }
+  ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
+  ck_assert_int_eq(
+      futures_submit_all(pool, (const futures_task_t *)(void *)buf, N, fs), 0);
+  for (int i = 0; i < N; i++) {
     ck_assert_int_eq(future_get(fs[i], NULL), 0);
     future_release(fs[i]);
   }
+  for (int i = 0; i < N; i++)
+    ck_assert_int_eq(atomic_load(&runs[i]), 1);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
 }
+END_TEST
+
+/*
+ * In a child forked while a pool exists, submitting a high or low task to
+ * that pool is ECHILD, as for a normal one (the workers are started first,
+ * see HACKING).
+ */
+static int
+child_submits(futures_pool_t *pool)
+{
+  atomic_int runs;
+  futures_task_t ts[2];
+  future_t *f = NULL, *fs[2];
+  int bad = 0;
+
+  atomic_init(&runs, 0);
+  for (int i = 0; i < 2; i++) {
+    ts[i] = task_of(count_task, &runs,
+                    i ? FUTURES_PRIORITY_HIGH : FUTURES_PRIORITY_LOW);
+    bad |= futures_submit_ex(pool, &ts[i], NULL, &f) != ECHILD || f != NULL;
+  }
+  bad |= futures_submit_all(pool, ts, 2, fs) != ECHILD;
+  return bad;
+}
+
+START_TEST(test_priority_submit_in_a_forked_child_is_echild)
+{
+  futures_pool_t *pool;
+  struct tu_crowd c;
+  future_t *up[1];
+  pid_t pid;
+  int status = 0;
+
+  ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
+  ck_assert_int_eq(tu_crowd_hold(pool, &c, up, 1), 0);
+  tu_latch_open(&c.gate);
+  ck_assert_int_eq(futures_join_all(up, 1, NULL), 0);
+  pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    alarm(20);
+    tu_child_exit(child_submits(pool));
+  }
+  ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+  ck_assert(WIFEXITED(status));
+  ck_assert_int_eq(WEXITSTATUS(status), 0);
+  future_release(up[0]);
+  tu_crowd_destroy(&c);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+}
+END_TEST
+
+/* ------------------------------------------------------------ order */
 
 /*
  * One worker, held; three tasks of each level queued lowest level first:
@@ -391,6 +514,46 @@ START_TEST(test_priority_aging_skips_cancelled_and_helped_tasks)
     release_pool(pool, &h, hf);
     tu_count_destroy(&done);
   }
+}
+END_TEST
+
+/*
+ * A cancelled low task does not count as a low task waiting, nor as the
+ * one aging serves: on a held 1-thread pool, low L0 (then cancelled), low
+ * L1, then AGING + 4 high ones. L1 is due after AGING high starts and
+ * starts then (before the fix, the dead L0 took L1's turn).
+ */
+START_TEST(test_priority_aging_skips_a_cancelled_low_task)
+{
+  enum { NH = AGING + 4, N = NH + 2 };
+  struct tu_hold h;
+  future_t *hf, *fs[N];
+  struct order o;
+  struct rec r[N];
+  struct tu_count done;
+  futures_pool_t *pool = held_pool(&h, &hf);
+  int k = 0;
+
+  order_init(&o);
+  tu_count_init(&done, N - 1);
+  o.done = &done;
+  fs[0] = submit_rec(pool, &r[0], &o, 1000, FUTURES_PRIORITY_LOW);
+  fs[1] = submit_rec(pool, &r[1], &o, 1001, FUTURES_PRIORITY_LOW);
+  for (int i = 0; i < NH; i++)
+    fs[2 + i] = submit_rec(pool, &r[2 + i], &o, i, FUTURES_PRIORITY_HIGH);
+  ck_assert_int_eq(future_cancel(fs[0]), 0);
+  tu_latch_open(&h.release);
+  tu_count_wait(&done);
+  for (int i = 0; i < AGING; i++)
+    ck_assert_int_eq(o.ids[k++], i);
+  ck_assert_int_eq(o.ids[k++], 1001);
+  for (int i = AGING; i < NH; i++)
+    ck_assert_int_eq(o.ids[k++], i);
+  ck_assert_int_eq(future_get(fs[0], NULL), ECANCELED);
+  future_release(fs[0]);
+  get_all(fs + 1, N - 1);
+  release_pool(pool, &h, hf);
+  tu_count_destroy(&done);
 }
 END_TEST
 
@@ -958,6 +1121,48 @@ START_TEST(test_priority_tasks_are_counted_in_stats)
 }
 END_TEST
 
+/*
+ * Cancelling queued high and low tasks updates futures_pool_stats() at
+ * once: queued drops to 0 (only the holder ran) and cancelled counts both,
+ * although their records stay in the priority queues until a look takes
+ * them.
+ */
+START_TEST(test_priority_stats_after_cancelling_queued_prioritized_tasks)
+{
+  struct tu_hold h;
+  future_t *hf, *fs[2];
+  futures_stats_t st = FUTURES_STATS_INIT;
+  atomic_int runs;
+  futures_pool_t *pool = held_pool(&h, &hf);
+
+  atomic_init(&runs, 0);
+  for (int i = 0; i < 2; i++) {
+    futures_task_t t = task_of(
+        count_task, &runs, i ? FUTURES_PRIORITY_HIGH : FUTURES_PRIORITY_LOW);
+
+    ck_assert_int_eq(futures_submit_ex(pool, &t, NULL, &fs[i]), 0);
+  }
+  ck_assert_int_eq(futures_pool_stats(pool, &st), 0);
+  ck_assert_uint_eq(st.queued, 2);
+  for (int i = 0; i < 2; i++)
+    ck_assert_int_eq(future_cancel(fs[i]), 0);
+  ck_assert_int_eq(futures_pool_stats(pool, &st), 0);
+  ck_assert_uint_eq(st.queued, 0);
+  ck_assert_uint_eq(st.cancelled, 2);
+  ck_assert_uint_eq(st.submitted, 3);
+  tu_latch_open(&h.release);
+  for (int i = 0; i < 2; i++) {
+    ck_assert_int_eq(future_get(fs[i], NULL), ECANCELED);
+    future_release(fs[i]);
+  }
+  ck_assert_int_eq(future_get(hf, NULL), 0);
+  future_release(hf);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+  tu_hold_destroy(&h);
+  ck_assert_int_eq(atomic_load(&runs), 0);
+}
+END_TEST
+
 Suite *
 priority_suite(void)
 {
@@ -968,6 +1173,9 @@ priority_suite(void)
   tcase_set_timeout(tc, 30);
   tcase_add_test(tc, test_priority_out_of_range_is_einval);
   tcase_add_test(tc, test_priority_older_struct_size_is_normal);
+  tcase_add_test(tc, test_priority_size_inside_the_priority_field_is_normal);
+  tcase_add_test(tc, test_priority_submit_all_at_the_older_stride_runs_each_task);
+  tcase_add_test(tc, test_priority_submit_in_a_forked_child_is_echild);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("order");
@@ -980,6 +1188,7 @@ priority_suite(void)
   tcase_add_test(
       tc, test_priority_low_tasks_finish_under_a_steady_stream_of_high_ones);
   tcase_add_test(tc, test_priority_aging_skips_cancelled_and_helped_tasks);
+  tcase_add_test(tc, test_priority_aging_skips_a_cancelled_low_task);
   tcase_add_test(tc, test_priority_submit_all_mixed_levels_start_by_level);
   tcase_add_test(tc,
                  test_priority_from_a_task_goes_to_its_own_deque_whatever_its_level);
@@ -1004,6 +1213,8 @@ priority_suite(void)
       tc, test_priority_destroy_drains_or_cancels_queued_prioritized_tasks);
   tcase_add_test(tc, test_priority_tasks_take_places_in_a_bounded_queue);
   tcase_add_test(tc, test_priority_tasks_are_counted_in_stats);
+  tcase_add_test(
+      tc, test_priority_stats_after_cancelling_queued_prioritized_tasks);
   suite_add_tcase(s, tc);
   return s;
 }
