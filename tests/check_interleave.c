@@ -805,13 +805,11 @@ all_parked_without_token(const void *obj, void *ctx)
   const struct sched *s = obj;
 
   (void)ctx;
-  return s->started == s->nworkers && s->nidle == s->nworkers &&
-         s->tokens == 0;
+  return s->started == s->nworkers && s->nidle == s->nworkers && s->tokens == 0;
 }
 
 static void
-submit_level(futures_pool_t *pool, struct prio_open *o, int prio,
-             future_t **f)
+submit_level(futures_pool_t *pool, struct prio_open *o, int prio, future_t **f)
 {
   futures_task_t t = FUTURES_TASK_INIT;
 
@@ -907,8 +905,8 @@ interleave_suite(void)
   tc = tcase_create("priority");
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, test_interleave_priority_task_wakes_a_parked_worker);
-  tcase_add_test(tc,
-                 test_interleave_priority_task_is_found_by_a_spinner_about_to_park);
+  tcase_add_test(
+      tc, test_interleave_priority_task_is_found_by_a_spinner_about_to_park);
   suite_add_tcase(s, tc);
   return s;
 }

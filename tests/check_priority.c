@@ -1174,7 +1174,8 @@ priority_suite(void)
   tcase_add_test(tc, test_priority_out_of_range_is_einval);
   tcase_add_test(tc, test_priority_older_struct_size_is_normal);
   tcase_add_test(tc, test_priority_size_inside_the_priority_field_is_normal);
-  tcase_add_test(tc, test_priority_submit_all_at_the_older_stride_runs_each_task);
+  tcase_add_test(tc,
+                 test_priority_submit_all_at_the_older_stride_runs_each_task);
   tcase_add_test(tc, test_priority_submit_in_a_forked_child_is_echild);
   suite_add_tcase(s, tc);
 
@@ -1190,15 +1191,15 @@ priority_suite(void)
   tcase_add_test(tc, test_priority_aging_skips_cancelled_and_helped_tasks);
   tcase_add_test(tc, test_priority_aging_skips_a_cancelled_low_task);
   tcase_add_test(tc, test_priority_submit_all_mixed_levels_start_by_level);
-  tcase_add_test(tc,
-                 test_priority_from_a_task_goes_to_its_own_deque_whatever_its_level);
+  tcase_add_test(
+      tc, test_priority_from_a_task_goes_to_its_own_deque_whatever_its_level);
   tcase_add_test(tc, test_priority_continuations_are_normal);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("waits");
   tcase_set_timeout(tc, 60);
-  tcase_add_test(
-      tc, test_priority_task_waiting_runs_its_own_high_and_low_subtasks);
+  tcase_add_test(tc,
+                 test_priority_task_waiting_runs_its_own_high_and_low_subtasks);
   tcase_add_test(
       tc, test_priority_nested_fork_join_of_high_and_low_on_one_thread_pool);
   suite_add_tcase(s, tc);
@@ -1213,8 +1214,8 @@ priority_suite(void)
       tc, test_priority_destroy_drains_or_cancels_queued_prioritized_tasks);
   tcase_add_test(tc, test_priority_tasks_take_places_in_a_bounded_queue);
   tcase_add_test(tc, test_priority_tasks_are_counted_in_stats);
-  tcase_add_test(
-      tc, test_priority_stats_after_cancelling_queued_prioritized_tasks);
+  tcase_add_test(tc,
+                 test_priority_stats_after_cancelling_queued_prioritized_tasks);
   suite_add_tcase(s, tc);
   return s;
 }
