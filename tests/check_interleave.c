@@ -830,17 +830,19 @@ START_TEST(test_interleave_priority_task_wakes_a_parked_worker)
     future_t *f;
 
     tu_latch_init(&o.ran);
-    ck_assert_int_eq(futures_pool_create(&pool, 2), 0);
-    tu_tp_init(&park, FUTURES_TP_PARK, &pool->sched, 0);
+    /* Installed before the workers start (tputil.h), for any pool: this
+     * test's is the only one. */
+    tu_tp_init(&park, FUTURES_TP_PARK, NULL, 0);
     park.filter = all_parked_without_token;
     tu_tp_install(stations, 1);
+    ck_assert_int_eq(futures_pool_create(&pool, 2), 0);
     tu_tp_wait(&park);
     submit_level(pool, &o, prio, &f);
     tu_latch_wait(&o.ran); /* not future_get(): it would run the task */
-    tu_tp_uninstall();
     ck_assert_int_eq(future_get(f, NULL), 0);
     future_release(f);
     ck_assert_int_eq(futures_pool_destroy(pool), 0);
+    tu_tp_uninstall(); /* once no worker can reach a point */
     tu_tp_destroy(&park);
     tu_latch_destroy(&o.ran);
   }
@@ -864,17 +866,17 @@ START_TEST(test_interleave_priority_task_is_found_by_a_spinner_about_to_park)
     future_t *f;
 
     tu_latch_init(&o.ran);
-    ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
-    tu_tp_init(&spin, FUTURES_TP_SPIN_ENDED, &pool->sched, 1);
+    tu_tp_init(&spin, FUTURES_TP_SPIN_ENDED, NULL, 1);
     tu_tp_install(stations, 1);
+    ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
     tu_tp_wait(&spin);
     submit_level(pool, &o, prio, &f);
     tu_tp_release(&spin);
     tu_latch_wait(&o.ran);
-    tu_tp_uninstall();
     ck_assert_int_eq(future_get(f, NULL), 0);
     future_release(f);
     ck_assert_int_eq(futures_pool_destroy(pool), 0);
+    tu_tp_uninstall();
     tu_tp_destroy(&spin);
     tu_latch_destroy(&o.ran);
   }
