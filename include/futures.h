@@ -174,32 +174,40 @@
  *            (tests: check_submit/test_submit_to_more_than_eight_pools_from_one_thread_runs_every_task,
  *            check_faults/test_faults_subtask_fanout_survives_every_allocation_failure,
  *            check_faults/test_faults_every_allocation_failure_is_enomem_or_harmless).
- *            Priorities (futures_task_t.priority) come before that order:
- *            a queued high task starts before any queued normal one, and
- *            a normal one before any low one, from whichever thread they
- *            came (with several workers, as above: when a normal task
- *            starts, at most nworkers - 1 queued high ones are still
- *            being started; and a worker waiting for a future still runs
- *            its own pending sub-tasks meanwhile, as "Tasks" says)
+ *            Priorities (futures_task_t.priority) come before that order
+ *            for tasks submitted from outside the pool's tasks: a queued
+ *            high task starts before any queued normal one, and a normal
+ *            one before any low one, from whichever outside thread they
+ *            came. The order holds for tasks queued before a worker looks
+ *            for its next task: one queued while a worker looks may start
+ *            after a task of a lower level that the same look took (with
+ *            several workers, as above: when a normal task starts, at most
+ *            nworkers - 1 queued high ones are still being started)
  *            (tests: check_priority/test_priority_queued_high_starts_before_every_queued_normal,
  *            check_priority/test_priority_high_before_normal_with_several_workers,
  *            check_priority/test_priority_submit_all_mixed_levels_start_by_level,
- *            check_nested/test_nested_worker_waiting_for_a_running_task_runs_its_own_subtasks),
+ *            check_faults/test_faults_destroy_with_no_worker_left_runs_high_first_low_last),
  *            except for aging: once FUTURES_PRIORITY_AGING higher tasks in
- *            a row have started while a lower one waited, the oldest
- *            waiting task of that level starts next (a low one first when
- *            both levels are due), so no level starves under a steady
- *            stream of a higher one. The count is exact on a 1-thread
- *            pool; with more workers, looks at the same moment may each
- *            count or serve, so it is approximate by about the number of
- *            workers
+ *            a row have started while a lower one waited, the next task of
+ *            that level, in that level's own order, starts next (a low one
+ *            first when both levels are due), so no level starves under a
+ *            steady stream of a higher one. A task cancelled, or run by a
+ *            thread waiting for it, before a worker took it does not count
+ *            as started. The count is exact on a 1-thread pool; with more
+ *            workers, looks at the same moment may each count or serve, so
+ *            it is approximate by about the number of workers
  *            (tests: check_priority/test_priority_aging_starts_a_normal_task_after_aging_high_ones,
- *            check_priority/test_priority_low_tasks_finish_under_a_steady_stream_of_high_ones).
- *            High and low tasks start oldest first within their level; one
- *            submitted from a task goes to the pool's queue of its level,
- *            not to that thread's deque, which holds normal tasks only
- *            (tests: check_priority/test_priority_queued_high_starts_before_every_queued_normal,
- *            check_priority/test_priority_from_a_task_goes_to_the_pool_queue_of_its_level).
+ *            check_priority/test_priority_low_tasks_finish_under_a_steady_stream_of_high_ones,
+ *            check_priority/test_priority_aging_skips_cancelled_and_helped_tasks,
+ *            check_priority/test_priority_aging_skips_a_cancelled_low_task).
+ *            High and low tasks from outside start oldest first within
+ *            their level. Sub-tasks, submitted from inside one of the
+ *            pool's tasks, go to that thread's deque whatever their level
+ *            and follow the deque's order, so that the task's waits run
+ *            them as "Tasks" says
+ *            (tests: check_priority/test_priority_from_a_task_goes_to_its_own_deque_whatever_its_level,
+ *            check_priority/test_priority_task_waiting_runs_its_own_high_and_low_subtasks,
+ *            check_priority/test_priority_nested_fork_join_of_high_and_low_on_one_thread_pool).
  *            Continuations are normal tasks
  *            (tests: check_priority/test_priority_continuations_are_normal).
  *
@@ -452,7 +460,8 @@ typedef struct futures_task {
   futures_drop_fn result_drop;
   /* Optional: FUTURES_PRIORITY_HIGH, _NORMAL (the default) or _LOW (see
    * enum futures_priority); another value -> EINVAL. A struct of the
-   * size before this field is accepted and its tasks are normal. */
+   * size before this field is accepted and its tasks are normal.
+   * Since 0.1 (issue 13). */
   int priority;
 } futures_task_t;
 
@@ -473,9 +482,11 @@ typedef struct futures_task {
  * A task's priority (futures_task_t.priority). Never renumbered.
  *
  * How the levels and aging order the start of queued tasks is in "Order"
- * above: high before normal before low, except that once
- * FUTURES_PRIORITY_AGING higher tasks in a row have started while a lower
- * one waited, the oldest waiting task of that level starts next. A thread
+ * above: for tasks from outside the pool's tasks, high before normal
+ * before low, except that once FUTURES_PRIORITY_AGING higher tasks in a
+ * row have started while a lower one waited, the next task of that level
+ * starts next; a task's own sub-tasks go to its thread's deque whatever
+ * their level. A thread
  * that waits for a task which has not started still runs it at once,
  * whatever its level. Priority does not touch the rest: a high or low
  * task takes a place in a bounded queue like any other, is cancelled,
@@ -484,6 +495,8 @@ typedef struct futures_task {
  * Continuations (futures_then()) and futures_parallel_for() chunks are
  * normal. A pool that is never given a task of another level runs as if
  * priorities did not exist.
+ *
+ * Since:     0.1
  */
 enum futures_priority {
   FUTURES_PRIORITY_LOW = -1,
@@ -491,7 +504,8 @@ enum futures_priority {
   FUTURES_PRIORITY_HIGH = 1
 };
 
-/** How many higher tasks in a row may start while a lower one waits. */
+/** How many higher tasks in a row may start while a lower one waits.
+ * Since 0.1. */
 #define FUTURES_PRIORITY_AGING 8
 
 /** One future's final state, for futures_join_all_settled(). */
@@ -1045,8 +1059,8 @@ futures_submit(futures_pool_t *pool, futures_task_fn fn, void *arg,
  * As futures_submit(), with @task->drop called on @task->arg if the task is
  * cancelled before it starts, @abstime bounding the wait for room under
  * FUTURES_OVERFLOW_BLOCK, and @task->priority choosing its level: a high
- * or low task goes to the pool's queue of that level, from any thread
- * (see "Order" above).
+ * or low task from outside the pool's tasks goes to the pool's queue of
+ * that level (see "Order" above).
  *
  * @pool:    (borrowed) The pool. NULL -> EINVAL.
  * @task:    (borrowed) The task; NULL, task->fn NULL or task->priority
@@ -1063,16 +1077,19 @@ futures_submit(futures_pool_t *pool, futures_task_fn fn, void *arg,
  * Threads:   as futures_submit()
  *            (tests: check_stress/test_stress_mixed_workload_quick,
  *            check_shutdown/test_shutdown_every_submit_form_is_refused_after_destroy_began,
- *            check_priority/test_priority_idle_workers_wake_for_prioritized_tasks,
- *            check_priority/test_priority_destroy_drains_or_cancels_queued_prioritized_tasks).
+ *            check_interleave/test_interleave_priority_task_wakes_a_parked_worker,
+ *            check_interleave/test_interleave_priority_task_is_found_by_a_spinner_about_to_park,
+ *            check_priority/test_priority_destroy_drains_or_cancels_queued_prioritized_tasks,
+ *            check_priority/test_priority_submit_in_a_forked_child_is_echild,
+ *            check_priority/test_priority_stats_after_cancelling_queued_prioritized_tasks).
  * In a task: allowed; FUTURES_OVERFLOW_BLOCK runs the task in the caller
  *            instead of waiting, since waiting could deadlock the pool; a
- *            high or low task goes to the pool's queue of its level, not
- *            to the thread's deque
+ *            high or low task goes to the thread's deque like a normal
+ *            one, so that the task's waits run it
  *            (tests: check_backpressure/test_backpressure_block_submit_ex_from_task_runs_in_caller,
  *            check_shutdown/test_shutdown_cancel_cancels_every_queued_task_and_runs_none,
- *            check_priority/test_priority_from_a_task_goes_to_the_pool_queue_of_its_level,
- *            check_priority/test_priority_low_tasks_finish_under_a_steady_stream_of_high_ones).
+ *            check_priority/test_priority_from_a_task_goes_to_its_own_deque_whatever_its_level,
+ *            check_priority/test_priority_task_waiting_runs_its_own_high_and_low_subtasks).
  * Since:     0.1
  */
 FUTURES_API FUTURES_WARN_UNUSED int
@@ -1106,7 +1123,8 @@ futures_submit_ex(futures_pool_t *pool, const futures_task_t *task,
  * Threads:   as futures_submit()
  *            (tests: check_stress/test_stress_mixed_workload_quick,
  *            check_shutdown/test_shutdown_every_submit_form_is_refused_after_destroy_began,
- *            check_priority/test_priority_submit_all_mixed_levels_start_by_level).
+ *            check_priority/test_priority_submit_all_mixed_levels_start_by_level,
+ *            check_priority/test_priority_submit_all_at_the_older_stride_runs_each_task).
  * In a task: allowed
  *            (tests: check_bulk/test_submit_all_inside_a_task_on_one_thread_pool,
  *            check_stress/test_stress_teardown_quick).

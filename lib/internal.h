@@ -179,6 +179,10 @@ enum futures_tp {
    * waiting on futures from outside it, nor its timers (obj: the
    * scheduler). */
   FUTURES_TP_STOPPED,
+  /* scheduler.c: an idle worker's spin ended without work; it still
+   * counts itself a spinner in sched->sleepers and is about to stop and
+   * park (obj: the scheduler). */
+  FUTURES_TP_SPIN_ENDED,
   FUTURES_TP_COUNT
 };
 #ifndef FUTURES_TEST_HOOKS

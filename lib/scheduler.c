@@ -9,11 +9,12 @@
  *     fills a record (record.c) and hands it here.
  *  2. futures__sched_submit() queues it: into the caller's own deque if the
  *     caller is running one of the pool's tasks (a worker, or an outside
- *     thread running a task in place with a borrowed slot), else into the
- *     caller's own submission ring in this pool (ring.c), else (no ring
- *     could be allocated) into the injection queue (inject.c); a high or
- *     low priority task into the pool's queue of its level ("Priorities"
- *     at the end of this file). Then,
+ *     thread running a task in place with a borrowed slot), whatever its
+ *     priority, else into the caller's own submission ring in this pool
+ *     (ring.c), else (no ring could be allocated) into the injection queue
+ *     (inject.c); a high or low priority task from a thread with no slot
+ *     goes to the pool's queue of its level instead ("Priorities" at the
+ *     end of this file). Then,
  *     if a worker is parked and none is spinning, it wakes one; if one is
  *     spinning, it leaves the waking to it, with a second look when that
  *     spinner leaves at the same moment ("Waking" below).
@@ -819,6 +820,10 @@ futures__sched_take_any(struct sched *s)
   struct future *f;
   int lost;
 
+  /* High first and low last, as a worker would take them ("Order" in
+   * futures.h); aging does not apply to what destroy runs itself. */
+  if ((f = pq_take(s, PQ_HIGH)) != NULL)
+    return f;
   if ((f = take_inject(s)) != NULL)
     return f;
   for (p = futures__sched_producers(s); p != NULL; p = p->next)
@@ -829,8 +834,6 @@ futures__sched_take_any(struct sched *s)
     if ((f = futures__deque_steal(&s->slots[i].dq, &lost)) != NULL)
       return f;
   }
-  if ((f = pq_take(s, PQ_HIGH)) != NULL)
-    return f;
   return pq_take(s, PQ_LOW);
 }
 
@@ -965,6 +968,7 @@ futures__sched_idle(struct slot *me, int *exit)
     if (backoff < 64)
       backoff *= 2;
   }
+  FUTURES_TP(FUTURES_TP_SPIN_ENDED, s);
   atomic_fetch_sub_explicit(&s->sleepers, SPINNER_ONE, memory_order_relaxed);
   *exit = !park(me);
   return NULL;
@@ -1101,10 +1105,12 @@ futures__sched_count_cancel(struct sched *s)
 /* ------------------------------------------------------------ priorities */
 
 /*
- * Priorities. A normal task goes where the rest of this file says. A high
- * or low one (futures__sched_submit_prio) goes to the pool's queue of its
- * level, a FIFO under plock, whichever thread submits it (a task's own
- * deque holds normal tasks only), and the first one sets prio_seen: from
+ * Priorities. A normal task goes where the rest of this file says, and so
+ * does a high or low one submitted by a thread with a slot (a task's
+ * sub-task: the task's waits run what is in its deque, see
+ * futures__sched_run_descendant). A high or low one from any other thread
+ * (futures__sched_submit_prio) goes to the pool's queue of its level, a
+ * FIFO under plock, and the first one sets prio_seen: from
  * then on the workers look with prio_find(), which takes a high task
  * before anything else, then normal work as usual (own deque, rings and
  * injection queue, steals), and a low task only when it finds nothing
@@ -1118,6 +1124,13 @@ futures__sched_count_cancel(struct sched *s)
  * and the count starts again. The counts are relaxed atomics and prio_find
  * updates them without a lock: exact with one worker; with several, two
  * workers may both serve a due level at once, which only ages it sooner.
+ *
+ * The order holds for what was queued before a look: the look reads the
+ * queues one after the other without a common lock, so a high task queued
+ * after it found the high queue empty waits for the next look. After
+ * every high start the look scans every queue for normal work
+ * (normal_visible(), O(rings + slots)), a cost only pools that see
+ * priorities pay.
  */
 
 static void
@@ -1174,6 +1187,7 @@ futures__sched_submit_prio(struct sched *s, struct future *f, int prio)
   if (!atomic_load_explicit(&s->prio_seen, memory_order_relaxed))
     atomic_store_explicit(&s->prio_seen, 1, memory_order_seq_cst);
   futures__sched_count_submits(s, 1);
+  FUTURES_HAPPENS_BEFORE(&f->state); /* publication of the record */
   atomic_store_explicit(&f->u.q.next, (struct future *)NULL,
                         memory_order_relaxed);
   futures__mutex_lock(&s->plock);
@@ -1205,6 +1219,29 @@ passed_due(struct sched *s, int i)
          FUTURES_PRIORITY_AGING;
 }
 
+/*
+ * A low task, the last resort of a look, once no other work was found.
+ * take_inject() only tries the injection queue's lock: a look that found
+ * it busy while it held records must not take a low task ahead of them,
+ * so it takes the lock for real.
+ */
+static struct future *
+prio_low(struct sched *s)
+{
+  struct future *f;
+
+  if (unlikely(futures__inject_nonempty(&s->inj))) {
+    /* The holder pops one record and lets go: a short spin. */
+    while (!futures__inject_trylock(&s->inj))
+      futures__cpu_relax();
+    f = futures__inject_pop(&s->inj);
+    futures__inject_unlock(&s->inj);
+    if (f != NULL)
+      return f;
+  }
+  return pq_take(s, PQ_LOW);
+}
+
 /* Normal work: own deque, then elsewhere. Out of line, so that the
  * ordinary path inlines look_elsewhere() as it would without priorities. */
 static struct future *__attribute__((noinline))
@@ -1215,7 +1252,39 @@ prio_normal(struct slot *me)
   return f != NULL ? f : look_elsewhere(me);
 }
 
-/* A look for work once the pool has seen priorities (see above). */
+/* 1 if @f has not started: a record a canceller settled, or a waiter ran
+ * in place, stays queued until a look takes it and hands it to the gate,
+ * which only drops it; such a take must not count for aging. */
+static int
+pq_live(struct future *f)
+{
+  return (futures__record_state(f) & F_PHASE) == F_QUEUED;
+}
+
+/* The head of queue @q if it is a dead record (see pq_live()), taken off
+ * the queue; NULL if the head is live or the queue is empty. So that a
+ * dead low record does not count as a low task waiting. */
+static struct future *
+pq_take_dead(struct sched *s, int q)
+{
+  struct future *f;
+
+  futures__mutex_lock(&s->plock);
+  f = s->pq_head[q];
+  if (f != NULL && !pq_live(f)) {
+    s->pq_head[q] = atomic_load_explicit(&f->u.q.next, memory_order_relaxed);
+    if (s->pq_head[q] == NULL)
+      s->pq_tail[q] = NULL;
+    atomic_fetch_sub_explicit(&s->pq_len[q], 1, memory_order_relaxed);
+  } else {
+    f = NULL;
+  }
+  futures__mutex_unlock(&s->plock);
+  return f;
+}
+
+/* A look for work once the pool has seen priorities (see above). A dead
+ * record it takes (see pq_live()) goes to the gate and counts nothing. */
 static struct future *
 prio_find(struct slot *me)
 {
@@ -1224,27 +1293,31 @@ prio_find(struct slot *me)
       atomic_load_explicit(&s->pq_len[PQ_LOW], memory_order_relaxed) > 0;
   struct future *f;
 
+  if (low_waits && (f = pq_take_dead(s, PQ_LOW)) != NULL)
+    return f;
   if (low_waits && passed_due(s, 1) && (f = pq_take(s, PQ_LOW)) != NULL)
     goto low;
-  if (passed_due(s, 0)) {
-    atomic_store_explicit(&s->passed[0], 0, memory_order_relaxed);
-    if ((f = prio_normal(me)) != NULL)
-      goto normal;
-  }
+  if (passed_due(s, 0) && (f = prio_normal(me)) != NULL)
+    goto normal;
   if ((f = pq_take(s, PQ_HIGH)) != NULL) {
-    passed_bump(s, 0, normal_visible(s));
-    passed_bump(s, 1, low_waits);
+    if (pq_live(f)) {
+      passed_bump(s, 0, normal_visible(s));
+      passed_bump(s, 1, low_waits);
+    }
     return f;
   }
   if ((f = prio_normal(me)) != NULL)
     goto normal;
-  if ((f = pq_take(s, PQ_LOW)) == NULL)
+  if ((f = prio_low(s)) == NULL)
     return NULL;
 low:
-  atomic_store_explicit(&s->passed[1], 0, memory_order_relaxed);
+  if (pq_live(f))
+    atomic_store_explicit(&s->passed[1], 0, memory_order_relaxed);
   return f;
 normal:
-  atomic_store_explicit(&s->passed[0], 0, memory_order_relaxed);
-  passed_bump(s, 1, low_waits);
+  if (pq_live(f)) {
+    atomic_store_explicit(&s->passed[0], 0, memory_order_relaxed);
+    passed_bump(s, 1, low_waits);
+  }
   return f;
 }

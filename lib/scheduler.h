@@ -217,8 +217,10 @@ void futures__sched_submit(struct sched *s, struct admission *a,
                            struct future *const f[], size_t n);
 
 /* Queues fresh record @f of priority @prio (FUTURES_PRIORITY_HIGH or _LOW)
- * on the pool's queue of that level, whichever thread submits it, and wakes
- * a worker if needed. Never fails; the admission stays open. */
+ * on the pool's queue of that level, and wakes a worker if needed. Only
+ * from a thread with no slot in @s (a task's sub-tasks go through
+ * futures__sched_submit() whatever their level). Never fails; the
+ * admission stays open. */
 void futures__sched_submit_prio(struct sched *s, struct future *f, int prio);
 
 /* Queues a record that some thread must run (a continuation that became

@@ -362,9 +362,9 @@ queue_by_priority(struct sched *s, struct admission *a,
 /*
  * submit()'s step for arrays that hold a task with a result destructor or
  * a priority (@how): wraps the former (0, or ENOMEM with every record
- * freed), then queues the first @queue records by priority itself and
- * says so with SUBMIT_QUEUED, so that the common path pays no test of its
- * own for priorities.
+ * freed), then, for a submitter outside the pool's tasks, queues the
+ * first @queue records by priority itself and says so with SUBMIT_QUEUED,
+ * so that the common path pays no test of its own for priorities.
  */
 static int __attribute__((noinline))
 submit_slow(struct sched *s, struct admission *a, const futures_task_t *tasks,
@@ -374,7 +374,9 @@ submit_slow(struct sched *s, struct admission *a, const futures_task_t *tasks,
 
   if ((how & SUBMIT_OWNED) && (rc = wrap_owned(tasks, n, out)) != 0)
     return rc;
-  if (!(how & SUBMIT_PRIO) || queue == 0)
+  /* A task's own sub-tasks go to its thread's deque whatever their level,
+   * where the task's waits find and run them ("Tasks" in futures.h). */
+  if (!(how & SUBMIT_PRIO) || queue == 0 || futures__sched_my_slot(s) != NULL)
     return 0;
   queue_by_priority(s, a, tasks, out, queue);
   return SUBMIT_QUEUED;

@@ -1550,6 +1550,61 @@ START_TEST(test_faults_destroy_runs_queued_tasks_when_no_worker_is_left)
 END_TEST
 
 /*
+ * With no worker left, destroy runs what is queued in priority order:
+ * queued behind the lost worker, a normal task; after it, a low and a
+ * high one. Destroy starts the high one first and the low one last
+ * ("Order"; on the prio branch before the fix it ran normal, high, low).
+ */
+struct seq_arg {
+  struct where *w;
+  int normal_ran; /* the normal task had run when this one started */
+};
+
+static int
+seq_task(void *arg, void **result)
+{
+  struct seq_arg *a = arg;
+
+  (void)result;
+  a->normal_ran = atomic_load(&a->w->runs);
+  return 0;
+}
+
+START_TEST(test_faults_destroy_with_no_worker_left_runs_high_first_low_last)
+{
+  futures_pool_t *pool = NULL;
+  struct tu_hold h;
+  struct where w;
+  future_t *q = NULL, *f[2];
+  struct seq_arg a[2];
+
+  ck_assert_msg(lose_the_only_worker(&pool, &h, &w, &q),
+                "the worker did not exit, or no replacement was attempted");
+  for (int i = 0; i < 2; i++) {
+    futures_task_t t = FUTURES_TASK_INIT;
+
+    a[i].w = &w;
+    a[i].normal_ran = -1;
+    t.fn = seq_task;
+    t.arg = &a[i];
+    t.priority = i ? FUTURES_PRIORITY_HIGH : FUTURES_PRIORITY_LOW;
+    ck_assert_int_eq(futures_submit_ex(pool, &t, NULL, &f[i]), 0);
+  }
+  ck_assert_int_eq(atomic_load(&w.runs), 0);
+  ck_assert_int_eq(destroy_within_20s(pool), 0);
+  ck_assert_int_eq(atomic_load(&w.runs), 1);
+  ck_assert_int_eq(a[1].normal_ran, 0); /* high: before the normal one */
+  ck_assert_int_eq(a[0].normal_ran, 1); /* low: after it */
+  for (int i = 0; i < 2; i++) {
+    ck_assert_int_eq(future_get(f[i], NULL), 0);
+    future_release(f[i]);
+  }
+  future_release(q);
+  tu_hold_destroy(&h);
+}
+END_TEST
+
+/*
  * With no worker left, future_get() runs a queued task in the caller, and
  * destroy then returns (bounded: 20 s) (issue 10, lesser defect: on b229082
  * the get works, the destroy waits for ever).
@@ -2158,6 +2213,8 @@ faults_suite(void)
   tcase_add_test(tc,
                  test_faults_destroy_runs_queued_tasks_when_no_worker_is_left);
   tcase_add_test(tc, test_faults_get_runs_queued_task_when_no_worker_is_left);
+  tcase_add_test(
+      tc, test_faults_destroy_with_no_worker_left_runs_high_first_low_last);
   tcase_add_test(
       tc, test_faults_failed_replacement_leaves_the_pool_one_worker_fewer);
   suite_add_tcase(s, tc);

@@ -777,6 +777,112 @@ START_TEST(test_interleave_promise_resolve_wakes_a_sleeping_get)
 }
 END_TEST
 
+/* ------------------------------------------------------------ priority */
+
+/*
+ * Idle workers wake for high and low tasks, both ways, without sleeps.
+ * Parked: a 2-thread pool whose workers have both reached the park test
+ * point (noted under the pool's lock, just before the condition wait, with
+ * nidle == nworkers and no token); the submit's wake needs that lock, which
+ * it gets only once the last worker waits, so it must grant a token. A
+ * lost wake-up hangs the latch until the TCase's timeout.
+ */
+struct prio_open {
+  struct tu_latch ran;
+};
+
+static int
+task_open_latch(void *arg, void **result)
+{
+  (void)result;
+  tu_latch_open(&((struct prio_open *)arg)->ran);
+  return 0;
+}
+
+static int
+all_parked_without_token(const void *obj, void *ctx)
+{
+  const struct sched *s = obj;
+
+  (void)ctx;
+  return s->started == s->nworkers && s->nidle == s->nworkers && s->tokens == 0;
+}
+
+static void
+submit_level(futures_pool_t *pool, struct prio_open *o, int prio, future_t **f)
+{
+  futures_task_t t = FUTURES_TASK_INIT;
+
+  t.fn = task_open_latch;
+  t.arg = o;
+  t.priority = prio;
+  ck_assert_int_eq(futures_submit_ex(pool, &t, NULL, f), 0);
+}
+
+START_TEST(test_interleave_priority_task_wakes_a_parked_worker)
+{
+  for (int prio = FUTURES_PRIORITY_LOW; prio <= FUTURES_PRIORITY_HIGH;
+       prio += 2) {
+    futures_pool_t *pool;
+    struct tu_tp park;
+    struct tu_tp *stations[1] = {&park};
+    struct prio_open o;
+    future_t *f;
+
+    tu_latch_init(&o.ran);
+    /* Installed before the workers start (tputil.h), for any pool: this
+     * test's is the only one. */
+    tu_tp_init(&park, FUTURES_TP_PARK, NULL, 0);
+    park.filter = all_parked_without_token;
+    tu_tp_install(stations, 1);
+    ck_assert_int_eq(futures_pool_create(&pool, 2), 0);
+    tu_tp_wait(&park);
+    submit_level(pool, &o, prio, &f);
+    tu_latch_wait(&o.ran); /* not future_get(): it would run the task */
+    ck_assert_int_eq(future_get(f, NULL), 0);
+    future_release(f);
+    ck_assert_int_eq(futures_pool_destroy(pool), 0);
+    tu_tp_uninstall(); /* once no worker can reach a point */
+    tu_tp_destroy(&park);
+    tu_latch_destroy(&o.ran);
+  }
+}
+END_TEST
+
+/*
+ * Spinning: the only worker of a 1-thread pool is held at the end of its
+ * spin (test point SPIN_ENDED), still counted as a spinner, while a high
+ * or low task is submitted: the submit leaves the waking to the spinner,
+ * whose park must see the priority queue's work and take it.
+ */
+START_TEST(test_interleave_priority_task_is_found_by_a_spinner_about_to_park)
+{
+  for (int prio = FUTURES_PRIORITY_LOW; prio <= FUTURES_PRIORITY_HIGH;
+       prio += 2) {
+    futures_pool_t *pool;
+    struct tu_tp spin;
+    struct tu_tp *stations[1] = {&spin};
+    struct prio_open o;
+    future_t *f;
+
+    tu_latch_init(&o.ran);
+    tu_tp_init(&spin, FUTURES_TP_SPIN_ENDED, NULL, 1);
+    tu_tp_install(stations, 1);
+    ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
+    tu_tp_wait(&spin);
+    submit_level(pool, &o, prio, &f);
+    tu_tp_release(&spin);
+    tu_latch_wait(&o.ran);
+    ck_assert_int_eq(future_get(f, NULL), 0);
+    future_release(f);
+    ck_assert_int_eq(futures_pool_destroy(pool), 0);
+    tu_tp_uninstall();
+    tu_tp_destroy(&spin);
+    tu_latch_destroy(&o.ran);
+  }
+}
+END_TEST
+
 Suite *
 interleave_suite(void)
 {
@@ -796,6 +902,13 @@ interleave_suite(void)
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, test_interleave_cancellation_waits_out_a_library_sleep);
   tcase_add_test(tc, test_interleave_pending_cancellation_does_not_act_in_park);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("priority");
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc, test_interleave_priority_task_wakes_a_parked_worker);
+  tcase_add_test(
+      tc, test_interleave_priority_task_is_found_by_a_spinner_about_to_park);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -18,6 +18,8 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "futures.h"
 #include "testutil.h"
@@ -109,6 +111,32 @@ count_drop(void *arg)
   atomic_fetch_add((atomic_int *)arg, 100);
 }
 
+/* Submits task @id of level @prio to @pool with futures_submit_ex(). */
+static future_t *
+submit_rec(futures_pool_t *pool, struct rec *r, struct order *o, int id,
+           int prio)
+{
+  futures_task_t t;
+  future_t *f = NULL;
+
+  r->o = o;
+  r->id = id;
+  t = task_of(task_record, r, prio);
+  ck_assert_int_eq(futures_submit_ex(pool, &t, NULL, &f), 0);
+  return f;
+}
+
+/* Waits for each of @n futures (all started or done already) and
+ * releases them. */
+static void
+get_all(future_t **fs, size_t n)
+{
+  for (size_t i = 0; i < n; i++) {
+    ck_assert_int_eq(future_get(fs[i], NULL), 0);
+    future_release(fs[i]);
+  }
+}
+
 /* ------------------------------------------------------------ errors */
 
 /*
@@ -177,33 +205,128 @@ START_TEST(test_priority_older_struct_size_is_normal)
 }
 END_TEST
 
-/* ------------------------------------------------------------ order */
-
-/* Submits task @id of level @prio to @pool with futures_submit_ex(). */
-static future_t *
-submit_rec(futures_pool_t *pool, struct rec *r, struct order *o, int id,
-           int prio)
+/*
+ * A size that ends inside the priority field (garbage in its bytes, 99 if
+ * read whole) is accepted and the task is normal: on a held 1-thread pool
+ * it starts after a high task and before a low one queued before it.
+ */
+START_TEST(test_priority_size_inside_the_priority_field_is_normal)
 {
+  static const int want[3] = {0, 1, 2};
+  struct tu_hold h;
+  future_t *hf, *fs[3];
+  struct order o;
+  struct rec r[3];
+  struct tu_count done;
   futures_task_t t;
-  future_t *f = NULL;
+  futures_pool_t *pool = held_pool(&h, &hf);
 
-  r->o = o;
-  r->id = id;
-  t = task_of(task_record, r, prio);
-  ck_assert_int_eq(futures_submit_ex(pool, &t, NULL, &f), 0);
-  return f;
+  order_init(&o);
+  tu_count_init(&done, 3);
+  o.done = &done;
+  fs[2] = submit_rec(pool, &r[2], &o, 2, FUTURES_PRIORITY_LOW);
+  r[1].o = &o;
+  r[1].id = 1;
+  t = task_of(task_record, &r[1], 99);
+  t.size = offsetof(futures_task_t, priority) + 2;
+  ck_assert_int_eq(futures_submit_ex(pool, &t, NULL, &fs[1]), 0);
+  fs[0] = submit_rec(pool, &r[0], &o, 0, FUTURES_PRIORITY_HIGH);
+  tu_latch_open(&h.release);
+  tu_count_wait(&done);
+  get_all(fs, 3);
+  for (int k = 0; k < 3; k++)
+    ck_assert_int_eq(o.ids[k], want[k]);
+  release_pool(pool, &h, hf);
+  tu_count_destroy(&done);
 }
+END_TEST
 
-/* Waits for each of @n futures (all started or done already) and
- * releases them. */
-static void
-get_all(future_t **fs, size_t n)
+/*
+ * futures_submit_all() with n > 1 structs of the size before the priority
+ * field, packed at that stride (as a program built against the older
+ * header lays them out): every task runs once, with its own argument.
+ */
+START_TEST(test_priority_submit_all_at_the_older_stride_runs_each_task)
 {
-  for (size_t i = 0; i < n; i++) {
+  enum { N = 4 };
+  const size_t v2 = offsetof(futures_task_t, priority);
+  _Alignas(futures_task_t) unsigned char buf[N * sizeof(futures_task_t)];
+  atomic_int runs[N];
+  future_t *fs[N];
+  futures_pool_t *pool;
+
+  memset(buf, 0x7f, sizeof(buf)); /* garbage wherever a field is not */
+  for (int i = 0; i < N; i++) {
+    futures_task_t t = task_of(count_task, &runs[i], 0);
+
+    atomic_init(&runs[i], 0);
+    t.size = v2;
+    memcpy(buf + (size_t)i * v2, &t, v2);
+  }
+  ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
+  ck_assert_int_eq(
+      futures_submit_all(pool, (const futures_task_t *)(void *)buf, N, fs), 0);
+  for (int i = 0; i < N; i++) {
     ck_assert_int_eq(future_get(fs[i], NULL), 0);
     future_release(fs[i]);
   }
+  for (int i = 0; i < N; i++)
+    ck_assert_int_eq(atomic_load(&runs[i]), 1);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
 }
+END_TEST
+
+/*
+ * In a child forked while a pool exists, submitting a high or low task to
+ * that pool is ECHILD, as for a normal one (the workers are started first,
+ * see HACKING).
+ */
+static int
+child_submits(futures_pool_t *pool)
+{
+  atomic_int runs;
+  futures_task_t ts[2];
+  future_t *f = NULL, *fs[2];
+  int bad = 0;
+
+  atomic_init(&runs, 0);
+  for (int i = 0; i < 2; i++) {
+    ts[i] = task_of(count_task, &runs,
+                    i ? FUTURES_PRIORITY_HIGH : FUTURES_PRIORITY_LOW);
+    bad |= futures_submit_ex(pool, &ts[i], NULL, &f) != ECHILD || f != NULL;
+  }
+  bad |= futures_submit_all(pool, ts, 2, fs) != ECHILD;
+  return bad;
+}
+
+START_TEST(test_priority_submit_in_a_forked_child_is_echild)
+{
+  futures_pool_t *pool;
+  struct tu_crowd c;
+  future_t *up[1];
+  pid_t pid;
+  int status = 0;
+
+  ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
+  ck_assert_int_eq(tu_crowd_hold(pool, &c, up, 1), 0);
+  tu_latch_open(&c.gate);
+  ck_assert_int_eq(futures_join_all(up, 1, NULL), 0);
+  pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    alarm(20);
+    tu_child_exit(child_submits(pool));
+  }
+  ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+  ck_assert(WIFEXITED(status));
+  ck_assert_int_eq(WEXITSTATUS(status), 0);
+  future_release(up[0]);
+  tu_crowd_destroy(&c);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+}
+END_TEST
+
+/* ------------------------------------------------------------ order */
 
 /*
  * One worker, held; three tasks of each level queued lowest level first:
@@ -340,90 +463,140 @@ START_TEST(test_priority_aging_starts_a_normal_task_after_aging_high_ones)
 END_TEST
 
 /*
- * A steady stream of high tasks on a 1-thread pool (each submits the next
- * from inside itself) does not starve low or normal tasks queued before
- * it: they all finish within (their number) x AGING high starts. Without
- * aging the stream would go on to its cap (STREAM_CAP tasks).
+ * Aging counts tasks that started, not records taken: on a held 1-thread
+ * pool, one normal task N then 2 * AGING + 4 high ones; the first AGING
+ * high ones are cancelled (round 0) or run by the test thread through
+ * future_get() (round 1) before the worker is released. The worker must
+ * start AGING live high ones, then N, then the rest (before the fix the
+ * dead records counted, and N started first).
  */
-#define STREAM_CAP 5000
-
-struct stream {
-  futures_pool_t *pool;
-  atomic_int left;     /* low and normal tasks still to finish */
-  atomic_int highs;    /* high tasks started */
-  int highs_when_done; /* highs started when left reached 0 */
-  int submit_failed;
-  struct tu_latch ended; /* the last high task of the stream ran */
-};
-
-static int
-stream_task(void *arg, void **result)
+START_TEST(test_priority_aging_skips_cancelled_and_helped_tasks)
 {
-  struct stream *st = arg;
-  int n = atomic_fetch_add(&st->highs, 1) + 1;
-  futures_task_t t = task_of(stream_task, st, FUTURES_PRIORITY_HIGH);
-  future_t *f;
+  enum { NH = 2 * AGING + 4, N = NH + 1 };
 
-  (void)result;
-  if (atomic_load(&st->left) == 0 || n >= STREAM_CAP) {
-    tu_latch_open(&st->ended);
-    return 0;
+  for (int round = 0; round < 2; round++) {
+    struct tu_hold h;
+    future_t *hf, *fs[N];
+    struct order o;
+    struct rec r[N];
+    struct tu_count done;
+    futures_pool_t *pool = held_pool(&h, &hf);
+    int k = 0;
+
+    order_init(&o);
+    tu_count_init(&done, N);
+    o.done = &done;
+    fs[0] = submit_rec(pool, &r[0], &o, 1000, FUTURES_PRIORITY_NORMAL);
+    for (int i = 1; i <= NH; i++)
+      fs[i] = submit_rec(pool, &r[i], &o, i, FUTURES_PRIORITY_HIGH);
+    for (int i = 1; i <= AGING; i++) {
+      if (round == 0) {
+        ck_assert_int_eq(future_cancel(fs[i]), 0);
+        tu_count_down(&done);
+      } else {
+        ck_assert_int_eq(future_get(fs[i], NULL), 0);
+      }
+    }
+    tu_latch_open(&h.release);
+    tu_count_wait(&done);
+    if (round == 1) /* the helped ones recorded first, in the test thread */
+      for (; k < AGING; k++)
+        ck_assert_int_eq(o.ids[k], k + 1);
+    for (int i = AGING + 1; i <= 2 * AGING; i++)
+      ck_assert_int_eq(o.ids[k++], i);
+    ck_assert_int_eq(o.ids[k++], 1000);
+    for (int i = 2 * AGING + 1; i <= NH; i++)
+      ck_assert_int_eq(o.ids[k++], i);
+    for (int i = 0; i < N; i++) {
+      future_get(fs[i], NULL);
+      future_release(fs[i]);
+    }
+    release_pool(pool, &h, hf);
+    tu_count_destroy(&done);
   }
-  if (futures_submit_ex(st->pool, &t, NULL, &f) != 0) {
-    st->submit_failed = 1;
-    tu_latch_open(&st->ended);
-    return 0;
-  }
-  future_release(f);
-  return 0;
 }
+END_TEST
 
-static int
-stream_victim(void *arg, void **result)
+/*
+ * A cancelled low task does not count as a low task waiting, nor as the
+ * one aging serves: on a held 1-thread pool, low L0 (then cancelled), low
+ * L1, then AGING + 4 high ones. L1 is due after AGING high starts and
+ * starts then (before the fix, the dead L0 took L1's turn).
+ */
+START_TEST(test_priority_aging_skips_a_cancelled_low_task)
 {
-  struct stream *st = arg;
+  enum { NH = AGING + 4, N = NH + 2 };
+  struct tu_hold h;
+  future_t *hf, *fs[N];
+  struct order o;
+  struct rec r[N];
+  struct tu_count done;
+  futures_pool_t *pool = held_pool(&h, &hf);
+  int k = 0;
 
-  (void)result;
-  if (atomic_fetch_sub(&st->left, 1) == 1)
-    st->highs_when_done = atomic_load(&st->highs);
-  return 0;
+  order_init(&o);
+  tu_count_init(&done, N - 1);
+  o.done = &done;
+  fs[0] = submit_rec(pool, &r[0], &o, 1000, FUTURES_PRIORITY_LOW);
+  fs[1] = submit_rec(pool, &r[1], &o, 1001, FUTURES_PRIORITY_LOW);
+  for (int i = 0; i < NH; i++)
+    fs[2 + i] = submit_rec(pool, &r[2 + i], &o, i, FUTURES_PRIORITY_HIGH);
+  ck_assert_int_eq(future_cancel(fs[0]), 0);
+  tu_latch_open(&h.release);
+  tu_count_wait(&done);
+  for (int i = 0; i < AGING; i++)
+    ck_assert_int_eq(o.ids[k++], i);
+  ck_assert_int_eq(o.ids[k++], 1001);
+  for (int i = AGING; i < NH; i++)
+    ck_assert_int_eq(o.ids[k++], i);
+  ck_assert_int_eq(future_get(fs[0], NULL), ECANCELED);
+  future_release(fs[0]);
+  get_all(fs + 1, N - 1);
+  release_pool(pool, &h, hf);
+  tu_count_destroy(&done);
 }
+END_TEST
 
+/*
+ * A steady stream of high tasks from outside on a 1-thread pool does not
+ * starve low or normal tasks queued before it: with 3 low, 2 normal, then
+ * NH high ones queued on the held worker, every low and normal task has
+ * started once (their number) x AGING high ones have, long before the
+ * stream ends. (Sub-tasks a task submits go to its own deque whatever their
+ * level, so a stream is one from outside the pool's tasks.)
+ */
 START_TEST(test_priority_low_tasks_finish_under_a_steady_stream_of_high_ones)
 {
-  enum { NL = 3, NN = 2 };
+  enum { NL = 3, NN = 2, NV = NL + NN, NH = 200, N = NV + NH };
   struct tu_hold h;
-  future_t *hf, *fs[NL + NN + 1];
-  struct stream st;
+  future_t *hf, *fs[N];
+  struct order o;
+  struct rec r[N];
+  struct tu_count done;
   futures_pool_t *pool = held_pool(&h, &hf);
+  int victims = 0, highs = 0;
 
-  st.pool = pool;
-  atomic_init(&st.left, NL + NN);
-  atomic_init(&st.highs, 0);
-  st.highs_when_done = -1;
-  st.submit_failed = 0;
-  tu_latch_init(&st.ended);
-  for (int i = 0; i < NL + NN + 1; i++) {
-    int prio = i < NL        ? FUTURES_PRIORITY_LOW
-               : i < NL + NN ? FUTURES_PRIORITY_NORMAL
-                             : FUTURES_PRIORITY_HIGH;
-    futures_task_t t =
-        task_of(i < NL + NN ? stream_victim : stream_task, &st, prio);
-
-    ck_assert_int_eq(futures_submit_ex(pool, &t, NULL, &fs[i]), 0);
-  }
+  order_init(&o);
+  tu_count_init(&done, N);
+  o.done = &done;
+  for (int i = 0; i < NV; i++)
+    fs[i] = submit_rec(pool, &r[i], &o, 1000 + i,
+                       i < NL ? FUTURES_PRIORITY_LOW : FUTURES_PRIORITY_NORMAL);
+  for (int i = 0; i < NH; i++)
+    fs[NV + i] = submit_rec(pool, &r[NV + i], &o, i, FUTURES_PRIORITY_HIGH);
   tu_latch_open(&h.release);
-  /* The stream ends once every victim ran (or at its cap): wait for it
-   * rather than for the victims, which future_get() would run here. */
-  tu_latch_wait(&st.ended);
-  get_all(fs, NL + NN + 1);
-  ck_assert_int_eq(st.submit_failed, 0);
-  ck_assert_int_eq(atomic_load(&st.left), 0);
-  ck_assert_int_lt(atomic_load(&st.highs), STREAM_CAP);
-  ck_assert_int_ge(st.highs_when_done, 1);
-  ck_assert_int_le(st.highs_when_done, (NL + NN) * AGING);
+  tu_count_wait(&done);
+  get_all(fs, N);
+  for (int k = 0; k < N && victims < NV; k++) {
+    if (o.ids[k] >= 1000)
+      victims++;
+    else
+      highs++;
+  }
+  ck_assert_int_eq(victims, NV);
+  ck_assert_int_le(highs, NV * AGING);
   release_pool(pool, &h, hf);
-  tu_latch_destroy(&st.ended);
+  tu_count_destroy(&done);
 }
 END_TEST
 
@@ -472,10 +645,10 @@ START_TEST(test_priority_submit_all_mixed_levels_start_by_level)
 END_TEST
 
 /*
- * From inside a task on a 1-thread pool: normal sub-tasks go to the
- * thread's own deque (newest first), a high one to the pool's high queue
- * and a low one to its low queue. After the parent returns the worker
- * starts the high one, then the normal ones newest first, then the low.
+ * From inside a task on a 1-thread pool, sub-tasks of every level go to
+ * the thread's own deque, where the task's waits can run them: after the
+ * parent (which submitted normal, normal, high, low) returns, the worker
+ * starts them in the deque's order, newest first, whatever their level.
  */
 struct parent {
   futures_pool_t *pool;
@@ -504,9 +677,9 @@ parent_task(void *arg, void **result)
   return 0;
 }
 
-START_TEST(test_priority_from_a_task_goes_to_the_pool_queue_of_its_level)
+START_TEST(test_priority_from_a_task_goes_to_its_own_deque_whatever_its_level)
 {
-  static const int want[4] = {2, 1, 0, 3};
+  static const int want[4] = {3, 2, 1, 0};
   futures_pool_t *pool;
   future_t *f;
   struct order o;
@@ -578,46 +751,179 @@ START_TEST(test_priority_continuations_are_normal)
 }
 END_TEST
 
-/* ------------------------------------------------------------ others */
+/* ------------------------------------------------------------ waits */
 
 /*
- * Idle workers wake for high and low tasks: 300 rounds of one task
- * submitted to an idle 2-thread pool, each waited for through a latch
- * (future_get() would run it here). Right after a round the workers are
- * spinning, later parked, so both ways of waking are taken; a lost
- * wake-up hangs a round until the TCase's timeout.
+ * A task on a 1-thread pool that waits for its own high or low sub-task
+ * runs it meanwhile, as "Tasks" promises: the timed waits (future_wait_for,
+ * futures_join_all_until, futures_join_any_until) and a wait for a promise
+ * that the sub-task resolves all return 0, and the sub-task ran in the
+ * task's thread. The only worker is the waiting task, so without that the
+ * waits time out (5 s) or, for the promise, never end (the TCase's timeout).
  */
+enum { WAIT_FOR, WAIT_JOIN_ALL, WAIT_JOIN_ANY, WAIT_PROMISE, WAIT_KINDS };
+
+struct waiter {
+  futures_pool_t *pool;
+  int prio, kind;
+  future_t *promise;
+  pthread_t parent, sub; /* written by the tasks, read after future_get */
+  int rc;
+  struct tu_latch done; /* opened by the parent as it returns */
+};
+
 static int
-task_open(void *arg, void **result)
+sub_task(void *arg, void **result)
 {
+  struct waiter *w = arg;
+
   (void)result;
-  tu_latch_open(arg);
+  w->sub = pthread_self();
+  if (w->promise != NULL)
+    return future_resolve(w->promise, NULL);
   return 0;
 }
 
-START_TEST(test_priority_idle_workers_wake_for_prioritized_tasks)
+static int
+waiting_parent(void *arg, void **result)
 {
-  futures_pool_t *pool;
+  struct waiter *w = arg;
+  futures_task_t t = task_of(sub_task, w, w->prio);
+  struct timespec dl = tu_deadline_in(5 * 1000000000LL);
+  future_t *f = NULL;
+  size_t idx;
 
-  ck_assert_int_eq(futures_pool_create(&pool, 2), 0);
-  for (int i = 0; i < 300; i++) {
-    struct tu_latch l;
-    futures_task_t t = task_of(
-        task_open, &l, i & 1 ? FUTURES_PRIORITY_HIGH : FUTURES_PRIORITY_LOW);
-    future_t *f;
-
-    tu_latch_init(&l);
-    ck_assert_int_eq(futures_submit_ex(pool, &t, NULL, &f), 0);
-    tu_latch_wait(&l);
-    ck_assert_int_eq(future_get(f, NULL), 0);
-    future_release(f);
-    tu_latch_destroy(&l);
-    if (i % 100 == 99)
-      tu_spin_for(200000); /* long enough for both workers to park */
+  (void)result;
+  w->parent = pthread_self();
+  if ((w->rc = futures_submit_ex(w->pool, &t, NULL, &f)) != 0)
+    return 0;
+  switch (w->kind) {
+  case WAIT_FOR:
+    w->rc = future_wait_for(f, 5 * 1000000000LL);
+    break;
+  case WAIT_JOIN_ALL:
+    w->rc = futures_join_all_until(&f, 1, NULL, &dl);
+    break;
+  case WAIT_JOIN_ANY:
+    w->rc = futures_join_any_until(&f, 1, &idx, NULL, &dl);
+    break;
+  default:
+    w->rc = future_get(w->promise, NULL);
+    break;
   }
+  future_get(f, NULL);
+  future_release(f);
+  tu_latch_open(&w->done);
+  return 0;
+}
+
+START_TEST(test_priority_task_waiting_runs_its_own_high_and_low_subtasks)
+{
+  for (int kind = 0; kind < WAIT_KINDS; kind++) {
+    for (int prio = FUTURES_PRIORITY_LOW; prio <= FUTURES_PRIORITY_HIGH;
+         prio += 2) {
+      struct waiter w;
+      futures_pool_t *pool;
+      future_t *f;
+
+      memset(&w, 0, sizeof(w));
+      ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
+      w.pool = pool;
+      w.prio = prio;
+      w.kind = kind;
+      tu_latch_init(&w.done);
+      if (kind == WAIT_PROMISE)
+        ck_assert_int_eq(futures_promise_create(&w.promise), 0);
+      ck_assert_int_eq(futures_submit(pool, waiting_parent, &w, &f), 0);
+      /* A latch, not future_get(): a waiting outside thread may run the
+       * pool's queued tasks itself. */
+      tu_latch_wait(&w.done);
+      ck_assert_int_eq(future_get(f, NULL), 0);
+      future_release(f);
+      ck_assert_msg(w.rc == 0, "wait %d, priority %d: %d", kind, prio, w.rc);
+      ck_assert(pthread_equal(w.sub, w.parent));
+      if (w.promise != NULL)
+        future_release(w.promise);
+      tu_latch_destroy(&w.done);
+      ck_assert_int_eq(futures_pool_destroy(pool), 0);
+    }
+  }
+}
+END_TEST
+
+/*
+ * Nested fork-join with high and low sub-tasks never deadlocks on a
+ * 1-thread pool: a binary tree of depth 10 whose every task submits its
+ * two children (one high, one low) and waits for both with future_get();
+ * the test thread waits on a latch, so only the worker runs the tree.
+ */
+struct tree {
+  futures_pool_t *pool;
+  atomic_int nodes;
+  struct tu_latch done; /* opened by the root as it returns */
+};
+
+#define TREE_DEPTH 10
+
+struct node {
+  struct tree *t;
+  int depth;
+};
+
+static int
+tree_task(void *arg, void **result)
+{
+  struct node *n = arg;
+  struct node kids[2];
+  future_t *f[2] = {NULL, NULL};
+
+  (void)result;
+  atomic_fetch_add(&n->t->nodes, 1);
+  if (n->depth == 0)
+    return 0;
+  for (int i = 0; i < 2; i++) {
+    futures_task_t t = task_of(
+        tree_task, &kids[i], i ? FUTURES_PRIORITY_HIGH : FUTURES_PRIORITY_LOW);
+
+    kids[i].t = n->t;
+    kids[i].depth = n->depth - 1;
+    if (futures_submit_ex(n->t->pool, &t, NULL, &f[i]) != 0)
+      return EIO;
+  }
+  /* Wait for the older one first: it is the one not on top of our deque. */
+  for (int i = 0; i < 2; i++) {
+    future_get(f[i], NULL);
+    future_release(f[i]);
+  }
+  if (n->depth == TREE_DEPTH)
+    tu_latch_open(&n->t->done);
+  return 0;
+}
+
+START_TEST(test_priority_nested_fork_join_of_high_and_low_on_one_thread_pool)
+{
+  struct tree t;
+  struct node root;
+  futures_pool_t *pool;
+  future_t *f;
+
+  ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
+  t.pool = pool;
+  atomic_init(&t.nodes, 0);
+  root.t = &t;
+  root.depth = TREE_DEPTH;
+  tu_latch_init(&t.done);
+  ck_assert_int_eq(futures_submit(pool, tree_task, &root, &f), 0);
+  tu_latch_wait(&t.done); /* future_get() here could run sub-tasks */
+  ck_assert_int_eq(future_get(f, NULL), 0);
+  future_release(f);
+  tu_latch_destroy(&t.done);
+  ck_assert_int_eq(atomic_load(&t.nodes), (1 << (TREE_DEPTH + 1)) - 1);
   ck_assert_int_eq(futures_pool_destroy(pool), 0);
 }
 END_TEST
+
+/* ------------------------------------------------------------ others */
 
 /*
  * A thread waiting for a queued low (or high) task runs it itself at once,
@@ -815,6 +1121,48 @@ START_TEST(test_priority_tasks_are_counted_in_stats)
 }
 END_TEST
 
+/*
+ * Cancelling queued high and low tasks updates futures_pool_stats() at
+ * once: queued drops to 0 (only the holder ran) and cancelled counts both,
+ * although their records stay in the priority queues until a look takes
+ * them.
+ */
+START_TEST(test_priority_stats_after_cancelling_queued_prioritized_tasks)
+{
+  struct tu_hold h;
+  future_t *hf, *fs[2];
+  futures_stats_t st = FUTURES_STATS_INIT;
+  atomic_int runs;
+  futures_pool_t *pool = held_pool(&h, &hf);
+
+  atomic_init(&runs, 0);
+  for (int i = 0; i < 2; i++) {
+    futures_task_t t = task_of(
+        count_task, &runs, i ? FUTURES_PRIORITY_HIGH : FUTURES_PRIORITY_LOW);
+
+    ck_assert_int_eq(futures_submit_ex(pool, &t, NULL, &fs[i]), 0);
+  }
+  ck_assert_int_eq(futures_pool_stats(pool, &st), 0);
+  ck_assert_uint_eq(st.queued, 2);
+  for (int i = 0; i < 2; i++)
+    ck_assert_int_eq(future_cancel(fs[i]), 0);
+  ck_assert_int_eq(futures_pool_stats(pool, &st), 0);
+  ck_assert_uint_eq(st.queued, 0);
+  ck_assert_uint_eq(st.cancelled, 2);
+  ck_assert_uint_eq(st.submitted, 3);
+  tu_latch_open(&h.release);
+  for (int i = 0; i < 2; i++) {
+    ck_assert_int_eq(future_get(fs[i], NULL), ECANCELED);
+    future_release(fs[i]);
+  }
+  ck_assert_int_eq(future_get(hf, NULL), 0);
+  future_release(hf);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+  tu_hold_destroy(&h);
+  ck_assert_int_eq(atomic_load(&runs), 0);
+}
+END_TEST
+
 Suite *
 priority_suite(void)
 {
@@ -825,6 +1173,10 @@ priority_suite(void)
   tcase_set_timeout(tc, 30);
   tcase_add_test(tc, test_priority_out_of_range_is_einval);
   tcase_add_test(tc, test_priority_older_struct_size_is_normal);
+  tcase_add_test(tc, test_priority_size_inside_the_priority_field_is_normal);
+  tcase_add_test(tc,
+                 test_priority_submit_all_at_the_older_stride_runs_each_task);
+  tcase_add_test(tc, test_priority_submit_in_a_forked_child_is_echild);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("order");
@@ -836,15 +1188,24 @@ priority_suite(void)
       tc, test_priority_aging_starts_a_normal_task_after_aging_high_ones);
   tcase_add_test(
       tc, test_priority_low_tasks_finish_under_a_steady_stream_of_high_ones);
+  tcase_add_test(tc, test_priority_aging_skips_cancelled_and_helped_tasks);
+  tcase_add_test(tc, test_priority_aging_skips_a_cancelled_low_task);
   tcase_add_test(tc, test_priority_submit_all_mixed_levels_start_by_level);
-  tcase_add_test(tc,
-                 test_priority_from_a_task_goes_to_the_pool_queue_of_its_level);
+  tcase_add_test(
+      tc, test_priority_from_a_task_goes_to_its_own_deque_whatever_its_level);
   tcase_add_test(tc, test_priority_continuations_are_normal);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("waits");
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc,
+                 test_priority_task_waiting_runs_its_own_high_and_low_subtasks);
+  tcase_add_test(
+      tc, test_priority_nested_fork_join_of_high_and_low_on_one_thread_pool);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("interplay");
   tcase_set_timeout(tc, 60);
-  tcase_add_test(tc, test_priority_idle_workers_wake_for_prioritized_tasks);
   tcase_add_test(
       tc, test_priority_get_runs_a_queued_task_of_any_level_in_the_caller);
   tcase_add_test(
@@ -853,6 +1214,8 @@ priority_suite(void)
       tc, test_priority_destroy_drains_or_cancels_queued_prioritized_tasks);
   tcase_add_test(tc, test_priority_tasks_take_places_in_a_bounded_queue);
   tcase_add_test(tc, test_priority_tasks_are_counted_in_stats);
+  tcase_add_test(tc,
+                 test_priority_stats_after_cancelling_queued_prioritized_tasks);
   suite_add_tcase(s, tc);
   return s;
 }
