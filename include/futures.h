@@ -55,7 +55,8 @@
  *            may of course return ECANCELED itself). A task should return
  *            codes from <errno.h> so that strerror() describes them;
  *            futures_strerror() gives the library's meaning of the codes
- *            above and strerror()'s text for the others.
+ *            above (a task's own code among them reads with that meaning
+ *            too) and the C library's untranslated text for the others.
  *
  *   Threads. Every function is safe to call from any thread at the same
  *            time as any other, on the same or different objects, except
@@ -2194,19 +2195,31 @@ FUTURES_API const char *futures_version_string(void);
  * futures_strerror() - The library's meaning of an error code.
  *
  * Returns a short description of @code, without a final period, for a
- * message such as "submit: pool is shutting down". For each code that the
- * library gives a meaning of its own (see "Errors" above) it returns that
- * meaning: "no thread could be started, or the queue is full" (EAGAIN),
- * "pool is shutting down" (ESHUTDOWN), "deadline passed" (ETIMEDOUT),
- * "cancelled" (ECANCELED), "not in this process" (ECHILD), "the task's
- * thread exited" (EOWNERDEAD), "would wait for itself" (EDEADLK), "no
- * future succeeded, or none is left" (ENOENT), "task is running"
- * (EINPROGRESS), "already settled" (EALREADY), "not finished yet" (EBUSY)
- * and "not recorded by this pool" (ENOTSUP). For every other code, EINVAL
- * and ENOMEM included, it returns the text strerror() gives, and "Unknown
- * error" for a code the C library does not know or a negative one. A code
- * does not carry who produced it: a task that returns one of the
- * library's codes itself reads with the library's wording.
+ * message such as "submit: pool is shutting down". A code does not carry
+ * who produced it, so the description is the library's meaning wherever
+ * the library gives the code one: a task that fails with ENOENT of its own
+ * (a missing file) reads "no future succeeded, or none is left", and one
+ * that fails with EBUSY, EAGAIN or ETIMEDOUT reads with the library's
+ * wording too. Where <errno.h> makes two names one code (on Linux
+ * EWOULDBLOCK is EAGAIN, EOPNOTSUPP is ENOTSUP, EDEADLOCK is EDEADLK), both
+ * read as the library's. A program that reports a task's own codes should
+ * print them with strerror() instead.
+ *
+ * For each code that the library gives a meaning of its own (see "Errors"
+ * above) it returns that meaning: "no thread could be started, or the
+ * queue is full" (EAGAIN), "pool is shutting down" (ESHUTDOWN), "deadline
+ * passed" (ETIMEDOUT), "cancelled" (ECANCELED), "not in this process"
+ * (ECHILD), "the task's thread exited" (EOWNERDEAD), "would wait for
+ * itself" (EDEADLK), "no future succeeded, or none is left" (ENOENT),
+ * "task is running" (EINPROGRESS), "already settled" (EALREADY), "not
+ * finished yet" (EBUSY) and "not recorded by this pool" (ENOTSUP). For
+ * every other code, EINVAL and ENOMEM included, it returns the C library's
+ * description in the C locale, untranslated whatever LC_MESSAGES says
+ * (strerror() follows it): strerrordesc_np()'s text where the C library
+ * has that function (glibc 2.32 and later); elsewhere (older glibc, musl)
+ * glibc's wording from a table of the library's own, which has the codes
+ * of POSIX's <errno.h>. It returns "Unknown error" for a code it has no
+ * text for, and for a negative one.
  *
  * @code: Any int: 0, a code a function of this library returned, or a
  *        task's own code.
