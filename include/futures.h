@@ -531,10 +531,12 @@ futures_pool_create(futures_pool_t **pool, size_t nthreads);
  * does when it is full, flags such as FUTURES_POOL_TIMING, the workers'
  * stack size and the prefix of their thread names.
  *
- * @pool: (out) Receives the new pool; set to NULL on failure.
+ * @pool: (out) Receives the new pool; set to NULL on failure. NULL ->
+ *        EINVAL.
  * @opts: (borrowed, optional) Options; NULL means FUTURES_POOL_OPTS_INIT.
- *        opts->size smaller than the first version's struct -> EINVAL;
- *        fields beyond opts->size take their defaults.
+ *        opts->size is smaller than the first version's struct -> EINVAL;
+ *        opts->nthreads exceeds 4096 -> EINVAL; fields beyond opts->size
+ *        take their defaults.
  *
  * Return:    as futures_pool_create(), plus EINVAL for an unknown overflow
  *            policy or flag.
@@ -604,7 +606,8 @@ FUTURES_API int futures_pool_destroy(futures_pool_t *pool);
  * waiter wakes.
  *
  * @pool: (consumed) The pool. NULL -> EINVAL.
- * @mode: enum futures_destroy_mode; anything else -> EINVAL (nothing done).
+ * @mode: enum futures_destroy_mode; not a futures_destroy_mode value ->
+ *        EINVAL (nothing done).
  *
  * Return:    as futures_pool_destroy().
  * Ownership: consumes @pool.
@@ -637,12 +640,13 @@ FUTURES_API int futures_pool_destroy_ex(futures_pool_t *pool, int mode);
  * before anything is done: on error the pool is untouched and usable.
  *
  * @pool: (consumed on success) The pool. NULL -> EINVAL.
- * @mode: enum futures_destroy_mode; anything else -> EINVAL.
+ * @mode: enum futures_destroy_mode; not a futures_destroy_mode value ->
+ *        EINVAL.
  * @done: (out) Receives the future of the destroy's end; NULL on failure.
  *        NULL -> EINVAL.
  *
  * Return:    0, and *@done resolves with 0 once the destroy has ended;
- *            EINVAL if an argument is NULL, @mode is unknown, or @pool is
+ *            EINVAL if @pool or @done is NULL, @mode is unknown, or @pool is
  *            not a live pool (destroyed already, or being destroyed by an
  *            earlier call: its memory is not read); ECHILD in a fork()
  *            child (the parent's pool is left alone); ENOMEM; EAGAIN if
@@ -1030,6 +1034,10 @@ FUTURES_API int future_wait_until(future_t *future,
  * ever; a negative value -> EINVAL. Like future_wait_until(), it never
  * runs the awaited task in the caller; a caller that is one of the pool's
  * tasks runs its own pending sub-tasks while it waits.
+ *
+ * @future:     (borrowed) NULL -> EINVAL.
+ * @timeout_ns: Nanoseconds from now; 0 polls, LLONG_MAX waits for ever;
+ *              negative -> EINVAL.
  *
  * Return:    as future_wait_until().
  * Ownership: borrows @future.
