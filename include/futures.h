@@ -55,7 +55,8 @@
  *            may of course return ECANCELED itself). A task should return
  *            codes from <errno.h> so that strerror() describes them;
  *            futures_strerror() gives the library's meaning of the codes
- *            above and strerror()'s text for the others.
+ *            above (a task's own code among them reads with that meaning
+ *            too) and the C library's untranslated text for the others.
  *
  *   Threads. Every function is safe to call from any thread at the same
  *            time as any other, on the same or different objects, except
@@ -675,10 +676,12 @@ futures_pool_create(futures_pool_t **pool, size_t nthreads);
  * does when it is full, flags such as FUTURES_POOL_TIMING, the workers'
  * stack size and the prefix of their thread names.
  *
- * @pool: (out) Receives the new pool; set to NULL on failure.
+ * @pool: (out) Receives the new pool; set to NULL on failure. NULL ->
+ *        EINVAL.
  * @opts: (borrowed, optional) Options; NULL means FUTURES_POOL_OPTS_INIT.
- *        opts->size smaller than the first version's struct -> EINVAL;
- *        fields beyond opts->size take their defaults.
+ *        opts->size is smaller than the first version's struct -> EINVAL;
+ *        opts->nthreads exceeds 4096 -> EINVAL; fields beyond opts->size
+ *        take their defaults.
  *
  * Worker hooks. opts->worker_start runs in every worker thread, and only
  * there (not in the pool's timer thread, nor in the thread of
@@ -812,7 +815,8 @@ FUTURES_API int futures_pool_destroy(futures_pool_t *pool);
  * waiter wakes.
  *
  * @pool: (consumed) The pool. NULL -> EINVAL.
- * @mode: enum futures_destroy_mode; anything else -> EINVAL (nothing done).
+ * @mode: enum futures_destroy_mode; not a futures_destroy_mode value ->
+ *        EINVAL (nothing done).
  *
  * Return:    as futures_pool_destroy().
  * Ownership: consumes @pool.
@@ -845,12 +849,13 @@ FUTURES_API int futures_pool_destroy_ex(futures_pool_t *pool, int mode);
  * before anything is done: on error the pool is untouched and usable.
  *
  * @pool: (consumed on success) The pool. NULL -> EINVAL.
- * @mode: enum futures_destroy_mode; anything else -> EINVAL.
+ * @mode: enum futures_destroy_mode; not a futures_destroy_mode value ->
+ *        EINVAL.
  * @done: (out) Receives the future of the destroy's end; NULL on failure.
  *        NULL -> EINVAL.
  *
  * Return:    0, and *@done resolves with 0 once the destroy has ended;
- *            EINVAL if an argument is NULL, @mode is unknown, or @pool is
+ *            EINVAL if @pool or @done is NULL, @mode is unknown, or @pool is
  *            not a live pool (destroyed already, or being destroyed by an
  *            earlier call: its memory is not read); ECHILD in a fork()
  *            child (the parent's pool is left alone); ENOMEM; EAGAIN if
@@ -1345,6 +1350,10 @@ FUTURES_API int future_wait_until(future_t *future,
  * ever; a negative value -> EINVAL. Like future_wait_until(), it never
  * runs the awaited task in the caller; a caller that is one of the pool's
  * tasks runs its own pending sub-tasks while it waits.
+ *
+ * @future:     (borrowed) NULL -> EINVAL.
+ * @timeout_ns: Nanoseconds from now; 0 polls, LLONG_MAX waits for ever;
+ *              negative -> EINVAL.
  *
  * Return:    as future_wait_until().
  * Ownership: borrows @future.
@@ -2510,19 +2519,31 @@ FUTURES_API const char *futures_version_string(void);
  * futures_strerror() - The library's meaning of an error code.
  *
  * Returns a short description of @code, without a final period, for a
- * message such as "submit: pool is shutting down". For each code that the
- * library gives a meaning of its own (see "Errors" above) it returns that
- * meaning: "no thread could be started, or the queue is full" (EAGAIN),
- * "pool is shutting down" (ESHUTDOWN), "deadline passed" (ETIMEDOUT),
- * "cancelled" (ECANCELED), "not in this process" (ECHILD), "the task's
- * thread exited" (EOWNERDEAD), "would wait for itself" (EDEADLK), "no
- * future succeeded, or none is left" (ENOENT), "task is running"
- * (EINPROGRESS), "already settled" (EALREADY), "not finished yet" (EBUSY)
- * and "not recorded by this pool" (ENOTSUP). For every other code, EINVAL
- * and ENOMEM included, it returns the text strerror() gives, and "Unknown
- * error" for a code the C library does not know or a negative one. A code
- * does not carry who produced it: a task that returns one of the
- * library's codes itself reads with the library's wording.
+ * message such as "submit: pool is shutting down". A code does not carry
+ * who produced it, so the description is the library's meaning wherever
+ * the library gives the code one: a task that fails with ENOENT of its own
+ * (a missing file) reads "no future succeeded, or none is left", and one
+ * that fails with EBUSY, EAGAIN or ETIMEDOUT reads with the library's
+ * wording too. Where <errno.h> makes two names one code (on Linux
+ * EWOULDBLOCK is EAGAIN, EOPNOTSUPP is ENOTSUP, EDEADLOCK is EDEADLK), both
+ * read as the library's. A program that reports a task's own codes should
+ * print them with strerror() instead.
+ *
+ * For each code that the library gives a meaning of its own (see "Errors"
+ * above) it returns that meaning: "no thread could be started, or the
+ * queue is full" (EAGAIN), "pool is shutting down" (ESHUTDOWN), "deadline
+ * passed" (ETIMEDOUT), "cancelled" (ECANCELED), "not in this process"
+ * (ECHILD), "the task's thread exited" (EOWNERDEAD), "would wait for
+ * itself" (EDEADLK), "no future succeeded, or none is left" (ENOENT),
+ * "task is running" (EINPROGRESS), "already settled" (EALREADY), "not
+ * finished yet" (EBUSY) and "not recorded by this pool" (ENOTSUP). For
+ * every other code, EINVAL and ENOMEM included, it returns the C library's
+ * description in the C locale, untranslated whatever LC_MESSAGES says
+ * (strerror() follows it): strerrordesc_np()'s text where the C library
+ * has that function (glibc 2.32 and later); elsewhere (older glibc, musl)
+ * glibc's wording from a table of the library's own, which has the codes
+ * of POSIX's <errno.h>. It returns "Unknown error" for a code it has no
+ * text for, and for a negative one.
  *
  * @code: Any int: 0, a code a function of this library returned, or a
  *        task's own code.

@@ -25,9 +25,14 @@
 #     (several fields may share a line, as in the version functions).
 #     In the Return line, "ECODE if/when COND" explains a code (its ERRORS
 #     entry is COND, as a sentence), "ECODE for/once/while ..." too
-#     ("Returned for ..."), "ECODE (note)" adds a note to the overview's
-#     meaning, and "ECODE, ECODE and ECODE as other()" takes the entries
-#     of other()'s page.
+#     ("Returned for ..."; "COND, or when COND2" gives two entries, a
+#     final ", or as other()" other()'s entries for the code), "ECODE
+#     (note)" and "ECODE, note" add the note to the code's entries (the
+#     last, if several), "ECODE, ECODE and ECODE as other()" takes the
+#     entries of other()'s page, and a Return line that starts "as
+#     other()" takes all of other()'s entries after the page's own. A
+#     copied entry that names a parameter this function lacks, or that the
+#     page has already, is left out (copy_errs).
 #
 # The "(tests: ...)" groups that close each promise of the header (the
 # test plan, STYLE.md 4.3, checked by tests/check_testplan.sh) are left out
@@ -450,10 +455,11 @@ function synopsis(k, out,   d, p, head, params, n, parts, i, pad, pr, nm, sfx, t
 # NULL"); "ECHILD and EDEADLK as other()" takes other()'s entries; a code
 # named bare gets one entry per "COND -> CODE" of the parameters, or else
 # its meaning from the overview's table (plus a "(note)" that follows it).
-function build_errors(k,   r, n, cl, i, s, tok, pre, post, codes, nc, c, m, fn, nl, list, j, note, t, chain, spec, bare, enote, eref) {
+function build_errors(k,   r, n, cl, i, s, tok, pre, post, codes, nc, c, m, fn, nl, list, j, note, t, chain, spec, bare, enote, eref, own) {
   if (k in built)
     return
   built[k] = 1
+  decl_params(k)
   nerr[k] = 0
   r = ffield[k, "Return"]
   if (r == "")
@@ -512,6 +518,10 @@ function build_errors(k,   r, n, cl, i, s, tok, pre, post, codes, nc, c, m, fn, 
         for (j = 1; j <= nl; j++)
           enote[list[j]] = enote[tok]
       }
+      # "ETIMEDOUT, leaving the future intact": a note as well.
+      if (post ~ /^, [a-z]/ && post !~ /^, (or|and|as|plus|also|if|when|for|once|while) / &&
+          (pre == "" || pre ~ /(^|, )(plus|and|or|also)$/) && !code_at(post))
+        enote[tok] = substr(post, 3)
       chain = ""
       if (pre != "" && pre !~ /(^|, )(plus|and|or|also)$/ || post == "" ||
           post ~ /^[,(]/) {
@@ -527,7 +537,11 @@ function build_errors(k,   r, n, cl, i, s, tok, pre, post, codes, nc, c, m, fn, 
     if (c in spec) {
       nl = split(spec[c], list, "\001")
       for (j = 1; j <= nl; j++)
-        add_err(k, c, condition(list[j]))
+        spec_errs(k, c, list[j])
+      # "EINVAL for an unknown flag" with "@opts: ... -> EINVAL": both,
+      # unless the Return line's own text names the parameter.
+      param_errs(k, c, spec[c])
+      own = own " " c " "
     } else if ((c in eref) && (eref[c] in fidx) && eref[c] != fname[k] &&
                copy_errs(k, c, fidx[eref[c]])) {
       # copied
@@ -535,10 +549,12 @@ function build_errors(k,   r, n, cl, i, s, tok, pre, post, codes, nc, c, m, fn, 
                (!(c in errtab) || ffield[k, "Return"] ~ /[;,] [Aa]s [a-z_]+\(\)\.?$/) &&
                as_fn(k) != "" && copy_errs(k, c, fidx[as_fn(k)]))) {
       t = (c in errtab) ? sentence(cap(localize(errtab[c]))) : first_err(as_fn(k), c)
-      if (c in enote)
-        t = t (t == "" ? "" : " ") sentence(cap(enote[c]))
-      add_err(k, c, t == "" ? "See RETURN VALUE." : t)
+      if (t == "" && (c in enote))
+        t = sentence(cap(enote[c]))
+      add_err(k, c, t == "" ? "See RETURN VALUE." : t)  # keep_note adds a note
     }
+    if (c in enote)
+      keep_note(k, c, enote[c])
   }
   # Codes the parameters name that the Return line leaves to another page
   # ("As futures_pool_destroy()."): their conditions here.
@@ -552,6 +568,72 @@ function build_errors(k,   r, n, cl, i, s, tok, pre, post, codes, nc, c, m, fn, 
         param_errs(k, c)
       }
     }
+  }
+  # "As other()" or "as other(), plus ...": other()'s entries, each that
+  # fits this function (see copy_errs), after this function's own.
+  if (match(ffield[k, "Return"], /^[Aa]s [a-z_]+\(\)/)) {
+    fn = substr(ffield[k, "Return"], RSTART + 3, RLENGTH - 5)
+    if ((fn in fidx) && fn != fname[k])
+      copy_errs(k, "", fidx[fn], own)
+  }
+}
+
+# One "ECODE if/when/for COND" of a Return line: "COND, or when COND2"
+# gives an entry each; ", or as other()" at its end takes other()'s
+# entries for the code instead of becoming part of the sentence.
+function spec_errs(k, c, p,   n, parts, i, fn) {
+  if (match(p, /,? or as [a-z_]+\(\)$/)) {
+    fn = substr(p, RSTART, RLENGTH)
+    sub(/.* as /, "", fn)
+    sub(/\(\)$/, "", fn)
+    p = substr(p, 1, RSTART - 1)
+    add_err(k, c, condition(p))
+    if ((fn in fidx) && fn != fname[k])
+      copy_errs(k, c, fidx[fn])
+    return
+  }
+  gsub(/, or (when|if|where) /, "\001if ", p)
+  n = split(p, parts, "\001")
+  for (i = 1; i <= n; i++)
+    add_err(k, c, condition(parts[i]))
+}
+
+# A note the Return line gives code @c ("EINVAL (*@any is then NULL)",
+# "ETIMEDOUT, leaving the future intact") that none of its entries has
+# yet: added to the last of them.
+function keep_note(k, c, note,   i, last, n) {
+  last = 0
+  n = 0
+  for (i = 1; i <= nerr[k]; i++)
+    if (ecode[k, i] == c) {
+      if (index(tolower(etext[k, i]), tolower(note)) > 0)
+        return
+      last = i
+      n++
+    }
+  if (last == 0)
+    return
+  sub(/\.$/, "", etext[k, last])
+  if (n > 1) {
+    sub(/^then /, "", note)
+    etext[k, last] = etext[k, last] ". In each case, " sentence(note)
+  } else if (note ~ /^[a-z]+ing / && note !~ /^(no|some|every|any)thing /)
+    etext[k, last] = etext[k, last] ", " note "."
+  else
+    etext[k, last] = etext[k, last] ". " sentence(cap(note))
+}
+
+# hasparam[k, name] for each parameter of function k's prototype.
+function decl_params(k,   d, n, parts, i, w) {
+  d = fdecl[k]
+  sub(/^[^(]*\(/, "", d)
+  sub(/\)[^)]*$/, "", d)
+  n = split(d, parts, ",")
+  for (i = 1; i <= n; i++) {
+    w = parts[i]
+    sub(/\[[^]]*\]/, "", w)
+    if (match(w, /[A-Za-z_][A-Za-z_0-9]*[ \t]*$/))
+      hasparam[k, trim(substr(w, RSTART, RLENGTH))] = 1
   }
 }
 
@@ -570,7 +652,10 @@ function code_at(s,   off) {
   return 0
 }
 
-function add_err(k, c, t) {
+function add_err(k, c, t,   i) {
+  for (i = 1; i <= nerr[k]; i++)
+    if (ecode[k, i] == c && etext[k, i] == t)
+      return  # "EINVAL if @future is NULL" and "@future: NULL -> EINVAL"
   nerr[k]++
   ecode[k, nerr[k]] = c
   etext[k, nerr[k]] = t
@@ -612,15 +697,38 @@ function first_err(fn, c,   m, i) {
   return ""
 }
 
-# The entries of page @from for code @c, copied to page @k.
-function copy_errs(k, c, from,   i, n) {
+# The entries of page @from for code @c (every code for "", but those
+# in @skip, " CODE CODE "), copied to page @k; not one that names a
+# parameter @k does not have (future_wait_until()'s "@abstime is NULL" is
+# no error of future_wait_for()), nor one @k has.
+function copy_errs(k, c, from, skip,   i, n, j, t, w, dup) {
   build_errors(from)
   n = 0
-  for (i = 1; i <= nerr[from]; i++)
-    if (ecode[from, i] == c) {
-      add_err(k, c, etext[from, i])
-      n++
+  for (i = 1; i <= nerr[from]; i++) {
+    if (c != "" && ecode[from, i] != c)
+      continue
+    if (index(skip, " " ecode[from, i] " ") > 0)
+      continue
+    t = etext[from, i]
+    w = ""
+    while (match(t, /@[a-z_][a-z_0-9]*/)) {
+      w = substr(t, RSTART + 1, RLENGTH - 1)
+      t = substr(t, RSTART + RLENGTH)
+      if (!((k, w) in hasparam))
+        break
+      w = ""
     }
+    if (w != "")
+      continue
+    dup = 0
+    for (j = 1; j <= nerr[k]; j++)
+      if (ecode[k, j] == ecode[from, i] && etext[k, j] == etext[from, i])
+        dup = 1
+    if (dup)
+      continue
+    add_err(k, ecode[from, i], etext[from, i])
+    n++
+  }
   return n
 }
 
@@ -636,10 +744,13 @@ function as_fn(k,   r, fn) {
   return ""
 }
 
-# One entry per "COND -> @c" in the parameters of function k.
-function param_errs(k, c,   i, t, n, pos, before, cond, rest) {
+# One entry per "COND -> @c" in the parameters of function k, but those
+# of a parameter that @skip names ("@pool").
+function param_errs(k, c, skip,   i, t, n, pos, before, cond, rest) {
   n = 0
   for (i = 1; i <= fnparams[k]; i++) {
+    if (index(skip, "@" pname[k, i]) > 0)
+      continue
     t = param_text(k, i)
     while ((pos = index(t, " -> " c)) > 0) {
       rest = substr(t, pos + 4 + length(c))
@@ -654,7 +765,9 @@ function param_errs(k, c,   i, t, n, pos, before, cond, rest) {
       sub(/^\([^)]*\) */, "", cond)
       if (cond == "")
         continue
-      if (cond ~ /^[a-z_]+ / && cond !~ /^(a|an|any|anything|not|too|one|zero|empty|more|less|negative|greater|smaller|larger|outside|beyond)( |$)/ && index(cond, pname[k, i]) != 1)
+      if (index(cond, pname[k, i]) == 1 && substr(cond, length(pname[k, i]) + 1, 1) !~ /[A-Za-z_0-9]/)
+        cond = "@" cond  # "opts->size is ...": the parameter, in italics
+      else if (cond ~ /^[a-z_]+ / && cond !~ /^(a|an|any|anything|not|too|one|zero|empty|more|less|negative|greater|smaller|larger|outside|beyond)( |$)/ && index(cond, pname[k, i]) != 1)
         cond = "@" pname[k, i] " has " cond
       else if (cond !~ /^@/ && index(cond, pname[k, i]) != 1)
         cond = "@" pname[k, i] " is " cond
@@ -700,7 +813,7 @@ function arrows(s) {
   return s
 }
 
-function errors_section(k, out,   i, as) {
+function errors_section(k, out,   i, j, as, done) {
   build_errors(k)
   as = ""
   if (match(ffield[k, "Return"], /^[Aa]s [a-z_]+\(\)/)) {
@@ -711,10 +824,19 @@ function errors_section(k, out,   i, as) {
   if (nerr[k] == 0 && as == "")
     return
   print ".SH ERRORS" > out
+  # The entries of one code together, codes in order of first appearance.
+  split("", done)
   for (i = 1; i <= nerr[k]; i++) {
-    print ".TP" > out
-    print ".B " ecode[k, i] > out
-    print safe(markup(etext[k, i])) > out
+    if (ecode[k, i] in done)
+      continue
+    done[ecode[k, i]] = 1
+    for (j = i; j <= nerr[k]; j++) {
+      if (ecode[k, j] != ecode[k, i])
+        continue
+      print ".TP" > out
+      print ".B " ecode[k, j] > out
+      print safe(markup(etext[k, j])) > out
+    }
   }
   if (ffield[k, "Return"] ~ /code/) {
     # A function that passes a task's outcome on: any other value is the
@@ -722,11 +844,6 @@ function errors_section(k, out,   i, as) {
     print ".PP" > out
     print "Any other non\\-zero value is the code a task returned; see ERRORS in" > out
     print ".BR libfutures (3)." > out
-  }
-  if (as != "") {
-    print ".PP" > out
-    print "Also the errors of" > out
-    print ".BR " as " (3)." > out
   }
 }
 

@@ -120,6 +120,151 @@ for page in "$tmp"/*.3; do
     }' "$page" || fail=1
 done
 
+# ERRORS entries agree with the function they document (issue 13 review):
+# an entry names (in italics) only parameters the function has, and so do
+# the entries of the page an "Also the errors of" line points to; each
+# "COND gives ECODE" of the DESCRIPTION has an ERRORS entry for ECODE on
+# the page itself, and one of an argument's text an entry that names the
+# argument; a note the RETURN VALUE gives a code ("ECODE (note)", "ECODE,
+# note") reaches its entries; no entry is the same as another of the page
+# or of the page it points to; and no entry is a fragment ("..., or as
+# other()", "..., or when ...", "X is anything else").
+LC_ALL=C ${AWK:-awk} '
+    function plain(s) {
+      gsub(/\\f[BIRP]/, "", s)
+      gsub(/\\-/, "-", s)
+      gsub(/\\&/, "", s)
+      gsub(/\\e/, "\\", s)
+      return s
+    }
+    FNR == 1 { pages[++npages] = FILENAME }
+    FNR == 1 { pg = FILENAME; sub(/.*\//, "", pg); sub(/\.3$/, "", pg); sec = ""; np[pg] = 0 }
+    /^\.SH / { sec = $0; sub(/^\.SH /, "", sec); ss = ""; next }
+    /^\.SS / { ss = $0; sub(/^\.SS /, "", ss); next }
+    sec == "SYNOPSIS" && /^\.BI / {
+      n = split($0, q, "\"")
+      for (i = 3; i <= n; i += 2) {
+        w = q[i]; gsub(/[ \t]/, "", w)
+        if (w ~ /^[a-z_][a-z_0-9]*$/)
+          param[pg, w] = 1
+      }
+      next
+    }
+    sec == "DESCRIPTION" && ss == "Arguments" && /^\.I / { arg = $2; next }
+    sec == "DESCRIPTION" {
+      t = $0
+      while (match(t, /gives \\fBE[A-Z]+\\fP/)) {
+        c = substr(t, RSTART + 9, RLENGTH - 12)
+        t = substr(t, RSTART + RLENGTH)
+        ng[pg]++
+        gcode[pg, ng[pg]] = c
+        garg[pg, ng[pg]] = (ss == "Arguments") ? arg : ""
+      }
+      next
+    }
+    sec == "RETURN VALUE" { ret[pg] = ret[pg] " " $0; next }
+    sec == "ERRORS" && /^\.B E[A-Z]+$/ { code = $2; want = 1; next }
+    sec == "ERRORS" && want {
+      want = 0
+      ne[pg]++
+      ecode[pg, ne[pg]] = code
+      etext[pg, ne[pg]] = $0
+      next
+    }
+    sec == "ERRORS" && /^\.BR [a-z_]+ \(3\)\.$/ { also[pg] = $2; next }
+    function bad(msg) {
+      print "FAIL: " name "(3): " msg
+      fail = 1
+    }
+    # 1 when every \fIx\fP of s is a parameter of page pg.
+    function names_ok(s, pg,   t, w) {
+      t = s
+      while (match(t, /\\fI[a-z_][a-z_0-9]*\\fP/)) {
+        w = substr(t, RSTART + 3, RLENGTH - 6)
+        t = substr(t, RSTART + RLENGTH)
+        if (!((pg, w) in param)) {
+          missing = w
+          return 0
+        }
+      }
+      return 1
+    }
+    END {
+      for (p = 1; p <= npages; p++) {
+      pg = pages[p]
+      sub(/.*\//, "", pg)
+      sub(/\.3$/, "", pg)
+      name = pg
+      if (pg == "libfutures")
+        continue
+      split("", seen)
+      for (i = 1; i <= ne[pg]; i++) {
+        t = plain(etext[pg, i])
+        if (!names_ok(etext[pg, i], pg))
+          bad("ERRORS " ecode[pg, i] " names " missing ", which is not a parameter: \"" t "\"")
+        if (t ~ /, (or|and) (as|when|if|once|while) / || t ~ / or as [a-z_]+\(\)/)
+          bad("ERRORS " ecode[pg, i] ": a fragment of the Return line: \"" t "\"")
+        if (t ~ /(anything|something|everything) else/)
+          bad("ERRORS " ecode[pg, i] ": \"else\" than what? \"" t "\"")
+        key = ecode[pg, i] SUBSEP t
+        if (key in seen)
+          bad("ERRORS " ecode[pg, i] " twice: \"" t "\"")
+        seen[key] = 1
+      }
+      a = also[pg]
+      if (a != "") {
+        for (i = 1; i <= ne[a]; i++) {
+          t = plain(etext[a, i])
+          if (!names_ok(etext[a, i], pg))
+            bad("Also the errors of " a "(3) brings " ecode[a, i] " \"" t "\", but " missing " is not a parameter here")
+          if ((ecode[a, i] SUBSEP t) in seen)
+            bad("ERRORS " ecode[a, i] " \"" t "\" again through " a "(3)")
+        }
+      }
+      for (i = 1; i <= ng[pg]; i++) {
+        c = gcode[pg, i]
+        ok = 0
+        for (j = 1; j <= ne[pg]; j++)
+          if (ecode[pg, j] == c && (garg[pg, i] == "" ||
+              index(plain(etext[pg, j]), garg[pg, i]) > 0))
+            ok = 1
+        if (!ok)
+          bad("the DESCRIPTION says " (garg[pg, i] == "" ? "" : garg[pg, i] " ") "gives " c ", but ERRORS has no such entry")
+      }
+      r = ret[pg]
+      while (match(r, /\\fBE[A-Z]+\\fP(, | \()/)) {
+        c = substr(r, RSTART + 3, RLENGTH - 3)
+        sub(/\\fP.*/, "", c)
+        note = substr(r, RSTART + RLENGTH)
+        open = substr(r, RSTART + RLENGTH - 1, 1)
+        r = note
+        if (open == "(") {
+          d = 1
+          for (j = 1; j <= length(note); j++) {
+            ch = substr(note, j, 1)
+            if (ch == "(")
+              d++
+            else if (ch == ")" && --d == 0)
+              break
+          }
+          note = substr(note, 1, j - 1)
+        } else
+          sub(/[;.].*/, "", note)
+        note = plain(note)
+        sub(/^then /, "", note)
+        if (note ~ /^(or|and|as|plus) / || note ~ /^E[A-Z]+/ || note ~ /^(if|when|for|once|while) /)
+          continue
+        ok = 0
+        for (j = 1; j <= ne[pg]; j++)
+          if (ecode[pg, j] == c && index(tolower(plain(etext[pg, j])), tolower(note)) > 0)
+            ok = 1
+        if (!ok)
+          bad("RETURN VALUE gives " c " the note \"" note "\", which no ERRORS entry for it has")
+      }
+      }
+      exit fail
+    }' "$tmp"/*.3 || fail=1
+
 # Rendering, where man-db and groff are installed.
 if command -v man >/dev/null 2>&1 && command -v groff >/dev/null 2>&1; then
   for page in "$tmp"/*.3; do

@@ -1,8 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * check_strerror: futures_strerror() gives the library's wording for the
- * codes the header overview gives a meaning of its own, strerror()'s text
- * for every other code, and a static string, never NULL, for anything.
+ * codes the header overview gives a meaning of its own, the C library's
+ * untranslated text for every other code, and a static string, never NULL,
+ * for anything.
+ *
+ * Each test of the "codes" TCase runs twice (a loop test over impls[]):
+ * against the library's futures_strerror(), and against
+ * futures_test_strerror_fallback(), lib/error.c built with the branch of a
+ * C library without strerrordesc_np() (tests/strerror_fallback.c).
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -11,6 +17,7 @@
 #include <check.h>
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
 
@@ -18,6 +25,17 @@
 #include "testutil.h"
 
 Suite *strerror_suite(void);
+const char *futures_test_strerror_fallback(int code);
+
+/* The two builds of lib/error.c under test, by _i of the loop tests. */
+static const struct {
+  const char *name;
+  const char *(*fn)(int);
+} impls[] = {
+  { "futures_strerror", futures_strerror },
+  { "fallback", futures_test_strerror_fallback },
+};
+enum { NIMPLS = sizeof(impls) / sizeof(impls[0]) };
 
 /* The header's list, code by code: what futures_strerror() must say. */
 static const struct {
@@ -39,10 +57,21 @@ static const struct {
 };
 enum { NLIBRARY = sizeof(library_codes) / sizeof(library_codes[0]) };
 
-/* Codes the library does not reword: strerror()'s text, as the header
- * says (EINVAL and ENOMEM by name, and a few a task might return). */
-static const int plain_codes[] = { 0, EINVAL, ENOMEM, EPERM, EIO, ERANGE,
-                                   EEXIST };
+/* Codes the library does not reword: the C library's untranslated text,
+ * as the header says (EINVAL and ENOMEM by name, and a few a task might
+ * return), spelled as glibc and the fallback's table spell it. */
+static const struct {
+  int code;
+  const char *text;
+} plain_codes[] = {
+  { 0, "Success" },
+  { EINVAL, "Invalid argument" },
+  { ENOMEM, "Cannot allocate memory" },
+  { EPERM, "Operation not permitted" },
+  { EIO, "Input/output error" },
+  { ERANGE, "Numerical result out of range" },
+  { EEXIST, "File exists" },
+};
 enum { NPLAIN = sizeof(plain_codes) / sizeof(plain_codes[0]) };
 
 /*
@@ -53,41 +82,48 @@ enum { NPLAIN = sizeof(plain_codes) / sizeof(plain_codes[0]) };
 START_TEST(test_strerror_library_codes_read_with_the_library_wording)
 {
   for (int i = 0; i < NLIBRARY; i++) {
-    const char *s = futures_strerror(library_codes[i].code);
+    const char *s = impls[_i].fn(library_codes[i].code);
 
     ck_assert_ptr_nonnull(s);
     ck_assert_msg(strcmp(s, library_codes[i].text) == 0,
-                  "code %d reads \"%s\", want \"%s\"", library_codes[i].code,
-                  s, library_codes[i].text);
+                  "%s: code %d reads \"%s\", want \"%s\"", impls[_i].name,
+                  library_codes[i].code, s, library_codes[i].text);
   }
 }
 END_TEST
 
-/* Every other code reads as strerror() has it, 0 included. */
+/*
+ * Every other code reads with the C library's untranslated text, 0
+ * included; the fallback's table has glibc's wording.
+ */
 START_TEST(test_strerror_other_codes_read_as_strerror)
 {
   for (int i = 0; i < NPLAIN; i++) {
-    const char *s = futures_strerror(plain_codes[i]);
+    const char *s = impls[_i].fn(plain_codes[i].code);
 
     ck_assert_ptr_nonnull(s);
-    ck_assert_str_eq(s, strerror(plain_codes[i]));
+    ck_assert_msg(strcmp(s, plain_codes[i].text) == 0,
+                  "%s: code %d reads \"%s\", want \"%s\"", impls[_i].name,
+                  plain_codes[i].code, s, plain_codes[i].text);
   }
 }
 END_TEST
 
 /*
  * A negative code and one the C library does not know are "Unknown error",
- * never NULL; the extremes of int included.
+ * never NULL; the extremes of int included (strerror() would say "Unknown
+ * error 100000" from a buffer of its own).
  */
 START_TEST(test_strerror_unknown_and_negative_codes_are_unknown_error)
 {
   static const int odd[] = { -1, -EINVAL, INT_MIN, 100000, INT_MAX };
 
   for (size_t i = 0; i < sizeof(odd) / sizeof(odd[0]); i++) {
-    const char *s = futures_strerror(odd[i]);
+    const char *s = impls[_i].fn(odd[i]);
 
     ck_assert_ptr_nonnull(s);
-    ck_assert_str_eq(s, "Unknown error");
+    ck_assert_msg(strcmp(s, "Unknown error") == 0,
+                  "%s: code %d reads \"%s\"", impls[_i].name, odd[i], s);
   }
 }
 END_TEST
@@ -96,20 +132,82 @@ END_TEST
  * The strings are static: a second call returns the same pointer, and what
  * it points to has not changed after calls for other codes (a shared
  * buffer, as strerror() may use for unknown codes, would be overwritten).
+ * Every code from -1 to 4096 is asked twice, unknown ones included.
  */
 START_TEST(test_strerror_returns_static_strings)
 {
-  const char *a = futures_strerror(EALREADY);
-  const char *b = futures_strerror(EPERM);
-  const char *u = futures_strerror(100000);
+  const char *(*fn)(int) = impls[_i].fn;
+  const char *a = fn(EALREADY);
+  const char *b = fn(EPERM);
+  const char *u = fn(100000);
 
-  (void)futures_strerror(100001);
-  (void)futures_strerror(ESHUTDOWN);
-  ck_assert_ptr_eq(futures_strerror(EALREADY), a);
-  ck_assert_ptr_eq(futures_strerror(EPERM), b);
-  ck_assert_ptr_eq(futures_strerror(100000), u);
+  (void)fn(100001);
+  (void)fn(ESHUTDOWN);
+  ck_assert_ptr_eq(fn(EALREADY), a);
+  ck_assert_ptr_eq(fn(EPERM), b);
+  ck_assert_ptr_eq(fn(100000), u);
   ck_assert_str_eq(a, "already settled");
   ck_assert_str_eq(u, "Unknown error");
+  for (int code = -1; code <= 4096; code++) {
+    const char *s = fn(code);
+
+    ck_assert_ptr_nonnull(s);
+    ck_assert_ptr_eq(fn(code + 1), fn(code + 1));
+    ck_assert_ptr_eq(fn(code), s);
+  }
+}
+END_TEST
+
+/* The answer a thread got for an unknown code, read after it exited. */
+static const char *exited_answer;
+
+static void *
+strerror_and_exit(void *arg)
+{
+  const char *(*fn)(int) = *(const char *(*const *)(int))arg;
+
+  exited_answer = fn(4242);
+  return NULL;
+}
+
+/*
+ * The string outlives the thread that asked for it: strerror()'s buffer for
+ * an unknown code is per thread, and glibc frees it at thread exit (ASan
+ * reports the read below as a heap-use-after-free where it is returned).
+ */
+START_TEST(test_strerror_answer_outlives_the_asking_thread)
+{
+  pthread_t t;
+
+  ck_assert_int_eq(
+    pthread_create(&t, NULL, strerror_and_exit, (void *)&impls[_i].fn), 0);
+  ck_assert_int_eq(pthread_join(t, NULL), 0);
+  ck_assert_ptr_nonnull(exited_answer);
+  ck_assert_str_eq(exited_answer, "Unknown error");
+}
+END_TEST
+
+/*
+ * Where the fallback's table has a code, it has the C library's wording:
+ * on glibc, every code from 0 to 4096 either reads as strerror() in the C
+ * locale or, for a code the table leaves out, "Unknown error".
+ */
+START_TEST(test_strerror_fallback_agrees_with_the_c_library)
+{
+  int known = 0;
+
+  for (int code = 0; code <= 4096; code++) {
+    const char *s = futures_test_strerror_fallback(code);
+    const char *lib = futures_strerror(code);
+
+    if (strcmp(s, "Unknown error") == 0)
+      continue;
+    known++;
+    ck_assert_msg(strcmp(s, lib) == 0, "code %d: fallback \"%s\", lib \"%s\"",
+                  code, s, lib);
+  }
+  /* The POSIX codes: well over 60 of them on any system. */
+  ck_assert_int_ge(known, 60);
 }
 END_TEST
 
@@ -125,7 +223,7 @@ strerror_check_once(void)
     if (futures_strerror(library_codes[i].code) != expected_library[i])
       atomic_fetch_add(&strerror_bad, 1);
   for (int i = 0; i < NPLAIN; i++)
-    if (futures_strerror(plain_codes[i]) != expected_plain[i])
+    if (futures_strerror(plain_codes[i].code) != expected_plain[i])
       atomic_fetch_add(&strerror_bad, 1);
   if (strcmp(futures_strerror(-5), "Unknown error") != 0)
     atomic_fetch_add(&strerror_bad, 1);
@@ -147,7 +245,7 @@ strerror_expect(void)
   for (int i = 0; i < NLIBRARY; i++)
     expected_library[i] = futures_strerror(library_codes[i].code);
   for (int i = 0; i < NPLAIN; i++)
-    expected_plain[i] = futures_strerror(plain_codes[i]);
+    expected_plain[i] = futures_strerror(plain_codes[i].code);
 }
 
 /*
@@ -210,10 +308,16 @@ strerror_suite(void)
   Suite *s = suite_create("strerror");
   TCase *tc = tcase_create("codes");
 
-  tcase_add_test(tc, test_strerror_library_codes_read_with_the_library_wording);
-  tcase_add_test(tc, test_strerror_other_codes_read_as_strerror);
-  tcase_add_test(tc, test_strerror_unknown_and_negative_codes_are_unknown_error);
-  tcase_add_test(tc, test_strerror_returns_static_strings);
+  tcase_add_loop_test(
+    tc, test_strerror_library_codes_read_with_the_library_wording, 0, NIMPLS);
+  tcase_add_loop_test(tc, test_strerror_other_codes_read_as_strerror, 0,
+                      NIMPLS);
+  tcase_add_loop_test(
+    tc, test_strerror_unknown_and_negative_codes_are_unknown_error, 0, NIMPLS);
+  tcase_add_loop_test(tc, test_strerror_returns_static_strings, 0, NIMPLS);
+  tcase_add_loop_test(tc, test_strerror_answer_outlives_the_asking_thread, 0,
+                      NIMPLS);
+  tcase_add_test(tc, test_strerror_fallback_agrees_with_the_c_library);
   suite_add_tcase(s, tc);
   tc = tcase_create("threads");
   tcase_add_test(tc, test_strerror_agrees_from_many_threads);
