@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* README snippet: a timeline for Perfetto (see seed.c for the markers). */
+#define _POSIX_C_SOURCE 200809L /* POSIX.1-2008 beside C11 */
 #include <fcntl.h>
 #include <futures.h>
 #include <stdio.h>
