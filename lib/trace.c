@@ -82,9 +82,9 @@ struct trace_ring {
 
 struct trace {
   /* Immutable after create. */
-  size_t cap;                   /* events per ring */
-  unsigned long long pool_id;   /* the pool's s->id: the cache's key */
-  unsigned long gen;            /* the pool's s->gen: its fork generation */
+  size_t cap;                 /* events per ring */
+  unsigned long long pool_id; /* the pool's s->id: the cache's key */
+  unsigned long gen;          /* the pool's s->gen: its fork generation */
   /* Atomic (relaxed: numbering only needs uniqueness). */
   _Atomic(unsigned long long) next_id;
   _Atomic(unsigned long long) nomem; /* events lost: no ring */
