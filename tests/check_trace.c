@@ -367,13 +367,14 @@ get_it(void *arg)
   return NULL;
 }
 
-/* A thread waits (a join slice, which pins the pool) for a held task
- * while the pool's destroy begins (futures_pool_destroy_async()); the
- * task is released: the wait returns 0 and writes its slice into the
- * pool's trace before the destroy frees it (a use after free here is
- * what ASan and TSan would report). The getter is started before the
- * destroy and the release; that it is inside its wait by then is likely,
- * not forced (no API shows it). */
+/* A thread waits (a join slice, which holds a reference to the trace)
+ * for a held task while the pool's destroy begins
+ * (futures_pool_destroy_async()); the task is released: the wait returns
+ * 0 and writes its slice into the trace, which outlives the pool if need
+ * be (a use after free here is what ASan and TSan would report). The
+ * getter is started before the destroy and the release; that it is
+ * inside its wait by then is likely, not forced (no API shows it):
+ * test_trace_destroy_does_not_wait_for_a_traced_join forces it. */
 START_TEST(test_trace_join_racing_destroy_ends_before_the_free)
 {
   futures_pool_t *pool = traced_pool(1);
