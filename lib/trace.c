@@ -335,13 +335,15 @@ traced_pending(struct future *f, uint32_t st)
  * - A fork() child of a thread inside the join (a task it helped forked)
  *   drops the slice at end: the parent's trace locks may be held.
  */
-void
-futures__trace_join_begin(struct trace_join *j, future_t *const fs[], size_t n)
+/* Begin's work from fs[@i], the first traced record seen unfinished: out
+ * of line, so that a join with none (a TIMING-only pool's) pays only the
+ * scan in futures__trace_join_begin(). */
+static void __attribute__((noinline))
+join_start(struct trace_join *j, future_t *const fs[], size_t n, size_t i)
 {
   struct sched *s = NULL;
 
-  j->t = NULL;
-  for (size_t i = 0; i < n; i++) {
+  for (; i < n; i++) {
     struct future *f = fs[i];
     uint32_t st = atomic_load_explicit(&f->state, memory_order_relaxed);
     int pin;
@@ -363,7 +365,7 @@ futures__trace_join_begin(struct trace_join *j, future_t *const fs[], size_t n)
   if (j->t == NULL)
     return;
   j->n = n;
-  for (size_t i = 0; i < TRACE_JOIN_IDS; i++) {
+  for (i = 0; i < TRACE_JOIN_IDS; i++) {
     struct future *f = i < n ? fs[i] : NULL;
     uint32_t st =
         f != NULL ? atomic_load_explicit(&f->state, memory_order_relaxed) : 0;
@@ -378,12 +380,26 @@ futures__trace_join_begin(struct trace_join *j, future_t *const fs[], size_t n)
 }
 
 void
-futures__trace_join_end(struct trace_join *j)
+futures__trace_join_begin(struct trace_join *j, future_t *const fs[], size_t n)
+{
+  j->t = NULL;
+  for (size_t i = 0; i < n; i++) {
+    struct future *f = fs[i];
+
+    if (traced_pending(f,
+                       atomic_load_explicit(&f->state, memory_order_relaxed))) {
+      join_start(j, fs, n, i);
+      return;
+    }
+  }
+}
+
+/* The slice itself, out of line: a join with nothing to draw (a
+ * TIMING-only pool's) pays only the test in futures__trace_join_end(). */
+static void __attribute__((noinline)) join_put(struct trace_join *j)
 {
   struct trace_event e;
 
-  if (j->t == NULL)
-    return;
   if (!stale(j->t)) {
     memset(&e, 0, sizeof(e));
     e.kind = EV_JOIN;
@@ -394,6 +410,13 @@ futures__trace_join_end(struct trace_join *j)
     put(j->t, &e);
   }
   trace_unref(j->t);
+}
+
+void
+futures__trace_join_end(struct trace_join *j)
+{
+  if (j->t != NULL)
+    join_put(j);
 }
 
 /* ------------------------------------------------------------ writing */
