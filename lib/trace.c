@@ -334,10 +334,11 @@ traced_pending(struct future *f, uint32_t st)
  *   pool's, frees it (pool_free() never waits).
  * - A fork() child of a thread inside the join (a task it helped forked)
  *   drops the slice at end: the parent's trace locks may be held.
+ *
+ * join_start() is begin's work from fs[@i], the first traced record seen
+ * unfinished: out of line, so that a join with none (a TIMING-only
+ * pool's) pays only the scan in futures__trace_join_begin().
  */
-/* Begin's work from fs[@i], the first traced record seen unfinished: out
- * of line, so that a join with none (a TIMING-only pool's) pays only the
- * scan in futures__trace_join_begin(). */
 static void __attribute__((noinline))
 join_start(struct trace_join *j, future_t *const fs[], size_t n, size_t i)
 {
