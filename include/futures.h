@@ -962,28 +962,42 @@ FUTURES_API int futures_pool_worker_cpu(futures_pool_t *pool, size_t index,
  * that ran: a complete ("X") slice named "task" or "then" on the thread
  * that ran it (a worker, or a thread that ran it while waiting for it:
  * args.helped 1), from its start to its end, with args.id (its number in
- * this pool, from 1 in submit order), args.outcome (0, its code, or
- * ECANCELED; args.followed 1 for a body that returned FUTURES_FOLLOW),
+ * this pool: unique, from 1, increasing in submit order; a submit that
+ * fails may use numbers up), args.outcome (0, its code, or ECANCELED; args.followed 1 for a body that returned FUTURES_FOLLOW),
  * args.submitted_by (the submitting thread's id) and args.antecedent (a
  * continuation's antecedent in this pool, else 0); a 2 ns "submit" or
  * "then" slice on the submitting thread at the submit, and a flow arrow
  * ("s"/"f" events) from it to the run; for a continuation, a flow from its
  * antecedent's run. A task settled ECANCELED unrun is a zero-length
- * "cancelled" slice on the cancelling thread. A future_get() or
- * futures_join_all() that had to wait for one of the pool's records is a
- * "join" slice on the waiting thread, with args.n and args.waited (the
- * ids of its first four futures; 0 for one of another pool), and a flow
- * from each of those runs to it. Thread ids are the kernel's (gettid());
- * each thread's name comes as a "thread_name" metadata event, read when
- * the thread first touched the pool. Times are CLOCK_MONOTONIC.
+ * "cancelled" slice on the cancelling thread. A future_get() on one of
+ * the pool's records that had not finished, and a futures_join_all()
+ * whose first future is a record of a pool with FUTURES_POOL_TIMING or
+ * FUTURES_POOL_TRACE and which found one of this pool's records
+ * unfinished (the first traced record not finished when it began decides
+ * the pool), is a "join" slice on the waiting thread, with args.n and
+ * args.waited (the ids of its first four futures; 0 for one of another
+ * pool), and a flow from each of those runs to it. A futures_join_all()
+ * whose first future is a promise, a combinator's future or a record of
+ * a pool without timing is not drawn (telling costs the untraced join a
+ * single branch), nor are futures_join_all_until() and
+ * futures_join_all_settled(). Thread ids are the kernel's (gettid(); a
+ * fork() child's threads have their own); each thread's name comes as a
+ * "thread_name" metadata event, read when the thread first touched the
+ * pool. Names are written in ASCII: every byte from 0x80 (a name cut at
+ * 15 bytes inside a UTF-8 character included), quote, backslash and
+ * control character becomes '_'. Times are CLOCK_MONOTONIC.
  * Inline continuations (futures_then_inline()), promises and combinators
  * are not drawn. Each thread records into a ring of its own per pool,
  * allocated at its first event and freed with the pool (a thread that
- * exits leaves its events behind); a ring holds the newest 4096 events
+ * exits leaves its events behind, so a pool keeps one ring, of about 90
+ * bytes an event, per thread that ever ran, cancelled or joined its
+ * records, until it is destroyed); a ring holds the newest 4096 events
  * (the environment variable FUTURES_TRACE_EVENTS, read at pool creation,
- * sets another size, 16 to 16777216); older ones are overwritten, and
- * otherData.lost_events (also a "lost_events" metadata event) counts
- * them, with events lost for want of memory. The trace is not cleared:
+ * sets another size: decimal digits only, 16 to 16777216; any other value
+ * gives 4096); older ones are overwritten, and otherData.lost_events
+ * (also a "lost_events" metadata event) counts them, with events lost
+ * for want of memory. A write allocates a copy of the events the rings
+ * hold, not of their full size. The trace is not cleared:
  * each write holds all that the rings still hold. Written while tasks
  * run, it holds each thread's events up to the moment its ring was
  * copied: slices of tasks that had ended, not of those still running.
@@ -1000,14 +1014,19 @@ FUTURES_API int futures_pool_worker_cpu(futures_pool_t *pool, size_t index,
  *            written.
  * Ownership: none taken; the caller keeps @fd.
  * Threads:   safe, while tasks run and from many threads at once; not
- *            once destroy has begun. A thread waiting in a join drawn in
- *            the trace keeps the pool's memory until its slice is
- *            written, even while the pool is destroyed; in a fork() child
- *            it is ECHILD
+ *            once destroy has begun. A join being drawn never delays the
+ *            pool's destroy, nor depends on the pool's memory: destroy
+ *            may run (on another thread, or in a task the joining thread
+ *            helps) while it waits, and its slice then goes nowhere; in
+ *            a fork() child it is ECHILD, and a pool the child creates is
+ *            traced with the child's thread ids
  *            (tests: check_trace/test_trace_write_while_tasks_run_from_threads,
  *            check_trace/test_trace_thread_that_exited_keeps_its_events,
  *            check_trace/test_trace_join_racing_destroy_ends_before_the_free,
+ *            check_trace/test_trace_destroy_does_not_wait_for_a_traced_join,
+ *            check_trace/test_trace_destroy_in_a_helped_task_does_not_deadlock,
  *            check_trace/test_trace_write_in_a_fork_child_is_echild,
+ *            check_trace/test_trace_fork_child_has_its_own_thread_ids,
  *            trace_json.sh).
  * In a task: allowed; the calling task is not in the trace yet
  *            (tests: check_trace/test_trace_write_from_a_task).

@@ -6,6 +6,7 @@
 #include "gate.h"
 #include "hook.h"
 #include "pin.h"
+#include "trace.h"
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static int init_rc;
@@ -29,6 +30,7 @@ init_atfork_child(void)
   futures__waiters_atfork_child();
   futures__hook_atfork_child();
   futures__sched_atfork_child();
+  futures__trace_atfork_child();
   /* Every pool and pending promise that exists now is the parent's. */
   atomic_fetch_add_explicit(&futures__fork_gen, 1, memory_order_relaxed);
 }

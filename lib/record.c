@@ -49,8 +49,12 @@ futures__record_init(struct future *f, struct sched *sched,
   f->magic = FUTURE_MAGIC;
   atomic_store_explicit(&f->handles, 1, memory_order_relaxed);
 #endif
-  if (flags & F_TIMED)
+  if (flags & F_TIMED) {
     futures__record_times(f)->submitted = futures__now_ns();
+    /* 0: not traced, unless futures__trace_submit() numbers it (a record
+     * may be reused from a traced pool's). */
+    futures__record_tracing(f)->id = 0;
+  }
 }
 
 void

@@ -7,12 +7,24 @@
  * owns one ring per pool: a fixed array of events (FUTURES_TRACE_EVENTS,
  * default TRACE_EVENTS_DEFAULT) where the newest event overwrites the
  * oldest. The ring is allocated at the thread's first event and linked
- * into the pool's list, which only grows until the pool is freed; a thread
- * that exits leaves its ring behind, so its events are still written. A
- * thread finds its ring through a one-entry thread-local cache keyed by
- * the pool's id, which no later pool reuses, so a stale entry never
- * matches. A thread that only submits gets a ring with no array: its name
- * and thread id, for the submits drawn on it.
+ * into the pool's list, which only grows until the trace is freed; a
+ * thread that exits leaves its ring behind, so its events are still
+ * written. The memory a trace holds is therefore bounded by the number of
+ * threads that ever touched the pool, times the ring's size: a pool fed
+ * by short-lived threads grows by one ring per thread (documented in the
+ * header). A thread finds its ring through a one-entry thread-local cache
+ * keyed by the pool's id, which no later pool reuses, so a stale entry
+ * never matches; a thread alternating between two traced pools misses it
+ * each time and pays a walk of the list under trace->lock (a cost, not an
+ * error). A thread that only submits gets a ring with no array: its name
+ * and thread id, for the submits drawn on it. A fork() child forgets the
+ * cache and its thread's id (futures__trace_atfork_child()).
+ *
+ * Lifetime. The trace is reference counted: the pool holds one reference,
+ * dropped by pool_free(), and each join being drawn holds one from its
+ * begin to its end, so a join never keeps the pool itself alive and
+ * destroy never waits for one (see futures__trace_join_begin()). The last
+ * reference frees the rings.
  *
  * Locks. trace->lock guards the list (taken on a cache miss and by the
  * writer); each ring's lock guards its events, taken by its owner for one
@@ -63,14 +75,21 @@ struct trace_ring {
   struct trace_event *ev;   /* NULL until the first event */
   unsigned long long head;  /* events written, ever */
   unsigned long long nomem; /* events lost: ev could not be allocated */
+  /* Protected by the trace's lock: the writer's count of this ring's
+   * events, taken before it sizes its copy (collect_locked()). */
+  size_t snap;
 };
 
 struct trace {
   /* Immutable after create. */
-  size_t cap; /* events per ring */
+  size_t cap;                 /* events per ring */
+  unsigned long long pool_id; /* the pool's s->id: the cache's key */
+  unsigned long gen;          /* the pool's s->gen: its fork generation */
   /* Atomic (relaxed: numbering only needs uniqueness). */
   _Atomic(unsigned long long) next_id;
   _Atomic(unsigned long long) nomem; /* events lost: no ring */
+  /* Atomic: references (the pool's, and one per join being drawn). */
+  _Atomic(unsigned long) refs;
   /* Protected by lock. */
   pthread_mutex_t lock;
   struct trace_ring *rings;
@@ -85,19 +104,26 @@ static FUTURES_TLS struct {
   int tid;
 } me;
 
+/* FUTURES_TRACE_EVENTS: decimal digits only (no sign, no space), from
+ * TRACE_EVENTS_MIN to TRACE_EVENTS_MAX; anything else, unset or empty is
+ * TRACE_EVENTS_DEFAULT. (strtoul() would take a sign, leading spaces, and
+ * saturate on overflow.) */
 static size_t
 ring_events(void)
 {
   const char *v = getenv("FUTURES_TRACE_EVENTS");
-  char *end;
-  unsigned long n;
+  size_t n = 0;
 
   if (v == NULL || *v == '\0')
     return TRACE_EVENTS_DEFAULT;
-  n = strtoul(v, &end, 10);
-  if (*end != '\0' || n < TRACE_EVENTS_MIN)
-    return TRACE_EVENTS_DEFAULT;
-  return n > TRACE_EVENTS_MAX ? TRACE_EVENTS_MAX : n;
+  for (; *v != '\0'; v++) {
+    if (*v < '0' || *v > '9')
+      return TRACE_EVENTS_DEFAULT;
+    n = n * 10 + (size_t)(*v - '0');
+    if (n > TRACE_EVENTS_MAX) /* also stops any overflow */
+      return TRACE_EVENTS_DEFAULT;
+  }
+  return n < TRACE_EVENTS_MIN ? TRACE_EVENTS_DEFAULT : n;
 }
 
 int
@@ -108,20 +134,23 @@ futures__trace_create(struct sched *s)
   if (t == NULL)
     return ENOMEM;
   t->cap = ring_events();
+  t->pool_id = s->id;
+  t->gen = s->gen;
   atomic_init(&t->next_id, 0);
   atomic_init(&t->nomem, 0);
+  atomic_init(&t->refs, 1);
   futures__mutex_init(&t->lock);
   s->trace = t;
   return 0;
 }
 
-void
-futures__trace_destroy(struct sched *s)
+static void
+trace_unref(struct trace *t)
 {
-  struct trace *t = s->trace;
   struct trace_ring *r, *next;
 
-  if (t == NULL)
+  /* Acq_rel: every reference's puts happen before the free. */
+  if (atomic_fetch_sub_explicit(&t->refs, 1, memory_order_acq_rel) != 1)
     return;
   for (r = t->rings; r != NULL; r = next) {
     next = r->next;
@@ -131,18 +160,35 @@ futures__trace_destroy(struct sched *s)
   }
   futures__mutex_destroy(&t->lock);
   futures__free(t);
-  s->trace = NULL;
 }
 
-/* This thread's ring in @s's trace, registered at the first call; NULL
- * when out of memory. */
-static struct trace_ring *
-my_ring(struct sched *s)
+void
+futures__trace_destroy(struct sched *s)
 {
   struct trace *t = s->trace;
+
+  if (t == NULL)
+    return;
+  s->trace = NULL;
+  trace_unref(t); /* a join still being drawn frees it at its end */
+}
+
+void
+futures__trace_atfork_child(void)
+{
+  /* The forking thread's id is not the child's; its cached ring belongs
+   * to a trace the child cannot write. */
+  memset(&me, 0, sizeof(me));
+}
+
+/* This thread's ring in @t, registered at the first call; NULL when out
+ * of memory. */
+static struct trace_ring *
+my_ring(struct trace *t)
+{
   struct trace_ring *r;
 
-  if (likely(me.sched_id == s->id))
+  if (likely(me.sched_id == t->pool_id))
     return me.ring;
   if (me.key == 0) {
     me.key =
@@ -166,39 +212,45 @@ my_ring(struct sched *s)
   }
   futures__mutex_unlock(&t->lock);
   if (r != NULL) {
-    me.sched_id = s->id;
+    me.sched_id = t->pool_id;
     me.ring = r;
   }
   return r;
 }
 
-/* Appends @e to this thread's ring, overwriting the oldest when full. */
+/* Appends @e to this thread's ring in @t, overwriting the oldest when
+ * full. */
 static void
-put(struct sched *s, const struct trace_event *e)
+put(struct trace *t, const struct trace_event *e)
 {
-  struct trace_ring *r = my_ring(s);
+  struct trace_ring *r = my_ring(t);
+  struct trace_event *ev = NULL;
 
   if (r == NULL) {
-    atomic_fetch_add_explicit(&s->trace->nomem, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&t->nomem, 1, memory_order_relaxed);
     return;
   }
+  /* Only this thread sets r->ev, so it may read it unlocked; the array is
+   * allocated outside the lock, where a writer copying may wait for it. */
+  if (r->ev == NULL && t->cap <= SIZE_MAX / sizeof(*ev))
+    ev = futures__malloc(t->cap * sizeof(*ev));
   futures__mutex_lock(&r->lock);
   if (r->ev == NULL)
-    r->ev = futures__malloc(s->trace->cap * sizeof(*r->ev));
+    r->ev = ev;
   if (r->ev != NULL)
-    r->ev[r->head++ % s->trace->cap] = *e;
+    r->ev[r->head++ % t->cap] = *e;
   else
     r->nomem++;
   futures__mutex_unlock(&r->lock);
 }
 
-/* A fork() child finishing a task of its parent's pool: the parent's
- * writer may have held a lock of the trace at the fork. */
+/* @t is a trace of the fork() parent's: its writer may have held a lock
+ * of it at the fork. */
 static int
-stale(const struct sched *s)
+stale(const struct trace *t)
 {
   return unlikely(futures__forked()) &&
-         s->gen !=
+         t->gen !=
              atomic_load_explicit(&futures__fork_gen, memory_order_relaxed);
 }
 
@@ -206,12 +258,14 @@ void
 futures__trace_submit(struct sched *s, struct future *f)
 {
   struct future_tracing *tr = futures__record_tracing(f);
-  struct trace_ring *r = my_ring(s);
+  struct trace_ring *r = my_ring(s->trace);
 
   tr->id =
       atomic_fetch_add_explicit(&s->trace->next_id, 1, memory_order_relaxed) +
       1;
   tr->submit_tid = r != NULL ? r->tid : 0;
+  if (r == NULL) /* the submit's mark is lost */
+    atomic_fetch_add_explicit(&s->trace->nomem, 1, memory_order_relaxed);
 }
 
 void
@@ -223,7 +277,7 @@ futures__trace_run(struct sched *s, struct future *f, int code, int helped,
   const struct future_tracing *tr = futures__record_tracing(f);
   struct trace_event e;
 
-  if (stale(s))
+  if (stale(s->trace))
     return;
   memset(&e, 0, sizeof(e));
   e.kind = unrun ? EV_UNRUN : (st & F_CONT) ? EV_THEN : EV_TASK;
@@ -243,40 +297,83 @@ futures__trace_run(struct sched *s, struct future *f, int code, int helped,
     if ((as & F_TIMED) && !(as & F_NOPOOL) && a->sched == s)
       e.ante = futures__record_tracing(a)->id;
   }
-  put(s, &e);
+  put(s->trace, &e);
 }
 
-void
-futures__trace_join_begin(struct trace_join *j, future_t *const fs[], size_t n)
+/* 1 if @st (@f's state) is that of a traced pool's record not known to
+ * be DONE: its number is not 0 (futures__record_init() clears it, and
+ * futures__trace_submit() gives one from 1). */
+static int
+traced_pending(struct future *f, uint32_t st)
 {
-  j->s = NULL;
-  for (size_t i = 0; i < n; i++) {
+  return (st & F_TIMED) && !(st & F_NOPOOL) && (st & F_PHASE) != F_DONE &&
+         futures__record_tracing(f)->id != 0;
+}
+
+/*
+ * The join's slice must not make destroy wait, so nothing is pinned
+ * across the wait; the slice holds a reference to the trace instead,
+ * which outlives the pool if need be. The interleavings with destroy of
+ * the pool P of the chosen record f:
+ *
+ * - begin pins P and then checks that f is not DONE (futures__pin()): if
+ *   it is not, destroy's drain (which makes f DONE) has not ended, so its
+ *   scan for pins sees ours and P, P->trace and the pool's reference to
+ *   the trace stay valid until we unpin. Under the pin we only read
+ *   P->trace and P->gen and take a reference: destroy waits at most for
+ *   those few instructions, never for the join's wait (no hang, and no
+ *   self-deadlock when the joining thread itself destroys P while it
+ *   helps another pool's task).
+ * - If f is DONE, pinning fails and the next traced record is tried;
+ *   with none left, nothing is drawn (the join does not wait on P).
+ * - The reference is taken while the pool's own is held (P is alive), so
+ *   the count never goes from 0 back up.
+ * - end puts the slice into the trace through the reference, whether P
+ *   still exists or not; if P was destroyed meanwhile, the slice is in a
+ *   trace nobody can write any more and the last reference, ours or the
+ *   pool's, frees it (pool_free() never waits).
+ * - A fork() child of a thread inside the join (a task it helped forked)
+ *   drops the slice at end: the parent's trace locks may be held.
+ *
+ * join_start() is begin's work from fs[@i], the first traced record seen
+ * unfinished: out of line, so that a join with none (a TIMING-only
+ * pool's) pays only the scan in futures__trace_join_begin().
+ */
+static void __attribute__((noinline))
+join_start(struct trace_join *j, future_t *const fs[], size_t n, size_t i)
+{
+  struct sched *s = NULL;
+
+  for (; i < n; i++) {
     struct future *f = fs[i];
     uint32_t st = atomic_load_explicit(&f->state, memory_order_relaxed);
+    int pin;
 
-    if (!(st & F_TIMED) || (st & F_NOPOOL) || (st & F_PHASE) == F_DONE)
+    /* A TIMING-only pool's record has number 0: no pin for it. */
+    if (!traced_pending(f, st))
       continue;
-    /* The pin keeps the pool (and its trace) alive until the end, even if
-     * it is destroyed while we wait; it fails if f is DONE by now. */
-    if ((j->pin = futures__pin(f->sched, f)) < 0)
-      continue;
-    if (f->sched->trace == NULL || stale(f->sched)) {
-      futures__unpin(j->pin);
-      return;
+    if ((pin = futures__pin(f->sched, f)) < 0)
+      continue; /* DONE by now */
+    s = f->sched;
+    if (s->trace != NULL && !stale(s->trace)) {
+      j->t = s->trace;
+      /* Relaxed: the pool's reference, held, keeps it above 0. */
+      atomic_fetch_add_explicit(&j->t->refs, 1, memory_order_relaxed);
     }
-    j->s = f->sched;
+    futures__unpin(pin);
     break;
   }
-  if (j->s == NULL)
+  if (j->t == NULL)
     return;
   j->n = n;
-  for (size_t i = 0; i < TRACE_JOIN_IDS; i++) {
+  for (i = 0; i < TRACE_JOIN_IDS; i++) {
     struct future *f = i < n ? fs[i] : NULL;
     uint32_t st =
         f != NULL ? atomic_load_explicit(&f->state, memory_order_relaxed) : 0;
 
-    /* Numbers of this pool's records only; 0 for the others. */
-    j->ids[i] = (st & F_TIMED) && !(st & F_NOPOOL) && f->sched == j->s
+    /* Numbers of this pool's records only; 0 for the others (a record
+     * that is DONE may have a freed pool: its sched is only compared). */
+    j->ids[i] = (st & F_TIMED) && !(st & F_NOPOOL) && f->sched == s
                     ? futures__record_tracing(f)->id
                     : 0;
   }
@@ -284,20 +381,43 @@ futures__trace_join_begin(struct trace_join *j, future_t *const fs[], size_t n)
 }
 
 void
-futures__trace_join_end(struct trace_join *j)
+futures__trace_join_begin(struct trace_join *j, future_t *const fs[], size_t n)
+{
+  j->t = NULL;
+  for (size_t i = 0; i < n; i++) {
+    struct future *f = fs[i];
+
+    if (traced_pending(f,
+                       atomic_load_explicit(&f->state, memory_order_relaxed))) {
+      join_start(j, fs, n, i);
+      return;
+    }
+  }
+}
+
+/* The slice itself, out of line: a join with nothing to draw (a
+ * TIMING-only pool's) pays only the test in futures__trace_join_end(). */
+static void __attribute__((noinline)) join_put(struct trace_join *j)
 {
   struct trace_event e;
 
-  if (j->s == NULL)
-    return;
-  memset(&e, 0, sizeof(e));
-  e.kind = EV_JOIN;
-  e.ts = j->start;
-  e.end = futures__now_ns();
-  e.id = j->n;
-  memcpy(e.ids, j->ids, sizeof(e.ids));
-  put(j->s, &e);
-  futures__unpin(j->pin);
+  if (!stale(j->t)) {
+    memset(&e, 0, sizeof(e));
+    e.kind = EV_JOIN;
+    e.ts = j->start;
+    e.end = futures__now_ns();
+    e.id = j->n;
+    memcpy(e.ids, j->ids, sizeof(e.ids));
+    put(j->t, &e);
+  }
+  trace_unref(j->t);
+}
+
+void
+futures__trace_join_end(struct trace_join *j)
+{
+  if (j->t != NULL)
+    join_put(j);
 }
 
 /* ------------------------------------------------------------ writing */
@@ -344,17 +464,20 @@ emit(struct out *o, const char *fmt, ...)
                    : sizeof(o->buf) - o->used - 1;
 }
 
-/* @src as a JSON string's content: quotes, backslashes and control
- * characters become '_' (thread and pool names are at most 15 bytes). */
+/* @src as a JSON string's content, in ASCII: quotes, backslashes, control
+ * characters and every byte from 0x80 become '_' (thread and pool names
+ * are at most 15 bytes, cut anywhere, even inside a UTF-8 character, and
+ * may hold any byte: the JSON stays valid UTF-8). */
 static const char *
 safe(char dst[16], const char *src)
 {
   size_t i;
 
-  for (i = 0; i < 15 && src[i] != '\0'; i++)
-    dst[i] = (unsigned char)src[i] < 0x20 || src[i] == '"' || src[i] == '\\'
-                 ? '_'
-                 : src[i];
+  for (i = 0; i < 15 && src[i] != '\0'; i++) {
+    unsigned char c = (unsigned char)src[i];
+
+    dst[i] = c < 0x20 || c >= 0x80 || c == '"' || c == '\\' ? '_' : (char)c;
+  }
   dst[i] = '\0';
   return dst;
 }
@@ -485,8 +608,21 @@ write_join(struct out *o, int pid, const struct copied *c,
   }
 }
 
+/* Events @r holds, under its lock. */
+static size_t
+held_locked(const struct trace *t, struct trace_ring *r)
+{
+  FUTURES_ASSERT_OWNER(&r->lock);
+  return r->ev == NULL ? 0 : r->head < t->cap ? (size_t)r->head : t->cap;
+}
+
 /* Copies every ring's events (newest cap of each) into *@out, counting
- * those overwritten in *@lost. Called with trace->lock held. */
+ * those overwritten in *@lost. Called with trace->lock held. The copy is
+ * sized by the events the rings hold (counted in r->snap first), not by
+ * rings x cap: a ring with no events, a submitter's or a dead thread's
+ * that ran little, costs nothing. An owner may add events between the
+ * count and the copy; a ring gives at most its count, the newest ones,
+ * and those left out are written next time (they are not lost). */
 static int
 collect_locked(struct trace *t, struct copied **out, size_t *n,
                unsigned long long *lost)
@@ -496,19 +632,28 @@ collect_locked(struct trace *t, struct copied **out, size_t *n,
   struct copied *v;
 
   FUTURES_ASSERT_OWNER(&t->lock);
-  /* A bound taken before the copy: each ring holds at most cap. */
-  for (r = t->rings; r != NULL; r = r->next)
-    total += t->cap;
+  for (r = t->rings; r != NULL; r = r->next) {
+    futures__mutex_lock(&r->lock);
+    r->snap = held_locked(t, r);
+    futures__mutex_unlock(&r->lock);
+    if (r->snap > SIZE_MAX - total)
+      return ENOMEM;
+    total += r->snap;
+  }
+  if (total > SIZE_MAX / sizeof(*v) - 1)
+    return ENOMEM;
   v = futures__malloc((total != 0 ? total : 1) * sizeof(*v));
   if (v == NULL)
     return ENOMEM;
   *lost = atomic_load_explicit(&t->nomem, memory_order_relaxed);
   for (r = t->rings; r != NULL; r = r->next) {
     unsigned long long first;
+    size_t held;
 
     futures__mutex_lock(&r->lock);
-    first = r->head > t->cap ? r->head - t->cap : 0;
-    *lost += first + r->nomem;
+    held = held_locked(t, r);
+    *lost += r->head - held + r->nomem;
+    first = r->head - (held < r->snap ? held : r->snap);
     for (unsigned long long i = first; i < r->head; i++) {
       v[k].e = r->ev[i % t->cap];
       v[k++].tid = r->tid;

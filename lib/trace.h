@@ -22,6 +22,9 @@ int futures__trace_create(struct sched *s);
 /* Frees @s's trace and every thread's ring (pool_free(), no task left). */
 void futures__trace_destroy(struct sched *s);
 
+/* In a fork() child: forgets the thread's cached ring and id. */
+void futures__trace_atfork_child(void);
+
 /* Writes @s's trace to @fd as Chrome trace-event JSON: 0, ENOMEM, or the
  * errno of a failed write (EIO for a write of 0 bytes). */
 int futures__trace_write(struct sched *s, int fd);
@@ -35,13 +38,14 @@ void futures__trace_submit(struct sched *s, struct future *f);
 void futures__trace_run(struct sched *s, struct future *f, int code, int helped,
                         int unrun);
 
-/* A join (future_get(), futures_join_all()) on @n futures: begin pins the
- * pool of the first traced one that has not finished (nothing to draw if
- * none); end writes the slice and unpins. */
+/* A join (future_get(), futures_join_all()) on @n futures: begin finds
+ * the first traced record among them that has not finished and takes a
+ * reference to its pool's trace (nothing to draw if none); end writes the
+ * slice into that trace and drops the reference. No pin or lock is held
+ * between them, so destroy never waits for a join (trace.c). */
 #define TRACE_JOIN_IDS 4
 struct trace_join {
-  struct sched *s; /* NULL: nothing to draw */
-  int pin;
+  struct trace *t; /* NULL: nothing to draw */
   long long start;
   size_t n;
   unsigned long long ids[TRACE_JOIN_IDS];
@@ -50,8 +54,9 @@ void futures__trace_join_begin(struct trace_join *j, future_t *const fs[],
                                size_t n);
 void futures__trace_join_end(struct trace_join *j);
 
-/* 1 if @f is a record whose join may be drawn: one branch on a word the
- * join reads anyway. */
+/* 1 if @f is a record whose join may be drawn (a timed one: begin then
+ * tells a traced pool's from a TIMING-only pool's by its number, without
+ * a pin): one branch on a word the join reads anyway. */
 static inline int
 futures__trace_maybe(const future_t *f)
 {

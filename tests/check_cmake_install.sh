@@ -18,6 +18,9 @@ set -u
 srcdir=${top_srcdir:-.}
 builddir=${top_builddir:-.}
 make=${MAKE:-make}
+# A sub-make of its own: under `make -j check` the parent's jobserver is not
+# handed to this script, and the sub-make would warn about it on stderr.
+unset MAKEFLAGS MFLAGS MAKELEVEL
 config=$builddir/config.h
 tmp=${TMPDIR:-/tmp}/check_cmake_install.$$
 prefix='/opt/a&b|c'

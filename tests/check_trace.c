@@ -19,6 +19,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -365,13 +367,14 @@ get_it(void *arg)
   return NULL;
 }
 
-/* A thread waits (a join slice, which pins the pool) for a held task
- * while the pool's destroy begins (futures_pool_destroy_async()); the
- * task is released: the wait returns 0 and writes its slice into the
- * pool's trace before the destroy frees it (a use after free here is
- * what ASan and TSan would report). The getter is started before the
- * destroy and the release; that it is inside its wait by then is likely,
- * not forced (no API shows it). */
+/* A thread waits (a join slice, which holds a reference to the trace)
+ * for a held task while the pool's destroy begins
+ * (futures_pool_destroy_async()); the task is released: the wait returns
+ * 0 and writes its slice into the trace, which outlives the pool if need
+ * be (a use after free here is what ASan and TSan would report). The
+ * getter is started before the destroy and the release; that it is
+ * inside its wait by then is likely, not forced (no API shows it):
+ * test_trace_destroy_does_not_wait_for_a_traced_join forces it. */
 START_TEST(test_trace_join_racing_destroy_ends_before_the_free)
 {
   futures_pool_t *pool = traced_pool(1);
@@ -399,6 +402,401 @@ START_TEST(test_trace_join_racing_destroy_ends_before_the_free)
 }
 END_TEST
 
+/* A task that opens the latch @arg: run by a joiner's helping, it proves
+ * that the joiner is inside its join (past the slice's begin). */
+static int
+open_latch(void *arg, void **result)
+{
+  tu_latch_open(arg);
+  *result = NULL;
+  return 0;
+}
+
+struct joiner {
+  future_t *fs[3];
+  size_t n;
+  int rc;
+};
+
+static void *
+join_them(void *arg)
+{
+  struct joiner *j = arg;
+
+  j->rc = futures_join_all(j->fs, j->n, NULL);
+  return NULL;
+}
+
+/* Joins @t within 30 s (a correct join returns at once): 0, or ETIMEDOUT
+ * when it is stuck (the thread is then left behind). */
+static int
+join_within(pthread_t t)
+{
+  struct timespec ts;
+
+  clock_gettime(CLOCK_REALTIME, &ts);
+  ts.tv_sec += 30;
+  return pthread_timedjoin_np(t, NULL, &ts);
+}
+
+/* Trigger A of the pin hang: a thread's traced join waits on a task of P
+ * and on a promise that is resolved only after P's destroy returns; the
+ * destroy must not wait for the join (it used to spin on the join's pin
+ * forever). The joiner is inside its join once it has helped fP2 (P's one
+ * worker is held); the destroy gets 30 s, so a regression fails. */
+START_TEST(test_trace_destroy_does_not_wait_for_a_traced_join)
+{
+  futures_pool_t *pool = traced_pool(1);
+  struct tu_latch inside;
+  struct tu_crowd c;
+  struct joiner j;
+  future_t *held[1], *done;
+  pthread_t t;
+
+  tu_latch_init(&inside);
+  ck_assert_int_eq(tu_crowd_hold(pool, &c, held, 1), 0);
+  j.fs[0] = held[0];
+  ck_assert_int_eq(futures_submit(pool, open_latch, &inside, &j.fs[1]), 0);
+  ck_assert_int_eq(futures_promise_create(&j.fs[2]), 0);
+  j.n = 3;
+  j.rc = -1;
+  ck_assert_int_eq(pthread_create(&t, NULL, join_them, &j), 0);
+  tu_latch_wait(&inside);
+  tu_latch_open(&c.gate);
+  ck_assert_int_eq(
+      futures_pool_destroy_async(pool, FUTURES_DESTROY_DRAIN, &done), 0);
+  ck_assert_int_eq(future_wait_for(done, 30LL * 1000000000LL), 0);
+  ck_assert_int_eq(future_get(done, NULL), 0);
+  future_release(done);
+  ck_assert_int_eq(future_resolve(j.fs[2], NULL), 0);
+  ck_assert_int_eq(join_within(t), 0);
+  ck_assert_int_eq(j.rc, 0);
+  for (int i = 0; i < 3; i++)
+    future_release(j.fs[i]);
+  tu_crowd_destroy(&c);
+  tu_latch_destroy(&inside);
+}
+END_TEST
+
+struct destroyer {
+  futures_pool_t *p;
+  struct tu_crowd *c;
+  int rc;
+};
+
+static int
+destroy_p(void *arg, void **result)
+{
+  struct destroyer *d = arg;
+
+  tu_latch_open(&d->c->gate);
+  d->rc = futures_pool_destroy(d->p);
+  *result = NULL;
+  return 0;
+}
+
+/* Trigger B: a thread joins {a task of traced P, fQ}; it helps fQ (Q's one
+ * worker is held), whose body destroys P (another pool: allowed). The
+ * destroy must not wait for its own thread's join (it used to deadlock on
+ * the join's pin); the join gets 30 s on a thread of its own. */
+START_TEST(test_trace_destroy_in_a_helped_task_does_not_deadlock)
+{
+  futures_pool_t *p = traced_pool(1), *q;
+  struct tu_crowd cp, cq;
+  struct destroyer d;
+  struct joiner j;
+  future_t *hp[1], *hq[1];
+  pthread_t t;
+
+  ck_assert_int_eq(futures_pool_create(&q, 1), 0);
+  ck_assert_int_eq(tu_crowd_hold(q, &cq, hq, 1), 0);
+  ck_assert_int_eq(tu_crowd_hold(p, &cp, hp, 1), 0);
+  d.p = p;
+  d.c = &cp;
+  d.rc = -1;
+  j.fs[0] = hp[0];
+  ck_assert_int_eq(futures_submit(q, destroy_p, &d, &j.fs[1]), 0);
+  j.n = 2;
+  j.rc = -1;
+  ck_assert_int_eq(pthread_create(&t, NULL, join_them, &j), 0);
+  ck_assert_int_eq(join_within(t), 0);
+  ck_assert_int_eq(j.rc, 0);
+  ck_assert_int_eq(d.rc, 0);
+  future_release(j.fs[0]);
+  future_release(j.fs[1]);
+  tu_crowd_destroy(&cp);
+  ck_assert_int_eq(tu_crowd_release(&cq, hq, 1), 0);
+  ck_assert_int_eq(futures_pool_destroy(q), 0);
+}
+END_TEST
+
+static void *
+submit_named(void *arg)
+{
+  future_t *f;
+  int tid;
+
+  prctl(PR_SET_NAME, "\xff\xfe\x61\x62"); /* "\xff\xfe" "ab" */
+  if (futures_submit(arg, task_tid, &tid, &f) == 0) {
+    future_get(f, NULL);
+    future_release(f);
+  }
+  return NULL;
+}
+
+/* Names are written as ASCII: a byte >= 0x80 (a pool name of nine "é"
+ * cut at 15 bytes mid-character, a thread name with 0xff) becomes '_', so
+ * the JSON is valid UTF-8 whatever the names hold. */
+START_TEST(test_trace_names_are_written_as_ascii)
+{
+  futures_pool_opts_t o = FUTURES_POOL_OPTS_INIT;
+  futures_pool_t *pool;
+  pthread_t t;
+  char *s;
+  int rc;
+
+  o.nthreads = 1;
+  o.flags = FUTURES_POOL_TRACE;
+  o.name = "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+           "\xc3\xa9";
+  ck_assert_int_eq(futures_pool_create_ex(&pool, &o), 0);
+  ck_assert_int_eq(pthread_create(&t, NULL, submit_named, pool), 0);
+  ck_assert_int_eq(pthread_join(t, NULL), 0);
+  s = trace_of(pool, &rc);
+  ck_assert_int_eq(rc, 0);
+  ck_assert_ptr_nonnull(s);
+  for (const char *c = s; *c != '\0'; c++)
+    ck_assert_int_lt((unsigned char)*c, 0x80);
+  ck_assert_int_eq(count(s, "\"pool\":\"_______________\""), 1);
+  ck_assert_int_eq(count(s, "\"name\":\"__ab\""), 1);
+  free(s);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+}
+END_TEST
+
+/* A fork() child's own traced pool names the child's threads by the
+ * child's ids: its main thread (which touched a traced pool in the parent
+ * first) is the child's pid, never the parent's thread id. Every worker
+ * has run a task before the fork (HACKING on fork and ASan). */
+START_TEST(test_trace_fork_child_has_its_own_thread_ids)
+{
+  futures_pool_t *pool = traced_pool(1);
+  struct tu_crowd c;
+  future_t *held[1];
+  char want[64], *s;
+  int status = -1, rc;
+  FILE *tmp = tmpfile();
+  pid_t pid;
+
+  ck_assert_ptr_nonnull(tmp);
+  ck_assert_int_eq(tu_crowd_hold(pool, &c, held, 1), 0);
+  ck_assert_int_eq(tu_crowd_release(&c, held, 1), 0);
+  pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    futures_pool_opts_t o = FUTURES_POOL_OPTS_INIT;
+    futures_pool_t *p2 = NULL;
+    future_t *f;
+    int tid, ok;
+
+    o.nthreads = 1;
+    o.flags = FUTURES_POOL_TRACE;
+    ok = futures_pool_create_ex(&p2, &o) == 0 &&
+         futures_submit(p2, task_tid, &tid, &f) == 0 &&
+         future_get(f, NULL) == 0 &&
+         futures_pool_trace_write(p2, fileno(tmp)) == 0;
+    tu_child_exit(ok ? 0 : 1);
+  }
+  ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+  ck_assert(WIFEXITED(status));
+  ck_assert_int_eq(WEXITSTATUS(status), 0);
+  s = malloc(1 << 16);
+  ck_assert_ptr_nonnull(s);
+  rc = (int)pread(fileno(tmp), s, (1 << 16) - 1, 0);
+  ck_assert_int_gt(rc, 0);
+  s[rc] = '\0';
+  snprintf(want, sizeof(want), "\"thread_name\",\"pid\":%d,\"tid\":%d,", pid,
+           pid);
+  ck_assert_int_eq(count(s, want), 1);
+  snprintf(want, sizeof(want), "\"tid\":%d,", (int)getpid());
+  ck_assert_int_eq(count(s, want), 0);
+  free(s);
+  fclose(tmp);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+}
+END_TEST
+
+/* FUTURES_TRACE_EVENTS: decimal digits only, 16 to 16777216; anything
+ * else (a sign, a space, other characters, out of range, overflow) is the
+ * default, 4096. */
+START_TEST(test_trace_events_variable_is_parsed_strictly)
+{
+  static const struct {
+    const char *v;
+    unsigned long want;
+  } cases[] = {
+      {"16", 16},
+      {"16777216", 16777216},
+      {"1000", 1000},
+      {"15", 4096},
+      {"16777217", 4096},
+      {"-1", 4096},
+      {"-20", 4096},
+      {" 32", 4096},
+      {"32 ", 4096},
+      {"+32", 4096},
+      {"32x", 4096},
+      {"", 4096},
+      {"0x20", 4096},
+      {"99999999999999999999999", 4096},
+      {"18446744073709551648", 4096},
+  };
+
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    futures_pool_t *pool;
+    char want[64], *s;
+    int rc;
+
+    ck_assert_int_eq(setenv("FUTURES_TRACE_EVENTS", cases[i].v, 1), 0);
+    pool = traced_pool(1);
+    ck_assert_int_eq(unsetenv("FUTURES_TRACE_EVENTS"), 0);
+    s = trace_of(pool, &rc);
+    ck_assert_int_eq(rc, 0);
+    ck_assert_ptr_nonnull(s);
+    snprintf(want, sizeof(want), "\"ring_events\":%lu,", cases[i].want);
+    ck_assert_msg(count(s, want) == 1, "FUTURES_TRACE_EVENTS=\"%s\"",
+                  cases[i].v);
+    free(s);
+    ck_assert_int_eq(futures_pool_destroy(pool), 0);
+  }
+}
+END_TEST
+
+static void *
+submit_one(void *arg)
+{
+  future_t *f;
+  int tid;
+
+  if (futures_submit(arg, task_tid, &tid, &f) == 0) {
+    future_wait_for(f, 60LL * 1000000000LL);
+    future_release(f);
+  }
+  return NULL;
+}
+
+/* The writer's copy is sized by the events the rings hold, not by rings x
+ * ring size: with FUTURES_TRACE_EVENTS=16777216, 40 threads that each
+ * submit one task (rings with no events) cost nothing (this was 40 x 16 M
+ * events, tens of GB: ENOMEM). */
+START_TEST(test_trace_write_allocates_by_events_not_rings)
+{
+  futures_pool_t *pool;
+  char *s;
+  int rc;
+
+  ck_assert_int_eq(setenv("FUTURES_TRACE_EVENTS", "16777216", 1), 0);
+  pool = traced_pool(1);
+  ck_assert_int_eq(unsetenv("FUTURES_TRACE_EVENTS"), 0);
+  for (int i = 0; i < 40; i++) {
+    pthread_t t;
+
+    ck_assert_int_eq(pthread_create(&t, NULL, submit_one, pool), 0);
+    ck_assert_int_eq(pthread_join(t, NULL), 0);
+  }
+  s = trace_of(pool, &rc);
+  ck_assert_int_eq(rc, 0);
+  ck_assert_ptr_nonnull(s);
+  ck_assert_int_eq(count(s, "\"name\":\"task\""), 40);
+  ck_assert_int_eq(count(s, "\"lost_events\":0"), 1);
+  free(s);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+}
+END_TEST
+
+/* Opens the gates of the two crowds in @arg (struct tu_crowd *[2]). */
+static int
+open_gates(void *arg, void **result)
+{
+  struct tu_crowd **c = arg;
+
+  tu_latch_open(&c[0]->gate);
+  tu_latch_open(&c[1]->gate);
+  *result = NULL;
+  return 0;
+}
+
+/* Joins drawn whatever comes first among the traced futures: a join
+ * whose first future is a FUTURES_POOL_TIMING-only pool's pending task
+ * and whose second is a traced pool's pending task is a slice on the
+ * traced pool. Both are held until the test thread, inside its join,
+ * helps a third task (of the traced pool) that opens both gates. */
+START_TEST(test_trace_join_after_a_timing_only_future_is_drawn)
+{
+  futures_pool_opts_t o = FUTURES_POOL_OPTS_INIT;
+  futures_pool_t *p = traced_pool(1), *q;
+  struct tu_crowd cp, cq;
+  struct tu_crowd *both[2] = {&cp, &cq};
+  future_t *hp[1], *hq[1], *fs[3];
+  char *s;
+  int rc;
+
+  o.nthreads = 1;
+  o.flags = FUTURES_POOL_TIMING;
+  ck_assert_int_eq(futures_pool_create_ex(&q, &o), 0);
+  ck_assert_int_eq(tu_crowd_hold(q, &cq, hq, 1), 0);
+  ck_assert_int_eq(tu_crowd_hold(p, &cp, hp, 1), 0);
+  fs[0] = hq[0];
+  fs[1] = hp[0];
+  ck_assert_int_eq(futures_submit(p, open_gates, both, &fs[2]), 0);
+  ck_assert_int_eq(futures_join_all(fs, 3, NULL), 0);
+  s = trace_of(p, &rc);
+  ck_assert_int_eq(rc, 0);
+  ck_assert_ptr_nonnull(s);
+  ck_assert_int_eq(count(s, "\"cat\":\"join\""), 1);
+  free(s);
+  for (int i = 0; i < 3; i++)
+    future_release(fs[i]);
+  tu_crowd_destroy(&cp);
+  tu_crowd_destroy(&cq);
+  ck_assert_int_eq(futures_pool_destroy(p), 0);
+  ck_assert_int_eq(futures_pool_destroy(q), 0);
+}
+END_TEST
+
+/* The documented limit: a futures_join_all() whose first future is a
+ * promise is not drawn even though it waits for a traced task (choosing
+ * costs the untraced join one branch on its first future only). */
+START_TEST(test_trace_join_after_a_promise_is_not_drawn)
+{
+  futures_pool_t *p = traced_pool(1);
+  struct tu_crowd cp, cq;
+  struct tu_crowd *both[2] = {&cp, &cq};
+  future_t *hp[1], *fs[3];
+  char *s;
+  int rc;
+
+  ck_assert_int_eq(tu_crowd_hold(p, &cp, hp, 1), 0);
+  tu_latch_init(&cq.gate);
+  ck_assert_int_eq(futures_promise_create(&fs[0]), 0);
+  ck_assert_int_eq(future_resolve(fs[0], NULL), 0);
+  fs[1] = hp[0];
+  ck_assert_int_eq(futures_submit(p, open_gates, both, &fs[2]), 0);
+  ck_assert_int_eq(futures_join_all(fs, 3, NULL), 0);
+  s = trace_of(p, &rc);
+  ck_assert_int_eq(rc, 0);
+  ck_assert_ptr_nonnull(s);
+  ck_assert_int_eq(count(s, "\"cat\":\"join\""), 0);
+  ck_assert_int_eq(count(s, "\"name\":\"task\""), 2);
+  free(s);
+  for (int i = 0; i < 3; i++)
+    future_release(fs[i]);
+  tu_crowd_destroy(&cp);
+  tu_latch_destroy(&cq.gate);
+  ck_assert_int_eq(futures_pool_destroy(p), 0);
+}
+END_TEST
+
 Suite *
 trace_suite(void)
 {
@@ -418,6 +816,14 @@ trace_suite(void)
   tcase_add_test(tc, test_trace_write_from_a_task);
   tcase_add_test(tc, test_trace_ring_keeps_the_newest_and_counts_the_lost);
   tcase_add_test(tc, test_trace_join_racing_destroy_ends_before_the_free);
+  tcase_add_test(tc, test_trace_destroy_does_not_wait_for_a_traced_join);
+  tcase_add_test(tc, test_trace_destroy_in_a_helped_task_does_not_deadlock);
+  tcase_add_test(tc, test_trace_names_are_written_as_ascii);
+  tcase_add_test(tc, test_trace_fork_child_has_its_own_thread_ids);
+  tcase_add_test(tc, test_trace_events_variable_is_parsed_strictly);
+  tcase_add_test(tc, test_trace_write_allocates_by_events_not_rings);
+  tcase_add_test(tc, test_trace_join_after_a_timing_only_future_is_drawn);
+  tcase_add_test(tc, test_trace_join_after_a_promise_is_not_drawn);
   suite_add_tcase(s, tc);
   return s;
 }
