@@ -1119,9 +1119,9 @@ futures__sched_count_cancel(struct sched *s)
  * Aging, counted in tasks so that it is deterministic: passed[0] counts
  * the high tasks started in a row while normal work was visible, passed[1]
  * the high or normal tasks started in a row while a low task waited. Once
- * a count reaches FUTURES_PRIORITY_AGING, the next look serves the oldest
- * waiting task of that level first (a low one first when both are due)
- * and the count starts again. The counts are relaxed atomics and prio_find
+ * a count reaches FUTURES_PRIORITY_AGING, the next look serves the next
+ * waiting task of that level first, in that level's own order (a low one
+ * first when both are due), and the count starts again. The counts are relaxed atomics and prio_find
  * updates them without a lock: exact with one worker; with several, two
  * workers may both serve a due level at once, which only ages it sooner.
  *
@@ -1226,18 +1226,21 @@ passed_due(struct sched *s, int i)
  * so it takes the lock for real.
  */
 static struct future *
-prio_low(struct sched *s)
+prio_low(struct sched *s, int *normal)
 {
   struct future *f;
 
+  *normal = 0;
   if (unlikely(futures__inject_nonempty(&s->inj))) {
     /* The holder pops one record and lets go: a short spin. */
     while (!futures__inject_trylock(&s->inj))
       futures__cpu_relax();
     f = futures__inject_pop(&s->inj);
     futures__inject_unlock(&s->inj);
-    if (f != NULL)
+    if (f != NULL) {
+      *normal = 1; /* a normal record: it counts as one for aging */
       return f;
+    }
   }
   return pq_take(s, PQ_LOW);
 }
@@ -1292,6 +1295,7 @@ prio_find(struct slot *me)
   int low_waits =
       atomic_load_explicit(&s->pq_len[PQ_LOW], memory_order_relaxed) > 0;
   struct future *f;
+  int normal;
 
   if (low_waits && (f = pq_take_dead(s, PQ_LOW)) != NULL)
     return f;
@@ -1308,8 +1312,10 @@ prio_find(struct slot *me)
   }
   if ((f = prio_normal(me)) != NULL)
     goto normal;
-  if ((f = prio_low(s)) == NULL)
+  if ((f = prio_low(s, &normal)) == NULL)
     return NULL;
+  if (normal)
+    goto normal;
 low:
   if (pq_live(f))
     atomic_store_explicit(&s->passed[1], 0, memory_order_relaxed);

@@ -19,7 +19,9 @@
 /* Creates @s's trace (0 or ENOMEM); FUTURES_TRACE_EVENTS in the
  * environment sets the ring size, in events per thread. */
 int futures__trace_create(struct sched *s);
-/* Frees @s's trace and every thread's ring (pool_free(), no task left). */
+/* Drops the pool's reference to @s's trace (pool_free(), no task left);
+ * the rings are freed with the last reference, which a drawn join still
+ * running may hold. */
 void futures__trace_destroy(struct sched *s);
 
 /* In a fork() child: forgets the thread's cached ring and id. */
