@@ -209,6 +209,12 @@
  *            (tests: check_priority/test_priority_from_a_task_goes_to_its_own_deque_whatever_its_level,
  *            check_priority/test_priority_task_waiting_runs_its_own_high_and_low_subtasks,
  *            check_priority/test_priority_nested_fork_join_of_high_and_low_on_one_thread_pool).
+ *            "Inside" means a thread that holds a place in the pool: its
+ *            workers (also in a callback or inline continuation they run
+ *            after a body), and a waiting outside thread while it runs one
+ *            of the pool's tasks, unless every spare place was taken (then
+ *            its submits count as from outside, and a task left in its
+ *            deque goes to the pool's injection queue as a normal one).
  *            Continuations are normal tasks
  *            (tests: check_priority/test_priority_continuations_are_normal).
  *
