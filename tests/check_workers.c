@@ -1230,6 +1230,7 @@ fork_task(void *arg, void **result)
   return 0;
 }
 
+#ifndef TU_TSAN /* fork() after threads: see check_fork.c */
 /*
  * fork() in a task of a pinned pool with hooks: in the child the parent's
  * pool is ECHILD to futures_pool_worker_cpu(), the child's one thread
@@ -1331,6 +1332,7 @@ START_TEST(test_workers_fork_child_worker_exiting_starts_no_replacement)
   ck_assert_int_eq(futures_pool_destroy(pool), 0);
 }
 END_TEST
+#endif /* !TU_TSAN */
 
 static Suite *
 workers_suite(void)
