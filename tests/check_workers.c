@@ -1140,6 +1140,8 @@ END_TEST
 
 /* ------------------------------------------------------------ fork */
 
+#ifndef TU_TSAN /* fork() after threads: see check_fork.c */
+
 static pid_t parent_pid;
 
 static void
@@ -1230,7 +1232,6 @@ fork_task(void *arg, void **result)
   return 0;
 }
 
-#ifndef TU_TSAN /* fork() after threads: see check_fork.c */
 /*
  * fork() in a task of a pinned pool with hooks: in the child the parent's
  * pool is ECHILD to futures_pool_worker_cpu(), the child's one thread
