@@ -1821,6 +1821,120 @@ FUTURES_API int futures_join_any_ok(future_t *const futures[], size_t n,
                                     size_t *index, void **result,
                                     int codes[]);
 
+/* ------------------------------------------------------------ frames */
+
+/**
+ * futures_frame_t - One spawned task of fork-join, in the caller's memory.
+ *
+ * futures_spawn() and futures_sync() are fork-join for code that is
+ * already running as one of a pool's tasks: a spawn that costs about as
+ * much as a function call when nobody steals it, in exchange for strict
+ * rules. The frame lives where the caller puts it, normally a local
+ * variable of the task: spawning allocates nothing. A spawned task is not
+ * a future: it has no handle, cannot be cancelled by itself, and must be
+ * synced by the task that spawned it, newest first, before that task
+ * returns.
+ *
+ * This is the one public type that is not opaque, as pthread_mutex_t is
+ * not: its size and alignment are part of the ABI, its fields are private
+ * (the library keeps what it needs in the reserved words and leaves the
+ * tail of them for later versions). Never read or write them; copying a
+ * spawned frame is undefined. A synced frame may be spawned again.
+ */
+typedef struct futures_frame {
+  void *futures_reserved[12];
+} futures_frame_t;
+
+/**
+ * futures_spawn() - Start a task that the calling task will sync.
+ *
+ * Offers fn(arg, &result) to the other workers of the pool running the
+ * calling task: the frame goes to the calling thread's frame deque, where
+ * an idle worker may steal it, and futures_sync() later runs it in the
+ * caller if nobody did. Idle workers never spin for frames: a worker that
+ * runs out of work asks the spawning workers to share some, and a spawn
+ * that shares frames wakes a sleeping worker if one is needed (at most
+ * one wake-up per share). When the deque is full (1024 frames spawned and
+ * not synced in one thread), or the calling thread has none (a task run in
+ * place by a thread outside the pool, or an inline continuation), the
+ * task runs at once, inside futures_spawn(), and futures_sync() only
+ * returns its outcome.
+ *
+ * A frame task runs as part of the task that spawned it: futures_cancelled()
+ * there reports whether that task was asked to stop, and a future_get() or
+ * futures_join_all() in it helps as in any task. It may spawn and sync
+ * frames of its own. It must not call pthread_exit() (that would unwind the
+ * stack of the spawning task, which may be another thread's), and a
+ * futures_on_cancel() in it is not a hook of its own: where another worker
+ * runs the frame it returns EPERM. The frame must stay valid, and
+ * untouched, until futures_sync() returns.
+ *
+ * @frame: (caller owns) Where the spawned task is kept until it is
+ *         synced, normally a local variable. NULL -> EINVAL.
+ * @fn:    The task body. NULL -> EINVAL.
+ * @arg:   Passed to @fn.
+ *
+ * Return:    0 (the task will run, or ran); EINVAL if @frame or @fn is
+ *            NULL; EPERM if the calling thread is not running a pool task
+ *            (nothing was done).
+ * Ownership: @frame stays the caller's; the library uses it until
+ *            futures_sync() returns. @arg stays the caller's.
+ * Threads:   the spawning task's thread; the task may run on any worker of
+ *            its pool, or in that thread
+ *            (tests: check_frames/test_frames_fib_matches_sequential_on_1_2_4_workers,
+ *            check_frames/test_frames_stolen_frame_is_synced_after_the_thief_finishes,
+ *            check_frames/test_frames_spawn_beyond_the_deque_runs_at_once).
+ * In a task: only there; outside one EPERM
+ *            (tests: check_frames/test_frames_outside_a_task_is_eperm,
+ *            check_frames/test_frames_bad_arguments_are_einval,
+ *            check_frames/test_frames_cancellation_is_seen_inside_frames,
+ *            check_frames/test_frames_nested_future_get_inside_spawned_tasks).
+ * Since:     0.1
+ */
+FUTURES_API int futures_spawn(futures_frame_t *frame, futures_task_fn fn,
+                              void *arg);
+
+/**
+ * futures_sync() - Wait for a spawned task and fetch its outcome.
+ *
+ * Syncs the newest frame the calling task spawned and has not synced:
+ * frames are synced in the reverse order of their spawns. If no other
+ * worker took the task, it runs now, in the caller, at about the cost of a
+ * function call. If one did, the caller helps that worker (it runs tasks
+ * that worker spawned meanwhile, which are all part of the stolen one)
+ * until the task is done, then sleeps on it rather than spin if it takes
+ * long. Either way futures_sync() returns what the task returned, as
+ * future_get() does.
+ *
+ * A sync out of order, or a task (or frame task) that returns with a
+ * frame it spawned not synced, is a programming error. A debug build
+ * (--enable-debug) detects both and aborts with a message naming the
+ * rule. A release build checks only what is cheap: an out-of-order sync
+ * of a frame still waiting in the deque returns EINVAL and changes
+ * nothing; a frame left unsynced is undefined behaviour (its memory is
+ * gone with the task's stack while a worker may still steal it).
+ *
+ * @frame:  (borrowed) A frame spawned by the calling task. NULL, a frame
+ *          already synced, or one never spawned (zeroed) -> EINVAL.
+ * @result: (out, optional) Receives the task's result; may be NULL.
+ *
+ * Return:    0 or the task's own code (any positive value); EINVAL as
+ *            above (nothing was done); EPERM if the calling thread is not
+ *            running a pool task.
+ * Ownership: the frame is the caller's again when it returns; *@result
+ *            is whatever the task stored.
+ * Threads:   only the thread that spawned @frame, inside the same task
+ *            (tests: check_frames/test_frames_stolen_frame_is_synced_after_the_thief_finishes,
+ *            check_frames/test_frames_errors_and_results_pass_through_sync,
+ *            check_frames/test_frames_out_of_order_sync_is_caught,
+ *            check_frames/test_frames_unsynced_frame_is_caught_in_debug).
+ * In a task: only there; outside one EPERM
+ *            (tests: check_frames/test_frames_outside_a_task_is_eperm,
+ *            check_frames/test_frames_fib_matches_sequential_on_1_2_4_workers).
+ * Since:     0.1
+ */
+FUTURES_API int futures_sync(futures_frame_t *frame, void **result);
+
 /* ------------------------------------------------------------ as completed */
 
 /**

@@ -7,6 +7,7 @@
  *
  *   6. pool.c                  pool lifecycle, registry, fork, statistics
  *   5. submit.c future.c join.c then.c parallel.c     the public API
+ *      spawn.c                 fork-join on caller-owned frames
  *      promise.c notifier.c    futures with no task; delivery into loops
  *      combine.c               combinators that return futures
  *      completion.c            as-completed iteration over a set of futures
@@ -17,6 +18,7 @@
  *      scheduler.c                 where a record goes, where work is found,
  *                              parking and waking, the drain
  *   2. deque.c inject.c ring.c the three queues
+ *      frame.c                 the frame deque of futures_spawn()
  *      pin.c                   hazard pins that keep a pool's memory alive
  *   1. record.c                the future record: state word, references,
  *                              outcome, waiter lists and wait groups
@@ -225,6 +227,10 @@ struct futures_tls {
    * (hook.c). */
   struct future *hooked;
   struct future *chunk_of;
+  /* Debug builds: the newest frame this thread spawned and has not synced
+   * (a struct frame, frame.h), to check that syncs come newest first and
+   * that a body syncs what it spawned. */
+  void *frame_top;
 };
 
 extern FUTURES_TLS struct futures_tls futures__tls;

@@ -266,8 +266,10 @@ fini_slots(struct sched *s, unsigned n)
 {
   if (s->slots == NULL)
     return;
-  for (unsigned i = 0; i < n; i++)
+  for (unsigned i = 0; i < n; i++) {
     futures__deque_fini(&s->slots[i].dq);
+    futures__frame_fini(&s->slots[i].fq);
+  }
   FUTURES_PLAIN_RANGE(s->slots, s->nslots * sizeof(struct slot));
   FUTURES_FREE_ARRAY(s->slots, s->nslots);
   s->slots = NULL;
@@ -295,7 +297,15 @@ slot_init(struct slot *sl, struct sched *s, unsigned i)
   sl->rng = 0x9e3779b97f4a7c15ULL * (i + 1);
   sl->cursor = NULL;
   sl->tick = 0;
-  return futures__deque_init(&sl->dq, DEQUE_INIT);
+  if (futures__frame_init(&sl->fq, FRAME_CAP) != 0) {
+    futures__frame_fini(&sl->fq);
+    return ENOMEM;
+  }
+  if (futures__deque_init(&sl->dq, DEQUE_INIT) != 0) {
+    futures__frame_fini(&sl->fq);
+    return ENOMEM;
+  }
+  return 0;
 }
 
 int
@@ -452,7 +462,8 @@ futures__sched_work_visible(struct sched *s)
     if (futures__ring_nonempty(&p->ring))
       return 1;
   for (unsigned i = 0; i < s->nslots; i++)
-    if (futures__deque_size(&s->slots[i].dq) > 0)
+    if (futures__deque_size(&s->slots[i].dq) > 0 ||
+        futures__frame_visible(&s->slots[i].fq))
       return 1;
   return 0;
 }
@@ -756,6 +767,52 @@ futures__sched_find(struct slot *me)
   return f;
 }
 
+/*
+ * Frames. A frame is never a record: a thief claims one from another
+ * slot's frame deque and runs it here, as part of the body that spawned
+ * it (frame.c), after every queue of records came up empty. A slot with
+ * nothing shared is asked to share (frame.h, "grow"); its owner then
+ * wakes a parked worker through futures__sched_frames_published().
+ */
+static struct frame *
+claim_frame(struct slot *me)
+{
+  struct sched *s = me->sched;
+  unsigned n = s->nslots, start = (unsigned)(me->rng % n);
+
+  for (unsigned i = 0; i < n; i++) {
+    struct slot *v = &s->slots[(start + i) % n];
+    struct frame *fr;
+
+    if (v != me && (fr = futures__frame_steal(&v->fq)) != NULL)
+      return fr;
+  }
+  return NULL;
+}
+
+static void
+run_frame(struct slot *me, struct frame *fr)
+{
+  futures__frame_run_stolen(&me->fq, fr, futures__deque_bottom(&me->dq));
+}
+
+int
+futures__sched_steal_frame(struct slot *me)
+{
+  struct frame *fr = claim_frame(me);
+
+  if (fr == NULL)
+    return 0;
+  run_frame(me, fr);
+  return 1;
+}
+
+void
+futures__sched_frames_published(struct sched *s)
+{
+  wake_after_publish(s);
+}
+
 int
 futures__sched_run_descendant(int (*run)(struct future *f))
 {
@@ -910,12 +967,24 @@ futures__sched_idle(struct slot *me, int *exit)
   struct future *f;
 
   atomic_fetch_add_explicit(&s->sleepers, SPINNER_ONE, memory_order_relaxed);
+  /* Owners spawning frames share some, and wake a worker if we park. */
+  for (unsigned k = 0; k < s->nslots; k++)
+    if (&s->slots[k] != me)
+      futures__frame_ask(&s->slots[k].fq);
   for (unsigned i = 1;; i++) {
-    if (futures__sched_work_visible(s) &&
-        ((f = futures__deque_pop(&me->dq, 0)) != NULL ||
-         (f = look_elsewhere(me)) != NULL)) {
-      leave_spin(s);
-      return f;
+    if (futures__sched_work_visible(s)) {
+      if ((f = futures__deque_pop(&me->dq, 0)) != NULL ||
+          (f = look_elsewhere(me)) != NULL) {
+        leave_spin(s);
+        return f;
+      }
+      struct frame *fr = claim_frame(me);
+
+      if (fr != NULL) {
+        leave_spin(s);
+        run_frame(me, fr);
+        return NULL; /* the caller looks again */
+      }
     }
     if ((i & (IDLE_LOOKS - 1)) == 0) {
       if (futures__now_ns() >= limit)
