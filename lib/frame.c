@@ -175,8 +175,8 @@ futures__frame_wait(struct fdeque *q, struct frame *fr, long base)
 struct frame *
 futures__frame_steal(struct fdeque *v)
 {
-  /* Acquire: pairs with the owner's grow (as does the claim below). */
-  uint64_t ts = atomic_load_explicit(&v->ts, memory_order_acquire);
+  /* Relaxed: a look; the claim below acquires what it takes. */
+  uint64_t ts = atomic_load_explicit(&v->ts, memory_order_relaxed);
 
   if (TS_TAIL(ts) >= TS_SPLIT(ts)) {
     futures__frame_ask(v);

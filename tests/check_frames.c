@@ -512,6 +512,7 @@ out_of_order_root(void *arg, void **result)
   return 0;
 }
 
+#if FUTURES_DEBUG
 static int
 unsynced_root(void *arg, void **result)
 {
@@ -522,6 +523,7 @@ unsynced_root(void *arg, void **result)
   futures_spawn(&a, task_nop, NULL);
   return 0; /* a is left unsynced */
 }
+#endif
 
 /* Runs @root in a fresh one-worker pool in a fork()ed child (no pool exists
  * in this process yet); returns the child's wait status. The child exits 0
