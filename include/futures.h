@@ -1925,6 +1925,7 @@ FUTURES_API int futures_spawn(futures_frame_t *frame, futures_task_fn fn,
  *            is whatever the task stored.
  * Threads:   only the thread that spawned @frame, inside the same task
  *            (tests: check_frames/test_frames_stolen_frame_is_synced_after_the_thief_finishes,
+ *            check_interleave/test_interleave_stolen_frame_sync_sleeps_until_the_thief_finishes,
  *            check_frames/test_frames_errors_and_results_pass_through_sync,
  *            check_frames/test_frames_out_of_order_sync_is_caught,
  *            check_frames/test_frames_unsynced_frame_is_caught_in_debug).

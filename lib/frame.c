@@ -123,6 +123,7 @@ sleep_until_done(struct fdeque *q, struct frame *fr)
       &fr->thief, &t, t | FRAME_SLEEPING, memory_order_relaxed,
       memory_order_relaxed));
   futures__mutex_lock(&q->lock);
+  FUTURES_TP(FUTURES_TP_FRAME_SLEEP, fr);
   /* Predicate: the thief published FRAME_DONE (it signals q->cond). */
   while (atomic_load_explicit(&fr->thief, memory_order_relaxed) != FRAME_DONE)
     futures__cond_wait(&q->cond, &q->lock);

@@ -171,6 +171,9 @@ enum futures_tp {
    * waiting on futures from outside it, nor its timers (obj: the
    * scheduler). */
   FUTURES_TP_STOPPED,
+  /* frame.c: a futures_sync() whose frame was stolen is about to sleep
+   * until the thief is done, holding its deque's lock (obj: the frame). */
+  FUTURES_TP_FRAME_SLEEP,
   FUTURES_TP_COUNT
 };
 #ifndef FUTURES_TEST_HOOKS

@@ -16,6 +16,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "futures.h"
 #include "internal.h"
@@ -777,6 +778,90 @@ START_TEST(test_interleave_promise_resolve_wakes_a_sleeping_get)
 }
 END_TEST
 
+/* ------------------------------------------------------------ frames */
+
+struct stolen_sleep {
+  struct tu_tp sleep; /* the owner, noted as it goes to sleep on its frame */
+  struct tu_latch taken, go;
+  pthread_t owner, thief;
+  int rc;
+  void *res;
+};
+
+static int
+frame_wait_go(void *arg, void **result)
+{
+  struct stolen_sleep *d = arg;
+
+  d->thief = pthread_self();
+  tu_latch_open(&d->taken);
+  tu_latch_wait(&d->go);
+  *result = &marker;
+  return 0;
+}
+
+static int
+frame_nop(void *arg, void **result)
+{
+  (void)arg;
+  (void)result;
+  return 0;
+}
+
+static int
+stolen_sleep_root(void *arg, void **result)
+{
+  struct stolen_sleep *d = arg;
+  futures_frame_t fr, filler;
+
+  (void)result;
+  d->owner = pthread_self();
+  futures_spawn(&fr, frame_wait_go, d);
+  /* Spawns read the other worker's request to share (see check_frames). */
+  while (!tu_latch_is_open(&d->taken)) {
+    futures_spawn(&filler, frame_nop, NULL);
+    futures_sync(&filler, NULL);
+  }
+  d->rc = futures_sync(&fr, &d->res);
+  return 0;
+}
+
+/*
+ * futures_sync() of a stolen frame: the owner finds nothing to help with,
+ * goes to sleep (test point FRAME_SLEEP, noted), and only then does the
+ * thief finish; its exchange must see the owner asleep and wake it, and
+ * the sync must return the thief's outcome.
+ */
+START_TEST(test_interleave_stolen_frame_sync_sleeps_until_the_thief_finishes)
+{
+  struct stolen_sleep d;
+  futures_pool_t *pool = NULL;
+  future_t *f = NULL;
+  struct tu_tp *st[1];
+
+  memset(&d, 0, sizeof(d));
+  tu_latch_init(&d.taken);
+  tu_latch_init(&d.go);
+  tu_tp_init(&d.sleep, FUTURES_TP_FRAME_SLEEP, NULL, 0);
+  st[0] = &d.sleep;
+  tu_tp_install(st, 1);
+  ck_assert_int_eq(futures_pool_create(&pool, 2), 0);
+  ck_assert_int_eq(futures_submit(pool, stolen_sleep_root, &d, &f), 0);
+  tu_tp_wait(&d.sleep);
+  tu_latch_open(&d.go);
+  ck_assert_int_eq(future_get(f, NULL), 0);
+  future_release(f);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+  tu_tp_uninstall();
+  ck_assert(!pthread_equal(d.owner, d.thief));
+  ck_assert_int_eq(d.rc, 0);
+  ck_assert_ptr_eq(d.res, &marker);
+  tu_tp_destroy(&d.sleep);
+  tu_latch_destroy(&d.taken);
+  tu_latch_destroy(&d.go);
+}
+END_TEST
+
 Suite *
 interleave_suite(void)
 {
@@ -796,6 +881,12 @@ interleave_suite(void)
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, test_interleave_cancellation_waits_out_a_library_sleep);
   tcase_add_test(tc, test_interleave_pending_cancellation_does_not_act_in_park);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("frames");
+  tcase_set_timeout(tc, 30);
+  tcase_add_test(tc,
+                 test_interleave_stolen_frame_sync_sleeps_until_the_thief_finishes);
   suite_add_tcase(s, tc);
   return s;
 }
