@@ -241,7 +241,8 @@ run(struct future *f, unsigned flags)
   struct futures_tls *tls = &futures__tls;
   uint32_t st = atomic_load_explicit(&f->state, memory_order_relaxed);
   struct run_guard guard __attribute__((cleanup(run_unwound))) = {
-      .f = f, .saved = tls->current, .saved_base = tls->base, .flags = flags};
+      .f = f, .saved = tls->current, .saved_base = tls->base, .flags = flags,
+      .armed = 0};
   void *res = NULL;
   int code;
 
@@ -282,7 +283,8 @@ futures__gate_run_inline(struct future *c, futures_then_fn fn, void *arg)
 {
   struct futures_tls *tls = &futures__tls;
   struct run_guard guard __attribute__((cleanup(run_unwound))) = {
-      .f = c, .saved = tls->current, .saved_base = tls->base};
+      .f = c, .saved = tls->current, .saved_base = tls->base, .flags = 0,
+      .armed = 0};
   void *value, *res = NULL;
   int in, code;
 
