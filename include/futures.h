@@ -1909,7 +1909,9 @@ FUTURES_API int futures_spawn(futures_frame_t *frame, futures_task_fn fn,
  * A sync out of order, or a task (or frame task) that returns with a
  * frame it spawned not synced, is a programming error. A debug build
  * (--enable-debug) detects both and aborts with a message naming the
- * rule. A release build checks only what is cheap: an out-of-order sync
+ * rule (an unsynced frame when the task returns, unless an idle worker
+ * stole it first and touched the dead frame before that). A release
+ * build checks only what is cheap: an out-of-order sync
  * of a frame still waiting in the deque returns EINVAL and changes
  * nothing; a frame left unsynced is undefined behaviour (its memory is
  * gone with the task's stack while a worker may still steal it).
