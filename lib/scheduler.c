@@ -966,11 +966,9 @@ futures__sched_idle(struct slot *me, int *exit)
   unsigned backoff = 1;
   struct future *f;
 
+  /* The worker asked every owner of frames to share some just before
+   * (futures__sched_steal_frame()); a share wakes us if we park. */
   atomic_fetch_add_explicit(&s->sleepers, SPINNER_ONE, memory_order_relaxed);
-  /* Owners spawning frames share some, and wake a worker if we park. */
-  for (unsigned k = 0; k < s->nslots; k++)
-    if (&s->slots[k] != me)
-      futures__frame_ask(&s->slots[k].fq);
   for (unsigned i = 1;; i++) {
     if (futures__sched_work_visible(s)) {
       if ((f = futures__deque_pop(&me->dq, 0)) != NULL ||
