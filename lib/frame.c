@@ -22,36 +22,27 @@
 #define TS_TAIL(ts) ((unsigned)((ts) >> 32))
 #define TS_SPLIT(ts) ((unsigned)((ts) & 0xffffffffu))
 
-int
-futures__frame_init(struct fdeque *q, unsigned cap)
+void
+futures__frame_init(struct fdeque *q)
 {
   FUTURES_ATOMIC_VAR(q->ts);
   FUTURES_ATOMIC_VAR(q->want);
+  FUTURES_ATOMIC_RANGE(q->slot, sizeof(q->slot));
   atomic_init(&q->ts, TS(0, 0));
   atomic_init(&q->want, 0);
   q->head = q->split = 0;
-  q->cap = cap;
-  q->slot = FUTURES_ALLOC_ARRAY(_Atomic(struct frame *), cap);
-  if (q->slot == NULL)
-    return ENOMEM;
-  FUTURES_ATOMIC_RANGE(q->slot, cap * sizeof(q->slot[0]));
-  for (unsigned i = 0; i < cap; i++)
+  for (unsigned i = 0; i < FRAME_CAP; i++)
     atomic_init(&q->slot[i], (struct frame *)NULL);
   futures__mutex_init(&q->lock);
   futures__cond_init(&q->cond);
-  return 0;
 }
 
 void
 futures__frame_fini(struct fdeque *q)
 {
-  if (q->slot == NULL)
-    return;
   futures__cond_destroy(&q->cond);
   futures__mutex_destroy(&q->lock);
-  FUTURES_PLAIN_RANGE(q->slot, q->cap * sizeof(q->slot[0]));
-  FUTURES_FREE_ARRAY(q->slot, q->cap);
-  q->slot = NULL;
+  FUTURES_PLAIN_RANGE(q->slot, sizeof(q->slot));
 }
 
 /* ------------------------------------------------------------ owner */

@@ -96,16 +96,16 @@ struct fdeque {
   /* Owner only. */
   unsigned head FUTURES_ALIGNED; /* next push */
   unsigned split;                /* the owner's copy of ts's split */
-  /* Immutable after init. */
-  unsigned cap;
-  _Atomic(struct frame *) *slot;
   /* The owner sleeping on a stolen frame (frame_wait). */
   pthread_mutex_t lock;
   pthread_cond_t cond;
+  /* Written by the owner, read by thieves after a claim. In the struct,
+   * not allocated: one allocation (the pool's slots) holds them all. */
+  _Atomic(struct frame *) slot[FRAME_CAP];
 };
 
-/* 0, or ENOMEM; futures__frame_fini() undoes it. */
-int futures__frame_init(struct fdeque *q, unsigned cap);
+/* Never fails; futures__frame_fini() undoes it. */
+void futures__frame_init(struct fdeque *q);
 void futures__frame_fini(struct fdeque *q);
 
 /* Owner: pushes @fr; 0 when the deque is full. */
@@ -114,7 +114,7 @@ futures__frame_push(struct fdeque *q, struct frame *fr)
 {
   unsigned h = q->head;
 
-  if (unlikely(h == q->cap))
+  if (unlikely(h == FRAME_CAP))
     return 0;
   /* Relaxed: a thief reads the slot only after a grow published it. */
   atomic_store_explicit(&q->slot[h], fr, memory_order_relaxed);

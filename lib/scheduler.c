@@ -297,10 +297,7 @@ slot_init(struct slot *sl, struct sched *s, unsigned i)
   sl->rng = 0x9e3779b97f4a7c15ULL * (i + 1);
   sl->cursor = NULL;
   sl->tick = 0;
-  if (futures__frame_init(&sl->fq, FRAME_CAP) != 0) {
-    futures__frame_fini(&sl->fq);
-    return ENOMEM;
-  }
+  futures__frame_init(&sl->fq);
   if (futures__deque_init(&sl->dq, DEQUE_INIT) != 0) {
     futures__frame_fini(&sl->fq);
     return ENOMEM;
@@ -462,8 +459,20 @@ futures__sched_work_visible(struct sched *s)
     if (futures__ring_nonempty(&p->ring))
       return 1;
   for (unsigned i = 0; i < s->nslots; i++)
-    if (futures__deque_size(&s->slots[i].dq) > 0 ||
-        futures__frame_visible(&s->slots[i].fq))
+    if (futures__deque_size(&s->slots[i].dq) > 0)
+      return 1;
+  return 0;
+}
+
+/* 1 if a slot shares a frame. Only an idle worker's looks need this (its
+ * spin and its last look before it sleeps): frames exist only while a
+ * task runs, so the drain cannot end with one, and waking for frames is
+ * their owner's part (futures__sched_frames_published()). */
+static int
+frames_visible(struct sched *s)
+{
+  for (unsigned i = 0; i < s->nslots; i++)
+    if (futures__frame_visible(&s->slots[i].fq))
       return 1;
   return 0;
 }
@@ -920,7 +929,7 @@ park(struct slot *me)
       ret = 0;
       break;
     }
-    if (futures__sched_work_visible(s))
+    if (futures__sched_work_visible(s) || frames_visible(s))
       break;
     epoch = s->epoch;
     /* Predicate: a submitter granted a token, the drain ended, create
@@ -970,12 +979,13 @@ futures__sched_idle(struct slot *me, int *exit)
    * (futures__sched_steal_frame()); a share wakes us if we park. */
   atomic_fetch_add_explicit(&s->sleepers, SPINNER_ONE, memory_order_relaxed);
   for (unsigned i = 1;; i++) {
-    if (futures__sched_work_visible(s)) {
-      if ((f = futures__deque_pop(&me->dq, 0)) != NULL ||
-          (f = look_elsewhere(me)) != NULL) {
-        leave_spin(s);
-        return f;
-      }
+    if (futures__sched_work_visible(s) &&
+        ((f = futures__deque_pop(&me->dq, 0)) != NULL ||
+         (f = look_elsewhere(me)) != NULL)) {
+      leave_spin(s);
+      return f;
+    }
+    if (frames_visible(s)) {
       struct frame *fr = claim_frame(me);
 
       if (fr != NULL) {
