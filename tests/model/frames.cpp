@@ -251,13 +251,13 @@ struct frames_thieves : frames_model<frames_thieves, 3> {
 
 const futures_model::entry models[] = {
     {"frames-steal", "frames: owner spawn x3/sync x3 vs 2 steals, 2 threads",
-     futures_model::run<frames_steal>, rl::sched_bound, 3},
+     futures_model::run<frames_steal>, rl::sched_bound, 5},
     {"frames-last", "frames: the last frame, shrink vs claim, then reuse",
-     futures_model::run<frames_last>, rl::sched_bound, 3},
+     futures_model::run<frames_last>, rl::sched_bound, 5},
     {"frames-leapfrog", "frames: a stolen frame's child, leapfrogged",
-     futures_model::run<frames_leapfrog>, rl::sched_bound, 3},
+     futures_model::run<frames_leapfrog>, rl::sched_bound, 4},
     {"frames-thieves", "frames: 2 thieves vs the owner, 3 threads",
-     futures_model::run<frames_thieves>, rl::sched_bound, 2},
+     futures_model::run<frames_thieves>, rl::sched_bound, 3},
 };
 
 } // namespace
