@@ -266,6 +266,11 @@
  *            exist and its future is a pending future of the parent
  *            (ECHILD)
  *            (tests: check_shutdown/test_shutdown_async_in_a_fork_child_is_echild).
+ *            A task's frames (futures_spawn()) follow the same rule: in
+ *            the child a frame stolen before the fork and unfinished
+ *            syncs with ECHILD without running, and the others run in
+ *            the child
+ *            (tests: check_frames/test_frames_sync_in_a_fork_child_never_waits_for_the_parent).
  *
  *   exit.    The library registers no atexit() handler and no destructor
  *            (tests: check_exit/test_exit_with_live_pools_returns_its_status_silently).
@@ -1851,23 +1856,41 @@ typedef struct futures_frame {
  * Offers fn(arg, &result) to the other workers of the pool running the
  * calling task: the frame goes to the calling thread's frame deque, where
  * an idle worker may steal it, and futures_sync() later runs it in the
- * caller if nobody did. Idle workers never spin for frames: a worker that
- * runs out of work asks the spawning workers to share some, and a spawn
- * that shares frames wakes a sleeping worker if one is needed (at most
- * one wake-up per share). When the deque is full (1024 frames spawned and
- * not synced in one thread), or the calling thread has none (a task run in
- * place by a thread outside the pool, or an inline continuation), the
- * task runs at once, inside futures_spawn(), and futures_sync() only
- * returns its outcome.
+ * caller if nobody did. Frames are kept private until a worker wants
+ * them: a worker that runs out of work asks the spawning workers to share
+ * some, looks for shared frames while it spins (at most about 50
+ * microseconds) and once more before it sleeps, and never spins on a
+ * frame deque after that. A spawn that sees a request shares half of the
+ * caller's private frames; a futures_sync() about to run a frame in the
+ * caller while older frames are private shares all of them if a worker
+ * asked or is idle, so a flat loop of spawns reaches every worker. A share
+ * wakes a sleeping worker if one is needed, and each worker that takes a
+ * frame wakes the next while more are shared. When the deque is full
+ * (1024 frames spawned and not synced in one thread), or the calling
+ * thread has none (a task run in place by a thread outside the pool, or an
+ * inline continuation), the task runs at once, inside futures_spawn(), and
+ * futures_sync() only returns its outcome.
  *
  * A frame task runs as part of the task that spawned it: futures_cancelled()
  * there reports whether that task was asked to stop, and a future_get() or
  * futures_join_all() in it helps as in any task. It may spawn and sync
  * frames of its own. It must not call pthread_exit() (that would unwind the
- * stack of the spawning task, which may be another thread's), and a
- * futures_on_cancel() in it is not a hook of its own: where another worker
- * runs the frame it returns EPERM. The frame must stay valid, and
- * untouched, until futures_sync() returns.
+ * stack of the spawning task, which may be another thread's). A
+ * futures_on_cancel() in it is never a hook of its own, and what it does
+ * depends on who runs the frame: run in the spawning thread (by
+ * futures_sync(), or at once), it registers a hook of the spawning task,
+ * which stays registered after the frame returns; run by another worker,
+ * it returns EPERM. Do not call it in a frame task. The frame must stay
+ * valid, and untouched, until futures_sync() returns.
+ *
+ * fork(): in a child forked while a task runs, the pool's workers are not
+ * there (see "fork" at the top). A futures_spawn() on a frame deque
+ * of the parent's pool wakes nobody and no thread can steal the frame, so
+ * futures_sync() runs it in the child; a frame that was
+ * waiting unclaimed at the fork is run by its futures_sync() in the
+ * child too; a frame a worker had stolen before the fork and not finished
+ * is not run: its futures_sync() in the child returns ECHILD at once
+ * (NULL result), as a wait on the parent's unfinished work does.
  *
  * @frame: (caller owns) Where the spawned task is kept until it is
  *         synced, normally a local variable. NULL -> EINVAL.
@@ -1883,7 +1906,9 @@ typedef struct futures_frame {
  *            its pool, or in that thread
  *            (tests: check_frames/test_frames_fib_matches_sequential_on_1_2_4_workers,
  *            check_frames/test_frames_stolen_frame_is_synced_after_the_thief_finishes,
- *            check_frames/test_frames_spawn_beyond_the_deque_runs_at_once).
+ *            check_frames/test_frames_spawn_beyond_the_deque_runs_at_once,
+ *            check_interleave/test_interleave_flat_spawn_loop_uses_every_worker,
+ *            check_frames/test_frames_sync_in_a_fork_child_never_waits_for_the_parent).
  * In a task: only there; outside one EPERM
  *            (tests: check_frames/test_frames_outside_a_task_is_eperm,
  *            check_frames/test_frames_bad_arguments_are_einval,
@@ -1910,7 +1935,11 @@ FUTURES_API int futures_spawn(futures_frame_t *frame, futures_task_fn fn,
  * frame it spawned not synced, is a programming error. A debug build
  * (--enable-debug) detects both and aborts with a message naming the
  * rule (an unsynced frame when the task returns, unless an idle worker
- * stole it first and touched the dead frame before that). A release
+ * stole it first and touched the dead frame before that). The check is
+ * per thread, not per task: a sync by another task that this thread runs
+ * in place meanwhile (a record that future_get() or futures_join_all()
+ * helps with, of the spawning task's frame through a pointer) passes it
+ * when the frame is the thread's newest. A release
  * build checks only what is cheap: an out-of-order sync
  * of a frame still waiting in the deque returns EINVAL and changes
  * nothing; a frame left unsynced is undefined behaviour (its memory is
@@ -1922,7 +1951,9 @@ FUTURES_API int futures_spawn(futures_frame_t *frame, futures_task_fn fn,
  *
  * Return:    0 or the task's own code (any positive value); EINVAL as
  *            above (nothing was done); EPERM if the calling thread is not
- *            running a pool task.
+ *            running a pool task; ECHILD in a fork() child for a frame
+ *            another worker stole before the fork and had not finished
+ *            (see futures_spawn()).
  * Ownership: the frame is the caller's again when it returns; *@result
  *            is whatever the task stored.
  * Threads:   only the thread that spawned @frame, inside the same task
@@ -1930,7 +1961,9 @@ FUTURES_API int futures_spawn(futures_frame_t *frame, futures_task_fn fn,
  *            check_interleave/test_interleave_stolen_frame_sync_sleeps_until_the_thief_finishes,
  *            check_frames/test_frames_errors_and_results_pass_through_sync,
  *            check_frames/test_frames_out_of_order_sync_is_caught,
- *            check_frames/test_frames_unsynced_frame_is_caught_in_debug).
+ *            check_frames/test_frames_unsynced_frame_is_caught_in_debug,
+ *            check_frames/test_frames_sync_in_a_fork_child_never_waits_for_the_parent,
+ *            check_interleave/test_interleave_flat_spawn_loop_uses_every_worker).
  * In a task: only there; outside one EPERM
  *            (tests: check_frames/test_frames_outside_a_task_is_eperm,
  *            check_frames/test_frames_fib_matches_sequential_on_1_2_4_workers).

@@ -47,17 +47,12 @@ futures__frame_fini(struct fdeque *q)
 
 /* ------------------------------------------------------------ owner */
 
-int
-futures__frame_grow(struct fdeque *q)
+/* Moves split up to @split (> q->split), sharing the frames below it. */
+static void
+share_to(struct fdeque *q, unsigned split)
 {
-  unsigned split = q->split + (q->head - q->split + 1) / 2;
   uint64_t ts;
 
-  /* Relaxed: a request seen late, or cleared after a newer one, costs at
-   * most one more grow or one spawn's delay. */
-  atomic_store_explicit(&q->want, 0, memory_order_relaxed);
-  if (split == q->split)
-    return 0;
   /* Relaxed load: the compare-and-swap checks it. Only the owner moves
    * split, so the low half is q->split; thieves may move tail meanwhile. */
   ts = atomic_load_explicit(&q->ts, memory_order_relaxed);
@@ -68,6 +63,30 @@ futures__frame_grow(struct fdeque *q)
       memory_order_relaxed))
     ;
   q->split = split;
+}
+
+int
+futures__frame_grow(struct fdeque *q)
+{
+  unsigned split = q->split + (q->head - q->split + 1) / 2;
+
+  /* Relaxed: a request seen late, or cleared after a newer one, costs at
+   * most one more grow or one spawn's delay. */
+  atomic_store_explicit(&q->want, 0, memory_order_relaxed);
+  if (split == q->split)
+    return 0;
+  share_to(q, split);
+  return 1;
+}
+
+int
+futures__frame_share_all(struct fdeque *q)
+{
+  /* Relaxed: as in futures__frame_grow(). */
+  atomic_store_explicit(&q->want, 0, memory_order_relaxed);
+  if (q->head == q->split)
+    return 0;
+  share_to(q, q->head);
   return 1;
 }
 
@@ -153,6 +172,12 @@ futures__frame_wait(struct fdeque *q, struct frame *fr, long base)
     sched_yield();
   }
   FUTURES_HAPPENS_AFTER(&fr->thief);
+  futures__frame_forget(q);
+}
+
+void
+futures__frame_forget(struct fdeque *q)
+{
   /* Frames from the stolen one up were claimed, and all are synced now
    * (tail = split = head). Nothing is shared; the next push reuses the
    * slot. Relaxed: a thief reading either value finds nothing to take,
@@ -205,6 +230,8 @@ futures__frame_run_stolen(struct fdeque *me, struct frame *fr, long base)
   tls->current = fr->task;
   tls->chunk_of = fr->task;
   tls->base = base;
+  /* Saved, cleared and restored in release builds too (only debug builds
+   * read it): one word, cheaper than a second copy of this function. */
   tls->frame_top = NULL;
   rc = fr->fn(fr->arg, &res);
   FUTURES_ASSERT(tls->frame_top == NULL &&

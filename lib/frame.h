@@ -149,6 +149,15 @@ futures__frame_wanted(struct fdeque *q)
 /* Owner: shares half of its private frames and clears want; 1 if it
  * shared any (the caller then wakes a sleeper if one needs it). */
 int futures__frame_grow(struct fdeque *q);
+/* Owner: shares every private frame and clears want; 1 if it shared any
+ * (the caller then wakes a sleeper if one needs it). */
+int futures__frame_share_all(struct fdeque *q);
+/* Owner: 1 if frames below the newest are private (pop just ran). */
+static inline int
+futures__frame_private(const struct fdeque *q)
+{
+  return q->head > q->split;
+}
 /* Owner: @fr is the newest frame and lies in the shared part. 1 if it is
  * the owner's again (popped: run it inline); 0 if a thief took it
  * (futures__frame_wait() next); -1 if @fr is not the newest frame. */
@@ -157,6 +166,9 @@ int futures__frame_reclaim(struct fdeque *q, struct frame *fr);
  * meanwhile, then pops it. @base: the thread's record deque bottom (for
  * tls->base while a frame runs). */
 void futures__frame_wait(struct fdeque *q, struct frame *fr, long base);
+/* Owner of @q: pops a claimed @fr without waiting for its thief (a fork()
+ * child, where the thief does not exist): the end of futures__frame_wait(). */
+void futures__frame_forget(struct fdeque *q);
 
 /* Thief: claims the oldest shared frame of @v, or NULL (then asks @v to
  * share, if nothing was shared). */

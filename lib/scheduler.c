@@ -464,10 +464,11 @@ futures__sched_work_visible(struct sched *s)
   return 0;
 }
 
-/* 1 if a slot shares a frame. Only an idle worker's looks need this (its
- * spin and its last look before it sleeps): frames exist only while a
- * task runs, so the drain cannot end with one, and waking for frames is
- * their owner's part (futures__sched_frames_published()). */
+/* 1 if a slot shares a frame. An idle worker's looks need this (its spin
+ * and its last look before it sleeps), and so does wake_chain(), which
+ * passes a wake-up on while frames stay shared (a share publishes several;
+ * its owner wakes one worker: futures__sched_frames_published()). Frames
+ * exist only while a task runs, so the drain cannot end with one. */
 static int
 frames_visible(struct sched *s)
 {
@@ -743,8 +744,9 @@ steal_any(struct slot *me)
   return NULL;
 }
 
-/* A worker found work somewhere other than its own deque: if a worker is
- * parked and more work is visible, wake it. It does the same when it finds
+/* A worker found work somewhere other than its own deque (a record, or a
+ * frame): if a worker is parked and more work (records or shared frames)
+ * is visible, wake it. It does the same when it finds
  * work, so wake-ups spread in a chain, each costing a system call only
  * while someone is actually asleep. This publishes nothing, so it needs
  * no barrier: every record it can see was published by a thread that ran
@@ -753,7 +755,7 @@ static void
 wake_chain(struct sched *s)
 {
   if (needs_wake(atomic_load_explicit(&s->sleepers, memory_order_relaxed)) &&
-      futures__sched_work_visible(s))
+      (futures__sched_work_visible(s) || frames_visible(s)))
     wake_one(s);
 }
 
@@ -812,6 +814,8 @@ futures__sched_steal_frame(struct slot *me)
 
   if (fr == NULL)
     return 0;
+  /* More frames shared (a grow shares several): pass a wake-up on. */
+  wake_chain(me->sched);
   run_frame(me, fr);
   return 1;
 }
@@ -819,6 +823,10 @@ futures__sched_steal_frame(struct slot *me)
 void
 futures__sched_frames_published(struct sched *s)
 {
+  /* A fork() child: nobody parked here belongs to this process, and
+   * s->lock may have been copied locked. */
+  if (futures__sched_stale(s))
+    return;
   wake_after_publish(s);
 }
 

@@ -223,6 +223,23 @@ int futures__sched_steal_frame(struct slot *me);
 /* An owner shared frames (futures__frame_grow()): wakes a parked worker
  * if one sleeps without a token and none spins. */
 void futures__sched_frames_published(struct sched *s);
+/* 1 if a worker of @s is idle (spinning or parked): an owner about to run
+ * a frame inline then shares the private frames below it. Relaxed: a
+ * look; a worker that goes idle just after asks (futures__frame_ask()). */
+static inline int
+futures__sched_has_idle(struct sched *s)
+{
+  return atomic_load_explicit(&s->sleepers, memory_order_relaxed) != 0;
+}
+/* 1 in a fork() child for a pool of the parent (its workers are not
+ * here). */
+static inline int
+futures__sched_stale(struct sched *s)
+{
+  return unlikely(futures__forked()) &&
+         s->gen != atomic_load_explicit(&futures__fork_gen,
+                                        memory_order_relaxed);
+}
 /* Any thread: takes one queued record from anywhere in @s, for a thread
  * that drains a pool with no worker left; NULL when none is visible. */
 struct future *futures__sched_take_any(struct sched *s);

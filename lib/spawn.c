@@ -9,8 +9,14 @@
  *
  * What the fast paths pay: a spawn fills the frame, stores one slot and
  * the owner's head, and reads the deque's want flag; an unstolen sync
- * reads the slot back, moves head and calls the task. No atomic
+ * reads the slot back, moves head and calls the task, and when older
+ * frames are still private reads want and the pool's idle count (it
+ * shares them all if a worker asked or is idle: share_below()). No atomic
  * read-modify-write, no fence, no allocation.
+ *
+ * In a fork() child on a pool of the parent, a share wakes nobody
+ * (futures__sched_frames_published()) and the sync of a frame stolen
+ * before the fork returns ECHILD: its thief is in the parent.
  *
  * Debug builds keep, per thread, the list of open frames (spawned, not
  * synced; tls->frame_top, linked through frame->below), to catch a sync
@@ -113,6 +119,16 @@ futures_spawn(futures_frame_t *frame, futures_task_fn fn, void *arg)
   return 0;
 }
 
+/* The owner is about to run a frame inline while older ones are private
+ * and a worker is idle or asked: share them all (a flat loop of spawns
+ * then reaches every worker; each thief passes a wake-up on). */
+static void __attribute__((noinline))
+share_below(struct slot *sl)
+{
+  if (futures__frame_share_all(&sl->fq))
+    futures__sched_frames_published(sl->sched);
+}
+
 /* The frame was shared: take it back, or wait for its thief. */
 static int __attribute__((noinline))
 sync_shared(struct futures_tls *tls, struct frame *fr, void **result)
@@ -128,6 +144,14 @@ sync_shared(struct futures_tls *tls, struct frame *fr, void **result)
   fr->state = FRAME_SYNCED;
   if (own) {
     rc = call(tls, fr, &res);
+  } else if (unlikely(futures__sched_stale(tls->slot->sched)) &&
+             atomic_load_explicit(&fr->thief, memory_order_acquire) !=
+                 FRAME_DONE) {
+    /* A fork() child: the thief, in the parent, will not run it here. */
+    futures__frame_forget(q);
+    if (result != NULL)
+      *result = NULL;
+    return ECHILD;
   } else {
     futures__frame_wait(q, fr, futures__deque_bottom(&tls->slot->dq));
     rc = fr->rc;
@@ -158,6 +182,10 @@ futures_sync(futures_frame_t *frame, void **result)
       return sync_shared(tls, fr, result);
     close_frame(tls, fr);
     fr->state = FRAME_SYNCED;
+    if (unlikely(futures__frame_private(&sl->fq)) &&
+        (unlikely(futures__frame_wanted(&sl->fq)) ||
+         unlikely(futures__sched_has_idle(sl->sched))))
+      share_below(sl);
     rc = call(tls, fr, &res);
   } else if (fr->state == FRAME_RAN) {
     close_frame(tls, fr);

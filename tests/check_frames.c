@@ -502,6 +502,112 @@ START_TEST(test_frames_stolen_frame_is_synced_after_the_thief_finishes)
 }
 END_TEST
 
+/* ------------------------------------------------------------ fork */
+
+#ifndef TU_TSAN /* TSan cannot follow a multi-threaded fork (check_fork) */
+
+static int
+task_nine(void *arg, void **result)
+{
+  (void)arg;
+  *result = (void *)(intptr_t)9;
+  return 0;
+}
+
+/*
+ * Child of fork_root: the stolen frame's thief stayed in the parent. A new
+ * spawn and the unclaimed frame run inline here; the stolen frame's sync
+ * returns ECHILD at once. Exit code: a bit per wrong answer.
+ */
+static void
+fork_child(futures_frame_t *stolen, futures_frame_t *unclaimed)
+{
+  futures_frame_t fr;
+  void *r = NULL, *u = NULL, *s = (void *)1;
+  int bad = 0, rc;
+
+  signal(SIGALRM, SIG_DFL); /* Check's handler kills the process group */
+  alarm(20);                /* a hang is a failure, not a stuck suite */
+  rc = futures_spawn(&fr, task_nine, NULL);
+  bad |= rc != 0;
+  rc = futures_sync(&fr, &r);
+  bad |= (rc != 0 || r != (void *)(intptr_t)9) << 1;
+  rc = futures_sync(unclaimed, &u);
+  bad |= (rc != 0 || u != (void *)(intptr_t)9) << 2;
+  rc = futures_sync(stolen, &s);
+  bad |= (rc != ECHILD || s != NULL) << 3;
+  tu_child_exit(bad);
+}
+
+struct fork_ctx {
+  struct steal_ctx c;
+  int status, child_rc;
+  void *unclaimed_res;
+};
+
+static int
+fork_root(void *arg, void **result)
+{
+  struct fork_ctx *k = arg;
+  struct steal_ctx *c = &k->c;
+  futures_frame_t fr, filler, unclaimed;
+  pid_t pid;
+
+  (void)result;
+  c->owner = pthread_self();
+  futures_spawn(&fr, frame_wait_go, c);
+  while (!tu_latch_is_open(&c->taken)) { /* as in steal_root */
+    futures_spawn(&filler, task_nop, NULL);
+    futures_sync(&filler, NULL);
+  }
+  /* The only other worker runs fr, blocked: nobody can take this one. */
+  futures_spawn(&unclaimed, task_nine, NULL);
+  pid = fork();
+  if (pid == 0)
+    fork_child(&fr, &unclaimed);
+  if (pid < 0 || waitpid(pid, &k->status, 0) != pid)
+    k->status = -1;
+  tu_latch_open(&c->go);
+  k->child_rc = futures_sync(&unclaimed, &k->unclaimed_res);
+  c->rc = futures_sync(&fr, &c->res);
+  return 0;
+}
+
+/* In a fork() child of a task whose frame a worker stole, futures_sync()
+ * of that frame returns ECHILD instead of waiting forever for a thief
+ * that is not there; an unclaimed frame and a new spawn run inline. The
+ * parent's syncs are unaffected. */
+START_TEST(test_frames_sync_in_a_fork_child_never_waits_for_the_parent)
+{
+  futures_pool_t *pool = NULL;
+  future_t *f = NULL;
+  struct fork_ctx k;
+
+  memset(&k, 0, sizeof(k));
+  tu_latch_init(&k.c.taken);
+  tu_latch_init(&k.c.syncing);
+  tu_latch_init(&k.c.go);
+  ck_assert_int_eq(futures_pool_create(&pool, 2), 0);
+  ck_assert_int_eq(futures_submit(pool, fork_root, &k, &f), 0);
+  ck_assert_int_eq(future_get(f, NULL), 0);
+  future_release(f);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+  ck_assert_msg(WIFEXITED(k.status) && WEXITSTATUS(k.status) == 0,
+                "child: status %#x (exit bits: 1 spawn, 2 its sync, "
+                "4 unclaimed, 8 stolen not ECHILD; SIGALRM: hung)",
+                (unsigned)k.status);
+  ck_assert_int_eq(k.child_rc, 0);
+  ck_assert_ptr_eq(k.unclaimed_res, (void *)(intptr_t)9);
+  ck_assert_int_eq(k.c.rc, 0);
+  ck_assert_ptr_eq(k.c.res, (void *)(intptr_t)7);
+  tu_latch_destroy(&k.c.taken);
+  tu_latch_destroy(&k.c.syncing);
+  tu_latch_destroy(&k.c.go);
+}
+END_TEST
+
+#endif /* !TU_TSAN */
+
 /* ------------------------------------------------------------ misuse */
 
 static int
@@ -623,6 +729,9 @@ frames_suite(void)
   tcase_set_timeout(tc, 30);
   tcase_add_test(tc,
                  test_frames_stolen_frame_is_synced_after_the_thief_finishes);
+#ifndef TU_TSAN
+  tcase_add_test(tc, test_frames_sync_in_a_fork_child_never_waits_for_the_parent);
+#endif
   suite_add_tcase(s, tc);
   return s;
 }

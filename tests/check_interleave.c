@@ -862,6 +862,129 @@ START_TEST(test_interleave_stolen_frame_sync_sleeps_until_the_thief_finishes)
 }
 END_TEST
 
+/*
+ * A flat loop of spawns reaches every worker. W frames each wait on a
+ * barrier of W parties (bounded: a regression fails instead of hanging),
+ * so they finish only if W threads run them at once: the owner runs the
+ * newest inline and W - 1 thieves must take the others. The other W - 1
+ * workers are parked first (test point PARK, all W - 1 counted asleep),
+ * so they asked for frames once, long before the spawns. Before the
+ * owner's sync shared the private frames below the one it runs inline,
+ * one grow shared one frame and the rest stayed private: one thief, and
+ * the barrier timed out.
+ */
+#define FLAT_W 4
+#define FLAT_WAIT_NS (10LL * 1000000000LL)
+
+struct flat_barrier {
+  pthread_mutex_t lock;
+  pthread_cond_t cond;
+  int arrived;
+  atomic_int timeouts;
+  futures_pool_t *pool;
+  pthread_t who[FLAT_W];
+};
+
+/* One party of the barrier; counts a timeout instead of hanging. */
+static void
+flat_wait(struct flat_barrier *b)
+{
+  struct timespec dl = tu_deadline_in(FLAT_WAIT_NS);
+  int rc = 0;
+
+  pthread_mutex_lock(&b->lock);
+  b->arrived++;
+  pthread_cond_broadcast(&b->cond);
+  while (b->arrived < FLAT_W && rc == 0)
+    rc = pthread_cond_timedwait(&b->cond, &b->lock, &dl);
+  if (b->arrived < FLAT_W)
+    atomic_fetch_add(&b->timeouts, 1);
+  pthread_mutex_unlock(&b->lock);
+}
+
+struct flat_arg {
+  struct flat_barrier *b;
+  int i;
+};
+
+static int
+flat_frame_at(void *arg, void **result)
+{
+  struct flat_arg *a = arg;
+
+  (void)result;
+  a->b->who[a->i] = pthread_self();
+  flat_wait(a->b);
+  return 0;
+}
+
+static int
+flat_root(void *arg, void **result)
+{
+  struct flat_barrier *b = arg;
+  futures_frame_t fr[FLAT_W];
+  struct flat_arg a[FLAT_W];
+
+  (void)result;
+  for (int i = 0; i < FLAT_W; i++) {
+    a[i].b = b;
+    a[i].i = i;
+    futures_spawn(&fr[i], flat_frame_at, &a[i]);
+  }
+  for (int i = FLAT_W - 1; i >= 0; i--)
+    futures_sync(&fr[i], NULL);
+  return 0;
+}
+
+/* PARK fires with every other worker parked. */
+static int
+all_but_one_parked(const void *obj, void *ctx)
+{
+  struct flat_barrier *b = ctx;
+
+  (void)obj;
+  return (uint32_t)atomic_load(&b->pool->sched.sleepers) >= FLAT_W - 1;
+}
+
+START_TEST(test_interleave_flat_spawn_loop_uses_every_worker)
+{
+  struct flat_barrier b;
+  struct tu_tp park;
+  struct tu_tp *st[1] = {&park};
+  future_t *f = NULL;
+
+  memset(&b, 0, sizeof(b));
+  pthread_mutex_init(&b.lock, NULL);
+  {
+    pthread_condattr_t ca; /* tu_deadline_in() reads CLOCK_MONOTONIC */
+
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&b.cond, &ca);
+    pthread_condattr_destroy(&ca);
+  }
+  atomic_init(&b.timeouts, 0);
+  ck_assert_int_eq(futures_pool_create(&b.pool, FLAT_W), 0);
+  tu_tp_init(&park, FUTURES_TP_PARK, &b.pool->sched, 0);
+  park.filter = all_but_one_parked;
+  park.filter_ctx = &b;
+  tu_tp_install(st, 1);
+  tu_tp_wait(&park);
+  tu_tp_uninstall();
+  ck_assert_int_eq(futures_submit(b.pool, flat_root, &b, &f), 0);
+  ck_assert_int_eq(future_get(f, NULL), 0);
+  future_release(f);
+  ck_assert_int_eq(futures_pool_destroy(b.pool), 0);
+  ck_assert_int_eq(atomic_load(&b.timeouts), 0);
+  for (int i = 0; i < FLAT_W; i++)
+    for (int j = 0; j < i; j++)
+      ck_assert(!pthread_equal(b.who[i], b.who[j]));
+  tu_tp_destroy(&park);
+  pthread_cond_destroy(&b.cond);
+  pthread_mutex_destroy(&b.lock);
+}
+END_TEST
+
 Suite *
 interleave_suite(void)
 {
@@ -887,6 +1010,7 @@ interleave_suite(void)
   tcase_set_timeout(tc, 30);
   tcase_add_test(tc,
                  test_interleave_stolen_frame_sync_sleeps_until_the_thief_finishes);
+  tcase_add_test(tc, test_interleave_flat_spawn_loop_uses_every_worker);
   suite_add_tcase(s, tc);
   return s;
 }
