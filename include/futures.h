@@ -1861,11 +1861,12 @@ typedef struct futures_frame {
  * some, looks for shared frames while it spins (at most about 50
  * microseconds) and once more before it sleeps, and never spins on a
  * frame deque after that. A spawn that sees a request shares half of the
- * caller's private frames; a futures_sync() about to run a frame in the
- * caller while older frames are private shares all of them if a worker
- * asked or is idle, so a flat loop of spawns reaches every worker. A share
- * wakes a sleeping worker if one is needed, and each worker that takes a
- * frame wakes the next while more are shared. When the deque is full
+ * caller's private frames, and a futures_sync() that sees one, about to
+ * run a frame in the caller, shares all of them. A share wakes a sleeping
+ * worker if one is needed and, while workers stay idle, leaves the
+ * request standing for the next spawn or sync; each worker that takes a
+ * frame wakes the next while more are shared. So a flat loop of spawns
+ * reaches every idle worker. When the deque is full
  * (1024 frames spawned and not synced in one thread), or the calling
  * thread has none (a task run in place by a thread outside the pool, or an
  * inline continuation), the task runs at once, inside futures_spawn(), and

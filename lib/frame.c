@@ -82,10 +82,11 @@ futures__frame_grow(struct fdeque *q)
 int
 futures__frame_share_all(struct fdeque *q)
 {
-  /* Relaxed: as in futures__frame_grow(). */
-  atomic_store_explicit(&q->want, 0, memory_order_relaxed);
+  /* Nothing private: the request stands for the next spawn. */
   if (q->head == q->split)
     return 0;
+  /* Relaxed: as in futures__frame_grow(). */
+  atomic_store_explicit(&q->want, 0, memory_order_relaxed);
   share_to(q, q->head);
   return 1;
 }

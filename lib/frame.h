@@ -150,14 +150,9 @@ futures__frame_wanted(struct fdeque *q)
  * shared any (the caller then wakes a sleeper if one needs it). */
 int futures__frame_grow(struct fdeque *q);
 /* Owner: shares every private frame and clears want; 1 if it shared any
- * (the caller then wakes a sleeper if one needs it). */
+ * (the caller then wakes a sleeper if one needs it); 0, want left set,
+ * when none is private. */
 int futures__frame_share_all(struct fdeque *q);
-/* Owner: 1 if frames below the newest are private (pop just ran). */
-static inline int
-futures__frame_private(const struct fdeque *q)
-{
-  return q->head > q->split;
-}
 /* Owner: @fr is the newest frame and lies in the shared part. 1 if it is
  * the owner's again (popped: run it inline); 0 if a thief took it
  * (futures__frame_wait() next); -1 if @fr is not the newest frame. */

@@ -821,13 +821,17 @@ futures__sched_steal_frame(struct slot *me)
 }
 
 void
-futures__sched_frames_published(struct sched *s)
+futures__sched_frames_published(struct sched *s, struct fdeque *q)
 {
   /* A fork() child: nobody parked here belongs to this process, and
    * s->lock may have been copied locked. */
   if (futures__sched_stale(s))
     return;
   wake_after_publish(s);
+  /* Relaxed: a look (a token granted above is off the count already); a
+   * worker that goes idle after it asks by itself. */
+  if (atomic_load_explicit(&s->sleepers, memory_order_relaxed) != 0)
+    futures__frame_ask(q);
 }
 
 int

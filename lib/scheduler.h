@@ -220,17 +220,12 @@ int futures__sched_run_descendant(int (*run)(struct future *f));
 /* A worker found no record: steals a shared frame of another slot and
  * runs it; 1 if it ran one (it asks every owner to share otherwise). */
 int futures__sched_steal_frame(struct slot *me);
-/* An owner shared frames (futures__frame_grow()): wakes a parked worker
- * if one sleeps without a token and none spins. */
-void futures__sched_frames_published(struct sched *s);
-/* 1 if a worker of @s is idle (spinning or parked): an owner about to run
- * a frame inline then shares the private frames below it. Relaxed: a
- * look; a worker that goes idle just after asks (futures__frame_ask()). */
-static inline int
-futures__sched_has_idle(struct sched *s)
-{
-  return atomic_load_explicit(&s->sleepers, memory_order_relaxed) != 0;
-}
+/* The owner of @q shared frames (futures__frame_grow(),
+ * futures__frame_share_all()): wakes a parked worker if one sleeps without
+ * a token and none spins; if workers are still idle after that, asks @q
+ * again (its next spawn or sync shares more: one share serves one idle
+ * worker's request, and each idle worker asked only once). */
+void futures__sched_frames_published(struct sched *s, struct fdeque *q);
 /* 1 in a fork() child for a pool of the parent (its workers are not
  * here). */
 static inline int

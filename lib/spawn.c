@@ -9,9 +9,8 @@
  *
  * What the fast paths pay: a spawn fills the frame, stores one slot and
  * the owner's head, and reads the deque's want flag; an unstolen sync
- * reads the slot back, moves head and calls the task, and when older
- * frames are still private reads want and the pool's idle count (it
- * shares them all if a worker asked or is idle: share_below()). No atomic
+ * reads the slot back, moves head, reads want (a worker asked: it shares
+ * every private frame left, share_below()) and calls the task. No atomic
  * read-modify-write, no fence, no allocation.
  *
  * In a fork() child on a pool of the parent, a share wakes nobody
@@ -109,7 +108,7 @@ futures_spawn(futures_frame_t *frame, futures_task_fn fn, void *arg)
     atomic_store_explicit(&fr->thief, 0, memory_order_relaxed);
     if (unlikely(futures__frame_wanted(&sl->fq)) &&
         futures__frame_grow(&sl->fq))
-      futures__sched_frames_published(sl->sched);
+      futures__sched_frames_published(sl->sched, &sl->fq);
     return 0;
   }
   /* No deque, or it is full: run it now; the sync returns the outcome. */
@@ -119,14 +118,14 @@ futures_spawn(futures_frame_t *frame, futures_task_fn fn, void *arg)
   return 0;
 }
 
-/* The owner is about to run a frame inline while older ones are private
- * and a worker is idle or asked: share them all (a flat loop of spawns
- * then reaches every worker; each thief passes a wake-up on). */
+/* The owner is about to run a frame inline and a worker asked for frames:
+ * share every private one below it (a flat loop of spawns then reaches
+ * every worker; each thief passes a wake-up on). */
 static void __attribute__((noinline))
 share_below(struct slot *sl)
 {
   if (futures__frame_share_all(&sl->fq))
-    futures__sched_frames_published(sl->sched);
+    futures__sched_frames_published(sl->sched, &sl->fq);
 }
 
 /* The frame was shared: take it back, or wait for its thief. */
@@ -182,9 +181,7 @@ futures_sync(futures_frame_t *frame, void **result)
       return sync_shared(tls, fr, result);
     close_frame(tls, fr);
     fr->state = FRAME_SYNCED;
-    if (unlikely(futures__frame_private(&sl->fq)) &&
-        (unlikely(futures__frame_wanted(&sl->fq)) ||
-         unlikely(futures__sched_has_idle(sl->sched))))
+    if (unlikely(futures__frame_wanted(&sl->fq)))
       share_below(sl);
     rc = call(tls, fr, &res);
   } else if (fr->state == FRAME_RAN) {

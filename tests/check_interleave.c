@@ -866,12 +866,12 @@ END_TEST
  * A flat loop of spawns reaches every worker. W frames each wait on a
  * barrier of W parties (bounded: a regression fails instead of hanging),
  * so they finish only if W threads run them at once: the owner runs the
- * newest inline and W - 1 thieves must take the others. The other W - 1
- * workers are parked first (test point PARK, all W - 1 counted asleep),
- * so they asked for frames once, long before the spawns. Before the
- * owner's sync shared the private frames below the one it runs inline,
- * one grow shared one frame and the rest stayed private: one thief, and
- * the barrier timed out.
+ * newest inline and W - 1 thieves must take the others. All W workers
+ * are parked first (test point PARK, all W counted asleep), so each asked
+ * for frames once, long before the spawns, and the submission wakes one
+ * to run the root. Before, the first spawn's grow consumed the request
+ * and shared one frame; the rest stayed private: one thief, and the
+ * barrier timed out.
  */
 #define FLAT_W 4
 #define FLAT_WAIT_NS (10LL * 1000000000LL)
@@ -881,6 +881,7 @@ struct flat_barrier {
   pthread_cond_t cond;
   int arrived;
   atomic_int timeouts;
+  struct tu_latch done; /* the root returns: the test never runs it */
   futures_pool_t *pool;
   pthread_t who[FLAT_W];
 };
@@ -933,17 +934,18 @@ flat_root(void *arg, void **result)
   }
   for (int i = FLAT_W - 1; i >= 0; i--)
     futures_sync(&fr[i], NULL);
+  tu_latch_open(&b->done);
   return 0;
 }
 
-/* PARK fires with every other worker parked. */
+/* PARK fires with every worker parked. */
 static int
-all_but_one_parked(const void *obj, void *ctx)
+all_parked(const void *obj, void *ctx)
 {
   struct flat_barrier *b = ctx;
 
   (void)obj;
-  return (uint32_t)atomic_load(&b->pool->sched.sleepers) >= FLAT_W - 1;
+  return (uint32_t)atomic_load(&b->pool->sched.sleepers) >= FLAT_W;
 }
 
 START_TEST(test_interleave_flat_spawn_loop_uses_every_worker)
@@ -964,14 +966,18 @@ START_TEST(test_interleave_flat_spawn_loop_uses_every_worker)
     pthread_condattr_destroy(&ca);
   }
   atomic_init(&b.timeouts, 0);
+  tu_latch_init(&b.done);
   ck_assert_int_eq(futures_pool_create(&b.pool, FLAT_W), 0);
   tu_tp_init(&park, FUTURES_TP_PARK, &b.pool->sched, 0);
-  park.filter = all_but_one_parked;
+  park.filter = all_parked;
   park.filter_ctx = &b;
   tu_tp_install(st, 1);
   tu_tp_wait(&park);
   tu_tp_uninstall();
   ck_assert_int_eq(futures_submit(b.pool, flat_root, &b, &f), 0);
+  /* A worker runs the root (a future_get() now could take it back and
+   * run it here, on a thread without the workers' deques). */
+  tu_latch_wait(&b.done);
   ck_assert_int_eq(future_get(f, NULL), 0);
   future_release(f);
   ck_assert_int_eq(futures_pool_destroy(b.pool), 0);
@@ -980,6 +986,7 @@ START_TEST(test_interleave_flat_spawn_loop_uses_every_worker)
     for (int j = 0; j < i; j++)
       ck_assert(!pthread_equal(b.who[i], b.who[j]));
   tu_tp_destroy(&park);
+  tu_latch_destroy(&b.done);
   pthread_cond_destroy(&b.cond);
   pthread_mutex_destroy(&b.lock);
 }
