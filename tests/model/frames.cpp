@@ -5,7 +5,8 @@
  *
  * The owner's side is spawn.c's, step for step, without the thread-local
  * bookkeeping: a spawn fills the frame, pushes it and, when a thief asked
- * (want), grows the shared part; a sync pops a private frame and calls it,
+ * (want), grows the shared part; a sync pops a private frame, shares every
+ * private frame left when a thief asked (share-all), and calls it,
  * or reclaims a shared one (shrink) and calls it, or waits for its thief
  * (leapfrogging, then sleeping: FRAME_SPIN_NS is 0 here, so every wait
  * that does not end at once sleeps on the deque's condition variable).
@@ -38,6 +39,9 @@ namespace {
 struct frames_state {
   struct fdeque q[MAXT];
   struct frame fr[MAXF];
+  /* Where frame i lives: &fr[i], or (frames-lifetime) a block of Relacy's
+   * heap that the syncer frees when its sync returns. */
+  struct frame *frp[MAXF];
   rl::var<int> input[MAXF];
   rl::var<int> output[MAXF];
   int runs[MAXF];
@@ -61,7 +65,7 @@ me()
 void
 spawn(unsigned t, int i)
 {
-  struct frame *fr = &cur->fr[i];
+  struct frame *fr = cur->frp[i];
   struct fdeque *q = &cur->q[t];
 
   cur->input[i]($) = i + 1;
@@ -81,12 +85,16 @@ spawn(unsigned t, int i)
 void
 sync(unsigned t, int i)
 {
-  struct frame *fr = &cur->fr[i];
+  struct frame *fr = cur->frp[i];
   struct fdeque *q = &cur->q[t];
   void *res = NULL;
   int rc, own;
 
   if (futures__frame_pop(q, fr)) {
+    /* A thief asked: share every private frame below (spawn.c's
+     * share_below(), before the inline call). */
+    if (futures__frame_wanted(q))
+      futures__frame_share_all(q);
     rc = fr->fn(fr->arg, &res);
   } else {
     own = futures__frame_reclaim(q, fr);
@@ -148,8 +156,10 @@ struct frames_model : suite<Derived, Threads> {
     cur = &s;
     s.nthreads = Threads;
     s.leap_parent = s.leap_child = -1;
-    for (int i = 0; i < MAXF; i++)
+    for (int i = 0; i < MAXF; i++) {
       s.runs[i] = s.spawned[i] = 0;
+      s.frp[i] = &s.fr[i];
+    }
     for (unsigned t = 0; t < Threads; t++)
       futures__frame_init(&s.q[t]);
     /* A thief asked before the owner began: its first spawn shares. */
@@ -231,6 +241,35 @@ struct frames_leapfrog : frames_model<frames_leapfrog, 2> {
   }
 };
 
+/* (e) The frame's lifetime: frame 0 lives in Relacy's heap, shared at its
+ * spawn, and the owner frees it as soon as its sync returns (a frame is a
+ * local variable of the spawning task, gone when the task returns or
+ * reused by its next spawn). A thief that touches the frame after its
+ * FRAME_DONE exchange (the one store after which the owner may return)
+ * then reads a poisoned or freed frame. */
+struct frames_lifetime : frames_model<frames_lifetime, 2> {
+  void setup()
+  {
+    s.frp[0] = futures_model::alloc<struct frame>(1);
+  }
+  void thread(unsigned t)
+  {
+    if (t == 0) {
+      spawn(0, 0);
+      sync(0, 0);
+      /* Reuse, then free: a late thief's plain read of a field finds
+       * NULL (and crashes the model on a lock through it); its atomic
+       * accesses find freed memory (Relacy: ACCESS TO FREED MEMORY). */
+      s.frp[0]->owner = NULL;
+      s.frp[0]->fn = NULL;
+      s.frp[0]->~frame();
+      futures__free(s.frp[0]);
+    } else {
+      steal(0);
+    }
+  }
+};
+
 /* (d) Two thieves racing each other and the owner for two shared frames. */
 struct frames_thieves : frames_model<frames_thieves, 3> {
   void thread(unsigned t)
@@ -258,6 +297,8 @@ const futures_model::entry models[] = {
      futures_model::run<frames_leapfrog>, rl::sched_bound, 4},
     {"frames-thieves", "frames: 2 thieves vs the owner, 3 threads",
      futures_model::run<frames_thieves>, rl::sched_bound, 3},
+    {"frames-lifetime", "frames: the owner frees a frame once synced",
+     futures_model::run<frames_lifetime>, rl::sched_bound, 5},
 };
 
 } // namespace
