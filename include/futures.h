@@ -1866,7 +1866,12 @@ typedef struct futures_frame {
  * worker if one is needed and, while workers stay idle, leaves the
  * request standing for the next spawn or sync; each worker that takes a
  * frame wakes the next while more are shared. So a flat loop of spawns
- * reaches every idle worker. When the deque is full
+ * reaches every idle worker that asks before a spawn or sync: the spawning
+ * thread reads requests only there. A request made while it runs code
+ * between them (a frame that futures_sync() runs in the caller included)
+ * waits until that returns. Spawned tasks may therefore run one after
+ * another, in the caller, even while workers are idle: a task that waits
+ * for a sibling frame to start may wait for ever. When the deque is full
  * (1024 frames spawned and not synced in one thread), or the calling
  * thread has none (a task run in place by a thread outside the pool, or an
  * inline continuation), the task runs at once, inside futures_spawn(), and

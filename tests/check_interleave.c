@@ -863,15 +863,25 @@ START_TEST(test_interleave_stolen_frame_sync_sleeps_until_the_thief_finishes)
 END_TEST
 
 /*
- * A flat loop of spawns reaches every worker. W frames each wait on a
- * barrier of W parties (bounded: a regression fails instead of hanging),
- * so they finish only if W threads run them at once: the owner runs the
- * newest inline and W - 1 thieves must take the others. All W workers
- * are parked first (test point PARK, all W counted asleep), so each asked
- * for frames once, long before the spawns, and the submission wakes one
- * to run the root. Before, the first spawn's grow consumed the request
- * and shared one frame; the rest stayed private: one thief, and the
- * barrier timed out.
+ * A flat loop of spawns reaches every worker, one spawn per idle worker.
+ * All W workers are parked first (test point PARK, all W counted asleep),
+ * so each asked for frames once, long before the spawns, and the
+ * submission wakes one to run the root. The root spawns frame i only once
+ * frame i - 1 has started on a thread of its own (a bounded wait, so a
+ * regression fails instead of hanging): the spawn must find a request
+ * standing (the share before it asked again, workers being still idle),
+ * share frame i and wake a worker, which takes it. Frames 0..W-2 then wait
+ * on a barrier of W parties with the newest, which the root runs inline:
+ * W threads at once. Before, the first spawn's grow consumed the request
+ * and nobody asked again; frame 1 stayed private and the wait timed out.
+ *
+ * Not tested: W frames spawned back to back all starting at once. The
+ * owner reads requests only when it spawns or syncs; a worker woken for a
+ * frame that another worker took asks again, and a request made while the
+ * owner runs a frame inline waits for that frame to return. Frames may run
+ * one after another (futures_spawn()'s doc), so a frame that waits for a
+ * sibling to start can wait for ever; this test's root only spawns once a
+ * thief has its frame.
  */
 #define FLAT_W 4
 #define FLAT_WAIT_NS (10LL * 1000000000LL)
@@ -880,9 +890,12 @@ struct flat_barrier {
   pthread_mutex_t lock;
   pthread_cond_t cond;
   int arrived;
-  atomic_int timeouts;
+  int started;          /* frames running on a thread of their own */
+  atomic_int timeouts;  /* barrier waits that timed out */
+  atomic_int unstarted; /* spawns whose frame no worker took in time */
   struct tu_latch done; /* the root returns: the test never runs it */
   futures_pool_t *pool;
+  pthread_t root;
   pthread_t who[FLAT_W];
 };
 
@@ -912,11 +925,33 @@ static int
 flat_frame_at(void *arg, void **result)
 {
   struct flat_arg *a = arg;
+  struct flat_barrier *b = a->b;
 
   (void)result;
-  a->b->who[a->i] = pthread_self();
-  flat_wait(a->b);
+  b->who[a->i] = pthread_self();
+  if (!pthread_equal(b->who[a->i], b->root)) {
+    pthread_mutex_lock(&b->lock);
+    b->started++;
+    pthread_cond_broadcast(&b->cond);
+    pthread_mutex_unlock(&b->lock);
+  }
+  flat_wait(b);
   return 0;
+}
+
+/* The root: until @n frames run on threads of their own (bounded). */
+static void
+flat_started(struct flat_barrier *b, int n)
+{
+  struct timespec dl = tu_deadline_in(FLAT_WAIT_NS);
+  int rc = 0;
+
+  pthread_mutex_lock(&b->lock);
+  while (b->started < n && rc == 0)
+    rc = pthread_cond_timedwait(&b->cond, &b->lock, &dl);
+  if (b->started < n)
+    atomic_fetch_add(&b->unstarted, 1);
+  pthread_mutex_unlock(&b->lock);
 }
 
 static int
@@ -927,9 +962,14 @@ flat_root(void *arg, void **result)
   struct flat_arg a[FLAT_W];
 
   (void)result;
+  b->root = pthread_self();
   for (int i = 0; i < FLAT_W; i++) {
     a[i].b = b;
     a[i].i = i;
+    /* Frame i - 1 has a thief (the newest, W - 1, runs here); after a
+     * miss, no more waits (the test's 30 s bound). */
+    if (i > 0 && atomic_load(&b->unstarted) == 0)
+      flat_started(b, i);
     futures_spawn(&fr[i], flat_frame_at, &a[i]);
   }
   for (int i = FLAT_W - 1; i >= 0; i--)
@@ -938,14 +978,15 @@ flat_root(void *arg, void **result)
   return 0;
 }
 
-/* PARK fires with every worker parked. */
+/* PARK fires with every worker parked (@obj: the pool's scheduler; the
+ * test's pool is the only one). */
 static int
 all_parked(const void *obj, void *ctx)
 {
-  struct flat_barrier *b = ctx;
+  const struct sched *s = obj;
 
-  (void)obj;
-  return (uint32_t)atomic_load(&b->pool->sched.sleepers) >= FLAT_W;
+  (void)ctx;
+  return (uint32_t)atomic_load(&s->sleepers) >= FLAT_W;
 }
 
 START_TEST(test_interleave_flat_spawn_loop_uses_every_worker)
@@ -966,12 +1007,14 @@ START_TEST(test_interleave_flat_spawn_loop_uses_every_worker)
     pthread_condattr_destroy(&ca);
   }
   atomic_init(&b.timeouts, 0);
+  atomic_init(&b.unstarted, 0);
   tu_latch_init(&b.done);
-  ck_assert_int_eq(futures_pool_create(&b.pool, FLAT_W), 0);
-  tu_tp_init(&park, FUTURES_TP_PARK, &b.pool->sched, 0);
+  /* Installed before the pool exists: its workers may all park before
+   * this thread runs again, and then none reaches PARK later. */
+  tu_tp_init(&park, FUTURES_TP_PARK, NULL, 0);
   park.filter = all_parked;
-  park.filter_ctx = &b;
   tu_tp_install(st, 1);
+  ck_assert_int_eq(futures_pool_create(&b.pool, FLAT_W), 0);
   tu_tp_wait(&park);
   tu_tp_uninstall();
   ck_assert_int_eq(futures_submit(b.pool, flat_root, &b, &f), 0);
@@ -981,6 +1024,7 @@ START_TEST(test_interleave_flat_spawn_loop_uses_every_worker)
   ck_assert_int_eq(future_get(f, NULL), 0);
   future_release(f);
   ck_assert_int_eq(futures_pool_destroy(b.pool), 0);
+  ck_assert_int_eq(atomic_load(&b.unstarted), 0);
   ck_assert_int_eq(atomic_load(&b.timeouts), 0);
   for (int i = 0; i < FLAT_W; i++)
     for (int j = 0; j < i; j++)
