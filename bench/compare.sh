@@ -19,6 +19,9 @@
 #   REPS [5]  NTHREADS [2]  N2 [1000000]  N3 [100000]  N5 [200000]
 #   FIBNS ["25 30"]  SPIN_K [from `floors calib`]  OUT [a new temp folder]
 #   TIMEOUT    seconds per process [300]
+#   FRAMES     1: with w4, also our fork-join on caller-owned frames
+#              (fork_join --mode frames) paired with Lace's fib, when the
+#              peers' folder has Lace (lace/) [1]
 #   WARMUP_PAIR  1: run the first pair once more before the others, both
 #              sides, and drop its figures (see below) [1]
 set -u
@@ -54,6 +57,15 @@ mkdir -p "$OUT" || die "cannot create $OUT"
 
 targets=floors
 for p in $PEERS; do targets="$targets bench_$p"; done
+with_lace=0
+case " $WORKLOADS " in
+*" w4 "*)
+  if [ "${FRAMES:-1}" = 1 ] && [ -f "$PEERS_DIR/lace/lace.h" ]; then
+    with_lace=1
+    targets="$targets bench_lace"
+  fi
+  ;;
+esac
 # shellcheck disable=SC2086 # one make target per word
 make -s -C "$PEERS_DIR" $targets >"$OUT/peers-build.log" 2>&1 ||
   die "building the peers failed; see $OUT/peers-build.log (the peers'" \
@@ -235,10 +247,27 @@ if [ "${WARMUP_PAIR:-1}" = 1 ]; then
   discard=0
 fi
 
+# W4 on frames: futures_spawn/futures_sync beside Lace, whose frames live
+# in its deque (its workload is W4_fibN, ours W4frames_fibN). Lace's idle
+# workers busy-wait; ours sleep.
+run_frames_pair() {
+  local f
+  for f in $FIBNS; do
+    ours fork_join --mode frames --fib "$f" --threads "$NTHREADS" \
+      --reps "$REPS"
+    peer lace w4 FIBN="$f" TIMEOUT=60
+    record "W4frames_fib$f" ms lower "$(peer_name)" \
+      "$(ours_cell "W4frames_fib$f" ms)" "$(peer_cell "W4_fib$f" ms)"
+  done
+}
+
 for wl in $WORKLOADS; do
   for p in $PEERS; do
     run_pair "$wl" "$p"
   done
+  if [ "$wl" = w4 ] && [ "$with_lace" = 1 ]; then
+    run_frames_pair
+  fi
 done
 
 # ------------------------------------------------------------------ table

@@ -63,6 +63,33 @@ fib_fj(long n)
   return (long)(intptr_t)r + y;
 }
 
+/* --mode frames: fib(n-1) spawned on a frame in this stack, fib(n-2)
+ * called, then the frame synced (futures_spawn/futures_sync). Runs only
+ * inside a pool task: the root is always a task in this mode. */
+static int
+fib_frame(void *arg, void **result)
+{
+  long n = (long)(intptr_t)arg;
+  futures_frame_t fr;
+  void *a = NULL, *b = NULL;
+  int rc;
+
+  if (n < 2) {
+    *result = (void *)(intptr_t)n;
+    return 0;
+  }
+  rc = futures_spawn(&fr, fib_frame, (void *)(intptr_t)(n - 1));
+  if (rc != 0) {
+    note_error(rc);
+    return rc;
+  }
+  fib_frame((void *)(intptr_t)(n - 2), &b);
+  if ((rc = futures_sync(&fr, &a)) != 0)
+    note_error(rc);
+  *result = (void *)((intptr_t)a + (intptr_t)b);
+  return 0;
+}
+
 /* Plain recursion, kept out of line so that the compiler cannot fold it. */
 __attribute__((noinline)) static long
 fib_seq(long n)
@@ -88,14 +115,15 @@ fib_tasks(long n)
 /* The root either runs in the calling thread (as the peers do) or as a task
  * the calling thread waits for. */
 static long
-run_fib(long n, int root_task)
+run_fib(long n, int root_task, int frames)
 {
   future_t *root;
   void *r = NULL;
 
-  if (!root_task)
+  if (!root_task && !frames)
     return fib_fj(n);
-  BU_CHECK(futures_submit(fib_pool, fib_task, (void *)(intptr_t)n, &root));
+  BU_CHECK(futures_submit(fib_pool, frames ? fib_frame : fib_task,
+                          (void *)(intptr_t)n, &root));
   BU_CHECK(future_get(root, &r));
   future_release(root);
   return (long)(intptr_t)r;
@@ -110,6 +138,10 @@ static const char usage[] =
     "(rows seq_ms with workers 0: no pool). By default the calling thread\n"
     "runs the root call, as the peers' harness does; --root-task submits\n"
     "the root as a task and waits for it with future_get.\n"
+    "--mode frames spawns fib(n-1) on a caller-owned frame instead\n"
+    "(futures_spawn/futures_sync, the root a task); its workload is\n"
+    "W4frames_fibN, and pair_ns is (ms - median seq_ms) / spawns, the cost\n"
+    "of one spawn+sync pair over a plain call (meaningful on 1 worker).\n"
     "cpu_cores is the process's CPU time over wall time (getrusage); on a\n"
     "VM whose host steals time, even a pure spin reads below 1.";
 
@@ -122,7 +154,8 @@ main(int argc, char **argv)
 {
   struct bu_list threads = {0, NULL}, fibs = {0, NULL};
   long reps = 5, warmup = 1;
-  int csv = 0, root_task = 0;
+  int csv = 0, root_task = 0, frames = 0;
+  const char *mode = "futures";
   double timeout = 0;
   const struct bu_opt opts[] = {
       {"fib", BU_OPT_LIST, &fibs, "LIST", "fib arguments (default 25,30)",
@@ -133,13 +166,15 @@ main(int argc, char **argv)
       {"reps", BU_OPT_LONG, &reps, "N", "timed runs (default 5)", NULL},
       {"warmup", BU_OPT_LONG, &warmup, "N", "untimed runs first (default 1)",
        NULL},
+      {"mode", BU_OPT_STRING, &mode, "M",
+       "futures (default: a task per call) or frames", NULL},
       {"root-task", BU_OPT_FLAG, &root_task, NULL,
        "run the root call as a task too", NULL},
       {"csv", BU_OPT_FLAG, &csv, NULL, "print CSV rows only", NULL},
       {"timeout", BU_OPT_DOUBLE, &timeout, "S",
        "give up after S seconds (default 0: never)", NULL},
       {NULL, BU_OPT_FLAG, NULL, NULL, NULL, NULL}};
-  double *ms, *mt, *seq, *cpu;
+  double *ms, *mt, *seq, *cpu, *pair;
   struct bu_report rep;
   char wbuf[256], fbuf[128], tbuf[160];
   size_t ncpu = bu_online_cpus();
@@ -148,6 +183,10 @@ main(int argc, char **argv)
     bu_die("unexpected argument (try --help)");
   if (reps < 1 || warmup < 0)
     bu_die("counts must be positive (try --help)");
+  if (strcmp(mode, "frames") == 0)
+    frames = 1;
+  else if (strcmp(mode, "futures") != 0)
+    bu_die("--mode %s: futures or frames (try --help)", mode);
   if (fibs.n == 0 && bu_list_parse("25,30", &fibs) != 0)
     bu_die("out of memory");
   if (threads.n == 0) {
@@ -167,7 +206,8 @@ main(int argc, char **argv)
   mt = calloc((size_t)reps, sizeof(double));
   seq = calloc((size_t)reps, sizeof(double));
   cpu = calloc((size_t)reps, sizeof(double));
-  if (!ms || !mt || !seq || !cpu)
+  pair = calloc((size_t)reps, sizeof(double));
+  if (!ms || !mt || !seq || !cpu || !pair)
     bu_die("out of memory");
 
   /* Compute-bound: a process that stops using CPU is deadlocked. */
@@ -182,7 +222,8 @@ main(int argc, char **argv)
     volatile long vn = n; /* keeps the timed call from being hoisted */
     char workload[32];
 
-    snprintf(workload, sizeof(workload), "W4_fib%ld", n);
+    snprintf(workload, sizeof(workload), "W4%s_fib%ld", frames ? "frames" : "",
+             n);
     for (long r = 0; r < reps; r++) {
       long long t0 = bu_now_ns();
       volatile long x = fib_seq(vn);
@@ -197,12 +238,12 @@ main(int argc, char **argv)
 
       BU_CHECK(futures_pool_create(&fib_pool, (size_t)threads.v[i]));
       for (long w = 0; w < warmup; w++)
-        run_fib(n, root_task);
+        run_fib(n, root_task, frames);
       ok_a = futures_pool_stats(fib_pool, &a);
       for (long r = 0; r < reps; r++) {
         double c0 = bu_cpu_seconds();
         long long t0 = bu_now_ns();
-        long got = run_fib(n, root_task);
+        long got = run_fib(n, root_task, frames);
         long long t = bu_now_ns() - t0;
 
         cpu[r] = (bu_cpu_seconds() - c0) / ((double)t / 1e9);
@@ -222,6 +263,14 @@ main(int argc, char **argv)
              (size_t)reps, "Mtask/s");
       bu_row(&rep, workload, "cpu_cores", threads.v[i], tasks, cpu,
              (size_t)reps, "cores");
+      if (frames) {
+        double s = bu_summarize(seq, (size_t)reps).median;
+
+        for (long r = 0; r < reps; r++)
+          pair[r] = (ms[r] - s) * 1e6 / (double)tasks;
+        bu_row(&rep, workload, "pair_ns", threads.v[i], tasks, pair,
+               (size_t)reps, "ns");
+      }
       bu_row_stats(&rep, workload, threads.v[i], &a, ok_a, &b, ok_b);
     }
   }
@@ -230,6 +279,7 @@ main(int argc, char **argv)
   free(mt);
   free(seq);
   free(cpu);
+  free(pair);
   bu_list_free(&threads);
   bu_list_free(&fibs);
   return 0;

@@ -320,6 +320,11 @@
  *            the CPUs of the thread that forked, a pinned worker's too
  *            (tests: check_workers/test_workers_fork_child_runs_no_hooks_of_the_parent,
  *            check_workers/test_workers_fork_child_worker_exiting_starts_no_replacement).
+ *            A task's frames (futures_spawn()) follow the waits' rule: in
+ *            the child a frame stolen before the fork and unfinished
+ *            syncs with ECHILD without running, and the others run in
+ *            the child
+ *            (tests: check_frames/test_frames_sync_in_a_fork_child_never_waits_for_the_parent).
  *
  *   exit.    The library registers no atexit() handler and no destructor
  *            (tests: check_exit/test_exit_with_live_pools_returns_its_status_silently).
@@ -2224,6 +2229,157 @@ FUTURES_API int futures_join_any_until(future_t *const futures[], size_t n,
 FUTURES_API int futures_join_any_ok(future_t *const futures[], size_t n,
                                     size_t *index, void **result,
                                     int codes[]);
+
+/* ------------------------------------------------------------ frames */
+
+/**
+ * futures_frame_t - One spawned task of fork-join, in the caller's memory.
+ *
+ * futures_spawn() and futures_sync() are fork-join for code that is
+ * already running as one of a pool's tasks: a spawn that costs about as
+ * much as a function call when nobody steals it, in exchange for strict
+ * rules. The frame lives where the caller puts it, normally a local
+ * variable of the task: spawning allocates nothing. A spawned task is not
+ * a future: it has no handle, cannot be cancelled by itself, and must be
+ * synced by the task that spawned it, newest first, before that task
+ * returns.
+ *
+ * This is the one public type that is not opaque, as pthread_mutex_t is
+ * not: its size and alignment are part of the ABI, its fields are private
+ * (the library keeps what it needs in the reserved words and leaves the
+ * tail of them for later versions). Never read or write them; copying a
+ * spawned frame is undefined. A synced frame may be spawned again.
+ */
+typedef struct futures_frame {
+  void *futures_reserved[12];
+} futures_frame_t;
+
+/**
+ * futures_spawn() - Start a task that the calling task will sync.
+ *
+ * Offers fn(arg, &result) to the other workers of the pool running the
+ * calling task: the frame goes to the calling thread's frame deque, where
+ * an idle worker may steal it, and futures_sync() later runs it in the
+ * caller if nobody did. Frames are kept private until a worker wants
+ * them: a worker that runs out of work asks the spawning workers to share
+ * some, looks for shared frames while it spins (at most about 50
+ * microseconds) and once more before it sleeps, and never spins on a
+ * frame deque after that. A spawn that sees a request shares half of the
+ * caller's private frames, and a futures_sync() that sees one, about to
+ * run a frame in the caller, shares all of them. A share wakes a sleeping
+ * worker if one is needed and, while workers stay idle, leaves the
+ * request standing for the next spawn or sync; each worker that takes a
+ * frame wakes the next while more are shared. So a flat loop of spawns
+ * reaches every idle worker that asks before a spawn or sync: the spawning
+ * thread reads requests only there. A request made while it runs code
+ * between them (a frame that futures_sync() runs in the caller included)
+ * waits until that returns. Spawned tasks may therefore run one after
+ * another, in the caller, even while workers are idle: a task that waits
+ * for a sibling frame to start may wait for ever. When the deque is full
+ * (1024 frames spawned and not synced in one thread), or the calling
+ * thread has none (a task run in place by a thread outside the pool, or an
+ * inline continuation), the task runs at once, inside futures_spawn(), and
+ * futures_sync() only returns its outcome.
+ *
+ * A frame task runs as part of the task that spawned it: futures_cancelled()
+ * there reports whether that task was asked to stop, and a future_get() or
+ * futures_join_all() in it helps as in any task. It may spawn and sync
+ * frames of its own. It must not call pthread_exit() (that would unwind the
+ * stack of the spawning task, which may be another thread's). A
+ * futures_on_cancel() in it is never a hook of its own, and what it does
+ * depends on who runs the frame: run in the spawning thread (by
+ * futures_sync(), or at once), it registers a hook of the spawning task,
+ * which stays registered after the frame returns; run by another worker,
+ * it returns EPERM. Do not call it in a frame task. The frame must stay
+ * valid, and untouched, until futures_sync() returns.
+ *
+ * fork(): in a child forked while a task runs, the pool's workers are not
+ * there (see "fork" at the top). A futures_spawn() on a frame deque
+ * of the parent's pool wakes nobody and no thread can steal the frame, so
+ * futures_sync() runs it in the child; a frame that was
+ * waiting unclaimed at the fork is run by its futures_sync() in the
+ * child too; a frame a worker had stolen before the fork and not finished
+ * is not run: its futures_sync() in the child returns ECHILD at once
+ * (NULL result), as a wait on the parent's unfinished work does.
+ *
+ * @frame: (caller owns) Where the spawned task is kept until it is
+ *         synced, normally a local variable. NULL -> EINVAL.
+ * @fn:    The task body. NULL -> EINVAL.
+ * @arg:   Passed to @fn.
+ *
+ * Return:    0 (the task will run, or ran); EINVAL if @frame or @fn is
+ *            NULL; EPERM if the calling thread is not running a pool task
+ *            (nothing was done).
+ * Ownership: @frame stays the caller's; the library uses it until
+ *            futures_sync() returns. @arg stays the caller's.
+ * Threads:   the spawning task's thread; the task may run on any worker of
+ *            its pool, or in that thread
+ *            (tests: check_frames/test_frames_fib_matches_sequential_on_1_2_4_workers,
+ *            check_frames/test_frames_stolen_frame_is_synced_after_the_thief_finishes,
+ *            check_frames/test_frames_spawn_beyond_the_deque_runs_at_once,
+ *            check_interleave/test_interleave_flat_spawn_loop_uses_every_worker,
+ *            check_frames/test_frames_sync_in_a_fork_child_never_waits_for_the_parent).
+ * In a task: only there; outside one EPERM
+ *            (tests: check_frames/test_frames_outside_a_task_is_eperm,
+ *            check_frames/test_frames_bad_arguments_are_einval,
+ *            check_frames/test_frames_cancellation_is_seen_inside_frames,
+ *            check_frames/test_frames_nested_future_get_inside_spawned_tasks).
+ * Since:     0.1
+ */
+FUTURES_API int futures_spawn(futures_frame_t *frame, futures_task_fn fn,
+                              void *arg);
+
+/**
+ * futures_sync() - Wait for a spawned task and fetch its outcome.
+ *
+ * Syncs the newest frame the calling task spawned and has not synced:
+ * frames are synced in the reverse order of their spawns. If no other
+ * worker took the task, it runs now, in the caller, at about the cost of a
+ * function call. If one did, the caller helps that worker (it runs tasks
+ * that worker spawned meanwhile, which are all part of the stolen one)
+ * until the task is done, then sleeps on it rather than spin if it takes
+ * long. Either way futures_sync() returns what the task returned, as
+ * future_get() does.
+ *
+ * A sync out of order, or a task (or frame task) that returns with a
+ * frame it spawned not synced, is a programming error. A debug build
+ * (--enable-debug) detects both and aborts with a message naming the
+ * rule (an unsynced frame when the task returns, unless an idle worker
+ * stole it first and touched the dead frame before that). The check is
+ * per thread, not per task: a sync by another task that this thread runs
+ * in place meanwhile (a record that future_get() or futures_join_all()
+ * helps with, of the spawning task's frame through a pointer) passes it
+ * when the frame is the thread's newest. A release
+ * build checks only what is cheap: an out-of-order sync
+ * of a frame still waiting in the deque returns EINVAL and changes
+ * nothing; a frame left unsynced is undefined behaviour (its memory is
+ * gone with the task's stack while a worker may still steal it).
+ *
+ * @frame:  (borrowed) A frame spawned by the calling task. NULL, a frame
+ *          already synced, or one never spawned (zeroed) -> EINVAL.
+ * @result: (out, optional) Receives the task's result; may be NULL.
+ *
+ * Return:    0 or the task's own code (any positive value); EINVAL as
+ *            above (nothing was done); EPERM if the calling thread is not
+ *            running a pool task; ECHILD in a fork() child for a frame
+ *            another worker stole before the fork and had not finished
+ *            (see futures_spawn()).
+ * Ownership: the frame is the caller's again when it returns; *@result
+ *            is whatever the task stored.
+ * Threads:   only the thread that spawned @frame, inside the same task
+ *            (tests: check_frames/test_frames_stolen_frame_is_synced_after_the_thief_finishes,
+ *            check_interleave/test_interleave_stolen_frame_sync_sleeps_until_the_thief_finishes,
+ *            check_frames/test_frames_errors_and_results_pass_through_sync,
+ *            check_frames/test_frames_out_of_order_sync_is_caught,
+ *            check_frames/test_frames_unsynced_frame_is_caught_in_debug,
+ *            check_frames/test_frames_sync_in_a_fork_child_never_waits_for_the_parent,
+ *            check_interleave/test_interleave_flat_spawn_loop_uses_every_worker).
+ * In a task: only there; outside one EPERM
+ *            (tests: check_frames/test_frames_outside_a_task_is_eperm,
+ *            check_frames/test_frames_fib_matches_sequential_on_1_2_4_workers).
+ * Since:     0.1
+ */
+FUTURES_API int futures_sync(futures_frame_t *frame, void **result);
 
 /* ------------------------------------------------------------ as completed */
 

@@ -42,6 +42,9 @@ struct run_guard {
   long saved_base;
   unsigned flags;
   int armed;
+#if FUTURES_DEBUG
+  void *saved_top; /* the thread's open frames when the body began */
+#endif
 };
 
 /* Enters a body: @f is this thread's current record. */
@@ -53,6 +56,9 @@ body_enter(struct run_guard *g)
   tls->current = g->f;
   tls->base = tls->slot != NULL ? futures__deque_bottom(&tls->slot->dq) : 0;
   g->armed = 1;
+#if FUTURES_DEBUG
+  g->saved_top = tls->frame_top;
+#endif
 }
 
 /* Leaves the body (returned, or unwinding): the outer record is current
@@ -64,6 +70,9 @@ body_leave(struct run_guard *g)
   struct futures_tls *tls = &futures__tls;
 
   g->armed = 0;
+  /* Debug builds: a body syncs every frame it spawned (spawn.c). */
+  FUTURES_ASSERT(tls->frame_top == g->saved_top &&
+                 "futures_spawn(): a task returned with a frame not synced");
   tls->current = g->saved;
   tls->base = g->saved_base;
   futures__hook_end(g->f);
@@ -249,7 +258,8 @@ run(struct future *f, unsigned flags)
   struct futures_tls *tls = &futures__tls;
   uint32_t st = atomic_load_explicit(&f->state, memory_order_relaxed);
   struct run_guard guard __attribute__((cleanup(run_unwound))) = {
-      f, tls->current, tls->base, flags, 0};
+      .f = f, .saved = tls->current, .saved_base = tls->base, .flags = flags,
+      .armed = 0};
   void *res = NULL;
   int code;
 
@@ -290,7 +300,8 @@ futures__gate_run_inline(struct future *c, futures_then_fn fn, void *arg)
 {
   struct futures_tls *tls = &futures__tls;
   struct run_guard guard __attribute__((cleanup(run_unwound))) = {
-      c, tls->current, tls->base, 0, 0};
+      .f = c, .saved = tls->current, .saved_base = tls->base, .flags = 0,
+      .armed = 0};
   void *value, *res = NULL;
   int in, code;
 

@@ -7,6 +7,7 @@
  *
  *   6. pool.c                  pool lifecycle, registry, fork, statistics
  *   5. submit.c future.c join.c then.c parallel.c     the public API
+ *      spawn.c                 fork-join on caller-owned frames
  *      promise.c notifier.c    futures with no task; delivery into loops
  *      combine.c               combinators that return futures
  *      completion.c            as-completed iteration over a set of futures
@@ -19,6 +20,7 @@
  *                              parking and waking, the drain
  *      trace.c                 a traced pool's rings and its JSON
  *   2. deque.c inject.c ring.c the three queues
+ *      frame.c                 the frame deque of futures_spawn()
  *      pin.c                   hazard pins that keep a pool's memory alive
  *   1. record.c                the future record: state word, references,
  *                              outcome, waiter lists and wait groups
@@ -183,6 +185,9 @@ enum futures_tp {
    * counts itself a spinner in sched->sleepers and is about to stop and
    * park (obj: the scheduler). */
   FUTURES_TP_SPIN_ENDED,
+  /* frame.c: a futures_sync() whose frame was stolen is about to sleep
+   * until the thief is done, holding its deque's lock (obj: the frame). */
+  FUTURES_TP_FRAME_SLEEP,
   FUTURES_TP_COUNT
 };
 #ifndef FUTURES_TEST_HOOKS
@@ -242,6 +247,10 @@ struct futures_tls {
   /* The pool whose worker start or exit hook this thread runs now, or
    * NULL: its destroy is EDEADLK there (worker.c, pool.c). */
   const struct sched *worker_hook_of;
+  /* Debug builds: the newest frame this thread spawned and has not synced
+   * (a struct frame, frame.h), to check that syncs come newest first and
+   * that a body syncs what it spawned. */
+  void *frame_top;
 };
 
 extern FUTURES_TLS struct futures_tls futures__tls;

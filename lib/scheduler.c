@@ -275,8 +275,10 @@ fini_slots(struct sched *s, unsigned n)
 {
   if (s->slots == NULL)
     return;
-  for (unsigned i = 0; i < n; i++)
+  for (unsigned i = 0; i < n; i++) {
     futures__deque_fini(&s->slots[i].dq);
+    futures__frame_fini(&s->slots[i].fq);
+  }
   FUTURES_PLAIN_RANGE(s->slots, s->nslots * sizeof(struct slot));
   FUTURES_FREE_ARRAY(s->slots, s->nslots);
   s->slots = NULL;
@@ -304,7 +306,12 @@ slot_init(struct slot *sl, struct sched *s, unsigned i)
   sl->rng = 0x9e3779b97f4a7c15ULL * (i + 1);
   sl->cursor = NULL;
   sl->tick = 0;
-  return futures__deque_init(&sl->dq, DEQUE_INIT);
+  futures__frame_init(&sl->fq);
+  if (futures__deque_init(&sl->dq, DEQUE_INIT) != 0) {
+    futures__frame_fini(&sl->fq);
+    return ENOMEM;
+  }
+  return 0;
 }
 
 int
@@ -473,6 +480,20 @@ int
 futures__sched_work_visible(struct sched *s)
 {
   return normal_visible(s) || prio_visible(s);
+}
+
+/* 1 if a slot shares a frame. An idle worker's looks need this (its spin
+ * and its last look before it sleeps), and so does wake_chain(), which
+ * passes a wake-up on while frames stay shared (a share publishes several;
+ * its owner wakes one worker: futures__sched_frames_published()). Frames
+ * exist only while a task runs, so the drain cannot end with one. */
+static int
+frames_visible(struct sched *s)
+{
+  for (unsigned i = 0; i < s->nslots; i++)
+    if (futures__frame_visible(&s->slots[i].fq))
+      return 1;
+  return 0;
 }
 
 /* ------------------------------------------------------------ queueing */
@@ -751,8 +772,9 @@ steal_any(struct slot *me)
   return NULL;
 }
 
-/* A worker found work somewhere other than its own deque: if a worker is
- * parked and more work is visible, wake it. It does the same when it finds
+/* A worker found work somewhere other than its own deque (a record, or a
+ * frame): if a worker is parked and more work (records or shared frames)
+ * is visible, wake it. It does the same when it finds
  * work, so wake-ups spread in a chain, each costing a system call only
  * while someone is actually asleep. This publishes nothing, so it needs
  * no barrier: every record it can see was published by a thread that ran
@@ -761,7 +783,7 @@ static void
 wake_chain(struct sched *s)
 {
   if (needs_wake(atomic_load_explicit(&s->sleepers, memory_order_relaxed)) &&
-      futures__sched_work_visible(s))
+      (futures__sched_work_visible(s) || frames_visible(s)))
     wake_one(s);
 }
 
@@ -789,6 +811,62 @@ futures__sched_find(struct slot *me)
   if (f == NULL && (f = look_elsewhere(me)) != NULL)
     wake_chain(me->sched);
   return f;
+}
+
+/*
+ * Frames. A frame is never a record: a thief claims one from another
+ * slot's frame deque and runs it here, as part of the body that spawned
+ * it (frame.c), after every queue of records came up empty. A slot with
+ * nothing shared is asked to share (frame.h, "grow"); its owner then
+ * wakes a parked worker through futures__sched_frames_published().
+ */
+static struct frame *
+claim_frame(struct slot *me)
+{
+  struct sched *s = me->sched;
+  unsigned n = s->nslots, start = (unsigned)(me->rng % n);
+
+  for (unsigned i = 0; i < n; i++) {
+    struct slot *v = &s->slots[(start + i) % n];
+    struct frame *fr;
+
+    if (v != me && (fr = futures__frame_steal(&v->fq)) != NULL)
+      return fr;
+  }
+  return NULL;
+}
+
+static void
+run_frame(struct slot *me, struct frame *fr)
+{
+  futures__frame_run_stolen(&me->fq, fr, futures__deque_bottom(&me->dq));
+}
+
+int
+futures__sched_steal_frame(struct slot *me)
+{
+  struct frame *fr = claim_frame(me);
+
+  if (fr == NULL)
+    return 0;
+  /* More frames shared (a grow shares several): pass a wake-up on. */
+  wake_chain(me->sched);
+  run_frame(me, fr);
+  return 1;
+}
+
+void
+futures__sched_frames_published(struct sched *s, struct fdeque *q)
+{
+  /* A fork() child: nobody parked here belongs to this process, and
+   * s->lock may have been copied locked. */
+  if (futures__sched_stale(s))
+    return;
+  wake_after_publish(s);
+  /* Relaxed: a look (a token granted above is off the count already); a
+   * worker that goes idle after it asks by itself. */
+  if (atomic_load_explicit(&s->sleepers, memory_order_relaxed) != 0)
+    futures__frame_ask(q);
 }
 
 int
@@ -902,7 +980,7 @@ park(struct slot *me)
       ret = 0;
       break;
     }
-    if (futures__sched_work_visible(s))
+    if (futures__sched_work_visible(s) || frames_visible(s))
       break;
     epoch = s->epoch;
     /* Predicate: a submitter granted a token, the drain ended, create
@@ -948,6 +1026,8 @@ futures__sched_idle(struct slot *me, int *exit)
   unsigned backoff = 1;
   struct future *f;
 
+  /* The worker asked every owner of frames to share some just before
+   * (futures__sched_steal_frame()); a share wakes us if we park. */
   atomic_fetch_add_explicit(&s->sleepers, SPINNER_ONE, memory_order_relaxed);
   for (unsigned i = 1;; i++) {
     if (futures__sched_work_visible(s) &&
@@ -956,6 +1036,15 @@ futures__sched_idle(struct slot *me, int *exit)
                                  (f = look_elsewhere(me)) != NULL))) {
       leave_spin(s);
       return f;
+    }
+    if (frames_visible(s)) {
+      struct frame *fr = claim_frame(me);
+
+      if (fr != NULL) {
+        leave_spin(s);
+        run_frame(me, fr);
+        return NULL; /* the caller looks again */
+      }
     }
     if ((i & (IDLE_LOOKS - 1)) == 0) {
       if (futures__now_ns() >= limit)

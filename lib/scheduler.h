@@ -8,6 +8,7 @@
 #define FUTURES_SCHEDULER_H
 
 #include "deque.h"
+#include "frame.h"
 #include "inject.h"
 #include "record.h"
 #include "ring.h"
@@ -40,6 +41,8 @@ struct slot {
   /* Counters, written by the owner only (so a relaxed load and store, not
    * an atomic add) and read by futures_pool_stats(). */
   _Atomic(unsigned long long) submitted, started, completed, stolen, helped;
+  /* The frames of futures_spawn() by the slot's thread (frame.h). */
+  struct fdeque fq;
 } FUTURES_ALIGNED;
 
 /*
@@ -257,6 +260,24 @@ struct future *futures__sched_idle(struct slot *me, int *exit);
 /* Runs tasks of the calling thread's own slot pushed since its current
  * task began (its descendants) through @run; 1 if one was run. */
 int futures__sched_run_descendant(int (*run)(struct future *f));
+/* A worker found no record: steals a shared frame of another slot and
+ * runs it; 1 if it ran one (it asks every owner to share otherwise). */
+int futures__sched_steal_frame(struct slot *me);
+/* The owner of @q shared frames (futures__frame_grow(),
+ * futures__frame_share_all()): wakes a parked worker if one sleeps without
+ * a token and none spins; if workers are still idle after that, asks @q
+ * again (its next spawn or sync shares more: one share serves one idle
+ * worker's request, and each idle worker asked only once). */
+void futures__sched_frames_published(struct sched *s, struct fdeque *q);
+/* 1 in a fork() child for a pool of the parent (its workers are not
+ * here). */
+static inline int
+futures__sched_stale(struct sched *s)
+{
+  return unlikely(futures__forked()) &&
+         s->gen != atomic_load_explicit(&futures__fork_gen,
+                                        memory_order_relaxed);
+}
 /* Any thread: takes one queued record from anywhere in @s, for a thread
  * that drains a pool with no worker left; NULL when none is visible. */
 struct future *futures__sched_take_any(struct sched *s);

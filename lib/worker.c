@@ -214,6 +214,9 @@ worker_main(void *arg)
     if (f == NULL) {
       int exit = 0;
 
+      /* No record anywhere: a frame another worker spawned, if shared. */
+      if (futures__sched_steal_frame(slot))
+        continue;
       f = futures__sched_idle(slot, &exit);
       if (exit)
         break;

@@ -16,6 +16,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "futures.h"
 #include "internal.h"
@@ -883,6 +884,264 @@ START_TEST(test_interleave_priority_task_is_found_by_a_spinner_about_to_park)
 }
 END_TEST
 
+/* ------------------------------------------------------------ frames */
+
+struct stolen_sleep {
+  struct tu_tp sleep; /* the owner, noted as it goes to sleep on its frame */
+  struct tu_latch taken, go;
+  pthread_t owner, thief;
+  int rc;
+  void *res;
+};
+
+static int
+frame_wait_go(void *arg, void **result)
+{
+  struct stolen_sleep *d = arg;
+
+  d->thief = pthread_self();
+  tu_latch_open(&d->taken);
+  tu_latch_wait(&d->go);
+  *result = &marker;
+  return 0;
+}
+
+static int
+frame_nop(void *arg, void **result)
+{
+  (void)arg;
+  (void)result;
+  return 0;
+}
+
+static int
+stolen_sleep_root(void *arg, void **result)
+{
+  struct stolen_sleep *d = arg;
+  futures_frame_t fr, filler;
+
+  (void)result;
+  d->owner = pthread_self();
+  futures_spawn(&fr, frame_wait_go, d);
+  /* Spawns read the other worker's request to share (see check_frames). */
+  while (!tu_latch_is_open(&d->taken)) {
+    futures_spawn(&filler, frame_nop, NULL);
+    futures_sync(&filler, NULL);
+  }
+  d->rc = futures_sync(&fr, &d->res);
+  return 0;
+}
+
+/*
+ * futures_sync() of a stolen frame: the owner finds nothing to help with,
+ * goes to sleep (test point FRAME_SLEEP, noted), and only then does the
+ * thief finish; its exchange must see the owner asleep and wake it, and
+ * the sync must return the thief's outcome.
+ */
+START_TEST(test_interleave_stolen_frame_sync_sleeps_until_the_thief_finishes)
+{
+  struct stolen_sleep d;
+  futures_pool_t *pool = NULL;
+  future_t *f = NULL;
+  struct tu_tp *st[1];
+
+  memset(&d, 0, sizeof(d));
+  tu_latch_init(&d.taken);
+  tu_latch_init(&d.go);
+  tu_tp_init(&d.sleep, FUTURES_TP_FRAME_SLEEP, NULL, 0);
+  st[0] = &d.sleep;
+  tu_tp_install(st, 1);
+  ck_assert_int_eq(futures_pool_create(&pool, 2), 0);
+  ck_assert_int_eq(futures_submit(pool, stolen_sleep_root, &d, &f), 0);
+  tu_tp_wait(&d.sleep);
+  tu_latch_open(&d.go);
+  ck_assert_int_eq(future_get(f, NULL), 0);
+  future_release(f);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+  tu_tp_uninstall();
+  ck_assert(!pthread_equal(d.owner, d.thief));
+  ck_assert_int_eq(d.rc, 0);
+  ck_assert_ptr_eq(d.res, &marker);
+  tu_tp_destroy(&d.sleep);
+  tu_latch_destroy(&d.taken);
+  tu_latch_destroy(&d.go);
+}
+END_TEST
+
+/*
+ * A flat loop of spawns reaches every worker, one spawn per idle worker.
+ * All W workers are parked first (test point PARK, all W counted asleep),
+ * so each asked for frames once, long before the spawns, and the
+ * submission wakes one to run the root. The root spawns frame i only once
+ * frame i - 1 has started on a thread of its own (a bounded wait, so a
+ * regression fails instead of hanging): the spawn must find a request
+ * standing (the share before it asked again, workers being still idle),
+ * share frame i and wake a worker, which takes it. Frames 0..W-2 then wait
+ * on a barrier of W parties with the newest, which the root runs inline:
+ * W threads at once. Before, the first spawn's grow consumed the request
+ * and nobody asked again; frame 1 stayed private and the wait timed out.
+ *
+ * Not tested: W frames spawned back to back all starting at once. The
+ * owner reads requests only when it spawns or syncs; a worker woken for a
+ * frame that another worker took asks again, and a request made while the
+ * owner runs a frame inline waits for that frame to return. Frames may run
+ * one after another (futures_spawn()'s doc), so a frame that waits for a
+ * sibling to start can wait for ever; this test's root only spawns once a
+ * thief has its frame.
+ */
+#define FLAT_W 4
+#define FLAT_WAIT_NS (10LL * 1000000000LL)
+
+struct flat_barrier {
+  pthread_mutex_t lock;
+  pthread_cond_t cond;
+  int arrived;
+  int started;          /* frames running on a thread of their own */
+  atomic_int timeouts;  /* barrier waits that timed out */
+  atomic_int unstarted; /* spawns whose frame no worker took in time */
+  struct tu_latch done; /* the root returns: the test never runs it */
+  futures_pool_t *pool;
+  pthread_t root;
+  pthread_t who[FLAT_W];
+};
+
+/* One party of the barrier; counts a timeout instead of hanging. */
+static void
+flat_wait(struct flat_barrier *b)
+{
+  struct timespec dl = tu_deadline_in(FLAT_WAIT_NS);
+  int rc = 0;
+
+  pthread_mutex_lock(&b->lock);
+  b->arrived++;
+  pthread_cond_broadcast(&b->cond);
+  while (b->arrived < FLAT_W && rc == 0)
+    rc = pthread_cond_timedwait(&b->cond, &b->lock, &dl);
+  if (b->arrived < FLAT_W)
+    atomic_fetch_add(&b->timeouts, 1);
+  pthread_mutex_unlock(&b->lock);
+}
+
+struct flat_arg {
+  struct flat_barrier *b;
+  int i;
+};
+
+static int
+flat_frame_at(void *arg, void **result)
+{
+  struct flat_arg *a = arg;
+  struct flat_barrier *b = a->b;
+
+  (void)result;
+  b->who[a->i] = pthread_self();
+  if (!pthread_equal(b->who[a->i], b->root)) {
+    pthread_mutex_lock(&b->lock);
+    b->started++;
+    pthread_cond_broadcast(&b->cond);
+    pthread_mutex_unlock(&b->lock);
+  }
+  flat_wait(b);
+  return 0;
+}
+
+/* The root: until @n frames run on threads of their own (bounded). */
+static void
+flat_started(struct flat_barrier *b, int n)
+{
+  struct timespec dl = tu_deadline_in(FLAT_WAIT_NS);
+  int rc = 0;
+
+  pthread_mutex_lock(&b->lock);
+  while (b->started < n && rc == 0)
+    rc = pthread_cond_timedwait(&b->cond, &b->lock, &dl);
+  if (b->started < n)
+    atomic_fetch_add(&b->unstarted, 1);
+  pthread_mutex_unlock(&b->lock);
+}
+
+static int
+flat_root(void *arg, void **result)
+{
+  struct flat_barrier *b = arg;
+  futures_frame_t fr[FLAT_W];
+  struct flat_arg a[FLAT_W];
+
+  (void)result;
+  b->root = pthread_self();
+  for (int i = 0; i < FLAT_W; i++) {
+    a[i].b = b;
+    a[i].i = i;
+    /* Frame i - 1 has a thief (the newest, W - 1, runs here); after a
+     * miss, no more waits (the test's 30 s bound). */
+    if (i > 0 && atomic_load(&b->unstarted) == 0)
+      flat_started(b, i);
+    futures_spawn(&fr[i], flat_frame_at, &a[i]);
+  }
+  for (int i = FLAT_W - 1; i >= 0; i--)
+    futures_sync(&fr[i], NULL);
+  tu_latch_open(&b->done);
+  return 0;
+}
+
+/* PARK fires with every worker parked (@obj: the pool's scheduler; the
+ * test's pool is the only one). */
+static int
+all_parked(const void *obj, void *ctx)
+{
+  const struct sched *s = obj;
+
+  (void)ctx;
+  return (uint32_t)atomic_load(&s->sleepers) >= FLAT_W;
+}
+
+START_TEST(test_interleave_flat_spawn_loop_uses_every_worker)
+{
+  struct flat_barrier b;
+  struct tu_tp park;
+  struct tu_tp *st[1] = {&park};
+  future_t *f = NULL;
+
+  memset(&b, 0, sizeof(b));
+  pthread_mutex_init(&b.lock, NULL);
+  {
+    pthread_condattr_t ca; /* tu_deadline_in() reads CLOCK_MONOTONIC */
+
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&b.cond, &ca);
+    pthread_condattr_destroy(&ca);
+  }
+  atomic_init(&b.timeouts, 0);
+  atomic_init(&b.unstarted, 0);
+  tu_latch_init(&b.done);
+  /* Installed before the pool exists: its workers may all park before
+   * this thread runs again, and then none reaches PARK later. */
+  tu_tp_init(&park, FUTURES_TP_PARK, NULL, 0);
+  park.filter = all_parked;
+  tu_tp_install(st, 1);
+  ck_assert_int_eq(futures_pool_create(&b.pool, FLAT_W), 0);
+  tu_tp_wait(&park);
+  tu_tp_uninstall();
+  ck_assert_int_eq(futures_submit(b.pool, flat_root, &b, &f), 0);
+  /* A worker runs the root (a future_get() now could take it back and
+   * run it here, on a thread without the workers' deques). */
+  tu_latch_wait(&b.done);
+  ck_assert_int_eq(future_get(f, NULL), 0);
+  future_release(f);
+  ck_assert_int_eq(futures_pool_destroy(b.pool), 0);
+  ck_assert_int_eq(atomic_load(&b.unstarted), 0);
+  ck_assert_int_eq(atomic_load(&b.timeouts), 0);
+  for (int i = 0; i < FLAT_W; i++)
+    for (int j = 0; j < i; j++)
+      ck_assert(!pthread_equal(b.who[i], b.who[j]));
+  tu_tp_destroy(&park);
+  tu_latch_destroy(&b.done);
+  pthread_cond_destroy(&b.cond);
+  pthread_mutex_destroy(&b.lock);
+}
+END_TEST
+
 Suite *
 interleave_suite(void)
 {
@@ -909,6 +1168,13 @@ interleave_suite(void)
   tcase_add_test(tc, test_interleave_priority_task_wakes_a_parked_worker);
   tcase_add_test(
       tc, test_interleave_priority_task_is_found_by_a_spinner_about_to_park);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("frames");
+  tcase_set_timeout(tc, 30);
+  tcase_add_test(tc,
+                 test_interleave_stolen_frame_sync_sleeps_until_the_thief_finishes);
+  tcase_add_test(tc, test_interleave_flat_spawn_loop_uses_every_worker);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -26,6 +26,7 @@
 #define HAZARD_BUCKETS 2
 #define DEQUE_INIT 4
 #define RING_INIT 4
+#define FRAME_CAP 2
 #define SPIN_NS 0
 #define SPIN_LOOKS 1
 #define IDLE_SPIN_NS 0
@@ -36,6 +37,7 @@
 #include "deque.c"
 #include "inject.c"
 #include "ring.c"
+#include "frame.c"
 #include "pin.c"
 #include "scheduler.c"
 #include "gate.c"
