@@ -149,9 +149,12 @@ trace_unref(struct trace *t)
 {
   struct trace_ring *r, *next;
 
-  /* Acq_rel: every reference's puts happen before the free. */
+  /* Acq_rel: every reference's puts happen before the free (told to
+   * helgrind too, which does not see an atomic count order them). */
+  FUTURES_HAPPENS_BEFORE(&t->refs);
   if (atomic_fetch_sub_explicit(&t->refs, 1, memory_order_acq_rel) != 1)
     return;
+  FUTURES_HAPPENS_AFTER(&t->refs);
   for (r = t->rings; r != NULL; r = next) {
     next = r->next;
     futures__mutex_destroy(&r->lock);

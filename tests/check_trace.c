@@ -424,6 +424,7 @@ join_them(void *arg)
   struct joiner *j = arg;
 
   j->rc = futures_join_all(j->fs, j->n, NULL);
+  TU_HAPPENS_BEFORE(j); /* helgrind: pthread_timedjoin_np() is no join */
   return NULL;
 }
 
@@ -470,6 +471,7 @@ START_TEST(test_trace_destroy_does_not_wait_for_a_traced_join)
   future_release(done);
   ck_assert_int_eq(future_resolve(j.fs[2], NULL), 0);
   ck_assert_int_eq(join_within(t), 0);
+  TU_HAPPENS_AFTER(&j);
   ck_assert_int_eq(j.rc, 0);
   for (int i = 0; i < 3; i++)
     future_release(j.fs[i]);
@@ -520,6 +522,7 @@ START_TEST(test_trace_destroy_in_a_helped_task_does_not_deadlock)
   j.rc = -1;
   ck_assert_int_eq(pthread_create(&t, NULL, join_them, &j), 0);
   ck_assert_int_eq(join_within(t), 0);
+  TU_HAPPENS_AFTER(&j);
   ck_assert_int_eq(j.rc, 0);
   ck_assert_int_eq(d.rc, 0);
   future_release(j.fs[0]);
