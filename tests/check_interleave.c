@@ -806,7 +806,12 @@ all_parked_without_token(const void *obj, void *ctx)
   const struct sched *s = obj;
 
   (void)ctx;
-  return s->started == s->nworkers && s->nidle == s->nworkers && s->tokens == 0;
+  /* Not s->started: the creating thread counts a worker as started only
+   * after pthread_create() returns, so both workers may park before it
+   * reaches nworkers, and nothing would reach PARK again (helgrind's
+   * serialised scheduling hung here). nidle counts the workers inside
+   * park(), which only started workers enter. */
+  return s->nidle == s->nworkers && s->tokens == 0;
 }
 
 static void
