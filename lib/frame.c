@@ -56,6 +56,8 @@ share_to(struct fdeque *q, unsigned split)
   /* Relaxed load: the compare-and-swap checks it. Only the owner moves
    * split, so the low half is q->split; thieves may move tail meanwhile. */
   ts = atomic_load_explicit(&q->ts, memory_order_relaxed);
+  /* Helgrind: the release below, paired with a claim's acquire. */
+  FUTURES_HAPPENS_BEFORE(&q->ts);
   /* Release: a thief whose claim reads this word (or a later claim's)
    * sees the slots and frames written before. */
   while (!atomic_compare_exchange_weak_explicit(
@@ -206,6 +208,7 @@ futures__frame_steal(struct fdeque *v)
           &v->ts, &ts, TS(TS_TAIL(ts) + 1, TS_SPLIT(ts)),
           memory_order_acquire, memory_order_relaxed))
     return NULL;
+  FUTURES_HAPPENS_AFTER(&v->ts);
   /* Relaxed: the claim ordered it; the owner rewrites this slot only after
    * it has synced this frame, which waits for us. */
   return atomic_load_explicit(&v->slot[TS_TAIL(ts)], memory_order_relaxed);

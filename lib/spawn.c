@@ -35,6 +35,10 @@ _Static_assert(alignof(struct frame) <= alignof(futures_frame_t),
 
 #define FRAME_OF(p) ((struct frame *)(void *)(p))
 
+/* Helgrind: a pushed frame's thief word is atomic until its sync, and
+ * plain stack memory again afterwards (its thief, if any, is done). */
+#define frame_closed(fr) FUTURES_PLAIN_RANGE(&(fr)->thief, sizeof((fr)->thief))
+
 /* Debug builds: @fr is now the newest open frame of this thread. */
 static inline void
 open_frame(struct futures_tls *tls, struct frame *fr)
@@ -104,6 +108,8 @@ futures_spawn(futures_frame_t *frame, futures_task_fn fn, void *arg)
       likely(futures__frame_push(&sl->fq, fr))) {
     fr->owner = &sl->fq;
     fr->state = FRAME_QUEUED;
+    /* Helgrind: only atomic accesses until the sync (frame_closed()). */
+    FUTURES_ATOMIC_VAR(fr->thief);
     /* Relaxed: published, if ever, by the grow that shares the frame. */
     atomic_store_explicit(&fr->thief, 0, memory_order_relaxed);
     if (unlikely(futures__frame_wanted(&sl->fq)) &&
@@ -148,6 +154,7 @@ sync_shared(struct futures_tls *tls, struct frame *fr, void **result)
                  FRAME_DONE) {
     /* A fork() child: the thief, in the parent, will not run it here. */
     futures__frame_forget(q);
+    frame_closed(fr);
     if (result != NULL)
       *result = NULL;
     return ECHILD;
@@ -156,6 +163,7 @@ sync_shared(struct futures_tls *tls, struct frame *fr, void **result)
     rc = fr->rc;
     res = fr->result;
   }
+  frame_closed(fr);
   if (result != NULL)
     *result = res;
   return rc;
@@ -181,6 +189,7 @@ futures_sync(futures_frame_t *frame, void **result)
       return sync_shared(tls, fr, result);
     close_frame(tls, fr);
     fr->state = FRAME_SYNCED;
+    frame_closed(fr);
     if (unlikely(futures__frame_wanted(&sl->fq)))
       share_below(sl);
     rc = call(tls, fr, &res);
