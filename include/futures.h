@@ -2285,7 +2285,11 @@ typedef struct futures_frame {
  * there reports whether that task was asked to stop, and a future_get() or
  * futures_join_all() in it helps as in any task. It may spawn and sync
  * frames of its own. It must not call pthread_exit() (that would unwind the
- * stack of the spawning task, which may be another thread's). A
+ * stack of the spawning task, which may be another thread's). Nor may a
+ * task that has frames open (spawned, not synced) end its thread, not even
+ * from a task that a wait runs in place inside it: that unwinds the
+ * frames' stack while other workers may still hold them, and the
+ * behaviour is undefined. A
  * futures_on_cancel() in it is never a hook of its own, and what it does
  * depends on who runs the frame: run in the spawning thread (by
  * futures_sync(), or at once), it registers a hook of the spawning task,
@@ -2300,7 +2304,9 @@ typedef struct futures_frame {
  * waiting unclaimed at the fork is run by its futures_sync() in the
  * child too; a frame a worker had stolen before the fork and not finished
  * is not run: its futures_sync() in the child returns ECHILD at once
- * (NULL result), as a wait on the parent's unfinished work does.
+ * (NULL result), as a wait on the parent's unfinished work does. The same
+ * holds when the fork happens inside a frame that such a sync ran while it
+ * helped the thief: back in the child, the sync returns ECHILD.
  *
  * @frame: (caller owns) Where the spawned task is kept until it is
  *         synced, normally a local variable. NULL -> EINVAL.
@@ -2336,7 +2342,8 @@ FUTURES_API int futures_spawn(futures_frame_t *frame, futures_task_fn fn,
  * frames are synced in the reverse order of their spawns. If no other
  * worker took the task, it runs now, in the caller, at about the cost of a
  * function call. If one did, the caller helps that worker (it runs tasks
- * that worker spawned meanwhile, which are all part of the stolen one)
+ * that worker spawned meanwhile, which are all part of the stolen one,
+ * and never one the worker spawned once the stolen task had returned)
  * until the task is done, then sleeps on it rather than spin if it takes
  * long. Either way futures_sync() returns what the task returned, as
  * future_get() does.
@@ -2369,6 +2376,8 @@ FUTURES_API int futures_spawn(futures_frame_t *frame, futures_task_fn fn,
  * Threads:   only the thread that spawned @frame, inside the same task
  *            (tests: check_frames/test_frames_stolen_frame_is_synced_after_the_thief_finishes,
  *            check_interleave/test_interleave_stolen_frame_sync_sleeps_until_the_thief_finishes,
+ *            check_interleave/test_interleave_leapfrog_claims_only_the_stolen_frames_descendants,
+ *            check_interleave/test_interleave_fork_in_a_leapfrogged_frame_syncs_with_echild,
  *            check_frames/test_frames_errors_and_results_pass_through_sync,
  *            check_frames/test_frames_out_of_order_sync_is_caught,
  *            check_frames/test_frames_unsynced_frame_is_caught_in_debug,

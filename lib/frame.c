@@ -18,19 +18,32 @@
 #define FRAME_LOOKS 64
 #endif
 
-#define TS(tail, split) ((uint64_t)(tail) << 32 | (uint64_t)(split))
-#define TS_TAIL(ts) ((unsigned)((ts) >> 32))
-#define TS_SPLIT(ts) ((unsigned)((ts) & 0xffffffffu))
+#define TS(gen, tail, split)                                                  \
+  ((uint64_t)(gen) << 32 | (uint64_t)(tail) << 16 | (uint64_t)(split))
+#define TS_GEN(ts) ((uint32_t)((ts) >> 32))
+#define TS_TAIL(ts) ((unsigned)((ts) >> 16) & 0xffffu)
+#define TS_SPLIT(ts) ((unsigned)(ts) & 0xffffu)
+
+/* 1 in a fork() child for a deque of a pool of the parent: its thieves
+ * are in the parent. */
+static inline int
+stale(const struct fdeque *q)
+{
+  return unlikely(futures__forked()) &&
+         q->fork_gen !=
+             atomic_load_explicit(&futures__fork_gen, memory_order_relaxed);
+}
 
 void
-futures__frame_init(struct fdeque *q)
+futures__frame_init(struct fdeque *q, unsigned long fork_gen)
 {
   FUTURES_ATOMIC_VAR(q->ts);
   FUTURES_ATOMIC_VAR(q->want);
   FUTURES_ATOMIC_RANGE(q->slot, sizeof(q->slot));
-  atomic_init(&q->ts, TS(0, 0));
+  atomic_init(&q->ts, TS(0, 0, 0));
   atomic_init(&q->want, 0);
   q->head = q->split = 0;
+  q->fork_gen = fork_gen;
   for (unsigned i = 0; i < FRAME_CAP; i++)
     atomic_init(&q->slot[i], (struct frame *)NULL);
   futures__mutex_init(&q->lock);
@@ -61,7 +74,7 @@ share_to(struct fdeque *q, unsigned split)
   /* Release: a thief whose claim reads this word (or a later claim's)
    * sees the slots and frames written before. */
   while (!atomic_compare_exchange_weak_explicit(
-      &q->ts, &ts, TS(TS_TAIL(ts), split), memory_order_release,
+      &q->ts, &ts, TS(TS_GEN(ts), TS_TAIL(ts), split), memory_order_release,
       memory_order_relaxed))
     ;
   q->split = split;
@@ -111,7 +124,8 @@ futures__frame_reclaim(struct fdeque *q, struct frame *fr)
     /* Relaxed: only thieves' claims race with this, and a claim reads
      * the slot after its own compare-and-swap. */
     if (atomic_compare_exchange_weak_explicit(
-            &q->ts, &ts, TS(TS_TAIL(ts), split), memory_order_relaxed,
+            &q->ts, &ts, TS(TS_GEN(ts), TS_TAIL(ts), split),
+            memory_order_relaxed,
             memory_order_relaxed)) {
       q->split = split;
       q->head = h;
@@ -143,23 +157,36 @@ sleep_until_done(struct fdeque *q, struct frame *fr)
   futures__mutex_unlock(&q->lock);
 }
 
-void
+static struct frame *steal(struct fdeque *v, int any, uint32_t gen);
+
+int
 futures__frame_wait(struct fdeque *q, struct frame *fr, long base)
 {
   long long limit = 0;
   unsigned i = 0;
   uintptr_t t;
 
-  /* Acquire: the thief's writes of the outcome (its exchange). */
+  /* Acquire: the thief's writes of the outcome (its exchange), and of
+   * frame->gen before it named itself. */
   while ((t = atomic_load_explicit(&fr->thief, memory_order_acquire)) !=
          FRAME_DONE) {
     struct fdeque *thief = (struct fdeque *)(t & ~FRAME_SLEEPING);
     struct frame *y;
 
-    /* Leapfrog: the thief's deque holds descendants of our frame only. */
-    if (thief != NULL && (y = futures__frame_steal(thief)) != NULL) {
-      futures__frame_run_stolen(q, y, base);
-      continue;
+    /* A fork() child: the thief, in the parent, will not finish here. */
+    if (stale(q))
+      return ECHILD;
+    /* Leapfrog, in the generation in which the thief's deque holds only
+     * descendants of our frame (frame.h). Relaxed: read after the
+     * acquire above; an older value only makes the claim fail. */
+    if (thief != NULL) {
+      uint32_t gen = atomic_load_explicit(&fr->gen, memory_order_relaxed);
+
+      FUTURES_TP(FUTURES_TP_FRAME_LEAPFROG, fr);
+      if ((y = steal(thief, 0, gen)) != NULL) {
+        futures__frame_run_stolen(q, y, base);
+        continue;
+      }
     }
     if ((++i & (FRAME_LOOKS - 1)) != 0) {
       futures__cpu_relax();
@@ -176,6 +203,7 @@ futures__frame_wait(struct fdeque *q, struct frame *fr, long base)
   }
   FUTURES_HAPPENS_AFTER(&fr->thief);
   futures__frame_forget(q);
+  return 0;
 }
 
 void
@@ -185,19 +213,42 @@ futures__frame_forget(struct fdeque *q)
    * (tail = split = head). Nothing is shared; the next push reuses the
    * slot. Relaxed: a thief reading either value finds nothing to take,
    * and the next grow's release publishes what follows. */
+  uint64_t ts = atomic_load_explicit(&q->ts, memory_order_relaxed);
+
   q->head--;
   q->split = q->head;
-  atomic_store_explicit(&q->ts, TS(q->head, q->head), memory_order_relaxed);
+  /* The generation is ours: only thieves' tails change meanwhile. */
+  atomic_store_explicit(&q->ts, TS(TS_GEN(ts), q->head, q->head),
+                        memory_order_relaxed);
+}
+
+/* Owner of @q: a run of a stolen frame in this thread ended; returns the
+ * new generation. Relaxed: claims compare the whole word, and every share
+ * after this is later in its modification order. */
+static uint32_t
+next_gen(struct fdeque *q)
+{
+  uint64_t ts = atomic_load_explicit(&q->ts, memory_order_relaxed);
+
+  while (!atomic_compare_exchange_weak_explicit(
+      &q->ts, &ts, TS(TS_GEN(ts) + 1u, TS_TAIL(ts), TS_SPLIT(ts)),
+      memory_order_relaxed, memory_order_relaxed))
+    ;
+  return TS_GEN(ts) + 1u;
 }
 
 /* ------------------------------------------------------------ thieves */
 
-struct frame *
-futures__frame_steal(struct fdeque *v)
+/* Claims the oldest shared frame of @v; unless @any, only in generation
+ * @gen. */
+static struct frame *
+steal(struct fdeque *v, int any, uint32_t gen)
 {
   /* Relaxed: a look; the claim below acquires what it takes. */
   uint64_t ts = atomic_load_explicit(&v->ts, memory_order_relaxed);
 
+  if (!any && TS_GEN(ts) != gen)
+    return NULL;
   if (TS_TAIL(ts) >= TS_SPLIT(ts)) {
     futures__frame_ask(v);
     return NULL;
@@ -205,13 +256,19 @@ futures__frame_steal(struct fdeque *v)
   /* Acquire: the frames and slots written before the grow that shared
    * them (our claim continues its release sequence). */
   if (!atomic_compare_exchange_strong_explicit(
-          &v->ts, &ts, TS(TS_TAIL(ts) + 1, TS_SPLIT(ts)),
+          &v->ts, &ts, TS(TS_GEN(ts), TS_TAIL(ts) + 1, TS_SPLIT(ts)),
           memory_order_acquire, memory_order_relaxed))
     return NULL;
   FUTURES_HAPPENS_AFTER(&v->ts);
   /* Relaxed: the claim ordered it; the owner rewrites this slot only after
    * it has synced this frame, which waits for us. */
   return atomic_load_explicit(&v->slot[TS_TAIL(ts)], memory_order_relaxed);
+}
+
+struct frame *
+futures__frame_steal(struct fdeque *v)
+{
+  return steal(v, 1, 0);
 }
 
 void
@@ -221,13 +278,19 @@ futures__frame_run_stolen(struct fdeque *me, struct frame *fr, long base)
   struct future *saved = tls->current, *saved_chunk = tls->chunk_of;
   long saved_base = tls->base;
   void *saved_top = tls->frame_top;
+  struct frame *outer = tls->stolen;
   struct fdeque *owner = fr->owner;
   void *res = NULL;
   uintptr_t old;
+  uint32_t gen;
   int rc;
 
-  /* Relaxed: the owner only uses it to find work to help with. */
-  atomic_fetch_or_explicit(&fr->thief, (uintptr_t)me, memory_order_relaxed);
+  /* The generation our deque shares this frame's descendants in (frame.h,
+   * "leapfrog"); relaxed: it is ours. Release on naming ourselves: the
+   * owner reads it after the acquire that sees us. */
+  gen = TS_GEN(atomic_load_explicit(&me->ts, memory_order_relaxed));
+  atomic_store_explicit(&fr->gen, gen, memory_order_relaxed);
+  atomic_fetch_or_explicit(&fr->thief, (uintptr_t)me, memory_order_release);
   /* The frame is part of its spawner's body: futures_cancelled() reads
    * that body's future; futures_on_cancel() is EPERM, as in a chunk of
    * futures_parallel_for() (a hook here would outlive the frame). */
@@ -237,11 +300,13 @@ futures__frame_run_stolen(struct fdeque *me, struct frame *fr, long base)
   /* Saved, cleared and restored in release builds too (only debug builds
    * read it): one word, cheaper than a second copy of this function. */
   tls->frame_top = NULL;
+  tls->stolen = fr;
   rc = fr->fn(fr->arg, &res);
   FUTURES_ASSERT(tls->frame_top == NULL &&
                  "futures_spawn(): a frame task returned with a frame it "
                  "spawned not synced");
   tls->frame_top = saved_top;
+  tls->stolen = outer;
   tls->current = saved;
   tls->chunk_of = saved_chunk;
   tls->base = saved_base;
@@ -251,7 +316,16 @@ futures__frame_run_stolen(struct fdeque *me, struct frame *fr, long base)
   /* Release: the outcome, for the owner's acquire. The frame may be gone
    * once this is seen: owner was read before. */
   old = atomic_exchange_explicit(&fr->thief, FRAME_DONE, memory_order_release);
-  if (old & FRAME_SLEEPING) {
+  /* Before anything else this thread does: a leapfrogging owner that read
+   * the old generation claims nothing shared from now on. An enclosing
+   * stolen frame (still running: its owner still waits) learns the new
+   * one, in which our deque still holds its descendants only. */
+  gen = next_gen(me);
+  if (outer != NULL)
+    atomic_store_explicit(&outer->gen, gen, memory_order_relaxed);
+  /* In a fork() child nobody sleeps on the owner's deque, whose lock may
+   * have been copied locked. */
+  if ((old & FRAME_SLEEPING) && !stale(owner)) {
     futures__mutex_lock(&owner->lock);
     /* Wakes the owner in sleep_until_done(), waiting for FRAME_DONE. */
     futures__cond_broadcast(&owner->cond);

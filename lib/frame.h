@@ -16,7 +16,10 @@
  * with no atomic read-modify-write and no fence. tail and split share one
  * atomic word (ts: tail in the high half, split in the low half), which
  * thieves change with a compare-and-swap: a claim of index t succeeds only
- * if neither tail nor split moved since the thief read them.
+ * if neither tail nor split moved since the thief read them. The word's
+ * high half is the deque's generation, which only the owner changes: it
+ * adds one each time a run of a stolen frame ends in its thread (see
+ * "leapfrog" below).
  *
  *   grow    A thief that finds nothing shared sets want (once; it reads
  *           first). The owner reads want on each spawn (its own line,
@@ -30,12 +33,29 @@
  *           shared, if tail is not past the frame; the frame is then its
  *           own again and runs inline.
  *   stolen  Otherwise tail passed the frame: a thief claimed it. The owner
- *           leapfrogs (steals from that thief's deque, which holds only
- *           descendants of the stolen frame, and runs them) until the
- *           thief publishes FRAME_DONE in the frame, spinning a while and
- *           then sleeping on its deque's condition variable. Then every
- *           frame from the stolen one up is gone (tail = split = head + 1),
- *           and the owner stores ts = (head, head): nothing shared.
+ *           leapfrogs (steals from that thief's deque, and runs what it
+ *           takes) until the thief publishes FRAME_DONE in the frame,
+ *           spinning a while and then sleeping on its deque's condition
+ *           variable. Then every frame from the stolen one up is gone
+ *           (tail = split = head + 1), and the owner stores ts = (head,
+ *           head): nothing shared.
+ *   leapfrog While the thief runs the stolen frame, its deque holds only
+ *           descendants of that frame (every older frame of the thief was
+ *           claimed before, since thieves take the oldest). Once the run
+ *           ends, the thief goes on to other work and shares other frames:
+ *           an owner that read the thief just before must not take those
+ *           (a frame of unrelated code, run inside a sync, could need a
+ *           lock the syncing task holds). So the thief records in the
+ *           frame the generation of its deque when the run starts
+ *           (frame->gen, before it names itself in frame->thief with
+ *           release order), and adds one to the generation when any
+ *           stolen run in its thread ends, before it does anything else;
+ *           a run nested inside another (the thief leapfrogging in turn)
+ *           then stores the new generation in the enclosing stolen frame,
+ *           whose descendants the deque still holds. A leapfrogging
+ *           owner's claim requires the generation it read in its frame,
+ *           so a claim that reads any word written after the run ended
+ *           fails.
  *
  * A thief reads the frame pointer out of the slot only after its claim
  * succeeded, and the owner writes a slot only at head, above every claimed
@@ -52,6 +72,7 @@
 #ifndef FRAME_CAP
 #define FRAME_CAP 1024
 #endif
+_Static_assert(FRAME_CAP < 0x10000, "tail and split are 16 bits of ts");
 
 /* frame->state (owner only); odd values, so that a zeroed or stale frame
  * is none of them. */
@@ -84,11 +105,16 @@ struct frame {
   /* Atomic: 0; once stolen, the thief's deque (| FRAME_SLEEPING when the
    * owner sleeps on it); FRAME_DONE when the thief has finished. */
   _Atomic(uintptr_t) thief;
+  /* Atomic: once stolen, the generation of the thief's deque in which
+   * the frame's descendants are shared ("leapfrog" above); written by the
+   * thief, read by the owner. */
+  _Atomic(uint32_t) gen;
 };
 
 struct fdeque {
-  /* Atomic: tail << 32 | split. Thieves compare-and-swap it; the owner
-   * too, to move split. Own cache line. */
+  /* Atomic: generation << 32 | tail << 16 | split. Thieves
+   * compare-and-swap it; the owner too, to move split or to add to the
+   * generation. Own cache line. */
   _Atomic(uint64_t) ts FUTURES_ALIGNED;
   /* Atomic: 1 when a thief found nothing shared. Own line: the owner
    * reads it on every spawn, thieves write it rarely. */
@@ -96,6 +122,8 @@ struct fdeque {
   /* Owner only. */
   unsigned head FUTURES_ALIGNED; /* next push */
   unsigned split;                /* the owner's copy of ts's split */
+  /* Immutable: the pool's fork generation (scheduler.h, sched->gen). */
+  unsigned long fork_gen;
   /* The owner sleeping on a stolen frame (frame_wait). */
   pthread_mutex_t lock;
   pthread_cond_t cond;
@@ -104,8 +132,9 @@ struct fdeque {
   _Atomic(struct frame *) slot[FRAME_CAP];
 };
 
-/* Never fails; futures__frame_fini() undoes it. */
-void futures__frame_init(struct fdeque *q);
+/* Never fails; futures__frame_fini() undoes it. @fork_gen: the pool's
+ * fork generation. */
+void futures__frame_init(struct fdeque *q, unsigned long fork_gen);
 void futures__frame_fini(struct fdeque *q);
 
 /* Owner: pushes @fr; 0 when the deque is full. */
@@ -158,9 +187,10 @@ int futures__frame_share_all(struct fdeque *q);
  * (futures__frame_wait() next); -1 if @fr is not the newest frame. */
 int futures__frame_reclaim(struct fdeque *q, struct frame *fr);
 /* Owner of @q: waits until the thief of @fr has run it, helping the thief
- * meanwhile, then pops it. @base: the thread's record deque bottom (for
- * tls->base while a frame runs). */
-void futures__frame_wait(struct fdeque *q, struct frame *fr, long base);
+ * meanwhile, then pops it: 0. ECHILD, without popping it, in a fork()
+ * child when the thief has not finished (it is in the parent). @base: the
+ * thread's record deque bottom (for tls->base while a frame runs). */
+int futures__frame_wait(struct fdeque *q, struct frame *fr, long base);
 /* Owner of @q: pops a claimed @fr without waiting for its thief (a fork()
  * child, where the thief does not exist): the end of futures__frame_wait(). */
 void futures__frame_forget(struct fdeque *q);

@@ -188,6 +188,10 @@ enum futures_tp {
   /* frame.c: a futures_sync() whose frame was stolen is about to sleep
    * until the thief is done, holding its deque's lock (obj: the frame). */
   FUTURES_TP_FRAME_SLEEP,
+  /* frame.c: a futures_sync() whose frame was stolen has read the thief
+   * and the generation it runs in, and is about to leapfrog (claim a frame
+   * from the thief's deque) (obj: the frame). */
+  FUTURES_TP_FRAME_LEAPFROG,
   FUTURES_TP_COUNT
 };
 #ifndef FUTURES_TEST_HOOKS
@@ -251,6 +255,10 @@ struct futures_tls {
    * (a struct frame, frame.h), to check that syncs come newest first and
    * that a body syncs what it spawned. */
   void *frame_top;
+  /* The innermost frame this thread runs as a thief (a struct frame,
+   * frame.h), or NULL: when a stolen frame run inside it ends, its
+   * owner learns the thread's new generation (frame.c). */
+  void *stolen;
 };
 
 extern FUTURES_TLS struct futures_tls futures__tls;

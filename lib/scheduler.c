@@ -306,7 +306,7 @@ slot_init(struct slot *sl, struct sched *s, unsigned i)
   sl->rng = 0x9e3779b97f4a7c15ULL * (i + 1);
   sl->cursor = NULL;
   sl->tick = 0;
-  futures__frame_init(&sl->fq);
+  futures__frame_init(&sl->fq, s->gen);
   if (futures__deque_init(&sl->dq, DEQUE_INIT) != 0) {
     futures__frame_fini(&sl->fq);
     return ENOMEM;
@@ -494,6 +494,17 @@ frames_visible(struct sched *s)
     if (futures__frame_visible(&s->slots[i].fq))
       return 1;
   return 0;
+}
+
+/* An idle worker asks every other slot's owner to share frames. */
+static void
+ask_frames(struct slot *me)
+{
+  struct sched *s = me->sched;
+
+  for (unsigned i = 0; i < s->nslots; i++)
+    if (&s->slots[i] != me)
+      futures__frame_ask(&s->slots[i].fq);
 }
 
 /* ------------------------------------------------------------ queueing */
@@ -982,6 +993,12 @@ park(struct slot *me)
     }
     if (futures__sched_work_visible(s) || frames_visible(s))
       break;
+    /* Asks every owner of frames to share the next it spawns: a share
+     * after this wakes us (the barrier above orders our count before the
+     * request the owner reads). The worker also asked when its last look
+     * for frames failed, but an owner may have served that request with
+     * frames that another worker took. */
+    ask_frames(me);
     epoch = s->epoch;
     /* Predicate: a submitter granted a token, the drain ended, create
      * failed, or the epoch changed (destroy began, a helper left). */

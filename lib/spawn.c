@@ -35,9 +35,19 @@ _Static_assert(alignof(struct frame) <= alignof(futures_frame_t),
 
 #define FRAME_OF(p) ((struct frame *)(void *)(p))
 
-/* Helgrind: a pushed frame's thief word is atomic until its sync, and
- * plain stack memory again afterwards (its thief, if any, is done). */
-#define frame_closed(fr) FUTURES_PLAIN_RANGE(&(fr)->thief, sizeof((fr)->thief))
+/* Helgrind: a pushed frame's thief and generation words are atomic until
+ * its sync, and plain stack memory again afterwards (its thief, if any, is
+ * done). */
+#define frame_opened(fr)                                                      \
+  do {                                                                        \
+    FUTURES_ATOMIC_VAR((fr)->thief);                                          \
+    FUTURES_ATOMIC_VAR((fr)->gen);                                            \
+  } while (0)
+#define frame_closed(fr)                                                      \
+  do {                                                                        \
+    FUTURES_PLAIN_RANGE(&(fr)->thief, sizeof((fr)->thief));                   \
+    FUTURES_PLAIN_RANGE(&(fr)->gen, sizeof((fr)->gen));                       \
+  } while (0)
 
 /* Debug builds: @fr is now the newest open frame of this thread. */
 static inline void
@@ -109,7 +119,7 @@ futures_spawn(futures_frame_t *frame, futures_task_fn fn, void *arg)
     fr->owner = &sl->fq;
     fr->state = FRAME_QUEUED;
     /* Helgrind: only atomic accesses until the sync (frame_closed()). */
-    FUTURES_ATOMIC_VAR(fr->thief);
+    frame_opened(fr);
     /* Relaxed: published, if ever, by the grow that shares the frame. */
     atomic_store_explicit(&fr->thief, 0, memory_order_relaxed);
     if (unlikely(futures__frame_wanted(&sl->fq)) &&
@@ -148,10 +158,12 @@ sync_shared(struct futures_tls *tls, struct frame *fr, void **result)
     return EINVAL; /* not this thread's newest frame */
   fr->state = FRAME_SYNCED;
   if (own) {
+    /* As in futures_sync(): about to run a frame here, with a request. */
+    if (unlikely(futures__frame_wanted(q)))
+      share_below(tls->slot);
     rc = call(tls, fr, &res);
-  } else if (unlikely(futures__sched_stale(tls->slot->sched)) &&
-             atomic_load_explicit(&fr->thief, memory_order_acquire) !=
-                 FRAME_DONE) {
+  } else if (futures__frame_wait(q, fr,
+                                 futures__deque_bottom(&tls->slot->dq)) != 0) {
     /* A fork() child: the thief, in the parent, will not run it here. */
     futures__frame_forget(q);
     frame_closed(fr);
@@ -159,7 +171,6 @@ sync_shared(struct futures_tls *tls, struct frame *fr, void **result)
       *result = NULL;
     return ECHILD;
   } else {
-    futures__frame_wait(q, fr, futures__deque_bottom(&tls->slot->dq));
     rc = fr->rc;
     res = fr->result;
   }

@@ -14,9 +14,12 @@
 #include <check.h>
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "futures.h"
 #include "internal.h"
@@ -1147,6 +1150,287 @@ START_TEST(test_interleave_flat_spawn_loop_uses_every_worker)
 }
 END_TEST
 
+/*
+ * Leapfrogging claims only descendants of the stolen frame. The owner O of
+ * frame F (stolen by T) is held at LEAPFROG twice inside futures_sync(F):
+ * the first release lets its claim on T's empty deque ask T to share; at
+ * the second it has read T and the generation F runs in. F then returns
+ * (T publishes it done) and submits record R, which T runs next and which
+ * spawns r1: T's deque shares r1 (the request stands). Only then is O
+ * released: its claim must fail (r1 is not F's descendant), it sees F done
+ * and its sync returns; R then syncs r1 itself. Before the generation, O
+ * claimed r1 and ran it inside its sync.
+ */
+/* A station's filter: true from the second time it is asked on. Both
+ * LEAPFROG stations of a test are asked at the same hit (tputil.c's
+ * dispatch tries each); this makes the second one wait for O's next
+ * round, after the claim that the first one's release let happen. */
+static int
+from_second_hit(const void *obj, void *ctx)
+{
+  (void)obj;
+  return ++*(int *)ctx >= 2;
+}
+
+struct leap_gen {
+  futures_pool_t *pool;
+  struct tu_tp first, second; /* O at LEAPFROG, held */
+  int hits;                   /* second's filter */
+  /* taken: T runs F; synced: O's sync of F returned; r1_synced: R synced
+   * r1 (O waits for it: an idle O could steal r1 legitimately); done: the
+   * root returned (the test thread waits for it, not with future_get(),
+   * which would run the root itself and leave both workers idle to
+   * steal). */
+  struct tu_latch taken, synced, r1_synced, done;
+  pthread_t owner, thief, r1_ran_on, r_ran_on;
+  future_t *r;
+  int submit_rc, rc, r1_rc;
+};
+
+static int
+leap_gen_r1(void *arg, void **result)
+{
+  struct leap_gen *d = arg;
+
+  (void)result;
+  d->r1_ran_on = pthread_self();
+  return 0;
+}
+
+/* R, on T after F: shares r1, lets O go, syncs r1 once O's sync returned. */
+static int
+leap_gen_r(void *arg, void **result)
+{
+  struct leap_gen *d = arg;
+  futures_frame_t r1;
+
+  (void)result;
+  d->r_ran_on = pthread_self();
+  futures_spawn(&r1, leap_gen_r1, d); /* a request stands: shared */
+  tu_tp_release(&d->second);
+  tu_latch_wait(&d->synced);
+  d->r1_rc = futures_sync(&r1, NULL);
+  tu_latch_open(&d->r1_synced);
+  return 0;
+}
+
+/* F, stolen by T. */
+static int
+leap_gen_f(void *arg, void **result)
+{
+  struct leap_gen *d = arg;
+
+  (void)result;
+  d->thief = pthread_self();
+  tu_latch_open(&d->taken);
+  tu_tp_wait(&d->first);
+  tu_tp_release(&d->first); /* O's claim finds nothing and asks */
+  tu_tp_wait(&d->second);   /* O has read T and F's generation */
+  /* From inside the pool: to T's own deque, run by T after F. */
+  d->submit_rc = futures_submit(d->pool, leap_gen_r, d, &d->r);
+  return 0;
+}
+
+static int
+leap_gen_root(void *arg, void **result)
+{
+  struct leap_gen *d = arg;
+  futures_frame_t fr, filler;
+
+  (void)result;
+  d->owner = pthread_self();
+  futures_spawn(&fr, leap_gen_f, d);
+  while (!tu_latch_is_open(&d->taken)) { /* T asks; a spawn shares fr */
+    futures_spawn(&filler, frame_nop, NULL);
+    futures_sync(&filler, NULL);
+  }
+  d->rc = futures_sync(&fr, NULL);
+  tu_latch_open(&d->synced);
+  tu_latch_wait(&d->r1_synced);
+  tu_latch_open(&d->done);
+  return 0;
+}
+
+START_TEST(test_interleave_leapfrog_claims_only_the_stolen_frames_descendants)
+{
+  struct leap_gen d;
+  future_t *f = NULL;
+  struct tu_tp *st[2];
+
+  memset(&d, 0, sizeof(d));
+  tu_latch_init(&d.taken);
+  tu_latch_init(&d.synced);
+  tu_latch_init(&d.r1_synced);
+  tu_latch_init(&d.done);
+  tu_tp_init(&d.first, FUTURES_TP_FRAME_LEAPFROG, NULL, 1);
+  tu_tp_init(&d.second, FUTURES_TP_FRAME_LEAPFROG, NULL, 1);
+  d.second.filter = from_second_hit;
+  d.second.filter_ctx = &d.hits;
+  st[0] = &d.first;
+  st[1] = &d.second;
+  tu_tp_install(st, 2);
+  ck_assert_int_eq(futures_pool_create(&d.pool, 2), 0);
+  ck_assert_int_eq(futures_submit(d.pool, leap_gen_root, &d, &f), 0);
+  tu_latch_wait(&d.done);
+  ck_assert_int_eq(future_get(f, NULL), 0);
+  future_release(f);
+  ck_assert_int_eq(d.submit_rc, 0);
+  ck_assert_int_eq(future_get(d.r, NULL), 0);
+  future_release(d.r);
+  ck_assert_int_eq(futures_pool_destroy(d.pool), 0);
+  tu_tp_uninstall();
+  ck_assert(!pthread_equal(d.owner, d.thief));
+  ck_assert(pthread_equal(d.r_ran_on, d.thief));
+  ck_assert_int_eq(d.rc, 0);
+  ck_assert_int_eq(d.r1_rc, 0);
+  ck_assert_msg(pthread_equal(d.r1_ran_on, d.thief),
+                "r1 (not a descendant of the stolen frame) ran inside the "
+                "owner's futures_sync()");
+  tu_tp_destroy(&d.first);
+  tu_tp_destroy(&d.second);
+  tu_latch_destroy(&d.taken);
+  tu_latch_destroy(&d.synced);
+  tu_latch_destroy(&d.r1_synced);
+  tu_latch_destroy(&d.done);
+}
+END_TEST
+
+#ifndef TU_TSAN /* TSan cannot follow a multi-threaded fork (check_fork) */
+/*
+ * fork() in a frame that a leapfrogging sync runs: the owner O of frame F
+ * (stolen by T) claims y1, a frame F spawned, and y1 forks. In the child,
+ * y1 returns into O's wait for F, whose thief is in the parent: the sync
+ * must return ECHILD, not wait for ever. Held at LEAPFROG twice as in the
+ * test above, so that F's request stands; F shares y1 from its sync of y2
+ * (newer, run inline on T), which lets O go and holds T until y1 runs.
+ * y1's thief word may also show T asleep on it, with T's deque lock
+ * copied in any state: the child must not touch it.
+ */
+struct leap_fork {
+  struct tu_tp first, second;
+  int hits;
+  /* done: as in struct leap_gen (a root run by the test thread would leave
+   * a second worker free to take y1). */
+  struct tu_latch taken, y1_started, done;
+  pid_t parent;
+  pthread_t owner, thief, y1_ran_on;
+  int status, rc, y1_rc;
+};
+
+static int
+leap_fork_y1(void *arg, void **result)
+{
+  struct leap_fork *d = arg;
+  pid_t pid;
+
+  (void)result;
+  d->y1_ran_on = pthread_self();
+  tu_latch_open(&d->y1_started);
+  pid = fork();
+  if (pid == 0) {
+    signal(SIGALRM, SIG_DFL); /* Check's handler kills the process group */
+    alarm(20);                /* a hang is a failure, not a stuck suite */
+    return 0;                 /* into O's futures_sync(F) */
+  }
+  if (pid < 0 || waitpid(pid, &d->status, 0) != pid)
+    d->status = -1;
+  return 0;
+}
+
+static int
+leap_fork_y2(void *arg, void **result)
+{
+  struct leap_fork *d = arg;
+
+  (void)result;
+  tu_tp_release(&d->second); /* y1 is shared now */
+  tu_latch_wait(&d->y1_started);
+  return 0;
+}
+
+static int
+leap_fork_f(void *arg, void **result)
+{
+  struct leap_fork *d = arg;
+  futures_frame_t y1, y2;
+
+  (void)result;
+  d->thief = pthread_self();
+  tu_latch_open(&d->taken);
+  tu_tp_wait(&d->first);
+  futures_spawn(&y1, leap_fork_y1, d);
+  futures_spawn(&y2, leap_fork_y2, d);
+  tu_tp_release(&d->first); /* O's claim finds nothing and asks */
+  tu_tp_wait(&d->second);
+  futures_sync(&y2, NULL); /* a request stands: shares y1, runs y2 here */
+  d->y1_rc = futures_sync(&y1, NULL);
+  return 0;
+}
+
+static int
+leap_fork_root(void *arg, void **result)
+{
+  struct leap_fork *d = arg;
+  futures_frame_t fr, filler;
+  int rc;
+
+  (void)result;
+  d->owner = pthread_self();
+  futures_spawn(&fr, leap_fork_f, d);
+  while (!tu_latch_is_open(&d->taken)) {
+    futures_spawn(&filler, frame_nop, NULL);
+    futures_sync(&filler, NULL);
+  }
+  rc = futures_sync(&fr, NULL);
+  if (getpid() != d->parent)
+    tu_child_exit(rc == ECHILD ? 0 : 1);
+  d->rc = rc;
+  tu_latch_open(&d->done);
+  return 0;
+}
+
+START_TEST(test_interleave_fork_in_a_leapfrogged_frame_syncs_with_echild)
+{
+  struct leap_fork d;
+  futures_pool_t *pool = NULL;
+  future_t *f = NULL;
+  struct tu_tp *st[2];
+
+  memset(&d, 0, sizeof(d));
+  d.parent = getpid();
+  tu_latch_init(&d.taken);
+  tu_latch_init(&d.y1_started);
+  tu_latch_init(&d.done);
+  tu_tp_init(&d.first, FUTURES_TP_FRAME_LEAPFROG, NULL, 1);
+  tu_tp_init(&d.second, FUTURES_TP_FRAME_LEAPFROG, NULL, 1);
+  d.second.filter = from_second_hit;
+  d.second.filter_ctx = &d.hits;
+  st[0] = &d.first;
+  st[1] = &d.second;
+  tu_tp_install(st, 2);
+  ck_assert_int_eq(futures_pool_create(&pool, 2), 0);
+  ck_assert_int_eq(futures_submit(pool, leap_fork_root, &d, &f), 0);
+  tu_latch_wait(&d.done);
+  ck_assert_int_eq(future_get(f, NULL), 0);
+  future_release(f);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+  tu_tp_uninstall();
+  ck_assert(pthread_equal(d.y1_ran_on, d.owner)); /* it leapfrogged */
+  ck_assert_msg(WIFEXITED(d.status) && WEXITSTATUS(d.status) == 0,
+                "child: status %#x (exit 1: the sync did not return ECHILD; "
+                "SIGALRM: it hung)",
+                (unsigned)d.status);
+  ck_assert_int_eq(d.rc, 0);
+  ck_assert_int_eq(d.y1_rc, 0);
+  tu_tp_destroy(&d.first);
+  tu_tp_destroy(&d.second);
+  tu_latch_destroy(&d.taken);
+  tu_latch_destroy(&d.y1_started);
+  tu_latch_destroy(&d.done);
+}
+END_TEST
+#endif /* !TU_TSAN */
+
 Suite *
 interleave_suite(void)
 {
@@ -1180,6 +1464,12 @@ interleave_suite(void)
   tcase_add_test(tc,
                  test_interleave_stolen_frame_sync_sleeps_until_the_thief_finishes);
   tcase_add_test(tc, test_interleave_flat_spawn_loop_uses_every_worker);
+  tcase_add_test(
+      tc, test_interleave_leapfrog_claims_only_the_stolen_frames_descendants);
+#ifndef TU_TSAN
+  tcase_add_test(tc,
+                 test_interleave_fork_in_a_leapfrogged_frame_syncs_with_echild);
+#endif
   suite_add_tcase(s, tc);
   return s;
 }
