@@ -2286,10 +2286,10 @@ typedef struct futures_frame {
  * futures_join_all() in it helps as in any task. It may spawn and sync
  * frames of its own. It must not call pthread_exit() (that would unwind the
  * stack of the spawning task, which may be another thread's). Nor may a
- * task that has frames open (spawned, not synced) end its thread, not even
- * from a task that a wait runs in place inside it: that unwinds the
- * frames' stack while other workers may still hold them, and the
- * behaviour is undefined. A
+ * task that has frames open (spawned, not synced), or a task that a wait
+ * runs in place inside a frame task, end its thread: that unwinds frames
+ * that other workers may still hold, or leaves a frame's spawner waiting
+ * for ever, and the behaviour is undefined. A
  * futures_on_cancel() in it is never a hook of its own, and what it does
  * depends on who runs the frame: run in the spawning thread (by
  * futures_sync(), or at once), it registers a hook of the spawning task,
@@ -2341,9 +2341,10 @@ FUTURES_API int futures_spawn(futures_frame_t *frame, futures_task_fn fn,
  * Syncs the newest frame the calling task spawned and has not synced:
  * frames are synced in the reverse order of their spawns. If no other
  * worker took the task, it runs now, in the caller, at about the cost of a
- * function call. If one did, the caller helps that worker (it runs tasks
- * that worker spawned meanwhile, which are all part of the stolen one,
- * and never one the worker spawned once the stolen task had returned)
+ * function call. If one did, the caller helps that worker (it runs frames
+ * that worker spawned meanwhile while it ran the stolen task, including
+ * frames of tasks that the stolen task waited for and ran in place, and
+ * never one the worker spawned once the stolen task had returned)
  * until the task is done, then sleeps on it rather than spin if it takes
  * long. Either way futures_sync() returns what the task returned, as
  * future_get() does.

@@ -44,6 +44,7 @@ futures__frame_init(struct fdeque *q, unsigned long fork_gen)
   atomic_init(&q->want, 0);
   q->head = q->split = 0;
   q->fork_gen = fork_gen;
+  q->running = NULL;
   for (unsigned i = 0; i < FRAME_CAP; i++)
     atomic_init(&q->slot[i], (struct frame *)NULL);
   futures__mutex_init(&q->lock);
@@ -278,7 +279,7 @@ futures__frame_run_stolen(struct fdeque *me, struct frame *fr, long base)
   struct future *saved = tls->current, *saved_chunk = tls->chunk_of;
   long saved_base = tls->base;
   void *saved_top = tls->frame_top;
-  struct frame *outer = tls->stolen;
+  struct frame *outer = me->running;
   struct fdeque *owner = fr->owner;
   void *res = NULL;
   uintptr_t old;
@@ -300,13 +301,14 @@ futures__frame_run_stolen(struct fdeque *me, struct frame *fr, long base)
   /* Saved, cleared and restored in release builds too (only debug builds
    * read it): one word, cheaper than a second copy of this function. */
   tls->frame_top = NULL;
-  tls->stolen = fr;
+  fr->up = outer; /* ours until FRAME_DONE, like rc and result */
+  me->running = fr;
   rc = fr->fn(fr->arg, &res);
   FUTURES_ASSERT(tls->frame_top == NULL &&
                  "futures_spawn(): a frame task returned with a frame it "
                  "spawned not synced");
   tls->frame_top = saved_top;
-  tls->stolen = outer;
+  me->running = outer;
   tls->current = saved;
   tls->chunk_of = saved_chunk;
   tls->base = saved_base;
@@ -317,12 +319,13 @@ futures__frame_run_stolen(struct fdeque *me, struct frame *fr, long base)
    * once this is seen: owner was read before. */
   old = atomic_exchange_explicit(&fr->thief, FRAME_DONE, memory_order_release);
   /* Before anything else this thread does: a leapfrogging owner that read
-   * the old generation claims nothing shared from now on. An enclosing
-   * stolen frame (still running: its owner still waits) learns the new
-   * one, in which our deque still holds its descendants only. */
+   * the old generation claims nothing shared from now on. The enclosing
+   * stolen runs on this deque (still running: their owners still wait)
+   * learn the new one, in which our deque still holds only what runs
+   * inside each of them. */
   gen = next_gen(me);
-  if (outer != NULL)
-    atomic_store_explicit(&outer->gen, gen, memory_order_relaxed);
+  for (struct frame *o = outer; o != NULL; o = o->up)
+    atomic_store_explicit(&o->gen, gen, memory_order_relaxed);
   /* In a fork() child nobody sleeps on the owner's deque, whose lock may
    * have been copied locked. */
   if ((old & FRAME_SLEEPING) && !stale(owner)) {

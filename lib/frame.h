@@ -49,13 +49,18 @@
  *           frame the generation of its deque when the run starts
  *           (frame->gen, before it names itself in frame->thief with
  *           release order), and adds one to the generation when any
- *           stolen run in its thread ends, before it does anything else;
- *           a run nested inside another (the thief leapfrogging in turn)
- *           then stores the new generation in the enclosing stolen frame,
- *           whose descendants the deque still holds. A leapfrogging
- *           owner's claim requires the generation it read in its frame,
- *           so a claim that reads any word written after the run ended
- *           fails.
+ *           stolen run on its deque ends, before it does anything else;
+ *           a run nested inside others (the thief leapfrogging in turn)
+ *           then stores the new generation in every enclosing stolen
+ *           frame of the same deque (fdeque.running, frame.up), whose
+ *           descendants the deque still holds. A leapfrogging owner's
+ *           claim requires the generation it read in its frame, so a
+ *           claim that reads any word written after the run ended fails.
+ *           "Descendants" means what runs inside the stolen run on the
+ *           thief: its frames, and those of tasks the run waits for and
+ *           runs in place. The generation is 32 bits: a wrong claim would
+ *           need 2^32 stolen runs to end on one deque between the owner's
+ *           read of the frame's generation and its claim.
  *
  * A thief reads the frame pointer out of the slot only after its claim
  * succeeded, and the owner writes a slot only at head, above every claimed
@@ -109,6 +114,9 @@ struct frame {
    * the frame's descendants are shared ("leapfrog" above); written by the
    * thief, read by the owner. */
   _Atomic(uint32_t) gen;
+  /* Thief only, while it runs the frame: the stolen run on the same deque
+   * that this run is nested in (fdeque.running), or NULL. */
+  struct frame *up;
 };
 
 struct fdeque {
@@ -124,6 +132,10 @@ struct fdeque {
   unsigned split;                /* the owner's copy of ts's split */
   /* Immutable: the pool's fork generation (scheduler.h, sched->gen). */
   unsigned long fork_gen;
+  /* The innermost stolen frame that the deque's thread runs now, or NULL:
+   * per deque, not per thread, since a thread that helps another pool
+   * borrows that pool's deque ("leapfrog" above). */
+  struct frame *running;
   /* The owner sleeping on a stolen frame (frame_wait). */
   pthread_mutex_t lock;
   pthread_cond_t cond;

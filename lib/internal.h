@@ -255,10 +255,6 @@ struct futures_tls {
    * (a struct frame, frame.h), to check that syncs come newest first and
    * that a body syncs what it spawned. */
   void *frame_top;
-  /* The innermost frame this thread runs as a thief (a struct frame,
-   * frame.h), or NULL: when a stolen frame run inside it ends, its
-   * owner learns the thread's new generation (frame.c). */
-  void *stolen;
 };
 
 extern FUTURES_TLS struct futures_tls futures__tls;
