@@ -36,6 +36,8 @@
  *                                  C++ has no flexible array members
  *   FUTURES_UNION                  struct: a C++ union cannot hold Relacy's
  *                                  atomics (they have constructors)
+ *   _Static_assert                 static_assert (C11's keyword is C++'s
+ *                                  static_assert; frame.h uses it)
  *   FUTURES_GLOBAL*                storage created and destroyed with each
  *                                  execution (globals_create/destroy below)
  *   pthread mutexes and condition variables: Relacy's pthread emulation
@@ -145,6 +147,8 @@ void futures__free(void *p);
 #endif
 #define FUTURES_FLEX FUTURES_MODEL_FLEX
 #define FUTURES_UNION struct
+/* A header's file-scope C11 assertion (frame.h's FRAME_CAP). */
+#define _Static_assert static_assert
 
 namespace futures_model {
 
