@@ -249,11 +249,13 @@ fi
 
 # W4 on frames: futures_spawn/futures_sync beside Lace, whose frames live
 # in its deque (its workload is W4_fibN, ours W4frames_fibN). Lace's idle
-# workers busy-wait; ours sleep.
+# workers busy-wait; ours sleep. Lace's calling thread blocks while its
+# workers run fib; --no-help makes ours wait the same way (a future_get()
+# would run the root in the caller: NTHREADS + 1 threads at work).
 run_frames_pair() {
   local f
   for f in $FIBNS; do
-    ours fork_join --mode frames --fib "$f" --threads "$NTHREADS" \
+    ours fork_join --mode frames --no-help --fib "$f" --threads "$NTHREADS" \
       --reps "$REPS"
     peer lace w4 FIBN="$f" TIMEOUT=60
     record "W4frames_fib$f" ms lower "$(peer_name)" \

@@ -10,6 +10,7 @@
 #define _GNU_SOURCE
 #endif
 
+#include <semaphore.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -112,18 +113,37 @@ fib_tasks(long n)
   return a - 1;
 }
 
+/* --no-help: the root task posts this when it is done, so that the calling
+ * thread waits outside the library (a future_get() of a queued root would
+ * run it in the caller, a third thread beside the pool's workers). */
+static sem_t root_done;
+static int (*root_fn)(void *, void **);
+
+static int
+root_then_post(void *arg, void **result)
+{
+  int rc = root_fn(arg, result);
+
+  sem_post(&root_done);
+  return rc;
+}
+
 /* The root either runs in the calling thread (as the peers do) or as a task
- * the calling thread waits for. */
+ * the calling thread waits for (with --no-help, without running it). */
 static long
-run_fib(long n, int root_task, int frames)
+run_fib(long n, int root_task, int frames, int no_help)
 {
   future_t *root;
   void *r = NULL;
 
   if (!root_task && !frames)
     return fib_fj(n);
-  BU_CHECK(futures_submit(fib_pool, frames ? fib_frame : fib_task,
+  root_fn = frames ? fib_frame : fib_task;
+  BU_CHECK(futures_submit(fib_pool, no_help ? root_then_post : root_fn,
                           (void *)(intptr_t)n, &root));
+  if (no_help)
+    while (sem_wait(&root_done) != 0)
+      ;
   BU_CHECK(future_get(root, &r));
   future_release(root);
   return (long)(intptr_t)r;
@@ -137,7 +157,10 @@ static const char usage[] =
     "is checked against plain recursion, whose time is printed beside it\n"
     "(rows seq_ms with workers 0: no pool). By default the calling thread\n"
     "runs the root call, as the peers' harness does; --root-task submits\n"
-    "the root as a task and waits for it with future_get.\n"
+    "the root as a task and waits for it with future_get, which runs it\n"
+    "in the calling thread if no worker took it yet; --no-help waits on a\n"
+    "semaphore first, so only the pool's workers run (as in Lace, whose\n"
+    "calling thread blocks).\n"
     "--mode frames spawns fib(n-1) on a caller-owned frame instead\n"
     "(futures_spawn/futures_sync, the root a task); its workload is\n"
     "W4frames_fibN, and pair_ns is (ms - median seq_ms) / spawns, the cost\n"
@@ -154,7 +177,7 @@ main(int argc, char **argv)
 {
   struct bu_list threads = {0, NULL}, fibs = {0, NULL};
   long reps = 5, warmup = 1;
-  int csv = 0, root_task = 0, frames = 0;
+  int csv = 0, root_task = 0, frames = 0, no_help = 0;
   const char *mode = "futures";
   double timeout = 0;
   const struct bu_opt opts[] = {
@@ -170,6 +193,8 @@ main(int argc, char **argv)
        "futures (default: a task per call) or frames", NULL},
       {"root-task", BU_OPT_FLAG, &root_task, NULL,
        "run the root call as a task too", NULL},
+      {"no-help", BU_OPT_FLAG, &no_help, NULL,
+       "the calling thread waits for the root task without running it", NULL},
       {"csv", BU_OPT_FLAG, &csv, NULL, "print CSV rows only", NULL},
       {"timeout", BU_OPT_DOUBLE, &timeout, "S",
        "give up after S seconds (default 0: never)", NULL},
@@ -181,6 +206,8 @@ main(int argc, char **argv)
 
   if (bu_parse(argc, argv, usage, epilog, opts) != argc)
     bu_die("unexpected argument (try --help)");
+  if (sem_init(&root_done, 0, 0) != 0)
+    bu_die("sem_init failed");
   if (reps < 1 || warmup < 0)
     bu_die("counts must be positive (try --help)");
   if (strcmp(mode, "frames") == 0)
@@ -238,12 +265,12 @@ main(int argc, char **argv)
 
       BU_CHECK(futures_pool_create(&fib_pool, (size_t)threads.v[i]));
       for (long w = 0; w < warmup; w++)
-        run_fib(n, root_task, frames);
+        run_fib(n, root_task, frames, no_help);
       ok_a = futures_pool_stats(fib_pool, &a);
       for (long r = 0; r < reps; r++) {
         double c0 = bu_cpu_seconds();
         long long t0 = bu_now_ns();
-        long got = run_fib(n, root_task, frames);
+        long got = run_fib(n, root_task, frames, no_help);
         long long t = bu_now_ns() - t0;
 
         cpu[r] = (bu_cpu_seconds() - c0) / ((double)t / 1e9);
