@@ -929,20 +929,31 @@ frame_nop(void *arg, void **result)
   return 0;
 }
 
+/* Spawns @fn(@arg) on @fr and keeps spawning and syncing fillers until
+ * @taken opens (@fn opens it once another worker stole @fr): the other
+ * worker asks for frames, and only a spawn reads the request and shares. */
+static void
+spawn_until_stolen(futures_frame_t *fr, futures_task_fn fn, void *arg,
+                   struct tu_latch *taken)
+{
+  futures_frame_t filler;
+
+  futures_spawn(fr, fn, arg);
+  while (!tu_latch_is_open(taken)) {
+    futures_spawn(&filler, frame_nop, NULL);
+    futures_sync(&filler, NULL);
+  }
+}
+
 static int
 stolen_sleep_root(void *arg, void **result)
 {
   struct stolen_sleep *d = arg;
-  futures_frame_t fr, filler;
+  futures_frame_t fr;
 
   (void)result;
   d->owner = pthread_self();
-  futures_spawn(&fr, frame_wait_go, d);
-  /* Spawns read the other worker's request to share (see check_frames). */
-  while (!tu_latch_is_open(&d->taken)) {
-    futures_spawn(&filler, frame_nop, NULL);
-    futures_sync(&filler, NULL);
-  }
+  spawn_until_stolen(&fr, frame_wait_go, d, &d->taken);
   d->rc = futures_sync(&fr, &d->res);
   return 0;
 }
@@ -1179,6 +1190,23 @@ from_second_hit(const void *obj, void *ctx)
   return ++*(int *)ctx >= 2;
 }
 
+/* Installs @first and @second at LEAPFROG, both holding the thread; the
+ * second fires from the second hit on (@hits counts for its filter). */
+static void
+install_leapfrog_stations(struct tu_tp *first, struct tu_tp *second,
+                          int *hits)
+{
+  struct tu_tp *st[2]; /* tu_tp_install() copies the pointers */
+
+  tu_tp_init(first, FUTURES_TP_FRAME_LEAPFROG, NULL, 1);
+  tu_tp_init(second, FUTURES_TP_FRAME_LEAPFROG, NULL, 1);
+  second->filter = from_second_hit;
+  second->filter_ctx = hits;
+  st[0] = first;
+  st[1] = second;
+  tu_tp_install(st, 2);
+}
+
 struct leap_gen {
   futures_pool_t *pool;
   struct tu_tp first, second; /* O at LEAPFROG, held */
@@ -1242,15 +1270,11 @@ static int
 leap_gen_root(void *arg, void **result)
 {
   struct leap_gen *d = arg;
-  futures_frame_t fr, filler;
+  futures_frame_t fr;
 
   (void)result;
   d->owner = pthread_self();
-  futures_spawn(&fr, leap_gen_f, d);
-  while (!tu_latch_is_open(&d->taken)) { /* T asks; a spawn shares fr */
-    futures_spawn(&filler, frame_nop, NULL);
-    futures_sync(&filler, NULL);
-  }
+  spawn_until_stolen(&fr, leap_gen_f, d, &d->taken);
   d->rc = futures_sync(&fr, NULL);
   tu_latch_open(&d->synced);
   tu_latch_wait(&d->r1_synced);
@@ -1262,20 +1286,13 @@ START_TEST(test_interleave_leapfrog_claims_only_the_stolen_frames_descendants)
 {
   struct leap_gen d;
   future_t *f = NULL;
-  struct tu_tp *st[2];
 
   memset(&d, 0, sizeof(d));
   tu_latch_init(&d.taken);
   tu_latch_init(&d.synced);
   tu_latch_init(&d.r1_synced);
   tu_latch_init(&d.done);
-  tu_tp_init(&d.first, FUTURES_TP_FRAME_LEAPFROG, NULL, 1);
-  tu_tp_init(&d.second, FUTURES_TP_FRAME_LEAPFROG, NULL, 1);
-  d.second.filter = from_second_hit;
-  d.second.filter_ctx = &d.hits;
-  st[0] = &d.first;
-  st[1] = &d.second;
-  tu_tp_install(st, 2);
+  install_leapfrog_stations(&d.first, &d.second, &d.hits);
   ck_assert_int_eq(futures_pool_create(&d.pool, 2), 0);
   ck_assert_int_eq(futures_submit(d.pool, leap_gen_root, &d, &f), 0);
   tu_latch_wait(&d.done);
@@ -1378,16 +1395,12 @@ static int
 leap_fork_root(void *arg, void **result)
 {
   struct leap_fork *d = arg;
-  futures_frame_t fr, filler;
+  futures_frame_t fr;
   int rc;
 
   (void)result;
   d->owner = pthread_self();
-  futures_spawn(&fr, leap_fork_f, d);
-  while (!tu_latch_is_open(&d->taken)) {
-    futures_spawn(&filler, frame_nop, NULL);
-    futures_sync(&filler, NULL);
-  }
+  spawn_until_stolen(&fr, leap_fork_f, d, &d->taken);
   rc = futures_sync(&fr, NULL);
   if (getpid() != d->parent)
     tu_child_exit(rc == ECHILD ? 0 : 1);
@@ -1401,20 +1414,13 @@ START_TEST(test_interleave_fork_in_a_leapfrogged_frame_syncs_with_echild)
   struct leap_fork d;
   futures_pool_t *pool = NULL;
   future_t *f = NULL;
-  struct tu_tp *st[2];
 
   memset(&d, 0, sizeof(d));
   d.parent = getpid();
   tu_latch_init(&d.taken);
   tu_latch_init(&d.y1_started);
   tu_latch_init(&d.done);
-  tu_tp_init(&d.first, FUTURES_TP_FRAME_LEAPFROG, NULL, 1);
-  tu_tp_init(&d.second, FUTURES_TP_FRAME_LEAPFROG, NULL, 1);
-  d.second.filter = from_second_hit;
-  d.second.filter_ctx = &d.hits;
-  st[0] = &d.first;
-  st[1] = &d.second;
-  tu_tp_install(st, 2);
+  install_leapfrog_stations(&d.first, &d.second, &d.hits);
   ck_assert_int_eq(futures_pool_create(&pool, 2), 0);
   ck_assert_int_eq(futures_submit(pool, leap_fork_root, &d, &f), 0);
   tu_latch_wait(&d.done);
