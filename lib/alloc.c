@@ -3,9 +3,12 @@
  * alloc.c - every allocation the library makes, and the future-record
  * allocator.
  *
- * Records are 64 bytes (128 with timing) and cache-line aligned. In the
- * default "cached" mode they are carved from 64 KiB chunks and recycled
- * through a free list per thread and size class; a thread whose list grows
+ * Records come in three size classes (record.h): a plain task's, 56 bytes,
+ * packed one after another, so that with its queue slot a future in flight
+ * costs 64 bytes; one with the tail (F_EXT), 72; a timed one, 128,
+ * cache-line aligned. In the default "cached" mode they are carved from
+ * 64 KiB chunks and recycled through a free list per thread and size
+ * class; a thread whose list grows
  * past CACHE_MAX hands a batch of BATCH records to a shared depot, and a
  * thread whose list is empty takes a batch back, so the depot lock is taken
  * once per BATCH records at most. Chunks are never returned to the system
@@ -39,7 +42,7 @@
 #define DEFAULT_CACHED 1
 #endif
 
-#define NCLASSES 2      /* 0: plain record, 1: record with timing tail */
+#define NCLASSES 3      /* 0: plain record, 1: with F_EXT, 2: timed */
 #define CACHE_MAX 256   /* records a thread keeps before giving some back */
 #define BATCH 64        /* records moved between a thread and the depot */
 #define CHUNK_BYTES (64 * 1024)
@@ -224,9 +227,10 @@ alloc_init(void)
     cached_mode = 0;
   else if (mode != NULL && strcmp(mode, "cached") == 0)
     cached_mode = 1;
-  class_size[0] = (sizeof(struct future) + FUTURES_CACHELINE - 1) &
-                  ~(size_t)(FUTURES_CACHELINE - 1);
-  class_size[1] = (sizeof(struct future_timed) + FUTURES_CACHELINE - 1) &
+  /* Every size is a multiple of the records' alignment (8: pointers). */
+  class_size[0] = sizeof(struct future);
+  class_size[1] = sizeof(struct future_ext);
+  class_size[2] = (sizeof(struct future_timed) + FUTURES_CACHELINE - 1) &
                   ~(size_t)(FUTURES_CACHELINE - 1);
   /* Without a key there is no thread-exit flush: records then stay in the
    * exiting thread's cache, which is a leak but not an error. */
@@ -280,10 +284,16 @@ cache_refill(struct cache *c, int cls)
   return 0;
 }
 
-struct future *
-futures__record_alloc(int timed)
+static inline int
+class_of(uint32_t flags)
 {
-  int cls = timed ? 1 : 0;
+  return (flags & F_TIMED) ? 2 : (flags & F_EXT) ? 1 : 0;
+}
+
+struct future *
+futures__record_alloc(uint32_t flags)
+{
+  int cls = class_of(flags);
   struct cache *c;
   struct freerec *r;
 
@@ -312,8 +322,7 @@ futures__record_alloc(int timed)
 void
 futures__record_free(struct future *f)
 {
-  int cls = (atomic_load_explicit(&f->state, memory_order_relaxed) &
-             F_TIMED) ? 1 : 0;
+  int cls = class_of(atomic_load_explicit(&f->state, memory_order_relaxed));
   struct cache *c;
   struct freerec *r = (struct freerec *)f;
 

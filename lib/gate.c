@@ -146,7 +146,8 @@ static inline int
 stale_in_child(const struct future *f)
 {
   return unlikely(futures__forked()) &&
-         (f->sched != NULL ? f->sched->gen : f->fn.gen) !=
+         (f->sched != NULL ? f->sched->gen
+                           : futures__record_ext((struct future *)f)->gen) !=
              atomic_load_explicit(&futures__fork_gen, memory_order_relaxed);
 }
 
@@ -160,9 +161,8 @@ settle(struct future *f, int code, void *result, int drop_ref)
   futures__record_publish(f, code, result, drop_ref, futures__gate_ready);
 }
 
-/* settle() handing over the result's destructor @rdrop, which replaces
- * what x held: a continuation's antecedent (let go of here) or a task's
- * drop function (cleared when it started). */
+/* settle() handing over the result's destructor @rdrop (to fn.rdrop; a
+ * continuation also lets go of its antecedent here). */
 static void
 settle_owned(struct future *f, int code, void *result, futures_drop_fn rdrop)
 {
@@ -173,7 +173,7 @@ settle_owned(struct future *f, int code, void *result, futures_drop_fn rdrop)
   if (atomic_load_explicit(&f->state, memory_order_relaxed) & F_CONT)
     futures__record_ante_drop(f, rdrop);
   else if (rdrop != NULL)
-    f->x.rdrop = rdrop;
+    f->fn.rdrop = rdrop;
   futures__record_publish(f, code, result, 0, futures__gate_ready);
 }
 
@@ -197,14 +197,14 @@ settle_unrun(struct future *f, int drop_ref)
    * record's body would: a wait in it on the record itself is EDEADLK,
    * destroying the record's pool from it too, and the sub-tasks it may
    * run while waiting are only those it pushed. */
-  if (!(s & F_CONT) && f->x.drop != NULL) {
+  if ((s & (F_EXT | F_CONT)) == F_EXT && futures__record_x(f)->drop != NULL) {
     struct futures_tls *tls = &futures__tls;
     struct future *saved = tls->current;
     long saved_base = tls->base;
 
     tls->current = f;
     tls->base = tls->slot != NULL ? futures__deque_bottom(&tls->slot->dq) : 0;
-    f->x.drop(f->arg);
+    futures__record_x(f)->drop(f->arg);
     tls->current = saved;
     tls->base = saved_base;
   }
@@ -271,14 +271,19 @@ run(struct future *f, unsigned flags)
     void *value;
     /* The antecedent is DONE: its publication happens before the
      * continuation was readied, which happens before we claimed it. */
-    int in = futures__record_outcome(f->x.ante, &value);
+    int in = futures__record_outcome(futures__record_x(f)->ante, &value);
+    futures_then_fn then = f->fn.then;
 
-    code = f->fn.then(f->arg, in, value, &res);
+    /* fn becomes the result's destructor (see struct future). */
+    f->fn.rdrop = NULL;
+    code = then(f->arg, in, value, &res);
   } else {
-    /* A task owns its argument once it starts: x is free for a result
-     * destructor (futures_task_t.result_drop sets one in the body). */
-    f->x.drop = NULL;
-    code = f->fn.task(f->arg, &res);
+    futures_task_fn task = f->fn.task;
+
+    /* A task owns its argument once it starts; fn becomes the result's
+     * destructor, which futures_task_t.result_drop sets in the body. */
+    f->fn.rdrop = NULL;
+    code = task(f->arg, &res);
   }
   body_leave(&guard);
   if (st & F_TIMED)
@@ -310,7 +315,7 @@ futures__gate_run_inline(struct future *c, futures_then_fn fn, void *arg)
     return;
   body_enter(&guard);
   /* The antecedent is DONE: our callback ran after its publication. */
-  in = futures__record_outcome(c->x.ante, &value);
+  in = futures__record_outcome(futures__record_x(c)->ante, &value);
   code = fn(arg, in, value, &res);
   body_leave(&guard);
   if (unlikely(code == FUTURES_FOLLOW)) {

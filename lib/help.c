@@ -111,8 +111,9 @@ futures__help_stale(struct future *f)
   if (likely(!futures__forked()) || futures__record_done(f))
     return 0;
   if (f->sched == NULL)
-    return f->fn.gen != atomic_load_explicit(&futures__fork_gen,
-                                             memory_order_relaxed)
+    return futures__record_ext(f)->gen !=
+                   atomic_load_explicit(&futures__fork_gen,
+                                        memory_order_relaxed)
                ? ECHILD
                : 0;
   /* The pin keeps a pool created in this process alive while we read it;

@@ -269,9 +269,7 @@ void futures__free(void *p);
 int futures__thread_create(pthread_t *t, const pthread_attr_t *attr,
                            void *(*fn)(void *), void *arg);
 
-/* Future records: one allocation per future, recycled per thread. */
-struct future *futures__record_alloc(int timed);
-void futures__record_free(struct future *f);
+/* Future records: futures__record_alloc() and _free() are in record.h. */
 
 /* Fork handlers for the allocator's own lock (called by pool.c). */
 void futures__alloc_atfork_prepare(void);

@@ -18,17 +18,19 @@
 struct future *
 futures__nopool_new(uint32_t flags)
 {
-  struct future *f = futures__record_alloc(0);
+  struct future *f = futures__record_alloc(F_NOPOOL | F_EXT | flags);
 
   if (f == NULL)
     return NULL;
   futures__record_init(f, NULL, NULL, NULL, NULL,
-                       F_DEFERRED | F_NOPOOL | flags);
+                       F_DEFERRED | F_NOPOOL | F_EXT | flags);
   /* Relaxed: not yet visible to any other thread. One reference, not the
    * two of a task (no queue holds it). */
-  atomic_store_explicit(&f->state, F_REF | F_DEFERRED | F_NOPOOL | flags,
+  atomic_store_explicit(&f->state,
+                        F_REF | F_DEFERRED | F_NOPOOL | F_EXT | flags,
                         memory_order_relaxed);
-  f->fn.gen = atomic_load_explicit(&futures__fork_gen, memory_order_relaxed);
+  futures__record_ext(f)->gen =
+      atomic_load_explicit(&futures__fork_gen, memory_order_relaxed);
   return f;
 }
 

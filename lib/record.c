@@ -44,7 +44,14 @@ futures__record_init(struct future *f, struct sched *sched,
   f->u.q.result = NULL;
   f->sched = sched;
   f->waiters = NULL;
-  f->x.drop = drop;
+  if (flags & F_EXT) {
+    struct future_ext *e = (struct future_ext *)f;
+
+    e->x.drop = drop;
+    e->gen = 0;
+  }
+  FUTURES_ASSERT((flags & F_EXT) ||
+                 (drop == NULL && !(flags & (F_CONT | F_NOPOOL | F_TIMED))));
 #if FUTURES_DEBUG
   f->magic = FUTURE_MAGIC;
   atomic_store_explicit(&f->handles, 1, memory_order_relaxed);
@@ -70,7 +77,7 @@ futures__record_take_slow(const struct future *f)
 {
   /* Read: the reader owns the result now. Relaxed: the exchange only
    * decides, among readers and the last unref, who has it. */
-  (void)__atomic_exchange_n(&((struct future *)f)->x.rdrop,
+  (void)__atomic_exchange_n(&((struct future *)f)->fn.rdrop,
                             (futures_drop_fn)NULL, __ATOMIC_RELAXED);
 }
 
@@ -84,29 +91,29 @@ futures__record_outcome_move(struct future *f, void **result,
     return f->code;
   }
   *result = f->u.q.result;
-  *rdrop = __atomic_exchange_n(&f->x.rdrop, (futures_drop_fn)NULL,
+  *rdrop = __atomic_exchange_n(&f->fn.rdrop, (futures_drop_fn)NULL,
                                __ATOMIC_RELAXED);
   return 0;
 }
 
 /* The last reference is gone: a result no one read meets its destructor
  * (in this thread, with no lock of the library's held), then the record
- * is freed. */
+ * is freed. A record that is not DONE still holds its body in fn. */
 static void __attribute__((noinline))
 record_drop_result(struct future *f)
 {
   if ((atomic_load_explicit(&f->state, memory_order_relaxed) & F_PHASE) ==
           F_DONE &&
       f->code == 0 && f->u.q.result != NULL)
-    f->x.rdrop(f->u.q.result);
+    f->fn.rdrop(f->u.q.result);
 }
 
 static inline void
 record_release(struct future *f)
 {
-  /* x first: NULL for every record that ran with no destructor, so the
+  /* fn first: NULL for every record that ran with no destructor, so the
    * common free tests one word. */
-  if (unlikely(f->x.rdrop != NULL))
+  if (unlikely(f->fn.rdrop != NULL))
     record_drop_result(f);
   futures__record_free(f);
 }
@@ -133,7 +140,7 @@ futures__record_try_ref(struct future *f)
   uint32_t s = atomic_load_explicit(&f->state, memory_order_relaxed);
 
   do {
-    if (F_REFS(s) >= (UINT32_MAX >> 8) - FUTURES_REFS_SPARE)
+    if (F_REFS(s) >= F_REFS(UINT32_MAX) - FUTURES_REFS_SPARE)
       return EAGAIN;
     /* Relaxed: as futures__record_ref(). */
   } while (!atomic_compare_exchange_weak_explicit(
@@ -372,11 +379,12 @@ futures__record_ante_get(struct future *c)
     return NULL;
   futures__mutex_lock(st);
   /* Under the stripe, x.ante is either NULL or still referenced by @c
-   * while @c waits (DEFERRED) or is queued; once it runs, settle() may
-   * put a result destructor there before it publishes DONE. */
+   * while @c waits (DEFERRED) or is queued; once it runs, settle() lets
+   * go of it (NULL) before it publishes DONE. */
   if ((futures__record_state(c) & F_PHASE) != F_RUNNING &&
-      (futures__record_state(c) & F_PHASE) != F_DONE && c->x.ante != NULL) {
-    a = c->x.ante;
+      (futures__record_state(c) & F_PHASE) != F_DONE &&
+      futures__record_x(c)->ante != NULL) {
+    a = futures__record_x(c)->ante;
     futures__record_ref(a);
   }
   futures__mutex_unlock(st);
@@ -390,9 +398,12 @@ futures__record_ante_drop(struct future *c, futures_drop_fn rdrop)
   struct future *a;
 
   futures__mutex_lock(st);
-  a = c->x.ante;
-  c->x.rdrop = rdrop;
+  a = futures__record_x(c)->ante;
+  futures__record_x(c)->ante = NULL;
   futures__mutex_unlock(st);
+  /* Only the settling thread touches fn now: the body has run, or never
+   * will. */
+  c->fn.rdrop = rdrop;
   if (a != NULL)
     futures__record_unref(a);
 }

@@ -49,9 +49,13 @@
 /* With F_NOPOOL (which never holds a place in a queue): a combinator's
  * future, whose f->arg is its struct combinator while it is pending. */
 #define F_COMBINED F_NOPLACE
-#define F_REF 0x100u   /* one reference; the count is state >> 8 */
+/* The record has a struct future_ext tail (x and gen): a task with a drop
+ * function or a result destructor given at submit, a continuation, a
+ * record with no pool, and every timed record. A plain task has none. */
+#define F_EXT 0x100u
+#define F_REF 0x200u   /* one reference; the count is state >> 9 */
 
-#define F_REFS(s) ((s) >> 8)
+#define F_REFS(s) ((s) >> 9)
 
 /*
  * A link in a record's waiter list. group == NULL marks a deferred
@@ -69,11 +73,19 @@ struct future {
   /* The outcome. Written by the gate's winner before it publishes DONE
    * with release order; read after an acquire load has seen DONE. */
   int code;
-  /* Immutable after submit. */
+  /* The body: immutable after submit until the body starts, and read
+   * only by the thread that runs it, which then clears it (gate.c).
+   * From then on, and in a record that has no body, the result's
+   * destructor: set before DONE is published (by the body, through
+   * futures_task_t.result_drop, or by whoever settles it), NULL once
+   * someone has read the result (futures__record_outcome()) or if there
+   * is none; meaningful only when code == 0 and taken with an atomic
+   * exchange. A record freed before it is DONE may still hold its body
+   * here: record.c tests the phase before calling it. */
   union {
     futures_task_fn task;
     futures_then_fn then;
-    unsigned long gen; /* F_NOPOOL: the fork generation it was made in */
+    futures_drop_fn rdrop;
   } fn;
   void *arg;
   FUTURES_UNION {
@@ -91,17 +103,6 @@ struct future {
   struct sched *sched;
   /* Protected by the record's stripe lock. */
   struct wlink *waiters;
-  union {
-    /* A task, until it runs: cleanup of arg if it never runs. */
-    futures_drop_fn drop;
-    /* A continuation, until it settles: its antecedent (a reference),
-     * under the record's stripe. */
-    struct future *ante;
-    /* DONE with code 0: the result's destructor, NULL once someone has
-     * read the result (futures__record_outcome()) or if there is none.
-     * Written before DONE is published; taken with an atomic exchange. */
-    futures_drop_fn rdrop;
-  } x;
 #if FUTURES_DEBUG
   uint64_t magic;         /* FUTURE_MAGIC while allocated, poisoned after */
   _Atomic(int) handles;   /* user handles not yet released */
@@ -110,6 +111,30 @@ struct future {
 
 #define FUTURE_MAGIC 0x66757475726521ULL /* "future!" */
 #define FUTURE_POISON 0xdeadbeefdeadbeefULL
+
+/* A plain task's record is 7 words: with its 8-byte queue slot, 64 bytes
+ * per future in flight (issue 12). What only some records use lives in
+ * the tail below. */
+#if !FUTURES_DEBUG && UINTPTR_MAX == UINT64_MAX
+_Static_assert(sizeof(struct future) == 56, "a plain record is 56 bytes");
+#endif
+
+/* The tail of a record with F_EXT. */
+union future_x {
+  /* A task, until it runs: cleanup of arg if it never runs. */
+  futures_drop_fn drop;
+  /* A continuation, until it settles: its antecedent (a reference),
+   * under the record's stripe; NULL once it let go. */
+  struct future *ante;
+};
+
+struct future_ext {
+  struct future f;
+  union future_x x;
+  /* F_NOPOOL: the fork generation it was made in (a pool's record has
+   * its pool's). Immutable. */
+  unsigned long gen;
+};
 
 /* The tail of a record on a pool created with FUTURES_POOL_TIMING. */
 struct future_times {
@@ -124,10 +149,26 @@ struct future_tracing {
 };
 
 struct future_timed {
-  struct future f;
+  struct future_ext e; /* a timed record has the whole tail */
   struct future_times t;
   struct future_tracing tr;
 };
+
+/* The record's tail: only for a record with F_EXT (checked in debug
+ * builds). */
+static inline struct future_ext *
+futures__record_ext(struct future *f)
+{
+  FUTURES_ASSERT(atomic_load_explicit(&f->state, memory_order_relaxed) &
+                 F_EXT);
+  return (struct future_ext *)f;
+}
+
+static inline union future_x *
+futures__record_x(struct future *f)
+{
+  return &futures__record_ext(f)->x;
+}
 
 static inline struct future_times *
 futures__record_times(struct future *f)
@@ -178,7 +219,7 @@ futures__record_outcome(const struct future *f, void **result)
     return f->code;
   }
   *result = f->u.q.result;
-  if (unlikely(__atomic_load_n(&((struct future *)f)->x.rdrop,
+  if (unlikely(__atomic_load_n(&((struct future *)f)->fn.rdrop,
                                __ATOMIC_RELAXED) != NULL))
     futures__record_take_slow(f);
   return 0;
@@ -196,8 +237,16 @@ futures__record_peek(const struct future *f)
 int futures__record_outcome_move(struct future *f, void **result,
                                  futures_drop_fn *rdrop);
 
+/* Allocates a record for @flags (the ones it will be initialised with:
+ * F_EXT and F_TIMED choose its size); NULL if memory runs out. */
+struct future *futures__record_alloc(uint32_t flags);
+/* Frees a record (its size is read from its state word's flags). */
+void futures__record_free(struct future *f);
+
 /* Initialises a fresh record: QUEUED (or DEFERRED with F_DEFERRED in
- * @flags), two references, not yet visible to any other thread. */
+ * @flags), two references, not yet visible to any other thread. A @drop
+ * function, F_CONT, F_NOPOOL and F_TIMED need F_EXT in @flags (and in the
+ * allocation's). */
 void futures__record_init(struct future *f, struct sched *sched,
                           futures_task_fn fn, void *arg, futures_drop_fn drop,
                           uint32_t flags);
@@ -282,8 +331,8 @@ int futures__group_sleep(struct wgroup *g, size_t seen, long long deadline);
  * a waiter follows a chain of deferred continuations safely.
  */
 struct future *futures__record_ante_get(struct future *c);
-/* Lets go of the antecedent and puts @rdrop (the result's destructor, or
- * NULL) in its place, under the stripe. */
+/* Lets go of the antecedent, under the stripe, and sets the result's
+ * destructor (fn.rdrop) to @rdrop, which may be NULL. */
 void futures__record_ante_drop(struct future *c, futures_drop_fn rdrop);
 
 /* Links the DEFERRED continuation @c into @ante's waiters unless @ante is

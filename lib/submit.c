@@ -161,7 +161,7 @@ owned_run(void *a, void **result)
   code = t.fn(t.arg, result);
   /* futures__tls.current is this task's record (gate.c's run()). */
   if (code == 0 && *result != NULL)
-    futures__tls.current->x.rdrop = t.result_drop;
+    futures__tls.current->fn.rdrop = t.result_drop;
   return code;
 }
 
@@ -193,8 +193,14 @@ alloc_records(struct sched *s, const futures_task_t *tasks, size_t n,
 
   for (size_t i = 0; i < n; i++) {
     const futures_task_t *t = task_at(tasks, i);
+    /* A drop function needs the record's tail, and so does a result
+     * destructor: wrap_owned() gives it a drop function. */
+    uint32_t flags = (timed ? F_TIMED | F_EXT : 0) |
+                     (t->drop != NULL || result_drop_of(t) != NULL ? F_EXT
+                                                                   : 0) |
+                     (i < placed ? 0 : F_NOPLACE);
 
-    out[i] = futures__record_alloc(timed);
+    out[i] = futures__record_alloc(flags);
     if (out[i] == NULL) {
       while (i-- > 0) {
         futures__record_free(out[i]);
@@ -202,8 +208,7 @@ alloc_records(struct sched *s, const futures_task_t *tasks, size_t n,
       }
       return ENOMEM;
     }
-    futures__record_init(out[i], s, t->fn, t->arg, t->drop,
-                         (timed ? F_TIMED : 0) | (i < placed ? 0 : F_NOPLACE));
+    futures__record_init(out[i], s, t->fn, t->arg, t->drop, flags);
     if (unlikely(timed) && s->trace != NULL) /* trace.c; implies timed */
       futures__trace_submit(s, out[i]);
   }
@@ -239,7 +244,7 @@ wrap_owned(const futures_task_t *tasks, size_t n, future_t *out[])
     o->result_drop = t->result_drop;
     out[i]->fn.task = owned_run;
     out[i]->arg = o;
-    out[i]->x.drop = owned_drop;
+    futures__record_x(out[i])->drop = owned_drop;
   }
   return 0;
 }

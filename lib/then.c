@@ -70,7 +70,7 @@ attach(struct sched *s, future_t *antecedent, futures_then_fn fn, void *arg,
       futures__sched_release_room(s, 1);
     return EAGAIN;
   }
-  c = futures__record_alloc(timed);
+  c = futures__record_alloc(F_CONT | F_EXT | (timed ? F_TIMED : 0));
   if (c == NULL) {
     futures__record_unref(antecedent);
     if (s->max_queued != 0)
@@ -78,11 +78,11 @@ attach(struct sched *s, future_t *antecedent, futures_then_fn fn, void *arg,
     return ENOMEM;
   }
   futures__record_init(c, s, NULL, arg, NULL,
-                       F_CONT | F_DEFERRED | (timed ? F_TIMED : 0));
+                       F_CONT | F_DEFERRED | F_EXT | (timed ? F_TIMED : 0));
   if (timed && s->trace != NULL) /* trace.c; implies timed */
     futures__trace_submit(s, c);
   c->fn.then = fn;
-  c->x.ante = antecedent;
+  futures__record_x(c)->ante = antecedent;
   if ((atomic_load_explicit(&antecedent->state, memory_order_relaxed) &
        F_NOPOOL) ||
       antecedent->sched != s) {
@@ -199,7 +199,7 @@ futures_then_inline(future_t *antecedent, futures_then_fn fn, void *arg,
     return EAGAIN;
   }
   futures__record_ref(antecedent);
-  c->x.ante = antecedent;
+  futures__record_x(c)->ante = antecedent;
   futures__record_ref(c); /* the callback's */
   n->c = c;
   n->fn = fn;

@@ -293,8 +293,8 @@ futures__trace_run(struct sched *s, struct future *f, int code, int helped,
   e.helped = (unsigned char)(helped != 0);
   /* A continuation holds its antecedent until it settles; its numbers
    * mean something here only if it is a record of this pool. */
-  if ((st & F_CONT) && f->x.ante != NULL) {
-    struct future *a = f->x.ante;
+  if ((st & F_CONT) && futures__record_x(f)->ante != NULL) {
+    struct future *a = futures__record_x(f)->ante;
     uint32_t as = atomic_load_explicit(&a->state, memory_order_relaxed);
 
     if ((as & F_TIMED) && !(as & F_NOPOOL) && a->sched == s)

@@ -27,10 +27,12 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "deque.h"
 #include "inject.h"
+#include "ring.h"
 #include "internal.h"
 #include "record.h"
 #include "testutil.h"
@@ -975,6 +977,85 @@ START_TEST(test_queue_inject_nonempty_tracks_pushes_and_pops)
 }
 END_TEST
 
+/* ------------------------------------------------------------ footprint */
+
+static int
+task_nothing(void *arg, void **result)
+{
+  *result = arg;
+  return 0;
+}
+
+static void
+noop_drop(void *arg)
+{
+  (void)arg;
+}
+
+/*
+ * What a future in flight costs (issue 12: at most 64 bytes with its queue
+ * slot). A plain task's record is 56 bytes in a release build (7 words:
+ * the debug build adds a 16-byte magic and handle count), packed in the
+ * allocator's chunks; its slot in the submitter's ring is one pointer.
+ * The records of N tasks queued behind a held one take at most N x 56
+ * bytes of chunks, give or take the chunk headers and what the thread's
+ * free list already held; a task with a drop function takes the 16-byte
+ * tail as well. Needs the caching allocator (valgrind and ASan runs use
+ * malloc, where there are no chunks to count).
+ */
+START_TEST(test_queue_footprint_of_a_plain_future_is_56_bytes_and_its_slot)
+{
+  enum { N = 40000 };
+  size_t plain = sizeof(struct future), ext = sizeof(struct future_ext);
+  size_t slack = 4 * 64 * 1024; /* free lists, partly used chunks */
+  size_t before, mid, after;
+  futures_pool_t *pool = NULL;
+  future_t **fs, *held = NULL;
+  struct tu_hold h;
+
+  ck_assert_uint_eq(plain, 56 + (FUTURES_DEBUG ? 16 : 0));
+  ck_assert_uint_eq(ext, plain + 16);
+  ck_assert_uint_eq(sizeof(((struct ring_buf *)0)->slot[0]), 8);
+  if (!futures__alloc_cached()) {
+    fprintf(stderr, "footprint: skipped (FUTURES_ALLOC=malloc has no "
+                    "chunks to count)\n");
+    return;
+  }
+  fs = calloc(2 * N, sizeof(*fs));
+  ck_assert_ptr_nonnull(fs);
+  tu_hold_init(&h, NULL);
+  ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
+  ck_assert_int_eq(futures_submit(pool, tu_hold_task, &h, &held), 0);
+  tu_latch_wait(&h.started);
+  before = futures__alloc_bytes();
+  for (long i = 0; i < N; i++)
+    ck_assert_int_eq(futures_submit(pool, task_nothing, NULL, &fs[i]), 0);
+  mid = futures__alloc_bytes();
+  for (long i = N; i < 2 * N; i++) {
+    futures_task_t t = FUTURES_TASK(task_nothing, NULL, noop_drop);
+
+    ck_assert_int_eq(futures_submit_ex(pool, &t, NULL, &fs[i]), 0);
+  }
+  after = futures__alloc_bytes();
+  tu_latch_open(&h.release);
+  ck_assert_int_eq(futures_join_all(fs, 2 * N, NULL), 0);
+  for (long i = 0; i < 2 * N; i++)
+    future_release(fs[i]);
+  future_release(held);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+  tu_hold_destroy(&h);
+  free(fs);
+  ck_assert_msg(mid - before <= N * plain + slack,
+                "%d plain tasks took %zu bytes of records (%.1f each), "
+                "want at most %zu each", N, mid - before,
+                (double)(mid - before) / N, plain);
+  ck_assert_msg(after - mid <= N * ext + slack && after - mid > N * plain,
+                "%d tasks with a drop function took %zu bytes of records "
+                "(%.1f each), want %zu each", N, after - mid,
+                (double)(after - mid) / N, ext);
+}
+END_TEST
+
 Suite *
 queue_suite(void)
 {
@@ -1003,6 +1084,12 @@ queue_suite(void)
                  test_queue_inject_many_producers_keep_order_and_lose_nothing);
   tcase_add_test(tc, test_queue_inject_consumers_serialised_by_trylock);
   tcase_add_test(tc, test_queue_inject_nonempty_tracks_pushes_and_pops);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("footprint");
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc,
+                 test_queue_footprint_of_a_plain_future_is_56_bytes_and_its_slot);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -172,12 +172,12 @@ struct settle_callback : suite<settle_callback, 3> {
      * model): a record with no pool, DEFERRED, one reference. */
     futures__waiters_init();
     model_records_freed = 0;
-    p = FUTURES_ALLOC(struct future);
+    p = &FUTURES_ALLOC(struct future_ext)->f;
     RL_ASSERT(p != NULL);
-    futures__record_init(p, NULL, NULL, NULL, NULL, F_DEFERRED | F_NOPOOL);
-    atomic_store_explicit(&p->state, F_REF | F_DEFERRED | F_NOPOOL,
+    futures__record_init(p, NULL, NULL, NULL, NULL,
+                         F_DEFERRED | F_NOPOOL | F_EXT);
+    atomic_store_explicit(&p->state, F_REF | F_DEFERRED | F_NOPOOL | F_EXT,
                           memory_order_relaxed);
-    p->fn.gen = 0;
     node.ran($) = 0;
     node.code = -1;
     node.value = NULL;

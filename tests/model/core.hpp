@@ -165,10 +165,10 @@ sched_delete(struct sched *s)
 inline struct future *
 record_new(struct sched *s, struct work *w)
 {
-  struct future *f = FUTURES_ALLOC(struct future);
+  struct future *f = &FUTURES_ALLOC(struct future_ext)->f;
 
   RL_ASSERT(f != NULL);
-  futures__record_init(f, s, task_seven, w, drop_count, 0);
+  futures__record_init(f, s, task_seven, w, drop_count, F_EXT);
   return f;
 }
 

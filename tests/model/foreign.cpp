@@ -62,9 +62,11 @@
  * the compiled files need (the stripes, the cancel hooks' registry, which
  * a destroy in cancel mode walks), once per execution. */
 struct future *
-futures__record_alloc(int timed)
+futures__record_alloc(uint32_t flags)
 {
-  RL_ASSERT(!timed);
+  RL_ASSERT(!(flags & F_TIMED));
+  if (flags & F_EXT)
+    return &FUTURES_ALLOC(struct future_ext)->f;
   return FUTURES_ALLOC(struct future);
 }
 
