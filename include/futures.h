@@ -1237,7 +1237,7 @@ futures_parallel_for(futures_pool_t *pool, size_t begin, size_t end,
  *
  * Return:    0; EINVAL; ENOMEM; ESHUTDOWN as futures_submit(); EAGAIN when
  *            a bounded queue is full, or when @antecedent already has
- *            about 16 million references; ECHILD.
+ *            about 8 million references; ECHILD.
  * Ownership: does not consume @antecedent (it may be released at once: the
  *            continuation still runs); the caller owns *@future.
  * Threads:   safe; many threads may attach to one future at once
@@ -1288,7 +1288,7 @@ futures_then(futures_pool_t *pool, future_t *antecedent, futures_then_fn fn,
  * @future:     (out) The continuation's future. NULL -> EINVAL.
  *
  * Return:    0; EINVAL; ENOMEM (*@future is then NULL); EAGAIN if
- *            @antecedent already has about 16 million references, or as
+ *            @antecedent already has about 8 million references, or as
  *            futures_promise_create(); ECHILD for an unfinished future of
  *            the parent's in a fork() child.
  * Ownership: does not consume @antecedent (it may be released at once);
@@ -1617,7 +1617,7 @@ FUTURES_API void future_release(future_t *future);
  * @future: (borrowed) Any future: a task's, a continuation's, a promise, a
  *          combinator's. NULL -> EINVAL.
  *
- * Return:    0; EINVAL; EAGAIN when the future already has about 16
+ * Return:    0; EINVAL; EAGAIN when the future already has about 8
  *            million references (nothing is taken).
  * Ownership: the caller owns one more reference, dropped with
  *            future_release().
@@ -1754,7 +1754,8 @@ FUTURES_API int future_resolve_owned(future_t *future, void *value,
  * nanoseconds have passed on CLOCK_MONOTONIC, holding no worker while it
  * waits: each pool has one timer thread, started by its first timer, that
  * sleeps until the earliest deadline of its heap of timers, so thousands
- * of pending timers cost memory (about 64 bytes each), not threads. The
+ * of pending timers cost memory (about 160 bytes each: the future, the
+ * timer's node and its heap slot), not threads. The
  * future is resolved in that thread, and its inline continuations and
  * notifier deliveries run there. Lateness is measured in bench/
  * event_latency (BENCHMARKS.md), not promised.
@@ -1820,7 +1821,7 @@ futures_after(futures_pool_t *pool, long long delay_ns, future_t **future);
  *
  * Return:    0; EINVAL; ENOMEM (*@all is then NULL); ECHILD if an input is
  *            an unfinished future of the parent's in a fork() child;
- *            EAGAIN if an input already has about 16 million references,
+ *            EAGAIN if an input already has about 8 million references,
  *            or as futures_promise_create().
  * Ownership: borrows the inputs; the caller owns *@all.
  * Threads:   safe, racing with the inputs settling
@@ -2425,7 +2426,7 @@ typedef struct futures_as_completed futures_as_completed_t;
  *
  * Return:    0; EINVAL; ENOMEM (nothing is held); ECHILD if an input is an
  *            unfinished future of the parent's in a fork() child; EAGAIN
- *            if an input already has about 16 million references, or as
+ *            if an input already has about 8 million references, or as
  *            futures_promise_create().
  * Ownership: borrows the inputs; the caller owns *@set and frees it with
  *            futures_as_completed_destroy().
@@ -2609,7 +2610,7 @@ FUTURES_API int futures_notifier_fd(const futures_notifier_t *notifier);
  * Return:    0; EINVAL; ENOMEM (nothing is watched); ECHILD for an
  *            unfinished future of the parent's, or a notifier of the
  *            parent's, in a fork() child; EAGAIN if @future already has
- *            about 16 million references.
+ *            about 8 million references.
  * Ownership: takes a reference of its own to @future, dropped once the tag
  *            is delivered (or at destroy): the caller may release it at
  *            once.

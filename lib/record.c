@@ -112,7 +112,8 @@ static inline void
 record_release(struct future *f)
 {
   /* fn first: NULL for every record that ran with no destructor, so the
-   * common free tests one word. */
+   * common free tests one word (a task cancelled before it ran still
+   * holds its body there and takes the slow path, which checks). */
   if (unlikely(f->fn.rdrop != NULL))
     record_drop_result(f);
   futures__record_free(f);

@@ -115,7 +115,8 @@ struct future {
 /* A plain task's record is 7 words: with its 8-byte queue slot, 64 bytes
  * per future in flight (issue 12). What only some records use lives in
  * the tail below. */
-#if !FUTURES_DEBUG && UINTPTR_MAX == UINT64_MAX
+#if !FUTURES_DEBUG && !defined(FUTURES_MODEL) && defined(UINTPTR_MAX) && \
+    UINTPTR_MAX == UINT64_MAX
 _Static_assert(sizeof(struct future) == 56, "a plain record is 56 bytes");
 #endif
 

@@ -141,9 +141,10 @@ result_drop_of(const futures_task_t *t)
 
 /*
  * A task with a result destructor runs through this thunk, whose argument
- * carries the task's own fields; the record's x field, which holds the
- * drop function until the task starts, holds the destructor once it has
- * run (see struct future). Only tasks that ask for it pay the allocation.
+ * carries the task's own fields; the record's fn word, which holds the
+ * body until the task starts, holds the destructor once it has run (see
+ * struct future), and the thunk's drop function takes the record's tail.
+ * Only tasks that ask for it pay the allocation and the tail.
  */
 struct owned_task {
   futures_task_fn fn;
