@@ -417,6 +417,85 @@ soak(struct bu_report *rep, long workers, long total, long batch, long every)
 
 /* ------------------------------------------------------------ main */
 
+/* ---- --host-rt: what a hand-off between the two CPUs costs right now */
+
+/* One cache line bounced between two threads pinned to two CPUs: the
+ * ball holds 2k+1 after the first thread's k-th throw, 2k+2 after the
+ * second's answer. */
+static struct {
+  _Alignas(64) atomic_long ball;
+  long rounds;
+  int cpu[2];
+} rt;
+
+static void *
+rt_answer(void *unused)
+{
+  cpu_set_t set;
+
+  (void)unused;
+  CPU_ZERO(&set);
+  CPU_SET(rt.cpu[1], &set);
+  (void)pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+  for (long k = 0; k < rt.rounds; k++) {
+    while (atomic_load_explicit(&rt.ball, memory_order_acquire) != 2 * k + 1)
+      ;
+    atomic_store_explicit(&rt.ball, 2 * k + 2, memory_order_release);
+  }
+  return NULL;
+}
+
+/*
+ * The median round trip, in ns, of 5 batches of 20,000 throws between the
+ * first two CPUs the process may run on (0 if it has fewer than two). The
+ * host decides where this VM's CPUs sit; the figure moves with it.
+ */
+static double
+host_round_trip_ns(void)
+{
+  double v[5];
+  cpu_set_t mine, one;
+  int found = 0;
+
+  if (sched_getaffinity(0, sizeof(mine), &mine) != 0)
+    return 0;
+  for (int c = 0; c < CPU_SETSIZE && found < 2; c++)
+    if (CPU_ISSET(c, &mine))
+      rt.cpu[found++] = c;
+  if (found < 2)
+    return 0;
+  CPU_ZERO(&one);
+  CPU_SET(rt.cpu[0], &one);
+  (void)pthread_setaffinity_np(pthread_self(), sizeof(one), &one);
+  rt.rounds = 20000;
+  for (int b = 0; b < 5; b++) {
+    pthread_t t;
+    long long t0;
+
+    atomic_store(&rt.ball, 0);
+    if (pthread_create(&t, NULL, rt_answer, NULL) != 0)
+      bu_die("pthread_create failed");
+    t0 = bu_now_ns();
+    for (long k = 0; k < rt.rounds; k++) {
+      atomic_store_explicit(&rt.ball, 2 * k + 1, memory_order_release);
+      while (atomic_load_explicit(&rt.ball, memory_order_acquire) !=
+             2 * k + 2)
+        ;
+    }
+    v[b] = (double)(bu_now_ns() - t0) / (double)rt.rounds;
+    pthread_join(t, NULL);
+  }
+  (void)pthread_setaffinity_np(pthread_self(), sizeof(mine), &mine);
+  for (int i = 1; i < 5; i++) /* insertion sort, for the median */
+    for (int j = i; j > 0 && v[j] < v[j - 1]; j--) {
+      double x = v[j];
+
+      v[j] = v[j - 1];
+      v[j - 1] = x;
+    }
+  return v[2];
+}
+
 static const char usage[] =
     "usage: throughput [options]\n"
     "\n"
@@ -444,6 +523,7 @@ main(int argc, char **argv)
   long n = 1000000, reps = 5, warmup = 1, nsub = 2;
   long soak_tasks = 100000000, batch = 100000, every = 10000000;
   int csv = 0, scaling = 0, no_mem = 0, do_soak = 0, pin = 0, trace = 0;
+  int host_rt = 0;
   const char *modes = "external,fanout,submitters";
   double timeout = 0;
   const struct bu_opt opts[] = {
@@ -474,6 +554,10 @@ main(int argc, char **argv)
        NULL},
       {"timeout", BU_OPT_DOUBLE, &timeout, "S",
        "give up after S seconds (default 0: never)", NULL},
+      {"host-rt", BU_OPT_FLAG, &host_rt, NULL,
+       "also measure a cache line's round trip between two CPUs, before and "
+       "after the runs (the host's placement of this VM's CPUs)",
+       NULL},
       {"trace", BU_OPT_FLAG, &trace, NULL,
        "pools record a timeline (FUTURES_POOL_TRACE), for its cost", NULL},
       {NULL, BU_OPT_FLAG, NULL, NULL, NULL, NULL}};
@@ -521,6 +605,9 @@ main(int argc, char **argv)
     /* Before any pool exists here, so that the child forks a clean state. */
     if (!no_mem)
       measure_memory(&rep, n);
+    if (host_rt)
+      bu_row1(&rep, "HOST", "cacheline_rt_before_ns", 2, 20000,
+              host_round_trip_ns(), "ns");
     for (size_t i = 0; i < threads.n; i++) {
       futures_pool_opts_t po = FUTURES_POOL_OPTS_INIT;
       futures_pool_t *pool;
@@ -535,6 +622,9 @@ main(int argc, char **argv)
                   nsub);
       BU_CHECK(futures_pool_destroy(pool));
     }
+    if (host_rt)
+      bu_row1(&rep, "HOST", "cacheline_rt_after_ns", 2, 20000,
+              host_round_trip_ns(), "ns");
     bu_row1(&rep, "W2", "peak_rss_MB", maxw, n, (double)bu_peak_rss_kb() / 1024,
             "MB");
     bu_note(&rep,
