@@ -179,6 +179,23 @@ pair_metrics() {
   done
 }
 
+# W2 rows carry the host's round trip when our throughput can measure it.
+host_rt_flag=""
+if "$BUILDDIR/bench/throughput" --help 2>&1 | grep -q -- --host-rt; then
+  host_rt_flag=--host-rt
+fi
+# One measurement of the round trip, in ns (our binary, one task).
+host_rt() {
+  "$BUILDDIR/bench/throughput" --csv --n 1 --reps 1 --warmup 0 --no-mem \
+    --mode external --threads 1 --host-rt 2>/dev/null |
+    awk -F, '$3 == "cacheline_rt_before_ns" { print $6; exit }'
+}
+# "mean min max" of two round trips, the cell format of the table.
+rt_cell() {
+  awk -v a="$1" -v b="$2" 'BEGIN {
+    printf "%.1f %.1f %.1f", (a + b) / 2, (a < b ? a : b), (a > b ? a : b) }'
+}
+
 echo "compare.sh: REPS=$REPS NTHREADS=$NTHREADS SPIN_K=$SPIN_K;" \
   "raw output in $OUT" >&2
 
@@ -193,9 +210,22 @@ run_pair() {
     ;;
   w2)
     ours throughput --mode external --no-mem --n "$N2" \
-      --threads "$NTHREADS" --reps "$REPS"
+      --threads "$NTHREADS" --reps "$REPS" $host_rt_flag
+    local rt0 rt1 rt2=""
+    rt0=$(awk -F, '$2 == "HOST" && $3 == "cacheline_rt_before_ns" { print $6 }' \
+      "$OUT/last.ours")
+    rt1=$(awk -F, '$2 == "HOST" && $3 == "cacheline_rt_after_ns" { print $6 }' \
+      "$OUT/last.ours")
     peer "$p" w2 N="$N2"
     pair_metrics "$p" W2 Mtasks_per_s ns_per_task
+    # The host's core-to-core round trip around each side (BENCHMARKS.md,
+    # "The W2 bimodality is the host's"): W2 follows it, so a ratio means
+    # something only where the two cells read alike (a ratio near 1).
+    if [ -n "$rt0" ] && [ -n "$rt1" ]; then
+      rt2=$(host_rt)
+      [ -n "$rt2" ] && record W2 host_rt_ns lower "$(peer_name)" \
+        "$(rt_cell "$rt0" "$rt1")" "$(rt_cell "$rt1" "$rt2")"
+    fi
     if [ "$ours_rc" = 0 ] && [ -n "$ours_rss" ] && [ -n "$peer_rss" ] &&
       grep -q 'Mtasks_per_s' "$OUT/last.peer"; then
       o=$(awk -v k="$ours_rss" 'BEGIN { printf "%.1f", k / 1024 }')
@@ -284,6 +314,12 @@ done
     "$([ "${WARMUP_PAIR:-1}" = 1 ] && echo "(after one discarded warm-up pair)")"
   echo "- command: PEERS=\"$PEERS\" WORKLOADS=\"$WORKLOADS\" REPS=$REPS" \
     "bench/compare.sh (BUILDDIR=$BUILDDIR)"
+  if [ -n "$host_rt_flag" ] && grep -q host_rt_ns "$results"; then
+    echo "- W2 host_rt_ns: a cache line's round trip between the two CPUs" \
+      "just before and just after each side's run (mean [min-max]); W2" \
+      "follows it, so a W2 ratio compares like with like only where its" \
+      "ratio is near 1"
+  fi
   echo
   echo "| workload | metric | better | peer | libfutures | peer value |" \
     "ratio ours/peer |"
