@@ -317,8 +317,8 @@ done
   if [ -n "$host_rt_flag" ] && grep -q host_rt_ns "$results"; then
     echo "- W2 host_rt_ns: a cache line's round trip between the two CPUs" \
       "just before and just after each side's run (mean [min-max]); W2" \
-      "follows it, so a W2 ratio compares like with like only where its" \
-      "ratio is near 1"
+      "follows it, so a W2 ratio compares like with like only where each" \
+      "side's min and max agree and the two sides read alike"
   fi
   echo
   echo "| workload | metric | better | peer | libfutures | peer value |" \
