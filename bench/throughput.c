@@ -446,14 +446,14 @@ rt_answer(void *unused)
 }
 
 /*
- * The median round trip, in ns, of 5 batches of 20,000 throws between the
- * first two CPUs the process may run on (0 if it has fewer than two). The
- * host decides where this VM's CPUs sit; the figure moves with it.
+ * The round trips, in ns, of 5 batches of 20,000 throws between the first
+ * two CPUs the process may run on, into v[0..5); returns 5, or 0 if the
+ * process has fewer than two CPUs. The host decides where this VM's CPUs
+ * sit; the figure moves with it.
  */
-static double
-host_round_trip_ns(void)
+static size_t
+host_round_trips_ns(double v[5])
 {
-  double v[5];
   cpu_set_t mine, one;
   int found = 0;
 
@@ -486,14 +486,16 @@ host_round_trip_ns(void)
     pthread_join(t, NULL);
   }
   (void)pthread_setaffinity_np(pthread_self(), sizeof(mine), &mine);
-  for (int i = 1; i < 5; i++) /* insertion sort, for the median */
-    for (int j = i; j > 0 && v[j] < v[j - 1]; j--) {
-      double x = v[j];
+  return 5;
+}
 
-      v[j] = v[j - 1];
-      v[j - 1] = x;
-    }
-  return v[2];
+/* The HOST row @metric: the median [min-max] of the 5 batches. */
+static void
+host_round_trip_row(struct bu_report *rep, const char *metric)
+{
+  double v[5];
+
+  bu_row(rep, "HOST", metric, 2, 20000, v, host_round_trips_ns(v), "ns");
 }
 
 static const char usage[] =
@@ -606,8 +608,7 @@ main(int argc, char **argv)
     if (!no_mem)
       measure_memory(&rep, n);
     if (host_rt)
-      bu_row1(&rep, "HOST", "cacheline_rt_before_ns", 2, 20000,
-              host_round_trip_ns(), "ns");
+      host_round_trip_row(&rep, "cacheline_rt_before_ns");
     for (size_t i = 0; i < threads.n; i++) {
       futures_pool_opts_t po = FUTURES_POOL_OPTS_INIT;
       futures_pool_t *pool;
@@ -623,8 +624,7 @@ main(int argc, char **argv)
       BU_CHECK(futures_pool_destroy(pool));
     }
     if (host_rt)
-      bu_row1(&rep, "HOST", "cacheline_rt_after_ns", 2, 20000,
-              host_round_trip_ns(), "ns");
+      host_round_trip_row(&rep, "cacheline_rt_after_ns");
     bu_row1(&rep, "W2", "peak_rss_MB", maxw, n, (double)bu_peak_rss_kb() / 1024,
             "MB");
     bu_note(&rep,

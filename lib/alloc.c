@@ -8,10 +8,9 @@
  * costs 64 bytes; one with the tail (F_EXT), 72; a timed one, 128,
  * cache-line aligned. In the default "cached" mode they are carved from
  * 64 KiB chunks and recycled through a free list per thread and size
- * class; a thread whose list grows
- * past CACHE_MAX hands a batch of BATCH records to a shared depot, and a
- * thread whose list is empty takes a batch back, so the depot lock is taken
- * once per BATCH records at most. Chunks are never returned to the system
+ * class; a thread whose list grows past CACHE_MAX hands a batch of BATCH
+ * records to a shared depot, and a thread whose list is empty takes a
+ * batch back, so the depot lock is taken once per BATCH records at most. Chunks are never returned to the system
  * while the process runs: memory stays at the high-water mark of records
  * alive at once, which is what keeps RSS flat across any number of tasks.
  *
