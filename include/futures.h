@@ -152,7 +152,23 @@
  *            (tests: check_submit/test_submit_from_one_thread_starts_tasks_oldest_first,
  *            check_submit/test_submit_all_from_one_thread_starts_tasks_oldest_first,
  *            check_submit/test_submit_from_outside_runs_tasks_in_fifo_order,
- *            check_bulk/test_submit_all_queues_tasks_in_order). Tasks
+ *            check_bulk/test_submit_all_queues_tasks_in_order). A pool
+ *            created with FUTURES_POOL_BATCH trades that for throughput:
+ *            a worker that finds its own deque empty takes up to 8 of one
+ *            outside thread's queued tasks at once, starts the oldest and
+ *            keeps the others in its deque, where it starts them oldest
+ *            first and idle workers may steal them. Its tasks then start
+ *            oldest first on a 1-worker pool, and with more workers, when
+ *            one of them starts, at most 8 * nworkers - 1 tasks the same
+ *            thread submitted earlier are still to start; priorities
+ *            (below) keep their order, since a look takes queued high
+ *            tasks before its own deque. With many tiny tasks submitted
+ *            from outside, the workers touch the submitter's queue and
+ *            records a few times per batch instead of once per task
+ *            (BENCHMARKS.md, W2)
+ *            (tests: check_submit/test_submit_batch_pool_starts_oldest_first_on_one_worker,
+ *            check_submit/test_submit_batch_pool_starts_within_its_bound,
+ *            check_submit/test_submit_batch_pool_worker_takes_several_at_once). Tasks
  *            submitted from one of the pool's tasks go to that thread's own
  *            deque, which it runs newest first and idle workers steal from
  *            oldest first
@@ -543,6 +559,10 @@ enum futures_destroy_mode {
 #define FUTURES_POOL_TIMING 0x1u /* record per-future times (future_times) */
 /* Record a timeline for futures_pool_trace_write(); implies TIMING. */
 #define FUTURES_POOL_TRACE 0x2u
+/* Workers take up to 8 queued tasks of one outside thread at once, for
+ * throughput, at the cost of the strict order ("Order" above). Since 0.1
+ * (issue 12). */
+#define FUTURES_POOL_BATCH 0x4u
 
 /**
  * futures_worker_start_fn - A pool's worker start hook
@@ -684,8 +704,9 @@ futures_pool_create(futures_pool_t **pool, size_t nthreads);
  *
  * Starts a pool as futures_pool_create() does, with the options of
  * *@opts: the number of workers, a bound on the queue and what a submit
- * does when it is full, flags such as FUTURES_POOL_TIMING, the workers'
- * stack size and the prefix of their thread names.
+ * does when it is full, flags (FUTURES_POOL_TIMING, FUTURES_POOL_TRACE,
+ * FUTURES_POOL_BATCH), the workers' stack size and the prefix of their
+ * thread names.
  *
  * @pool: (out) Receives the new pool; set to NULL on failure. NULL ->
  *        EINVAL.

@@ -181,7 +181,8 @@ opts_read(futures_pool_opts_t *o, const futures_pool_opts_t *opts)
       o->overflow != FUTURES_OVERFLOW_BLOCK &&
       o->overflow != FUTURES_OVERFLOW_CALLER_RUNS)
     return EINVAL;
-  if ((o->flags & ~(FUTURES_POOL_TIMING | FUTURES_POOL_TRACE)) != 0)
+  if ((o->flags &
+       ~(FUTURES_POOL_TIMING | FUTURES_POOL_TRACE | FUTURES_POOL_BATCH)) != 0)
     return EINVAL;
   if (o->stack_size != 0 && o->stack_size < 16384)
     return EINVAL;

@@ -26,9 +26,13 @@ struct ring_buf {
 };
 
 struct ring {
-  /* Producer side: written only by the owner. Own cache line. */
+  /* Written only by the owner, read by consumers. Own cache line, so
+   * that their reads do not take the owner's private fields away. */
   _Atomic(unsigned long long) tail FUTURES_ALIGNED; /* records pushed, ever,
                                                       less those retracted */
+  /* Producer side: the owner's alone (retracted aside, read by the
+   * statistics). Own cache line. */
+  unsigned long long ptail FUTURES_ALIGNED; /* the owner's copy of tail */
   struct ring_buf *pbuf;          /* array being written */
   unsigned long long pbuf_start;  /* index of pbuf's first record */
   unsigned long long head_cache;  /* a recent value of head */

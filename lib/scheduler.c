@@ -86,6 +86,9 @@
 #endif
 /* Most records a thief takes from one deque at once (see steal_any). */
 #define STEAL_BATCH 8
+/* Most records a worker of a FUTURES_POOL_BATCH pool takes from a ring at
+ * once (futures.h, "Order"). */
+#define RING_BATCH 8
 
 FUTURES_TLS struct futures_tls futures__tls;
 
@@ -320,6 +323,7 @@ futures__sched_init(struct sched *s, unsigned nworkers)
   FUTURES_ATOMIC_VAR(s->producers);
   FUTURES_ATOMIC_VAR(s->stopping);
   FUTURES_ATOMIC_VAR(s->sleepers);
+  FUTURES_ATOMIC_VAR(s->spinners);
   FUTURES_ATOMIC_VAR(s->room_waiters);
   FUTURES_ATOMIC_VAR(s->helpers);
   FUTURES_ATOMIC_VAR(s->entering);
@@ -332,6 +336,7 @@ futures__sched_init(struct sched *s, unsigned nworkers)
   atomic_init(&s->producers, (struct producer *)NULL);
   atomic_init(&s->stopping, STOP_NONE);
   atomic_init(&s->sleepers, 0);
+  atomic_init(&s->spinners, 0);
   atomic_init(&s->room_waiters, 0);
   atomic_init(&s->helpers, 0);
   atomic_init(&s->entering, 0);
@@ -420,10 +425,14 @@ futures__sched_poke(struct sched *s)
   futures__mutex_unlock(&s->lock);
 }
 
+/* 1 if a worker is parked without a token and none is spinning (a
+ * spinner that leaves passes the wake-up on: leave_spin()). Relaxed: the
+ * callers order these loads (see wake_after_publish()). */
 static int
-needs_wake(uint64_t w)
+needs_wake(struct sched *s)
 {
-  return (uint32_t)w != 0 && (w >> 32) == 0;
+  return atomic_load_explicit(&s->sleepers, memory_order_relaxed) != 0 &&
+         atomic_load_explicit(&s->spinners, memory_order_relaxed) == 0;
 }
 
 /*
@@ -442,20 +451,17 @@ needs_wake(uint64_t w)
 static void
 wake_after_publish(struct sched *s)
 {
-  uint64_t w;
-
   futures__light_barrier();
   /* Relaxed: ordered by the barrier pair (see the top of this file). */
-  w = atomic_load_explicit(&s->sleepers, memory_order_relaxed);
-  if (likely((uint32_t)w == 0))
+  if (likely(atomic_load_explicit(&s->sleepers, memory_order_relaxed) == 0))
     return; /* nobody parked without a token */
-  if (needs_wake(w)) {
+  if (atomic_load_explicit(&s->spinners, memory_order_relaxed) == 0) {
     wake_one(s);
     return;
   }
   /* Seq_cst fence: pairs with the fence in leave_spin(). */
   atomic_thread_fence(memory_order_seq_cst);
-  if (needs_wake(atomic_load_explicit(&s->sleepers, memory_order_relaxed)))
+  if (needs_wake(s))
     wake_one(s);
 }
 
@@ -679,7 +685,28 @@ prio_on(struct sched *s)
   return atomic_load_explicit(&s->prio_seen, memory_order_relaxed);
 }
 
-/* One record from the rings, oldest first, taking the rings in turn. */
+/*
+ * Records a worker of a FUTURES_POOL_BATCH pool took from a ring with the
+ * one it starts now: into its own deque, newest first, so that its own
+ * pops take them oldest first. The deque was empty (a look takes from the
+ * rings only after the worker's own pop failed), so at most RING_BATCH - 1
+ * taken records wait in any worker's deque; thieves may take them from
+ * the other end. While they moved they were in no queue, as a thief's
+ * stolen records are (steal_any()): waking for them is a publisher's duty
+ * (model ring-move).
+ */
+static void
+keep_batch(struct slot *me, struct future *const got[], size_t n)
+{
+  for (size_t i = n; i-- > 0;)
+    if (unlikely(futures__deque_push(&me->dq, got[i]) != 0))
+      inject(me->sched, got[i], got[i]);
+  wake_after_publish(me->sched);
+}
+
+/* One record from the rings, oldest first, taking the rings in turn; a
+ * worker of a FUTURES_POOL_BATCH pool takes up to RING_BATCH at once and
+ * keeps the others (keep_batch()). */
 static struct future *
 take_ring(struct slot *me)
 {
@@ -689,14 +716,20 @@ take_ring(struct slot *me)
                                ? me->cursor->next
                                : head;
   struct producer *p = start;
-  struct future *f;
+  size_t max =
+      me->is_worker && (s->flags & FUTURES_POOL_BATCH) ? RING_BATCH : 1;
+  struct future *got[RING_BATCH];
 
   if (p == NULL)
     return NULL;
   do {
-    if (futures__ring_take(&p->ring, &f, 1) == 1) {
+    size_t n = futures__ring_take(&p->ring, got, max);
+
+    if (n > 0) {
       me->cursor = p;
-      return f;
+      if (n > 1)
+        keep_batch(me, got + 1, n - 1);
+      return got[0];
     }
     p = p->next != NULL ? p->next : head;
   } while (p != start);
@@ -793,8 +826,7 @@ steal_any(struct slot *me)
 static void
 wake_chain(struct sched *s)
 {
-  if (needs_wake(atomic_load_explicit(&s->sleepers, memory_order_relaxed)) &&
-      (futures__sched_work_visible(s) || frames_visible(s)))
+  if (needs_wake(s) && (futures__sched_work_visible(s) || frames_visible(s)))
     wake_one(s);
 }
 
@@ -876,7 +908,8 @@ futures__sched_frames_published(struct sched *s, struct fdeque *q)
   wake_after_publish(s);
   /* Relaxed: a look (a token granted above is off the count already); a
    * worker that goes idle after it asks by itself. */
-  if (atomic_load_explicit(&s->sleepers, memory_order_relaxed) != 0)
+  if (atomic_load_explicit(&s->sleepers, memory_order_relaxed) != 0 ||
+      atomic_load_explicit(&s->spinners, memory_order_relaxed) != 0)
     futures__frame_ask(q);
 }
 
@@ -1024,13 +1057,13 @@ park(struct slot *me)
 static void
 leave_spin(struct sched *s)
 {
-  atomic_fetch_sub_explicit(&s->sleepers, SPINNER_ONE, memory_order_seq_cst);
+  atomic_fetch_sub_explicit(&s->spinners, 1, memory_order_seq_cst);
   atomic_thread_fence(memory_order_seq_cst);
   wake_chain(s);
 }
 
 /*
- * The spinner stays counted in sched->sleepers while it tries for work it
+ * The spinner stays counted in sched->spinners while it tries for work it
  * saw, so a failed try (another thread was quicker) costs no write to that
  * line; and it looks less often as the spin goes on, since each look reads
  * lines that submitters write.
@@ -1045,7 +1078,7 @@ futures__sched_idle(struct slot *me, int *exit)
 
   /* The worker asked every owner of frames to share some just before
    * (futures__sched_steal_frame()); a share wakes us if we park. */
-  atomic_fetch_add_explicit(&s->sleepers, SPINNER_ONE, memory_order_relaxed);
+  atomic_fetch_add_explicit(&s->spinners, 1, memory_order_relaxed);
   for (unsigned i = 1;; i++) {
     if (futures__sched_work_visible(s) &&
         (unlikely(prio_on(s)) ? (f = prio_find(me)) != NULL
@@ -1075,7 +1108,7 @@ futures__sched_idle(struct slot *me, int *exit)
       backoff *= 2;
   }
   FUTURES_TP(FUTURES_TP_SPIN_ENDED, s);
-  atomic_fetch_sub_explicit(&s->sleepers, SPINNER_ONE, memory_order_relaxed);
+  atomic_fetch_sub_explicit(&s->spinners, 1, memory_order_relaxed);
   *exit = !park(me);
   return NULL;
 }

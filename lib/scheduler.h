@@ -91,11 +91,16 @@ struct sched {
 
   /* Atomic; written rarely, read on every submit and dispatch. */
   _Atomic(int) stopping FUTURES_ALIGNED; /* STOP_* */
-  /* Low 32 bits: parked workers holding no wake token (nidle - tokens);
-   * high 32 bits: workers spinning before they park. One word, so that a
-   * submitter decides with a single load whether anyone needs waking. */
+  /* Parked workers holding no wake token (nidle - tokens). A submitter
+   * reads it after every publication; it changes only when a worker parks
+   * or is woken, so it shares the line that every submit reads anyway. */
   _Atomic(uint64_t) sleepers;
   _Atomic(int) room_waiters; /* submitters blocked on a full queue */
+  /* Workers spinning before they park. Own cache line: a worker enters
+   * and leaves the spin as often as once per task, and these writes must
+   * not take sleepers' and stopping's line from the submitters, which
+   * read spinners only while a worker is parked. */
+  _Atomic(uint32_t) spinners FUTURES_ALIGNED;
   /* Atomic; threads that may still add or settle work without being a
    * worker: outside threads running our tasks or cancelling them (help.c)
    * and slow-path submitters (futures__sched_enter). The drain cannot end
@@ -162,7 +167,6 @@ struct sched {
   int creating;
 };
 
-#define SPINNER_ONE (1ULL << 32)
 enum { PQ_HIGH = 0, PQ_LOW = 1 };
 
 /* ---- life cycle (called by pool.c) */

@@ -299,9 +299,11 @@ order_task(void *arg, void **result)
  * out: on one worker, 200 tasks queued behind a held task start in order.
  * The test waits on a countdown, so only the worker runs them.
  */
-START_TEST(test_submit_from_outside_runs_tasks_in_fifo_order)
+static void
+fifo_order_on_one_worker(unsigned flags)
 {
   enum { N = 200 };
+  futures_pool_opts_t opts = FUTURES_POOL_OPTS_INIT;
   futures_pool_t *pool = NULL;
   future_t *held[1], *f[N];
   struct order_arg a[N];
@@ -311,7 +313,9 @@ START_TEST(test_submit_from_outside_runs_tasks_in_fifo_order)
 
   atomic_init(&o.next, 0);
   tu_count_init(&o.done, N);
-  ck_assert_int_eq(futures_pool_create(&pool, 1), 0);
+  opts.nthreads = 1;
+  opts.flags = flags;
+  ck_assert_int_eq(futures_pool_create_ex(&pool, &opts), 0);
   hold_workers(pool, &h, held, 1);
   for (i = 0; i < N; i++) {
     a[i].o = &o;
@@ -329,6 +333,22 @@ START_TEST(test_submit_from_outside_runs_tasks_in_fifo_order)
   }
   tu_count_destroy(&o.done);
   ck_assert_int_eq(futures_pool_destroy(pool), 0);
+}
+
+START_TEST(test_submit_from_outside_runs_tasks_in_fifo_order)
+{
+  fifo_order_on_one_worker(0);
+}
+END_TEST
+
+/*
+ * FUTURES_POOL_BATCH: the one worker takes up to 8 tasks at once and keeps
+ * all but the first in its deque, whose own end it pops newest first: the
+ * batch must go in newest first for the 200 to start in order.
+ */
+START_TEST(test_submit_batch_pool_starts_oldest_first_on_one_worker)
+{
+  fifo_order_on_one_worker(FUTURES_POOL_BATCH);
 }
 END_TEST
 
@@ -374,8 +394,9 @@ rank_task(void *arg, void **result)
  * started after a task, and that task's index in *@worst.
  */
 static long
-rank_overtaken(int batch, int *worst)
+rank_overtaken(int batch, unsigned flags, int *worst)
 {
+  futures_pool_opts_t opts = FUTURES_POOL_OPTS_INIT;
   futures_pool_t *pool = NULL;
   future_t *held[RANK_WORKERS], *f[RANK_N];
   futures_task_t tasks[RANK_N];
@@ -387,7 +408,9 @@ rank_overtaken(int batch, int *worst)
   ck_assert_ptr_nonnull(r);
   atomic_init(&r->next, 0);
   tu_count_init(&r->done, RANK_N);
-  ck_assert_int_eq(futures_pool_create(&pool, RANK_WORKERS), 0);
+  opts.nthreads = RANK_WORKERS;
+  opts.flags = flags;
+  ck_assert_int_eq(futures_pool_create_ex(&pool, &opts), 0);
   hold_workers(pool, &h, held, RANK_WORKERS);
   for (int i = 0; i < RANK_N; i++) {
     a[i].r = r;
@@ -429,7 +452,7 @@ rank_overtaken(int batch, int *worst)
 START_TEST(test_submit_from_one_thread_starts_tasks_oldest_first)
 {
   int worst;
-  long n = rank_overtaken(0, &worst);
+  long n = rank_overtaken(0, 0, &worst);
 
   ck_assert_msg(n <= RANK_WORKERS - 1,
                 "task %d started before %ld tasks submitted earlier by the "
@@ -442,13 +465,112 @@ END_TEST
 START_TEST(test_submit_all_from_one_thread_starts_tasks_oldest_first)
 {
   int worst;
-  long n = rank_overtaken(1, &worst);
+  long n = rank_overtaken(1, 0, &worst);
 
   ck_assert_msg(n <= RANK_WORKERS - 1,
                 "task %d started before %ld tasks submitted earlier in the "
                 "same futures_submit_all() (at most %d may be in other "
                 "workers' hands)",
                 worst, n, RANK_WORKERS - 1);
+}
+END_TEST
+
+/*
+ * FUTURES_POOL_BATCH loosens that order to its stated bound: when a task
+ * starts, at most 8 * nworkers - 1 of the tasks the same thread submitted
+ * earlier are still to start (each worker holds at most the one it starts
+ * and 7 in its deque).
+ */
+START_TEST(test_submit_batch_pool_starts_within_its_bound)
+{
+  int worst;
+  long n = rank_overtaken(0, FUTURES_POOL_BATCH, &worst);
+
+  ck_assert_msg(n <= 8 * RANK_WORKERS - 1,
+                "task %d started before %ld tasks submitted earlier by the "
+                "same thread (at most %d in a FUTURES_POOL_BATCH pool)",
+                worst, n, 8 * RANK_WORKERS - 1);
+}
+END_TEST
+
+/*
+ * FUTURES_POOL_BATCH takes several at once: 16 tasks queued behind two
+ * held workers; the first task to start waits until a second one starts.
+ * A worker that takes one task at a time gives the other tasks 0 and 1
+ * (the first two taken); a batch pool gives the first worker tasks 0-7,
+ * so the other starts task 8 (the ring's oldest) or 7 (stolen from the
+ * far end of the first one's deque).
+ */
+#define TAKE_N 16
+
+struct take_run {
+  atomic_int started;      /* tasks started so far */
+  int first, second;       /* indices of the first two to start */
+  struct tu_latch second_in;
+  struct tu_count done;
+};
+
+struct take_arg {
+  struct take_run *r;
+  int i;
+};
+
+static int
+take_task(void *arg, void **result)
+{
+  struct take_arg *a = arg;
+  int rank = atomic_fetch_add(&a->r->started, 1);
+
+  if (rank == 0) {
+    a->r->first = a->i;
+    tu_latch_wait(&a->r->second_in);
+  } else if (rank == 1) {
+    a->r->second = a->i;
+    tu_latch_open(&a->r->second_in);
+  }
+  *result = NULL;
+  tu_count_down(&a->r->done);
+  return 0;
+}
+
+START_TEST(test_submit_batch_pool_worker_takes_several_at_once)
+{
+  futures_pool_opts_t opts = FUTURES_POOL_OPTS_INIT;
+  futures_pool_t *pool = NULL;
+  future_t *held[2], *f[TAKE_N];
+  struct take_arg a[TAKE_N];
+  struct take_run r;
+  struct hold h;
+  int lo, hi;
+
+  atomic_init(&r.started, 0);
+  r.first = r.second = -1;
+  tu_latch_init(&r.second_in);
+  tu_count_init(&r.done, TAKE_N);
+  opts.nthreads = 2;
+  opts.flags = FUTURES_POOL_BATCH;
+  ck_assert_int_eq(futures_pool_create_ex(&pool, &opts), 0);
+  hold_workers(pool, &h, held, 2);
+  for (int i = 0; i < TAKE_N; i++) {
+    a[i].r = &r;
+    a[i].i = i;
+    ck_assert_int_eq(futures_submit(pool, take_task, &a[i], &f[i]), 0);
+  }
+  tu_latch_open(&h.gate);
+  tu_count_wait(&r.done); /* never helps: only the workers run them */
+  unhold_workers(&h, held, 2);
+  ck_assert_int_eq(futures_join_all(f, TAKE_N, NULL), 0);
+  for (int i = 0; i < TAKE_N; i++)
+    future_release(f[i]);
+  ck_assert_int_eq(futures_pool_destroy(pool), 0);
+  lo = r.first < r.second ? r.first : r.second;
+  hi = r.first < r.second ? r.second : r.first;
+  ck_assert_msg(lo == 0 && (hi == 7 || hi == 8),
+                "the first two tasks to start were %d and %d: expected 0 "
+                "and 7 or 8 (a worker that took tasks 0-7 at once)",
+                r.first, r.second);
+  tu_latch_destroy(&r.second_in);
+  tu_count_destroy(&r.done);
 }
 END_TEST
 
@@ -772,6 +894,9 @@ submit_suite(void)
   tcase_add_test(tc, test_submit_from_outside_runs_tasks_in_fifo_order);
   tcase_add_test(tc, test_submit_from_one_thread_starts_tasks_oldest_first);
   tcase_add_test(tc, test_submit_all_from_one_thread_starts_tasks_oldest_first);
+  tcase_add_test(tc, test_submit_batch_pool_starts_oldest_first_on_one_worker);
+  tcase_add_test(tc, test_submit_batch_pool_starts_within_its_bound);
+  tcase_add_test(tc, test_submit_batch_pool_worker_takes_several_at_once);
   tcase_add_test(tc,
                  test_submit_from_many_threads_runs_every_task_exactly_once);
   tcase_add_test(tc, test_submit_from_a_task_and_get_works_on_one_thread_pool);

@@ -13,6 +13,13 @@
  *                    worker, against that worker leaving the spin with
  *                    other work, a second worker parked: the parked one
  *                    gets its wake-up.
+ *   ring-move        a worker of a FUTURES_POOL_BATCH pool taking several
+ *                    records from a ring and keeping all but one in its
+ *                    own deque, against a spinner that takes from the same
+ *                    ring and leaves the spin, a third worker parked: the
+ *                    kept records do not wait for the taker while a
+ *                    worker sleeps, and its own deque gives them oldest
+ *                    first.
  *   steal-move       a thief moving a stolen record into its own deque,
  *                    against a spinner that empties the victim and leaves
  *                    the spin, a third worker parked: the moved record
@@ -106,7 +113,8 @@ struct spin_leave : suite<spin_leave, 2> {
     futures_model::st.light_compiler_only = 1;
     /* Worker B parked without a token; worker A spinning. */
     s->nidle = 1;
-    atomic_store_explicit(&s->sleepers, 1 + SPINNER_ONE, memory_order_relaxed);
+    atomic_store_explicit(&s->sleepers, 1, memory_order_relaxed);
+    atomic_store_explicit(&s->spinners, 1, memory_order_relaxed);
   }
 
   void thread(unsigned t)
@@ -169,7 +177,8 @@ struct steal_move : suite<steal_move, 2> {
     }
     /* Q parked without a token; P spinning. */
     s->nidle = 1;
-    atomic_store_explicit(&s->sleepers, 1 + SPINNER_ONE, memory_order_relaxed);
+    atomic_store_explicit(&s->sleepers, 1, memory_order_relaxed);
+    atomic_store_explicit(&s->spinners, 1, memory_order_relaxed);
   }
 
   void thread(unsigned t)
@@ -209,6 +218,104 @@ struct steal_move : suite<steal_move, 2> {
         ran += futures__gate_run(got[i], GATE_QREF);
     while ((g = futures__deque_pop(&s->slots[1].dq, 0)) != NULL)
       ran += futures__gate_run(g, GATE_QREF);
+    RL_ASSERT(ran == 4);
+    for (int i = 0; i < 4; i++) {
+      check_outcome(f[i], &w[i]);
+      futures__record_unref(f[i]);
+    }
+    RL_ASSERT(model_records_freed == 4);
+    s->nidle = 0;
+    sched_delete(s);
+  }
+};
+
+/* ------------------------------------------------------------ ring */
+
+/*
+ * A FUTURES_POOL_BATCH pool (issue 12). An outside thread queued four
+ * records in its ring before the model starts. Worker F (thread 0) looks
+ * (futures__sched_find()): its deque is empty, so it takes up to
+ * RING_BATCH records from the ring, starts the oldest and keeps the rest
+ * in its deque; while they are in no queue, a spinning worker (thread 1,
+ * P) takes from the same ring, one at a time, and leaves the spin, and a
+ * third worker (Q) is parked. The same duty as steal-move: the taker that
+ * publishes the kept records again must see that Q needs waking.
+ */
+struct ring_move : suite<ring_move, 2> {
+  struct sched *s;
+  struct work w[4];
+  struct future *f[4];
+  struct future *got[3];
+
+  void before()
+  {
+    struct admission a;
+
+    s = sched_new(2);
+    s->started = 3;
+    s->flags |= FUTURES_POOL_BATCH;
+    futures_model::st.light_compiler_only = 1;
+    /* Thread 0 (before() runs as thread 0) is the outside submitter; its
+     * submit finds nobody to wake. */
+    RL_ASSERT(futures__sched_admit(s, &a) == 0);
+    for (int i = 0; i < 4; i++)
+      f[i] = record_new(s, &w[i]);
+    futures__sched_submit(s, &a, f, 4);
+    futures__sched_admit_end(s, &a);
+    /* Q parked without a token; P spinning. */
+    s->nidle = 1;
+    atomic_store_explicit(&s->sleepers, 1, memory_order_relaxed);
+    atomic_store_explicit(&s->spinners, 1, memory_order_relaxed);
+  }
+
+  void thread(unsigned t)
+  {
+    if (t == 0) {
+      futures__tls.slot = &s->slots[0];
+      got[0] = futures__sched_find(&s->slots[0]);
+      futures__tls.slot = NULL;
+    } else {
+      struct producer *p = futures__sched_producers(s);
+
+      if (futures__ring_take(&p->ring, &got[1], 1) == 0)
+        got[1] = NULL;
+      if (futures__ring_take(&p->ring, &got[2], 1) == 0)
+        got[2] = NULL;
+      leave_spin(s); /* P found work (or looks no more in this model) */
+    }
+  }
+
+  void after()
+  {
+    struct future *g, *prev = got[0];
+    int kept = 0, ran = 0;
+
+    /* Kept records left in F's deque while Q sleeps without a token
+     * would wait for F's task to end; F's own pops take them oldest
+     * first (each later than the one F started). */
+    while ((g = futures__deque_pop(&s->slots[0].dq, 0)) != NULL) {
+      int gi = 0, pi = 0;
+
+      for (int i = 0; i < 4; i++) {
+        if (f[i] == g)
+          gi = i;
+        if (f[i] == prev)
+          pi = i;
+      }
+      RL_ASSERT(prev != NULL && gi > pi);
+      prev = g;
+      kept++;
+      ran += futures__gate_run(g, GATE_QREF);
+    }
+    if (kept > 0)
+      RL_ASSERT(s->tokens == 1);
+    for (int i = 0; i < 3; i++)
+      if (got[i] != NULL)
+        ran += futures__gate_run(got[i], GATE_QREF);
+    for (struct producer *p = futures__sched_producers(s); p != NULL;
+         p = p->next)
+      while (futures__ring_take(&p->ring, &g, 1) == 1)
+        ran += futures__gate_run(g, GATE_QREF);
     RL_ASSERT(ran == 4);
     for (int i = 0; i < 4; i++) {
       check_outcome(f[i], &w[i]);
@@ -308,6 +415,8 @@ const futures_model::entry models[] = {
      futures_model::run<spin_leave>, rl::sched_bound, 1},
     {"steal-move", "scheduler: a thief moving a record vs a spinner leaving",
      futures_model::run<steal_move>, rl::sched_bound, 1},
+    {"ring-move", "scheduler: a batch taken from a ring vs a spinner leaving",
+     futures_model::run<ring_move>, rl::sched_bound, 1},
 };
 
 } // namespace
