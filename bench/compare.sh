@@ -22,6 +22,8 @@
 #   FRAMES     1: with w4, also our fork-join on caller-owned frames
 #              (fork_join --mode frames) paired with Lace's fib, when the
 #              peers' folder has Lace (lace/) [1]
+#   W2_FLAGS   extra options for our W2 run, e.g. --pool-batch (workers
+#              take up to 8 queued tasks at once: FUTURES_POOL_BATCH) []
 #   WARMUP_PAIR  1: run the first pair once more before the others, both
 #              sides, and drop its figures (see below) [1]
 set -u
@@ -35,6 +37,7 @@ WORKLOADS=${WORKLOADS:-"w1 w2 w3 w4 w5"}
 REPS=${REPS:-5}
 NTHREADS=${NTHREADS:-2}
 N2=${N2:-1000000}
+W2_FLAGS=${W2_FLAGS:-}
 N3=${N3:-100000}
 N5=${N5:-200000}
 FIBNS=${FIBNS:-"25 30"}
@@ -209,8 +212,9 @@ run_pair() {
     pair_metrics "$p" W1 seq_ms par_ms par_overhead_ms
     ;;
   w2)
+    # shellcheck disable=SC2086 # W2_FLAGS holds options, split on purpose
     ours throughput --mode external --no-mem --n "$N2" \
-      --threads "$NTHREADS" --reps "$REPS" $host_rt_flag
+      --threads "$NTHREADS" --reps "$REPS" $host_rt_flag $W2_FLAGS
     local rt0 rt1 rt2=""
     rt0=$(awk -F, '$2 == "HOST" && $3 == "cacheline_rt_before_ns" { print $6 }' \
       "$OUT/last.ours")
@@ -313,7 +317,7 @@ done
     "one process; ours and the peer ran one right after the other" \
     "$([ "${WARMUP_PAIR:-1}" = 1 ] && echo "(after one discarded warm-up pair)")"
   echo "- command: PEERS=\"$PEERS\" WORKLOADS=\"$WORKLOADS\" REPS=$REPS" \
-    "bench/compare.sh (BUILDDIR=$BUILDDIR)"
+    "${W2_FLAGS:+W2_FLAGS=\"$W2_FLAGS\" }bench/compare.sh (BUILDDIR=$BUILDDIR)"
   if [ -n "$host_rt_flag" ] && grep -q host_rt_ns "$results"; then
     echo "- W2 host_rt_ns: a cache line's round trip between the two CPUs" \
       "just before and just after each side's run (mean [min-max]); W2" \

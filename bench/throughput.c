@@ -525,7 +525,7 @@ main(int argc, char **argv)
   long n = 1000000, reps = 5, warmup = 1, nsub = 2;
   long soak_tasks = 100000000, batch = 100000, every = 10000000;
   int csv = 0, scaling = 0, no_mem = 0, do_soak = 0, pin = 0, trace = 0;
-  int host_rt = 0;
+  int host_rt = 0, pool_batch = 0;
   const char *modes = "external,fanout,submitters";
   double timeout = 0;
   const struct bu_opt opts[] = {
@@ -562,6 +562,9 @@ main(int argc, char **argv)
        NULL},
       {"trace", BU_OPT_FLAG, &trace, NULL,
        "pools record a timeline (FUTURES_POOL_TRACE), for its cost", NULL},
+      {"pool-batch", BU_OPT_FLAG, &pool_batch, NULL,
+       "workers take up to 8 queued tasks at once (FUTURES_POOL_BATCH)",
+       NULL},
       {NULL, BU_OPT_FLAG, NULL, NULL, NULL, NULL}};
   int want[MODE_COUNT] = {0, 0, 0};
   char wbuf[256], tbuf[64];
@@ -615,7 +618,8 @@ main(int argc, char **argv)
 
       po.nthreads = (size_t)threads.v[i];
       po.pin = pin ? FUTURES_PIN_EACH : FUTURES_PIN_NONE;
-      po.flags = trace ? FUTURES_POOL_TRACE : 0;
+      po.flags = (trace ? FUTURES_POOL_TRACE : 0u) |
+                 (pool_batch ? FUTURES_POOL_BATCH : 0u);
       BU_CHECK(futures_pool_create_ex(&pool, &po));
       for (int m = 0; m < MODE_COUNT; m++)
         if (want[m])
