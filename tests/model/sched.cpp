@@ -232,20 +232,21 @@ struct steal_move : suite<steal_move, 2> {
 /* ------------------------------------------------------------ ring */
 
 /*
- * A FUTURES_POOL_BATCH pool (issue 12). An outside thread queued four
+ * A FUTURES_POOL_BATCH pool (issue 12). An outside thread queued three
  * records in its ring before the model starts. Worker F (thread 0) looks
  * (futures__sched_find()): its deque is empty, so it takes up to
  * RING_BATCH records from the ring, starts the oldest and keeps the rest
  * in its deque; while they are in no queue, a spinning worker (thread 1,
- * P) takes from the same ring, one at a time, and leaves the spin, and a
+ * P) takes one from the same ring and leaves the spin, and a
  * third worker (Q) is parked. The same duty as steal-move: the taker that
  * publishes the kept records again must see that Q needs waking.
  */
 struct ring_move : suite<ring_move, 2> {
   struct sched *s;
-  struct work w[4];
-  struct future *f[4];
-  struct future *got[3];
+  enum { N = 3 };
+  struct work w[N];
+  struct future *f[N];
+  struct future *got[2];
 
   void before()
   {
@@ -258,9 +259,9 @@ struct ring_move : suite<ring_move, 2> {
     /* Thread 0 (before() runs as thread 0) is the outside submitter; its
      * submit finds nobody to wake. */
     RL_ASSERT(futures__sched_admit(s, &a) == 0);
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < N; i++)
       f[i] = record_new(s, &w[i]);
-    futures__sched_submit(s, &a, f, 4);
+    futures__sched_submit(s, &a, f, N);
     futures__sched_admit_end(s, &a);
     /* Q parked without a token; P spinning. */
     s->nidle = 1;
@@ -271,16 +272,18 @@ struct ring_move : suite<ring_move, 2> {
   void thread(unsigned t)
   {
     if (t == 0) {
+      /* futures__sched_find() with its own deque and the injection queue
+       * empty: the take, then the chain of wake-ups. */
       futures__tls.slot = &s->slots[0];
-      got[0] = futures__sched_find(&s->slots[0]);
+      got[0] = take_ring(&s->slots[0]);
+      if (got[0] != NULL)
+        wake_chain(s);
       futures__tls.slot = NULL;
     } else {
       struct producer *p = futures__sched_producers(s);
 
       if (futures__ring_take(&p->ring, &got[1], 1) == 0)
         got[1] = NULL;
-      if (futures__ring_take(&p->ring, &got[2], 1) == 0)
-        got[2] = NULL;
       leave_spin(s); /* P found work (or looks no more in this model) */
     }
   }
@@ -296,7 +299,7 @@ struct ring_move : suite<ring_move, 2> {
     while ((g = futures__deque_pop(&s->slots[0].dq, 0)) != NULL) {
       int gi = 0, pi = 0;
 
-      for (int i = 0; i < 4; i++) {
+      for (int i = 0; i < N; i++) {
         if (f[i] == g)
           gi = i;
         if (f[i] == prev)
@@ -309,19 +312,19 @@ struct ring_move : suite<ring_move, 2> {
     }
     if (kept > 0)
       RL_ASSERT(s->tokens == 1);
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 2; i++)
       if (got[i] != NULL)
         ran += futures__gate_run(got[i], GATE_QREF);
     for (struct producer *p = futures__sched_producers(s); p != NULL;
          p = p->next)
       while (futures__ring_take(&p->ring, &g, 1) == 1)
         ran += futures__gate_run(g, GATE_QREF);
-    RL_ASSERT(ran == 4);
-    for (int i = 0; i < 4; i++) {
+    RL_ASSERT(ran == N);
+    for (int i = 0; i < N; i++) {
       check_outcome(f[i], &w[i]);
       futures__record_unref(f[i]);
     }
-    RL_ASSERT(model_records_freed == 4);
+    RL_ASSERT(model_records_freed == N);
     s->nidle = 0;
     sched_delete(s);
   }
