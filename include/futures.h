@@ -160,15 +160,21 @@
  *            first and idle workers may steal them. Its tasks then start
  *            oldest first on a 1-worker pool, and with more workers, when
  *            one of them starts, at most 8 * nworkers - 1 tasks the same
- *            thread submitted earlier are still to start; priorities
- *            (below) keep their order, since a look takes queued high
- *            tasks before its own deque. With many tiny tasks submitted
+ *            thread submitted earlier are still to start (a kept task may
+ *            wait for the current task of the worker that took it while
+ *            later ones start elsewhere, within that bound). A pool that
+ *            has seen a task of another priority (below) takes one at a
+ *            time from then on. When a pool has no worker left (each
+ *            ended inside a task and none could be replaced), destroy
+ *            runs the tasks still in outside threads' queues before the
+ *            ones kept in deques. With many tiny tasks submitted
  *            from outside, the workers touch the submitter's queue and
  *            records a few times per batch instead of once per task
  *            (BENCHMARKS.md, W2)
  *            (tests: check_submit/test_submit_batch_pool_starts_oldest_first_on_one_worker,
  *            check_submit/test_submit_batch_pool_starts_within_its_bound,
- *            check_submit/test_submit_batch_pool_worker_takes_several_at_once). Tasks
+ *            check_submit/test_submit_batch_pool_worker_takes_several_at_once,
+ *            check_submit/test_submit_batch_pool_takes_one_at_a_time_after_priorities). Tasks
  *            submitted from one of the pool's tasks go to that thread's own
  *            deque, which it runs newest first and idle workers steal from
  *            oldest first
@@ -202,6 +208,7 @@
  *            nworkers - 1 queued high ones are still being started)
  *            (tests: check_priority/test_priority_queued_high_starts_before_every_queued_normal,
  *            check_priority/test_priority_high_before_normal_with_several_workers,
+ *            check_priority/test_priority_low_waits_for_normals_a_crowd_of_workers_contends_for,
  *            check_priority/test_priority_submit_all_mixed_levels_start_by_level,
  *            check_faults/test_faults_destroy_with_no_worker_left_runs_high_first_low_last),
  *            except for aging: once FUTURES_PRIORITY_AGING higher tasks in

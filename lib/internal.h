@@ -182,7 +182,7 @@ enum futures_tp {
    * scheduler). */
   FUTURES_TP_STOPPED,
   /* scheduler.c: an idle worker's spin ended without work; it still
-   * counts itself a spinner in sched->sleepers and is about to stop and
+   * counts itself a spinner in sched->spinners and is about to stop and
    * park (obj: the scheduler). */
   FUTURES_TP_SPIN_ENDED,
   /* frame.c: a futures_sync() whose frame was stolen is about to sleep

@@ -465,14 +465,12 @@ wake_after_publish(struct sched *s)
     wake_one(s);
 }
 
-/* Normal work visible anywhere: any queue but the priority queues. */
+/* Normal work in a ring or a deque. */
 static int
-normal_visible(struct sched *s)
+normal_queued_outside_inject(struct sched *s)
 {
   struct producer *p;
 
-  if (futures__inject_nonempty(&s->inj))
-    return 1;
   for (p = futures__sched_producers(s); p != NULL; p = p->next)
     if (futures__ring_nonempty(&p->ring))
       return 1;
@@ -480,6 +478,14 @@ normal_visible(struct sched *s)
     if (futures__deque_size(&s->slots[i].dq) > 0)
       return 1;
   return 0;
+}
+
+/* Normal work visible anywhere: any queue but the priority queues. */
+static int
+normal_visible(struct sched *s)
+{
+  return futures__inject_nonempty(&s->inj) ||
+         normal_queued_outside_inject(s);
 }
 
 int
@@ -705,8 +711,8 @@ keep_batch(struct slot *me, struct future *const got[], size_t n)
 }
 
 /* One record from the rings, oldest first, taking the rings in turn; a
- * worker of a FUTURES_POOL_BATCH pool takes up to RING_BATCH at once and
- * keeps the others (keep_batch()). */
+ * worker of a FUTURES_POOL_BATCH pool that has seen no priorities takes
+ * up to RING_BATCH at once and keeps the others (keep_batch()). */
 static struct future *
 take_ring(struct slot *me)
 {
@@ -716,8 +722,12 @@ take_ring(struct slot *me)
                                ? me->cursor->next
                                : head;
   struct producer *p = start;
-  size_t max =
-      me->is_worker && (s->flags & FUTURES_POOL_BATCH) ? RING_BATCH : 1;
+  /* Not once the pool has seen priorities: kept records are in no queue
+   * while they move, and a look that sees no normal work takes a low
+   * task (found by review). */
+  size_t max = me->is_worker && (s->flags & FUTURES_POOL_BATCH) && !prio_on(s)
+                   ? RING_BATCH
+                   : 1;
   struct future *got[RING_BATCH];
 
   if (p == NULL)
@@ -1451,6 +1461,12 @@ prio_find(struct slot *me)
   }
   if ((f = prio_normal(me)) != NULL)
     goto normal;
+  /* A ring or a deque still holds normal records that this look could
+   * not take (another thread held the ring's lock, or won the steal):
+   * look again rather than start a low task ahead of them (found by
+   * review, issue 12). prio_low() takes the injection queue's lock. */
+  if (normal_queued_outside_inject(s))
+    return NULL;
   if ((f = prio_low(s, &normal)) == NULL)
     return NULL;
   if (normal)

@@ -1118,7 +1118,7 @@ all_parked(const void *obj, void *ctx)
   const struct sched *s = obj;
 
   (void)ctx;
-  return (uint32_t)atomic_load(&s->sleepers) >= FLAT_W;
+  return atomic_load(&s->sleepers) >= FLAT_W;
 }
 
 START_TEST(test_interleave_flat_spawn_loop_uses_every_worker)

@@ -366,6 +366,114 @@ START_TEST(test_priority_queued_high_starts_before_every_queued_normal)
 END_TEST
 
 /*
+ * A low task against normal ones that four workers look for at once (found
+ * by review, issue 12): a look whose try of the ring's lock failed (another
+ * worker held it for an instant) used to find no normal work and start the
+ * low task while normal ones still sat in the ring (16 rounds in 3000 here).
+ * One low and then seven normal tasks are queued from outside behind four
+ * held workers, which spin on one flag so that they leave together and
+ * their looks overlap (the tasks spin, the test does not); the low one must start
+ * after every normal one, or at most nworkers - 1 of those may still be
+ * in other workers' hands. The race needs the looks to overlap, so it runs
+ * many rounds; each round is deterministic in what it accepts.
+ */
+#define CROWD_W 4
+#define CROWD_N 7
+
+struct crowd_run {
+  atomic_int rank;
+  int rank_of[CROWD_N + 1];
+  struct tu_count held, done;
+  atomic_int gate; /* the held workers spin on it, to leave at once */
+};
+
+struct crowd_arg {
+  struct crowd_run *r;
+  int i;
+};
+
+static int
+crowd_hold(void *arg, void **result)
+{
+  struct crowd_run *r = arg;
+
+  tu_count_down(&r->held);
+  while (!atomic_load(&r->gate))
+    ;
+  *result = NULL;
+  return 0;
+}
+
+static int
+crowd_job(void *arg, void **result)
+{
+  struct crowd_arg *a = arg;
+
+  a->r->rank_of[a->i] = atomic_fetch_add(&a->r->rank, 1);
+  tu_spin_for(20000);
+  *result = NULL;
+  tu_count_down(&a->r->done);
+  return 0;
+}
+
+START_TEST(test_priority_low_waits_for_normals_a_crowd_of_workers_contends_for)
+{
+  long rounds = tu_scaled(1500, 100);
+  int worst = 0;
+  long bad_round = -1;
+
+  for (long k = 0; k < rounds; k++) {
+    futures_pool_t *pool = NULL;
+    future_t *held[CROWD_W], *f[CROWD_N + 1];
+    futures_task_t low = FUTURES_TASK(crowd_job, NULL, NULL);
+    struct crowd_arg a[CROWD_N + 1];
+    struct crowd_run r;
+    int later = 0;
+
+    atomic_init(&r.rank, 0);
+    tu_count_init(&r.held, CROWD_W);
+    tu_count_init(&r.done, CROWD_N + 1);
+    atomic_init(&r.gate, 0);
+    ck_assert_int_eq(futures_pool_create(&pool, CROWD_W), 0);
+    for (int w = 0; w < CROWD_W; w++)
+      ck_assert_int_eq(futures_submit(pool, crowd_hold, &r, &held[w]), 0);
+    tu_count_wait(&r.held);
+    for (int i = 0; i <= CROWD_N; i++) {
+      a[i].r = &r;
+      a[i].i = i;
+    }
+    low.arg = &a[CROWD_N];
+    low.priority = FUTURES_PRIORITY_LOW;
+    ck_assert_int_eq(futures_submit_ex(pool, &low, NULL, &f[CROWD_N]), 0);
+    for (int i = 0; i < CROWD_N; i++)
+      ck_assert_int_eq(futures_submit(pool, crowd_job, &a[i], &f[i]), 0);
+    atomic_store(&r.gate, 1);
+    tu_count_wait(&r.done); /* never helps: only the workers run them */
+    ck_assert_int_eq(futures_join_all(f, CROWD_N + 1, NULL), 0);
+    ck_assert_int_eq(futures_join_all(held, CROWD_W, NULL), 0);
+    for (int i = 0; i <= CROWD_N; i++)
+      future_release(f[i]);
+    for (int w = 0; w < CROWD_W; w++)
+      future_release(held[w]);
+    ck_assert_int_eq(futures_pool_destroy(pool), 0);
+    for (int i = 0; i < CROWD_N; i++)
+      later += r.rank_of[i] > r.rank_of[CROWD_N];
+    if (later > worst) {
+      worst = later;
+      bad_round = k;
+    }
+    tu_count_destroy(&r.held);
+    tu_count_destroy(&r.done);
+  }
+  ck_assert_msg(worst <= CROWD_W - 1,
+                "round %ld: the low task started with %d queued normal "
+                "tasks still to start (at most %d may be in other workers' "
+                "hands)",
+                bad_round, worst, CROWD_W - 1);
+}
+END_TEST
+
+/*
  * Three workers, held by a crowd; 12 normal tasks then 6 high ones
  * queued from this thread. When a normal task starts, every high one has
  * been taken, so at most the other two workers can still be starting one
@@ -1184,6 +1292,8 @@ priority_suite(void)
   tcase_add_test(tc,
                  test_priority_queued_high_starts_before_every_queued_normal);
   tcase_add_test(tc, test_priority_high_before_normal_with_several_workers);
+  tcase_add_test(
+      tc, test_priority_low_waits_for_normals_a_crowd_of_workers_contends_for);
   tcase_add_test(
       tc, test_priority_aging_starts_a_normal_task_after_aging_high_ones);
   tcase_add_test(

@@ -533,7 +533,10 @@ take_task(void *arg, void **result)
   return 0;
 }
 
-START_TEST(test_submit_batch_pool_worker_takes_several_at_once)
+/* Runs the scenario above; with @prio, one high task has run in the pool
+ * first. Gives the indices of the first two tasks to start, lower first. */
+static void
+take_scenario(int prio, int *lo_out, int *hi_out)
 {
   futures_pool_opts_t opts = FUTURES_POOL_OPTS_INIT;
   futures_pool_t *pool = NULL;
@@ -550,6 +553,15 @@ START_TEST(test_submit_batch_pool_worker_takes_several_at_once)
   opts.nthreads = 2;
   opts.flags = FUTURES_POOL_BATCH;
   ck_assert_int_eq(futures_pool_create_ex(&pool, &opts), 0);
+  if (prio) {
+    futures_task_t t = FUTURES_TASK(count_task, NULL, NULL);
+    future_t *hf;
+
+    t.priority = FUTURES_PRIORITY_HIGH;
+    ck_assert_int_eq(futures_submit_ex(pool, &t, NULL, &hf), 0);
+    ck_assert_int_eq(future_get(hf, NULL), 0);
+    future_release(hf);
+  }
   hold_workers(pool, &h, held, 2);
   for (int i = 0; i < TAKE_N; i++) {
     a[i].r = &r;
@@ -565,12 +577,39 @@ START_TEST(test_submit_batch_pool_worker_takes_several_at_once)
   ck_assert_int_eq(futures_pool_destroy(pool), 0);
   lo = r.first < r.second ? r.first : r.second;
   hi = r.first < r.second ? r.second : r.first;
+  tu_latch_destroy(&r.second_in);
+  tu_count_destroy(&r.done);
+  *lo_out = lo;
+  *hi_out = hi;
+}
+
+START_TEST(test_submit_batch_pool_worker_takes_several_at_once)
+{
+  int lo, hi;
+
+  take_scenario(0, &lo, &hi);
   ck_assert_msg(lo == 0 && (hi == 7 || hi == 8),
                 "the first two tasks to start were %d and %d: expected 0 "
                 "and 7 or 8 (a worker that took tasks 0-7 at once)",
-                r.first, r.second);
-  tu_latch_destroy(&r.second_in);
-  tu_count_destroy(&r.done);
+                lo, hi);
+}
+END_TEST
+
+/*
+ * Once the pool has seen a task of another priority, its workers take one
+ * at a time (a look that sees no normal work takes a low task, and kept
+ * tasks are in no queue while they move): the first two to start are 0
+ * and 1, as in a pool without the flag.
+ */
+START_TEST(test_submit_batch_pool_takes_one_at_a_time_after_priorities)
+{
+  int lo, hi;
+
+  take_scenario(1, &lo, &hi);
+  ck_assert_msg(lo == 0 && hi == 1,
+                "the first two tasks to start were %d and %d: expected 0 "
+                "and 1 (one at a time once priorities were seen)",
+                lo, hi);
 }
 END_TEST
 
@@ -897,6 +936,8 @@ submit_suite(void)
   tcase_add_test(tc, test_submit_batch_pool_starts_oldest_first_on_one_worker);
   tcase_add_test(tc, test_submit_batch_pool_starts_within_its_bound);
   tcase_add_test(tc, test_submit_batch_pool_worker_takes_several_at_once);
+  tcase_add_test(tc,
+                 test_submit_batch_pool_takes_one_at_a_time_after_priorities);
   tcase_add_test(tc,
                  test_submit_from_many_threads_runs_every_task_exactly_once);
   tcase_add_test(tc, test_submit_from_a_task_and_get_works_on_one_thread_pool);
