@@ -1464,8 +1464,9 @@ prio_find(struct slot *me)
   /* A ring or a deque still holds normal records that this look could
    * not take (another thread held the ring's lock, or won the steal):
    * look again rather than start a low task ahead of them (found by
-   * review, issue 12). prio_low() takes the injection queue's lock. */
-  if (normal_queued_outside_inject(s))
+   * review, issue 12). prio_low() takes the injection queue's lock. Only
+   * while a low task waits: the scan reads every ring and deque. */
+  if (low_waits && normal_queued_outside_inject(s))
     return NULL;
   if ((f = prio_low(s, &normal)) == NULL)
     return NULL;
