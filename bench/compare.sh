@@ -187,11 +187,16 @@ host_rt_flag=""
 if "$BUILDDIR/bench/throughput" --help 2>&1 | grep -q -- --host-rt; then
   host_rt_flag=--host-rt
 fi
+# The median of our CSV's HOST row $1, from file $2 (standard input if
+# none); empty if the row is missing.
+host_row() {
+  awk -F, -v m="$1" '$2 == "HOST" && $3 == m { print $6; exit }' "${2:--}"
+}
 # One measurement of the round trip, in ns (our binary, one task).
 host_rt() {
   "$BUILDDIR/bench/throughput" --csv --n 1 --reps 1 --warmup 0 --no-mem \
     --mode external --threads 1 --host-rt 2>/dev/null |
-    awk -F, '$3 == "cacheline_rt_before_ns" { print $6; exit }'
+    host_row cacheline_rt_before_ns
 }
 # "mean min max" of two round trips, the cell format of the table.
 rt_cell() {
@@ -216,10 +221,8 @@ run_pair() {
     ours throughput --mode external --no-mem --n "$N2" \
       --threads "$NTHREADS" --reps "$REPS" $host_rt_flag $W2_FLAGS
     local rt0 rt1 rt2=""
-    rt0=$(awk -F, '$2 == "HOST" && $3 == "cacheline_rt_before_ns" { print $6 }' \
-      "$OUT/last.ours")
-    rt1=$(awk -F, '$2 == "HOST" && $3 == "cacheline_rt_after_ns" { print $6 }' \
-      "$OUT/last.ours")
+    rt0=$(host_row cacheline_rt_before_ns "$OUT/last.ours")
+    rt1=$(host_row cacheline_rt_after_ns "$OUT/last.ours")
     peer "$p" w2 N="$N2"
     pair_metrics "$p" W2 Mtasks_per_s ns_per_task
     # The host's core-to-core round trip around each side (BENCHMARKS.md,

@@ -10,9 +10,10 @@
  * 64 KiB chunks and recycled through a free list per thread and size
  * class; a thread whose list grows past CACHE_MAX hands a batch of BATCH
  * records to a shared depot, and a thread whose list is empty takes a
- * batch back, so the depot lock is taken once per BATCH records at most. Chunks are never returned to the system
- * while the process runs: memory stays at the high-water mark of records
- * alive at once, which is what keeps RSS flat across any number of tasks.
+ * batch back, so the depot lock is taken once per BATCH records at most.
+ * Chunks are never returned to the system while the process runs: memory
+ * stays at the high-water mark of records alive at once, which is what
+ * keeps RSS flat across any number of tasks.
  *
  * In "malloc" mode every record is its own allocation, so that valgrind and
  * AddressSanitizer see each one's lifetime exactly. FUTURES_ALLOC=malloc or

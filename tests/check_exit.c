@@ -350,6 +350,7 @@ child_main(int what)
 {
   static struct scene sc; /* static: reachable until the very end */
   int bad = 0;
+  unsigned errors;
 
   errors_at_start = valgrind_errors();
   signal(SIGALRM, SIG_DFL); /* Check's handler would kill the test */
@@ -370,9 +371,9 @@ child_main(int what)
     bad |= scene_at_exit(&sc);
   if (what & DESTROYING)
     bad |= scene_destroying(&sc);
-  if (valgrind_errors() != errors_at_start)
-    fprintf(stderr, "valgrind reported %u errors before exit()\n",
-            valgrind_errors() - errors_at_start);
+  errors = valgrind_errors() - errors_at_start;
+  if (errors != 0)
+    fprintf(stderr, "valgrind reported %u errors before exit()\n", errors);
   exit(bad ? 99 : EXIT_CODE);
 }
 
